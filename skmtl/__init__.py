@@ -1,0 +1,17 @@
+"""skmtl: multi-task learning as a first-class citizen of scikit-learn."""
+
+from . import architectures, callbacks, losses, tasks
+from ._estimators import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MultiTaskClassifier",
+    "MultiTaskNet",
+    "MultiTaskRegressor",
+    "__version__",
+    "architectures",
+    "callbacks",
+    "losses",
+    "tasks",
+]

@@ -1,0 +1,323 @@
+"""The estimator machinery shared by MultiTaskNet, MultiTaskClassifier and MultiTaskRegressor."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, MultiOutputMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import EarlyStopping, ProgressBar
+
+from ._device import resolve_device
+from ._training import (
+    HoldoutSplit,
+    MultiTaskCriterion,
+    MultiTaskNeuralNet,
+    TensorBatchIterator,
+    TensorData,
+)
+from ._validation import check_X
+from .architectures import ACTIVATIONS, ARCHITECTURES
+from .callbacks import FiniteLossGuard, PerTaskLoss
+from .tasks import Task, TaskSet
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+
+
+def _silent(*args: Any, **kwargs: Any) -> None:
+    """A print replacement that prints nothing (picklable, unlike a lambda)."""
+
+
+def _has_probabilities(estimator: Any) -> bool:
+    if getattr(estimator, "_forced_task", None) is not None:
+        return bool(estimator._forced_task.is_classification)
+    tasks = getattr(estimator, "tasks_", None)
+    return tasks is None or any(task.is_classification for task in tasks)
+
+
+class BaseMultiTask(MultiOutputMixin, BaseEstimator):
+    """Shared implementation of skmtl's estimators; use one of its subclasses.
+
+    See :class:`skmtl.MultiTaskNet` for the parameters.
+    """
+
+    #: Task type given to every column not read by an explicit spec (None: infer).
+    _forced_task: type[Task] | None = None
+
+    _parameter_constraints: dict = {
+        "tasks": [StrOptions({"auto"}), list, tuple, dict],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "head_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        tasks="auto",
+        *,
+        hidden_layer_sizes=(128, 128),
+        head_layer_sizes=(),
+        activation="relu",
+        dropout=0.0,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        max_epochs=100,
+        batch_size=256,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.tasks = tasks
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.head_layer_sizes = head_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # -- tags ----------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # -- building --------------------------------------------------------------------
+    def _layer_sizes(self, name: str) -> tuple[int, ...]:
+        value = getattr(self, name)
+        sizes = (value,) if isinstance(value, Integral) else tuple(value)
+        for size in sizes:
+            if not isinstance(size, Integral) or size < 1:
+                raise ValueError(f"{name} must hold positive integers, got {value!r}.")
+        return tuple(int(s) for s in sizes)
+
+    def _callbacks(self, task_names: list[str]) -> list:
+        callbacks: list = [
+            ("per_task_loss", PerTaskLoss(task_names)),
+            ("finite_loss", FiniteLossGuard(task_names)),
+        ]
+        if self.early_stopping:
+            callbacks.append((
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_loss",
+                    patience=self.n_iter_no_change,
+                    threshold=self.tol,
+                    threshold_mode="abs",
+                    load_best=True,
+                    sink=print if self.verbose else _silent,
+                ),
+            ))
+        if self.verbose and self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        from sklearn.base import clone
+
+        callbacks += [clone(cb, safe=False) for cb in (self.callbacks or [])]
+        return callbacks
+
+    def _build_net(self, n_features: int, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
+        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
+        if optimizer is torch.optim.SGD:
+            optimizer_kwargs["optimizer__momentum"] = 0.9
+        task_names = [task.name_ for task in taskset.tasks_]
+        return MultiTaskNeuralNet(
+            module=ARCHITECTURES["shared_bottom"],
+            module__n_features=n_features,
+            module__head_outputs=[task.n_outputs_ for task in taskset.tasks_],
+            module__hidden_layer_sizes=self._layer_sizes("hidden_layer_sizes"),
+            module__head_layer_sizes=self._layer_sizes("head_layer_sizes"),
+            module__activation=self.activation,
+            module__dropout=self.dropout,
+            criterion=MultiTaskCriterion(taskset.tasks_, taskset.target_slices_),
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            dataset=TensorData,
+            iterator_train=TensorBatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=TensorBatchIterator,
+            train_split=HoldoutSplit(self.validation_fraction) if self.early_stopping else None,
+            callbacks=self._callbacks(task_names),
+            device=device,
+            verbose=int(self.verbose),
+            **optimizer_kwargs,
+        )
+
+    # -- fit -------------------------------------------------------------------------
+    def fit(self, X, y):
+        """Train the multi-task network.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric inputs without missing values.
+        y : array-like of shape (n_samples,) or (n_samples, n_columns), Series or DataFrame
+            Targets, one column per task (a :class:`~skmtl.tasks.MultiLabel` task reads
+            several). NaN, None or pd.NA mark a missing label: that (row, task) pair is
+            left out of the task's loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        X_array = check_X(self, X, reset=True)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        taskset = TaskSet(self.tasks, force=self._forced_task).fit(y, n_samples=len(X_array))
+        targets = taskset.encode(y)
+        device = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        devices = [torch.device(device).index or 0] if torch.device(device).type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            net = self._build_net(X_array.shape[1], taskset, device)
+            net.fit(torch.tensor(X_array, device=device), torch.tensor(targets, device=device))
+        self.taskset_ = taskset
+        self.tasks_ = taskset.tasks_
+        self.net_ = net
+        self.history_ = net.history
+        self.device_ = device
+        self.n_epochs_ = len(net.history)
+        return self
+
+    # -- prediction ----------------------------------------------------------------
+    def _outputs(self, X) -> list[np.ndarray]:
+        check_is_fitted(self)
+        X_array = check_X(self, X, reset=False)
+        inputs = torch.tensor(X_array, device=self.device_)
+        outputs = self.net_.forward(inputs, device="cpu")
+        return [out.numpy() for out in outputs]
+
+    def predict(self, X):
+        """Predict every task.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        DataFrame, Series or ndarray
+            Shaped like the ``y`` given to fit: a DataFrame with y's columns, labels and
+            dtypes (and X's index when X is a DataFrame) when y was a DataFrame; a Series
+            when it was a Series; an array of shape (n_samples, n_columns), or
+            (n_samples,) when y was 1-D, otherwise.
+        """
+        outputs = self._outputs(X)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return self.taskset_.decode(outputs, index=index)
+
+    @available_if(_has_probabilities)
+    def predict_proba(self, X):
+        """Class probabilities of every classification task.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        list of ndarray, or ndarray
+            One array per classification task, in task order (regression tasks are
+            skipped): (n_samples, n_classes) with columns in ``classes_`` order, or
+            (n_samples, n_labels) of per-label probabilities for a
+            :class:`~skmtl.tasks.MultiLabel` task. A single array when the estimator
+            has exactly one task.
+        """
+        outputs = self._outputs(X)
+        probas = [
+            task.predict_proba(out)
+            for task, out in zip(self.tasks_, outputs)
+            if task.is_classification
+        ]
+        if not probas:
+            raise AttributeError("This estimator has no classification task.")
+        return probas[0] if len(self.tasks_) == 1 else probas
+
+    def score_tasks(self, X, y) -> dict[str, float]:
+        """Score each task on the labelled entries of ``y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : array-like, Series or DataFrame
+            True targets, with the columns seen in fit; missing labels are skipped.
+
+        Returns
+        -------
+        dict
+            Task name to its score: accuracy for a classification task, R² for a
+            regression task, the mean per-label accuracy for a multi-label task (NaN for
+            a task with no labelled entry).
+        """
+        outputs = self._outputs(X)
+        return self.taskset_.score_tasks(y, outputs)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean over tasks of each task's score (see :meth:`score_tasks`).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : array-like, Series or DataFrame
+        sample_weight : None
+            Not supported; must be None.
+
+        Returns
+        -------
+        float
+        """
+        if sample_weight is not None:
+            raise ValueError("sample_weight is not supported by score yet; pass None.")
+        scores = np.array(list(self.score_tasks(X, y).values()), dtype=float)
+        return float(np.nanmean(scores)) if (~np.isnan(scores)).any() else float("nan")

@@ -1,0 +1,179 @@
+"""The three public estimators."""
+
+from __future__ import annotations
+
+from sklearn.base import ClassifierMixin, RegressorMixin
+
+from ._base import BaseMultiTask
+from .tasks import Classification, Regression
+
+_PARAMETERS = """
+    Parameters
+    ----------
+    tasks : "auto", list of Task or dict, default="auto"
+        How the columns of ``y`` become tasks. ``"auto"`` infers one task per column
+        (see :func:`skmtl.tasks.infer_task` for the exact rule). A list of specs
+        (:class:`~skmtl.tasks.Regression`, :class:`~skmtl.tasks.Classification`,
+        :class:`~skmtl.tasks.MultiLabel`) or a dict mapping a column to ``"regression"``,
+        ``"classification"`` or a spec declares tasks; columns no spec reads are inferred.
+    hidden_layer_sizes : array-like of int, default=(128, 128)
+        Widths of the shared trunk's dense layers.
+    head_layer_sizes : array-like of int, default=()
+        Widths of each task head's hidden layers before its output layer.
+    activation : {"relu", "tanh", "logistic", "gelu", "silu", "identity"}, default="relu"
+        Activation after each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
+        Optimizer (``"sgd"`` uses momentum 0.9).
+    lr : float, default=1e-3
+        Learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    max_epochs : int, default=100
+        Number of passes over the training data.
+    batch_size : int, default=256
+        Rows per mini-batch.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and stop when the total validation
+        loss has not improved by at least ``tol`` for ``n_iter_no_change`` epochs, then
+        restore the weights of the best epoch. Per-task validation losses are recorded
+        only when this is True.
+    validation_fraction : float, default=0.1
+        Share of rows held out for validation; only used if ``early_stopping`` is True.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping; only used if ``early_stopping``.
+    tol : float, default=1e-4
+        Minimum decrease of the validation loss that counts as an improvement.
+    device : str, default="auto"
+        Torch device; ``"auto"`` picks CUDA, then MPS, then CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation split. With
+        an int, two fits on the CPU give identical predictions. The global torch random
+        state is left untouched.
+    verbose : int, default=0
+        0 is silent, 1 prints a table of losses per epoch, 2 adds a progress bar.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (cloned at fit), e.g. ``skorch.callbacks.Checkpoint``.
+
+    Attributes
+    ----------
+    tasks_ : list of Task
+        The fitted task specs, in output order; classification tasks have ``classes_``.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in fit; only defined when X was a DataFrame with
+        string column names.
+    history_ : skorch.history.History
+        Per-epoch records: ``train_loss`` (the weighted total), ``train_loss_<task>``
+        for each task and, with early stopping, ``valid_loss`` and
+        ``valid_loss_<task>``; plus ``dur`` (seconds) and ``epoch``.
+    net_ : skorch.NeuralNet
+        The fitted skorch net (its ``module_`` is the torch network).
+    device_ : str
+        The device the network was trained on.
+    n_epochs_ : int
+        Number of epochs run.
+"""
+
+
+class MultiTaskNet(BaseMultiTask):
+    __doc__ = (
+        """Multi-task neural network for any mix of regression, classification and
+    multi-label tasks.
+
+    A shared trunk feeds one head per task; each task's loss is computed on its
+    labelled rows only and the losses are summed with the tasks' weights. Training
+    runs through skorch.
+"""
+        + _PARAMETERS
+        + """
+    See Also
+    --------
+    MultiTaskClassifier : every task is a classification.
+    MultiTaskRegressor : every task is a regression.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skmtl import MultiTaskNet
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> y = pd.DataFrame({"size": X[:, 0] * 2.0, "kind": np.where(X[:, 1] > 0, "a", "b")})
+    >>> model = MultiTaskNet(max_epochs=20, random_state=0).fit(X, y)
+    >>> model.predict(X[:2]).columns.tolist()
+    ['size', 'kind']
+"""
+    )
+
+
+class MultiTaskClassifier(ClassifierMixin, BaseMultiTask):
+    __doc__ = (
+        """Multi-task neural network whose tasks are all classifications.
+
+    Every column of ``y`` is a :class:`~skmtl.tasks.Classification` task (labels of any
+    dtype) unless a :class:`~skmtl.tasks.MultiLabel` spec groups several 0/1 columns.
+"""
+        + _PARAMETERS
+        + """    classes_ : ndarray or list of ndarray
+        The class labels of the single task, or one array per task.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skmtl import MultiTaskClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MultiTaskClassifier(max_epochs=50, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+"""
+    )
+
+    _forced_task = Classification
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        classes = [task.classes_ for task in self.tasks_]
+        self.classes_ = classes[0] if len(classes) == 1 else classes
+        return self
+
+    fit.__doc__ = BaseMultiTask.fit.__doc__
+
+
+class MultiTaskRegressor(RegressorMixin, BaseMultiTask):
+    __doc__ = (
+        """Multi-task neural network whose tasks are all regressions.
+
+    Every column of ``y`` is a :class:`~skmtl.tasks.Regression` task, standardised
+    inside fit and mapped back at predict.
+"""
+        + _PARAMETERS
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import MultiTaskRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> Y = np.column_stack([X[:, 0], X[:, 1] - X[:, 2]])
+    >>> MultiTaskRegressor(max_epochs=10, random_state=0).fit(X, Y).predict(X[:3]).shape
+    (3, 2)
+"""
+    )
+
+    _forced_task = Regression
+
+    def _expected_failed_checks(self) -> dict[str, str]:
+        """scikit-learn estimator checks this estimator is known to fail, with reasons."""
+        return {
+            "check_methods_subset_invariance": (
+                "float32 BLAS picks different kernels for a batch of 1 and of n rows, so "
+                "regression outputs differ by ~1e-7 (above the check's rtol of 1e-7)."
+            ),
+        }

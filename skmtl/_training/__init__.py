@@ -1,0 +1,7 @@
+"""Training internals: data path, criterion and the skorch net."""
+
+from ._criterion import MultiTaskCriterion
+from ._data import HoldoutSplit, TensorBatchIterator, TensorData
+from ._neuralnet import MultiTaskNeuralNet
+
+__all__ = ["HoldoutSplit", "MultiTaskCriterion", "MultiTaskNeuralNet", "TensorBatchIterator", "TensorData"]

@@ -1,0 +1,81 @@
+"""The multi-task criterion: per-task masked losses and their weighted sum."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ..tasks import Task
+
+
+class MultiTaskCriterion(nn.Module):
+    """Compute each task's loss on its slice of the targets, and the weighted total.
+
+    Parameters
+    ----------
+    tasks : sequence of Task
+        Fitted tasks, in the module's output order.
+    target_slices : sequence of slice
+        Columns of the encoded target matrix that each task reads.
+    """
+
+    def __init__(self, tasks: Sequence[Task], target_slices: Sequence[slice]):
+        super().__init__()
+        self.names = [task.name_ for task in tasks]
+        self.losses = [task.loss_ for task in tasks]
+        self.masked = [task.has_missing_ for task in tasks]
+        self.target_slices = list(target_slices)
+        self.register_buffer(
+            "weights", torch.tensor([float(task.weight) for task in tasks], dtype=torch.float32)
+        )
+
+    def task_losses(
+        self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Each task's mean loss over its labelled rows in the batch.
+
+        Parameters
+        ----------
+        y_pred : sequence of torch.Tensor
+            One output per task.
+        y_true : torch.Tensor
+            Encoded targets of the batch.
+
+        Returns
+        -------
+        losses : torch.Tensor of shape (n_tasks,)
+        counts : torch.Tensor of shape (n_tasks,) or None
+            Labelled rows per task; None when no task has missing labels (every
+            count is the batch size).
+        """
+        losses, counts = [], []
+        for loss, output, part, masked in zip(self.losses, y_pred, self.target_slices, self.masked):
+            value, count = loss(output, y_true[:, part], masked)
+            losses.append(value)
+            counts.append(count)
+        if not any(self.masked):
+            return torch.stack(losses), None
+        n = len(y_true)
+        counts = [torch.as_tensor(c, device=y_true.device).float() if m else
+                  torch.tensor(float(n), device=y_true.device) for c, m in zip(counts, self.masked)]
+        return torch.stack(losses), torch.stack(counts)
+
+    def combine(self, losses: torch.Tensor) -> torch.Tensor:
+        """Weighted sum of per-task losses.
+
+        Parameters
+        ----------
+        losses : torch.Tensor of shape (n_tasks,)
+
+        Returns
+        -------
+        torch.Tensor
+            Scalar total loss.
+        """
+        return (losses * self.weights).sum()
+
+    def forward(self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor) -> torch.Tensor:
+        """Total weighted loss of a batch (skorch's criterion interface)."""
+        return self.combine(self.task_losses(y_pred, y_true)[0])

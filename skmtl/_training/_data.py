@@ -1,0 +1,118 @@
+"""The training data path: tensors on the device, batches as index slices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+
+def _index(X: Any, index: torch.Tensor | slice) -> Any:
+    if isinstance(X, dict):
+        return {key: value[index] for key, value in X.items()}
+    return X[index]
+
+
+def _length(X: Any) -> int:
+    if isinstance(X, dict):
+        return len(next(iter(X.values())))
+    return len(X)
+
+
+class TensorData(Dataset):
+    """Inputs and encoded targets held as tensors (already on the training device).
+
+    Parameters
+    ----------
+    X : torch.Tensor or dict of torch.Tensor
+        Inputs; a dict holds one tensor per input (multi-input modules).
+    y : torch.Tensor or None, default=None
+        Encoded targets.
+    """
+
+    def __init__(self, X: Any, y: torch.Tensor | None = None):
+        self.X = X
+        self.y = y
+
+    def __len__(self) -> int:
+        return _length(self.X)
+
+    def __getitem__(self, i):
+        return _index(self.X, i), None if self.y is None else self.y[i]
+
+    def take(self, index: torch.Tensor) -> TensorData:
+        """Return the rows at ``index`` as a new dataset (one gather, done once).
+
+        Parameters
+        ----------
+        index : torch.Tensor of int64
+
+        Returns
+        -------
+        TensorData
+        """
+        return TensorData(_index(self.X, index), None if self.y is None else self.y[index])
+
+
+class TensorBatchIterator:
+    """Iterate over a :class:`TensorData` in batches without a DataLoader.
+
+    Each epoch draws one permutation on the data's device (when shuffling) and
+    yields ``(X[idx], y[idx])`` for consecutive slices ``idx`` of it; without
+    shuffling, batches are contiguous views.
+
+    Parameters
+    ----------
+    dataset : TensorData
+    batch_size : int
+    shuffle : bool, default=False
+    **kwargs
+        Ignored (DataLoader arguments skorch may pass).
+    """
+
+    def __init__(self, dataset: TensorData, batch_size: int, shuffle: bool = False, **kwargs):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+
+    def __len__(self) -> int:
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        X, y = self.dataset.X, self.dataset.y
+        n, size = len(self.dataset), self.batch_size
+        if self.shuffle:
+            device = y.device if y is not None else None
+            order = torch.randperm(n, device=device)
+            for start in range(0, n, size):
+                index = order[start : start + size]
+                yield _index(X, index), None if y is None else y[index]
+        else:
+            for start in range(0, n, size):
+                index = slice(start, start + size)
+                yield _index(X, index), None if y is None else y[index]
+
+
+class HoldoutSplit:
+    """skorch ``train_split``: hold out a random fraction of the rows for validation.
+
+    Parameters
+    ----------
+    fraction : float
+        Share of rows held out (at least one row, and at least one row is kept).
+    """
+
+    def __init__(self, fraction: float):
+        self.fraction = fraction
+
+    def __call__(self, dataset: TensorData, y: Any = None, **kwargs) -> tuple[TensorData, TensorData]:
+        n = len(dataset)
+        if n < 2:
+            raise ValueError(
+                f"early_stopping needs at least 2 samples to hold out a validation set; got {n}."
+            )
+        n_valid = min(max(1, round(self.fraction * n)), n - 1)
+        device = dataset.y.device if dataset.y is not None else None
+        order = torch.randperm(n, device=device)
+        return dataset.take(order[n_valid:]), dataset.take(order[:n_valid])

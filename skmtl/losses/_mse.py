@@ -1,0 +1,20 @@
+"""Mean squared error for regression tasks."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ._base import TaskLoss, masked_mean
+
+
+class MSELoss(TaskLoss):
+    """Mean squared error on the (standardised) regression target."""
+
+    name = "mse"
+
+    def __call__(self, output, target, masked):
+        if not masked:
+            return F.mse_loss(output, target), target.numel()
+        mask = ~torch.isnan(target)
+        return masked_mean((output - torch.nan_to_num(target)) ** 2, mask)

@@ -1,0 +1,191 @@
+"""Base class shared by every task type."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
+
+from ..losses import TaskLoss, get_loss
+
+
+class Task(BaseEstimator):
+    """Base class of a task specification.
+
+    A task reads one or more columns of ``y``, owns one output head of the network
+    and one loss. Subclasses define how labels are checked and encoded into float
+    targets (NaN where a label is missing), how head outputs are decoded back into
+    labels, and how a fitted task is scored.
+
+    A spec given by the user is never modified: estimators fit a clone of it and
+    expose the fitted clones as ``tasks_``.
+
+    Parameters
+    ----------
+    weight : float, default=1.0
+        Multiplier of this task's loss in the total training loss.
+    loss : str or TaskLoss, default=None
+        The training loss, by name (see :data:`skmtl.losses.LOSSES`) or instance.
+        None uses the task type's default.
+    name : str, default=None
+        Name of the task in histories, scores and errors. None uses the column name.
+    """
+
+    #: Registry key of the task type.
+    kind: str = ""
+    #: Whether the task predicts discrete labels.
+    is_classification: bool = False
+    #: Loss used when ``loss`` is None.
+    default_loss: str = ""
+
+    _parameter_constraints: dict = {
+        "weight": [Interval(Real, 0, None, closed="left")],
+        "loss": [str, TaskLoss, None],
+        "name": [str, None],
+    }
+
+    # -- columns -----------------------------------------------------------------
+    def _declared_columns(self) -> list[Any] | None:
+        """Columns named by the spec, or None when the estimator assigns them."""
+        raise NotImplementedError
+
+    def _with_columns(self, columns: list[Any]) -> Task:
+        """Return an unfitted copy of this spec reading ``columns``."""
+        raise NotImplementedError
+
+    # -- fitting ---------------------------------------------------------------------
+    def fit(self, frame: pd.DataFrame) -> Task:
+        """Check and learn the encoding of this task's labels.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The columns of ``y`` this task reads.
+
+        Returns
+        -------
+        self : Task
+        """
+        self._validate_params()
+        self.columns_ = list(frame.columns)
+        self.name_ = self.name if self.name is not None else _column_name(self.columns_)
+        self.dtypes_ = [frame[c].dtype for c in self.columns_]
+        self.loss_ = get_loss(self.loss if self.loss is not None else self.default_loss, self.name_)
+        self._fit(frame)
+        return self
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        """Encode labels into float32 training targets, NaN where missing.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The columns of ``y`` this task reads.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, target_width_)
+        """
+        raise NotImplementedError
+
+    def decode(self, output: np.ndarray) -> dict[Any, pd.Series]:
+        """Turn the head's raw output into predictions, one Series per column.
+
+        Parameters
+        ----------
+        output : ndarray of shape (n_samples, n_outputs_)
+
+        Returns
+        -------
+        dict
+            Column name to a Series of predictions with the column's dtype.
+        """
+        raise NotImplementedError
+
+    def predict_proba(self, output: np.ndarray) -> np.ndarray:
+        """Class probabilities from the head's raw output (classification tasks).
+
+        Parameters
+        ----------
+        output : ndarray of shape (n_samples, n_outputs_)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        raise AttributeError(f"Task {self.name_!r} ({type(self).__name__}) has no probabilities.")
+
+    def score(self, frame: pd.DataFrame, output: np.ndarray) -> float:
+        """Score the head's output against labels, on labelled entries only.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The true labels, in the columns this task reads.
+        output : ndarray of shape (n_samples, n_outputs_)
+
+        Returns
+        -------
+        float
+            Accuracy for classification tasks, R² for regression tasks; NaN when no
+            entry is labelled.
+        """
+        raise NotImplementedError
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "columns_")
+
+
+def _column_name(columns: list[Any]) -> str:
+    return "+".join(str(c) for c in columns)
+
+
+def missing_mask(series: pd.Series) -> np.ndarray:
+    """Boolean mask of missing labels (NaN, None, pd.NA, NaT).
+
+    Parameters
+    ----------
+    series : pandas.Series
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    return np.asarray(pd.isna(series), dtype=bool)
+
+
+def check_has_labels(series: pd.Series, task_name: str) -> np.ndarray:
+    """Return the missing mask of ``series``, raising when every label is missing.
+
+    Parameters
+    ----------
+    series : pandas.Series
+    task_name : str
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    missing = missing_mask(series)
+    if missing.all():
+        raise ValueError(
+            f"Input y contains NaN (missing) in every row of column {series.name!r}: task "
+            f"{task_name!r} has no labels at all. Drop the column or provide labels for it."
+        )
+    return missing
+
+
+def as_series(values: np.ndarray, dtype: Any, name: Any) -> pd.Series:
+    """Build a prediction Series, cast to the original column dtype where it fits."""
+    series = pd.Series(values, name=name)
+    try:
+        return series.astype(dtype)
+    except (TypeError, ValueError):
+        return series

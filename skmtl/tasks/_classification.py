@@ -1,0 +1,124 @@
+"""Classification task: one column of labels of any dtype, binary or multiclass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import softmax
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._base import Task, as_series, check_has_labels, missing_mask
+
+
+class Classification(Task):
+    """A binary or multiclass classification task reading one column.
+
+    Labels may be of any dtype (str, int, bool, categorical, float holding whole
+    numbers); they are encoded per task and predictions are returned as the original
+    labels with the column's dtype. The head has one logit per class.
+
+    Parameters
+    ----------
+    column : str, int or None, default=None
+        Column of ``y`` (a name for DataFrames, a position for arrays). None lets the
+        estimator assign it (only valid inside ``tasks={column: spec}``).
+    weight : float, default=1.0
+        Multiplier of this task's loss in the total loss.
+    loss : str or TaskLoss, default=None
+        Training loss; None means ``"cross_entropy"``.
+    name : str, default=None
+        Task name; None uses the column name.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in fit, sorted (categorical columns keep category order).
+    """
+
+    kind = "classification"
+    is_classification = True
+    default_loss = "cross_entropy"
+    target_width_ = 1
+
+    _parameter_constraints = {**Task._parameter_constraints, "column": "no_validation"}
+
+    def __init__(self, column=None, *, weight=1.0, loss=None, name=None):
+        self.column = column
+        self.weight = weight
+        self.loss = loss
+        self.name = name
+
+    def _declared_columns(self):
+        return None if self.column is None else [self.column]
+
+    def _with_columns(self, columns):
+        (column,) = columns
+        return type(self)(column, **{k: v for k, v in self.get_params().items() if k != "column"})
+
+    def _fit(self, frame):
+        series = frame.iloc[:, 0]
+        missing = check_has_labels(series, self.name_)
+        labels = series[~missing]
+        self.has_missing_ = bool(missing.any())
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            seen = set(labels.unique())
+            classes = np.asarray([c for c in series.cat.categories if c in seen], dtype=object)
+            classes = np.asarray(classes.tolist())
+        else:
+            values = labels.to_numpy()
+            if values.dtype.kind in "fc":
+                try:
+                    check_classification_targets(values)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"Unknown label type for classification task {self.name_!r} (column "
+                        f"{series.name!r}): {exc} Declare the task as "
+                        f"skmtl.tasks.Regression({series.name!r}) if it is continuous."
+                    ) from None
+            try:
+                classes = np.unique(values)
+            except TypeError:
+                kinds = sorted({type(v).__name__ for v in values})
+                raise TypeError(
+                    f"Classification task {self.name_!r}: column {series.name!r} mixes label "
+                    f"types {kinds}; convert its labels to a single type (e.g. all str)."
+                ) from None
+        if len(classes) < 2:
+            raise ValueError(
+                f"Classification task {self.name_!r}: column {series.name!r} has only one "
+                f"class ({classes[0]!r}) among its labels; a classifier needs at least two "
+                "classes. Drop the task or add labelled rows of another class."
+            )
+        self.classes_ = classes
+        self.n_outputs_ = len(classes)
+
+    def encode(self, frame):
+        series = frame.iloc[:, 0]
+        missing = missing_mask(series)
+        codes = pd.Index(self.classes_).get_indexer(series.where(~missing).to_numpy())
+        unknown = (codes < 0) & ~missing
+        if unknown.any():
+            raise ValueError(
+                f"Classification task {self.name_!r}: column {series.name!r} holds labels not "
+                f"seen in fit, such as {series[unknown].iloc[0]!r}; known classes are "
+                f"{self.classes_.tolist()}."
+            )
+        encoded = codes.astype(np.float32)
+        encoded[missing] = np.nan
+        return encoded[:, None]
+
+    def decode(self, output):
+        labels = self.classes_[np.asarray(output).argmax(axis=1)]
+        return {self.columns_[0]: as_series(labels, self.dtypes_[0], self.columns_[0])}
+
+    def predict_proba(self, output):
+        return softmax(np.asarray(output, dtype=np.float64), axis=1)
+
+    def score(self, frame, output):
+        series = frame.iloc[:, 0]
+        labelled = ~missing_mask(series)
+        if not labelled.any():
+            return float("nan")
+        predicted = self.classes_[np.asarray(output).argmax(axis=1)][labelled]
+        truth = series.to_numpy()[labelled]
+        return float(np.mean(predicted == truth))

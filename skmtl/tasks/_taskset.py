@@ -1,0 +1,271 @@
+"""Resolve task specs against ``y`` and convert between ``y`` and training targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from ._base import Task
+from ._classification import Classification
+from ._inference import infer_task
+from ._multilabel import MultiLabel
+from ._regression import Regression
+
+TASK_TYPES: dict[str, type[Task]] = {
+    Regression.kind: Regression,
+    Classification.kind: Classification,
+    MultiLabel.kind: MultiLabel,
+}
+
+
+def as_target_frame(y: Any) -> tuple[pd.DataFrame, str]:
+    """Convert ``y`` to a DataFrame whose columns are the target columns.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_columns), Series or DataFrame
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Array columns are named by position (0, 1, ...).
+    kind : {"frame", "series", "array1d", "array2d"}
+        The form ``y`` came in, which predictions are returned in.
+    """
+    if y is None:
+        raise ValueError("This estimator requires y to be passed, but the target y is None.")
+    if isinstance(y, pd.DataFrame):
+        frame, kind = y, "frame"
+    elif isinstance(y, pd.Series):
+        frame, kind = y.to_frame(name=0 if y.name is None else y.name), "series"
+    else:
+        if hasattr(y, "toarray") or hasattr(y, "tocsr"):
+            raise TypeError("A sparse y is not supported; pass a dense array or a DataFrame.")
+        array = np.asarray(y)
+        if array.ndim == 1:
+            frame, kind = pd.DataFrame({0: array}), "array1d"
+        elif array.ndim == 2:
+            frame, kind = pd.DataFrame(array), "array2d"
+        else:
+            raise ValueError(
+                f"y must be 1-D (one task) or 2-D (one column per task); got {array.ndim}-D."
+            )
+    if frame.shape[1] == 0:
+        raise ValueError("y has no columns: pass at least one target column.")
+    if not frame.columns.is_unique:
+        duplicated = frame.columns[frame.columns.duplicated()].tolist()
+        raise ValueError(f"y has duplicated column names {duplicated}; rename them.")
+    return frame, kind
+
+
+def _spec_from_value(value: Any, column: Any) -> Task:
+    """A spec from a ``tasks`` dict value: a task name or an (unbound) spec."""
+    if isinstance(value, str):
+        if value not in TASK_TYPES or value == MultiLabel.kind:
+            raise ValueError(
+                f"Unknown task type {value!r} for column {column!r}; use 'regression' or "
+                "'classification' (declare multi-label tasks with skmtl.tasks.MultiLabel)."
+            )
+        return TASK_TYPES[value](column)
+    if isinstance(value, Task):
+        declared = value._declared_columns()
+        if declared is None:
+            return value._with_columns([column])
+        return value
+    raise TypeError(
+        f"tasks[{column!r}] must be a task type name or a skmtl.tasks.Task, got {value!r}."
+    )
+
+
+class TaskSet:
+    """The fitted tasks of an estimator and the conversions between ``y`` and targets.
+
+    Parameters
+    ----------
+    tasks : "auto", list of Task, or dict
+        ``"auto"`` infers one task per column (see :func:`skmtl.tasks.infer_task`). A
+        list of specs, or a dict mapping a column to a task type name or spec, declares
+        tasks; columns no spec reads are inferred.
+    force : type of Task or None, default=None
+        When set, every column not read by an explicit spec gets this task type, and
+        explicit specs must be classification (for ``Classification``) or regression
+        (for ``Regression``) tasks.
+    """
+
+    def __init__(self, tasks: Any = "auto", force: type[Task] | None = None):
+        self.tasks = tasks
+        self.force = force
+
+    def _explicit_specs(self) -> list[Task]:
+        if isinstance(self.tasks, str):
+            return []
+        if isinstance(self.tasks, dict):
+            return [_spec_from_value(value, column) for column, value in self.tasks.items()]
+        specs = []
+        for spec in self.tasks:
+            if not isinstance(spec, Task):
+                raise TypeError(f"Each entry of tasks must be a skmtl.tasks.Task, got {spec!r}.")
+            if spec._declared_columns() is None:
+                raise ValueError(
+                    f"{spec!r} names no column; pass the column, e.g. "
+                    f"{type(spec).__name__}('target'), or use tasks={{'target': spec}}."
+                )
+            specs.append(spec)
+        return specs
+
+    def _check_forced(self, spec: Task) -> None:
+        if self.force is None:
+            return
+        if spec.is_classification != self.force.is_classification:
+            wanted = "classification" if self.force.is_classification else "regression"
+            raise ValueError(
+                f"{spec!r} is not a {wanted} task, but this estimator only fits {wanted} "
+                "tasks; use skmtl.MultiTaskNet for a mix of task types."
+            )
+
+    def fit(self, y: Any, n_samples: int | None = None) -> TaskSet:
+        """Resolve and fit the task specs on ``y``.
+
+        Parameters
+        ----------
+        y : array-like, Series or DataFrame
+        n_samples : int, default=None
+            Number of rows of X; when given, y must have as many rows.
+
+        Returns
+        -------
+        self : TaskSet
+        """
+        frame, self.kind_ = as_target_frame(y)
+        if n_samples is not None and len(frame) != n_samples:
+            raise ValueError(
+                f"X has {n_samples} rows but y has {len(frame)}; X and y must have the same "
+                "number of rows (one row of y per sample)."
+            )
+        self.columns_ = list(frame.columns)
+        self.target_dtype_ = getattr(y, "dtype", None) if self.kind_ != "frame" else None
+        self.series_name_ = y.name if self.kind_ == "series" else None
+        claimed: dict[Any, Task] = {}
+        for spec in self._explicit_specs():
+            self._check_forced(spec)
+            for column in spec._declared_columns():
+                if column not in frame.columns:
+                    raise ValueError(
+                        f"{spec!r} names column {column!r}, which y does not have; y's columns "
+                        f"are {self.columns_}."
+                    )
+                if column in claimed:
+                    raise ValueError(
+                        f"Column {column!r} is read by two task specs, {claimed[column]!r} and "
+                        f"{spec!r}; give each column to one task."
+                    )
+                claimed[column] = spec
+        ordered: list[Task] = []
+        for column in self.columns_:
+            spec = claimed.get(column)
+            if spec is None:
+                spec = self.force(column) if self.force else infer_task(frame[column])
+            if not any(spec is seen for seen in ordered):
+                ordered.append(spec)
+        tasks = []
+        for spec in ordered:
+            columns = spec._declared_columns()
+            tasks.append(clone(spec).fit(frame[columns]))
+        names = [task.name_ for task in tasks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Task names must be unique, got {names}; set distinct `name`s.")
+        self.tasks_ = tasks
+        widths = np.cumsum([0] + [task.target_width_ for task in tasks])
+        self.target_slices_ = [slice(int(a), int(b)) for a, b in zip(widths[:-1], widths[1:])]
+        return self
+
+    def check_columns(self, y: Any) -> pd.DataFrame:
+        """Convert ``y`` to a frame and check it has the fitted columns.
+
+        Parameters
+        ----------
+        y : array-like, Series or DataFrame
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        frame, _ = as_target_frame(y)
+        if list(frame.columns) != self.columns_:
+            if set(frame.columns) != set(self.columns_):
+                raise ValueError(
+                    f"y has columns {list(frame.columns)}, but the estimator was fitted on "
+                    f"{self.columns_}."
+                )
+            frame = frame[self.columns_]
+        return frame
+
+    def encode(self, y: Any) -> np.ndarray:
+        """Encode ``y`` into one float32 matrix of training targets, NaN where missing.
+
+        Parameters
+        ----------
+        y : array-like, Series or DataFrame
+
+        Returns
+        -------
+        ndarray of shape (n_samples, sum of the tasks' target widths)
+        """
+        frame = self.check_columns(y)
+        return np.concatenate([task.encode(frame[task.columns_]) for task in self.tasks_], axis=1)
+
+    def decode(self, outputs: list[np.ndarray], index: Any = None) -> Any:
+        """Turn per-task head outputs into predictions shaped like the fitted ``y``.
+
+        Parameters
+        ----------
+        outputs : list of ndarray
+            One raw output array per task, in task order.
+        index : pandas.Index, default=None
+            Row index of the result when ``y`` was a DataFrame or Series.
+
+        Returns
+        -------
+        DataFrame, Series or ndarray
+        """
+        columns: dict[Any, pd.Series] = {}
+        for task, output in zip(self.tasks_, outputs):
+            columns.update(task.decode(output))
+        ordered = [columns[c] for c in self.columns_]
+        if self.kind_ in ("frame", "series"):
+            result = pd.concat(ordered, axis=1)
+            result.columns = pd.Index(self.columns_)
+            if index is not None:
+                result.index = index
+            if self.kind_ == "series":
+                result = result.iloc[:, 0].rename(self.series_name_)
+            return result
+        arrays = [s.to_numpy() for s in ordered]
+        if all(a.dtype.kind in "biuf" for a in arrays):
+            dtype = np.result_type(*arrays)
+        else:
+            dtype = object
+        stacked = np.column_stack([a.astype(dtype) for a in arrays])
+        return stacked[:, 0] if self.kind_ == "array1d" else stacked
+
+    def score_tasks(self, y: Any, outputs: list[np.ndarray]) -> dict[str, float]:
+        """Per-task scores on labelled entries: accuracy or R².
+
+        Parameters
+        ----------
+        y : array-like, Series or DataFrame
+        outputs : list of ndarray
+
+        Returns
+        -------
+        dict
+            Task name to score.
+        """
+        frame = self.check_columns(y)
+        return {
+            task.name_: task.score(frame[task.columns_], output)
+            for task, output in zip(self.tasks_, outputs)
+        }

@@ -1,0 +1,26 @@
+"""scikit-learn's estimator checks over the three estimators."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+
+# Small networks and enough epochs to pass the checks' accuracy/R² thresholds quickly.
+FAST = dict(hidden_layer_sizes=(32,), max_epochs=40, batch_size=64, lr=1e-2, random_state=0,
+            device="cpu")
+
+ESTIMATORS = [
+    MultiTaskNet(**FAST),
+    MultiTaskClassifier(**FAST),
+    MultiTaskRegressor(**FAST),
+    MultiTaskNet(early_stopping=True, **FAST),
+]
+
+
+def expected_failed_checks(estimator):
+    """Failures declared by the estimators themselves (none today)."""
+    return getattr(estimator, "_expected_failed_checks", lambda: {})()
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

@@ -1,0 +1,144 @@
+"""Task inference, encoding and decoding."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmtl.tasks import (
+    MAX_AUTO_CLASSES,
+    Classification,
+    MultiLabel,
+    Regression,
+    TaskSet,
+    infer_task,
+)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (pd.Series([1.5, 2.0, np.nan]), Regression),
+        (pd.Series([1.0, 2.0, 3.0]), Regression),  # floats are regression, even whole ones
+        (pd.Series([0, 1, 1, 2]), Classification),
+        (pd.Series(np.arange(MAX_AUTO_CLASSES)), Classification),
+        (pd.Series(np.arange(MAX_AUTO_CLASSES + 1)), Regression),
+        (pd.Series(["a", "b", None]), Classification),
+        (pd.Series([True, False, True]), Classification),
+        (pd.Series(pd.Categorical(["x", "y", "x"])), Classification),
+        (pd.Series(pd.array([1, 2, None], dtype="Int64")), Classification),
+        (pd.Series([0.5, 1.5], dtype=object), Regression),
+    ],
+)
+def test_inference_rule(values, expected):
+    assert type(infer_task(values.rename("c"))) is expected
+
+
+def test_explicit_specs_override_inference_and_rest_is_inferred():
+    y = pd.DataFrame({"a": [1.0, 2.0, 1.0, 2.0], "b": [0, 1, 0, 1], "c": ["x", "y", "x", "y"]})
+    tasks = TaskSet([Classification("a")]).fit(y).tasks_
+    assert [type(t) for t in tasks] == [Classification, Classification, Classification]
+    tasks = TaskSet({"b": "regression"}).fit(y).tasks_
+    assert [type(t) for t in tasks] == [Regression, Regression, Classification]
+
+
+def test_spec_is_not_modified_by_fit():
+    spec = Classification("c", weight=2.0)
+    y = pd.DataFrame({"c": ["x", "y", "x"]})
+    fitted = TaskSet([spec]).fit(y).tasks_[0]
+    assert fitted is not spec
+    assert not hasattr(spec, "classes_")
+    assert fitted.weight == 2.0
+    np.testing.assert_array_equal(fitted.classes_, ["x", "y"])
+
+
+def test_regression_standardises_and_round_trips():
+    y = pd.DataFrame({"r": np.array([10.0, 20.0, np.nan, 30.0], dtype=np.float32)})
+    ts = TaskSet().fit(y)
+    task = ts.tasks_[0]
+    assert task.mean_ == pytest.approx(20.0)
+    assert task.scale_ == pytest.approx(np.std([10.0, 20.0, 30.0]))
+    encoded = ts.encode(y)
+    assert encoded.dtype == np.float32
+    assert np.isnan(encoded[2, 0])
+    np.testing.assert_allclose(encoded[[0, 1, 3], 0], [-1.2247449, 0.0, 1.2247449], rtol=1e-6)
+    decoded = ts.decode([encoded[[0, 1, 3]]])
+    assert decoded["r"].dtype == np.float32  # original float dtype kept
+    np.testing.assert_allclose(decoded["r"], [10.0, 20.0, 30.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(["cat", "dog", None, "cat"], dtype="object"),
+        pd.Series(["cat", "dog", None, "cat"], dtype="string"),
+        pd.Series(pd.Categorical(["cat", "dog", None, "cat"], categories=["dog", "cat", "owl"])),
+        pd.Series([True, False, None, True], dtype="boolean"),
+        pd.Series([3, 7, None, 3], dtype="Int64"),
+        pd.Series([3.0, 7.0, np.nan, 3.0]),
+    ],
+)
+def test_classification_labels_of_any_dtype_round_trip(column):
+    y = pd.DataFrame({"c": column})
+    ts = TaskSet([Classification("c")]).fit(y)
+    task = ts.tasks_[0]
+    assert len(task.classes_) == 2
+    encoded = ts.encode(y)[:, 0]
+    assert np.isnan(encoded[2])
+    assert encoded[0] == encoded[3] != encoded[1]
+    # one-hot "logits" of the true classes decode back to the labels, with the dtype
+    codes = np.nan_to_num(encoded).astype(int)
+    decoded = ts.decode([np.eye(2)[codes]])
+    assert decoded["c"].dtype == column.dtype
+    labelled = [0, 1, 3]
+    assert decoded["c"].iloc[labelled].tolist() == column.iloc[labelled].tolist()
+
+
+def test_categorical_classes_keep_category_order_and_drop_unseen():
+    y = pd.Series(pd.Categorical(["lo", "hi", "mid"], categories=["lo", "mid", "hi", "unused"]))
+    task = TaskSet().fit(y).tasks_[0]
+    assert task.classes_.tolist() == ["lo", "mid", "hi"]
+
+
+def test_multilabel_reads_several_columns_with_one_head():
+    y = pd.DataFrame({"a": [1, 0, 1, np.nan], "b": [True, False, True, True], "z": [0.1, 0.2, 0.3, 0.4]})
+    ts = TaskSet([MultiLabel(["a", "b"], name="ab")]).fit(y)
+    ml, reg = ts.tasks_
+    assert ml.name_ == "ab" and ml.n_outputs_ == 2 and isinstance(reg, Regression)
+    assert ts.target_slices_ == [slice(0, 2), slice(2, 3)]
+    encoded = ts.encode(y)
+    np.testing.assert_array_equal(encoded[:3, :2], [[1, 1], [0, 0], [1, 1]])
+    assert np.isnan(encoded[3, 0])
+    out = ts.decode([np.array([[2.0, -2.0]] * 4), np.zeros((4, 1))])
+    assert out["b"].dtype == bool and out["b"].tolist() == [False] * 4
+    assert out["a"].tolist() == [1.0] * 4
+
+
+def test_array_targets_decode_to_arrays():
+    y = np.array([[0.5, 1], [1.5, 0], [2.5, 1]])
+    ts = TaskSet({1: "classification"}).fit(y)
+    out = ts.decode([np.array([[0.0]] * 3), np.array([[0.0, 1.0]] * 3)])
+    assert isinstance(out, np.ndarray) and out.shape == (3, 2) and out.dtype == np.float64
+    ts1 = TaskSet().fit(np.array(["a", "b", "a"]))
+    out1 = ts1.decode([np.array([[1.0, 0.0]] * 3)])
+    assert out1.shape == (3,) and out1.tolist() == ["a", "a", "a"]
+
+
+def test_mixed_array_targets_decode_to_object():
+    y = np.array([[0.5, "x"], [1.5, "y"]], dtype=object)
+    ts = TaskSet().fit(y)
+    assert [type(t) for t in ts.tasks_] == [Regression, Classification]
+    out = ts.decode([np.zeros((2, 1)), np.array([[0.0, 1.0]] * 2)])
+    assert out.dtype == object and out[:, 1].tolist() == ["y", "y"]
+
+
+def test_score_ignores_missing_labels():
+    y = pd.DataFrame({"c": ["a", "b", None, "b"], "r": [1.0, np.nan, 3.0, 5.0]})
+    ts = TaskSet().fit(y)
+    # predict "b" everywhere and r perfectly where labelled
+    cls_out = np.array([[0.0, 1.0]] * 4)
+    r = ts.tasks_[1]
+    reg_out = ((np.array([1.0, 0.0, 3.0, 5.0]) - r.mean_) / r.scale_)[:, None]
+    assert [t.name_ for t in ts.tasks_] == ["c", "r"]
+    scores = ts.score_tasks(y, [cls_out, reg_out])
+    assert scores["c"] == pytest.approx(2 / 3)
+    assert scores["r"] == pytest.approx(1.0)
