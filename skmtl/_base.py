@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, MultiOutputMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, ProgressBar
@@ -130,10 +130,27 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
     def _layer_sizes(self, name: str) -> tuple[int, ...]:
         value = getattr(self, name)
         sizes = (value,) if isinstance(value, Integral) else tuple(value)
-        for size in sizes:
-            if not isinstance(size, Integral) or size < 1:
-                raise ValueError(f"{name} must hold positive integers, got {value!r}.")
+        if not all(isinstance(size, Integral) and size >= 1 for size in sizes):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(self).__name__} must be a sequence of "
+                f"positive ints. Got {value!r} instead."
+            )
         return tuple(int(s) for s in sizes)
+
+    def _check_params(self) -> str:
+        """Checks beyond ``_parameter_constraints``; returns the resolved device."""
+        self._validate_params()
+        self._layer_sizes("hidden_layer_sizes")
+        self._layer_sizes("head_layer_sizes")
+        try:
+            device = resolve_device(self.device)
+            torch.device(device)
+        except RuntimeError:
+            raise InvalidParameterError(
+                f"The 'device' parameter of {type(self).__name__} must be 'auto' or a torch "
+                f"device such as 'cpu', 'cuda' or 'cuda:1'. Got {self.device!r} instead."
+            ) from None
+        return device
 
     def _callbacks(self, task_names: list[str]) -> list:
         callbacks: list = [
@@ -207,7 +224,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        self._validate_params()
+        device = self._check_params()
         X_array = check_X(self, X, reset=True)
         if y is None:
             raise ValueError(
@@ -215,7 +232,6 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             )
         taskset = TaskSet(self.tasks, force=self._forced_task).fit(y, n_samples=len(X_array))
         targets = taskset.encode(y)
-        device = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         devices = [torch.device(device).index or 0] if torch.device(device).type == "cuda" else []
         with torch.random.fork_rng(devices=devices):

@@ -8,18 +8,20 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
 
+_NUMERIC_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
 
-def _column_label(X: Any, j: int) -> Any:
-    return X.columns[j] if isinstance(X, pd.DataFrame) else j
+
+def _is_numeric(column: pd.Series) -> bool:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return False
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return True
+    return pd.api.types.infer_dtype(column, skipna=True) in _NUMERIC_KINDS
 
 
 def _non_numeric_columns(X: Any) -> list:
     if isinstance(X, pd.DataFrame):
-        return [
-            c for c in X.columns
-            if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
-            or isinstance(X[c].dtype, pd.CategoricalDtype)
-        ]
+        return [c for c in X.columns if not _is_numeric(X[c])]
     array = np.asarray(X, dtype=object)
     if array.ndim != 2:
         return []
@@ -33,14 +35,15 @@ def _non_numeric_columns(X: Any) -> list:
 
 
 def _non_finite_columns(X: Any) -> list:
-    try:
-        array = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
+    if frame.ndim != 2:
         return []
-    if array.ndim != 2:
-        return []
-    bad = ~np.isfinite(array).all(axis=0)
-    return [_column_label(X, j) for j in np.flatnonzero(bad)]
+    bad = []
+    for j, (label, column) in enumerate(frame.items()):
+        values = pd.to_numeric(column, errors="coerce").astype("float64")
+        if not np.isfinite(values.to_numpy(dtype=np.float64, na_value=np.nan)).all():
+            bad.append(label if isinstance(X, pd.DataFrame) else j)
+    return bad
 
 
 def check_X(estimator: Any, X: Any, reset: bool) -> np.ndarray:

@@ -2,14 +2,8 @@
 
 import os
 
-import pytest
 import torch
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two torch processes with two threads each on two cores run 3-4x slower each.
     torch.set_num_threads(1)
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "slow" in item.keywords:
-            continue

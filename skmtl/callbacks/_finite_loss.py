@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import torch
 from skorch.callbacks import Callback
 
 
@@ -13,30 +14,34 @@ class NonFiniteLossError(FloatingPointError, ValueError):
 
 
 class FiniteLossGuard(Callback):
-    """Raise :class:`NonFiniteLossError` naming the task(s) whose epoch loss is not finite.
+    """Raise :class:`NonFiniteLossError` at the first batch whose loss is not finite.
 
-    Reads the per-task losses that :class:`PerTaskLoss` records, so it must come after
-    it in the callback list.
+    The check reads the batch loss skorch has already recorded in the History (a
+    Python float), so it adds no device work; only when that total is NaN or infinite
+    does it look at the step's per-task losses to name the task(s) responsible. Since
+    it stops at the first such batch, a non-finite task is caught before its gradients
+    spread NaN through the shared layers into the other tasks.
 
     Parameters
     ----------
     task_names : sequence of str
+        Names of the tasks, in the order of the steps' ``task_losses``.
     """
 
     def __init__(self, task_names: Sequence[str]):
         self.task_names = task_names
 
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        bad = [
-            f"{name} ({prefix} loss {row[key]})"
-            for prefix in ("train", "valid")
-            for name in self.task_names
-            if (key := f"{prefix}_loss_{name}") in row and not math.isfinite(row[key])
-        ]
-        if bad:
-            raise NonFiniteLossError(
-                f"Training stopped at epoch {row['epoch']}: the loss of task(s) "
-                f"{', '.join(bad)} is not finite. Lower `lr`, check that task's targets for "
-                "extreme values, or check its loss."
-            )
+    def on_batch_end(self, net, batch=None, training=False, task_losses=None, **kwargs):
+        prefix = "train" if training else "valid"
+        total = net.history[-1, "batches", -1, f"{prefix}_loss"]
+        if math.isfinite(total):
+            return
+        names = self.task_names
+        if task_losses is not None:
+            finite = torch.isfinite(task_losses).tolist()
+            names = [name for name, ok in zip(self.task_names, finite) if not ok] or names
+        raise NonFiniteLossError(
+            f"Training stopped at epoch {len(net.history)}: the {prefix} loss of task(s) "
+            f"{', '.join(map(repr, names))} is not finite ({total}). Lower `lr`, check those "
+            "tasks' targets for extreme values, or check their loss."
+        )

@@ -143,6 +143,11 @@ class Task(BaseEstimator):
         return hasattr(self, "columns_")
 
 
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (for readable error messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _column_name(columns: list[Any]) -> str:
     return "+".join(str(c) for c in columns)
 

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy.special import softmax
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._base import Task, as_series, check_has_labels, missing_mask
+from ._base import Task, as_series, check_has_labels, missing_mask, plain
 
 
 class Classification(Task):
@@ -86,7 +86,7 @@ class Classification(Task):
         if len(classes) < 2:
             raise ValueError(
                 f"Classification task {self.name_!r}: column {series.name!r} has only one "
-                f"class ({classes[0]!r}) among its labels; a classifier needs at least two "
+                f"class ({plain(classes[0])!r}) among its labels; a classifier needs at least two "
                 "classes. Drop the task or add labelled rows of another class."
             )
         self.classes_ = classes
@@ -100,7 +100,7 @@ class Classification(Task):
         if unknown.any():
             raise ValueError(
                 f"Classification task {self.name_!r}: column {series.name!r} holds labels not "
-                f"seen in fit, such as {series[unknown].iloc[0]!r}; known classes are "
+                f"seen in fit, such as {plain(series[unknown].iloc[0])!r}; known classes are "
                 f"{self.classes_.tolist()}."
             )
         encoded = codes.astype(np.float32)

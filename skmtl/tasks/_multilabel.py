@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ._base import Task, as_series, check_has_labels
+from ._base import Task, as_series, check_has_labels, plain
 
 
 class MultiLabel(Task):
@@ -62,7 +62,7 @@ class MultiLabel(Task):
             bad = values[~np.isin(numeric, (0.0, 1.0))] if numeric.shape == values.shape else values
             raise ValueError(
                 f"MultiLabel task {self.name_!r}: column {series.name!r} must hold 0/1 or "
-                f"bool labels, found {bad[0]!r}. Use a Classification task for other labels."
+                f"bool labels, found {plain(bad[0])!r}. Use a Classification task for other labels."
             )
         out = np.full(len(series), np.nan, dtype=np.float32)
         out[~missing] = numeric

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import r2_score
 
-from ._base import Task, as_series, check_has_labels
+from ._base import Task, as_series, check_has_labels, plain
 
 
 class Regression(Task):
@@ -65,7 +65,7 @@ class Regression(Task):
         numbers = np.asarray(numbers, dtype=np.float64)
         bad = np.isnan(numbers) & ~missing
         if bad.any():
-            example = series[bad].iloc[0]
+            example = plain(series[bad].iloc[0])
             raise ValueError(
                 f"Regression task {self.name_!r}: column {series.name!r} holds non-numeric "
                 f"values such as {example!r}. Convert the column to numbers, or declare the "

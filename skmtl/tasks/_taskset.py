@@ -46,7 +46,7 @@ def as_target_frame(y: Any) -> tuple[pd.DataFrame, str]:
             raise TypeError("A sparse y is not supported; pass a dense array or a DataFrame.")
         array = np.asarray(y)
         if array.ndim == 1:
-            frame, kind = pd.DataFrame({0: array}), "array1d"
+            frame, kind = pd.DataFrame(array.reshape(-1, 1)), "array1d"
         elif array.ndim == 2:
             frame, kind = pd.DataFrame(array), "array2d"
         else:
@@ -59,6 +59,14 @@ def as_target_frame(y: Any) -> tuple[pd.DataFrame, str]:
         duplicated = frame.columns[frame.columns.duplicated()].tolist()
         raise ValueError(f"y has duplicated column names {duplicated}; rename them.")
     return frame, kind
+
+
+def _check_rows(frame: pd.DataFrame, n_samples: int | None) -> None:
+    if n_samples is not None and len(frame) != n_samples:
+        raise ValueError(
+            f"X has {n_samples} rows but y has {len(frame)}; X and y must have the same "
+            "number of rows (one row of y per sample)."
+        )
 
 
 def _spec_from_value(value: Any, column: Any) -> Task:
@@ -140,11 +148,7 @@ class TaskSet:
         self : TaskSet
         """
         frame, self.kind_ = as_target_frame(y)
-        if n_samples is not None and len(frame) != n_samples:
-            raise ValueError(
-                f"X has {n_samples} rows but y has {len(frame)}; X and y must have the same "
-                "number of rows (one row of y per sample)."
-            )
+        _check_rows(frame, n_samples)
         self.columns_ = list(frame.columns)
         self.target_dtype_ = getattr(y, "dtype", None) if self.kind_ != "frame" else None
         self.series_name_ = y.name if self.kind_ == "series" else None
@@ -182,18 +186,21 @@ class TaskSet:
         self.target_slices_ = [slice(int(a), int(b)) for a, b in zip(widths[:-1], widths[1:])]
         return self
 
-    def check_columns(self, y: Any) -> pd.DataFrame:
+    def check_columns(self, y: Any, n_samples: int | None = None) -> pd.DataFrame:
         """Convert ``y`` to a frame and check it has the fitted columns.
 
         Parameters
         ----------
         y : array-like, Series or DataFrame
+        n_samples : int, default=None
+            Number of rows of X; when given, y must have as many rows.
 
         Returns
         -------
         pandas.DataFrame
         """
         frame, _ = as_target_frame(y)
+        _check_rows(frame, n_samples)
         if list(frame.columns) != self.columns_:
             if set(frame.columns) != set(self.columns_):
                 raise ValueError(
@@ -264,7 +271,7 @@ class TaskSet:
         dict
             Task name to score.
         """
-        frame = self.check_columns(y)
+        frame = self.check_columns(y, n_samples=len(outputs[0]))
         return {
             task.name_: task.score(frame[task.columns_], output)
             for task, output in zip(self.tasks_, outputs)
