@@ -39,6 +39,15 @@ def _silent(*args: Any, **kwargs: Any) -> None:
     """A print replacement that prints nothing (picklable, unlike a lambda)."""
 
 
+def _fused_supported(optimizer: type[torch.optim.Optimizer], device: str) -> bool:
+    """Whether ``optimizer`` has a fused (single-kernel) implementation on ``device``."""
+    try:
+        optimizer([torch.zeros(1, device=device, requires_grad=True)], lr=0.1, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
+
+
 def _has_probabilities(estimator: Any) -> bool:
     if getattr(estimator, "_forced_task", None) is not None:
         return bool(estimator._forced_task.is_classification)
@@ -181,6 +190,8 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if optimizer is torch.optim.SGD:
             optimizer_kwargs["optimizer__momentum"] = 0.9
+        if isinstance(self.optimizer, str) and _fused_supported(optimizer, device):
+            optimizer_kwargs["optimizer__fused"] = True
         task_names = [task.name_ for task in taskset.tasks_]
         return MultiTaskNeuralNet(
             module=ARCHITECTURES["shared_bottom"],

@@ -58,9 +58,11 @@ class TensorData(Dataset):
 class TensorBatchIterator:
     """Iterate over a :class:`TensorData` in batches without a DataLoader.
 
-    Each epoch draws one permutation on the data's device (when shuffling) and
-    yields ``(X[idx], y[idx])`` for consecutive slices ``idx`` of it; without
-    shuffling, batches are contiguous views.
+    When shuffling, each epoch draws one permutation on the data's device, gathers
+    the rows in that order once, and yields consecutive slices of the result: batch
+    ``k`` holds rows ``perm[k * batch_size:(k + 1) * batch_size]``. Without shuffling,
+    batches are contiguous views of the data. Either way there is no per-sample
+    indexing and no collate.
 
     Parameters
     ----------
@@ -80,18 +82,15 @@ class TensorBatchIterator:
         return -(-len(self.dataset) // self.batch_size)
 
     def __iter__(self):
-        X, y = self.dataset.X, self.dataset.y
-        n, size = len(self.dataset), self.batch_size
+        data = self.dataset
+        n, size = len(data), self.batch_size
         if self.shuffle:
-            device = y.device if y is not None else None
-            order = torch.randperm(n, device=device)
-            for start in range(0, n, size):
-                index = order[start : start + size]
-                yield _index(X, index), None if y is None else y[index]
-        else:
-            for start in range(0, n, size):
-                index = slice(start, start + size)
-                yield _index(X, index), None if y is None else y[index]
+            device = data.y.device if data.y is not None else None
+            data = data.take(torch.randperm(n, device=device))
+        X, y = data.X, data.y
+        for start in range(0, n, size):
+            index = slice(start, start + size)
+            yield _index(X, index), None if y is None else y[index]
 
 
 class HoldoutSplit:

@@ -36,5 +36,12 @@ class MultiTaskNeuralNet(NeuralNet):
         with torch.no_grad():
             return self._task_step(batch, False, **fit_params)
 
+    def _set_training(self, training=True):
+        # skorch sets the mode of every module on every batch; skip the recursive
+        # ``train()`` call when the module is already in the requested mode.
+        if getattr(self, "module_", None) is not None and self.module_.training == training:
+            return
+        super()._set_training(training)
+
     def _zero_grad_optimizer(self, set_to_none=None):
         super()._zero_grad_optimizer(set_to_none=True)

@@ -33,7 +33,7 @@ class FiniteLossGuard(Callback):
 
     def on_batch_end(self, net, batch=None, training=False, task_losses=None, **kwargs):
         prefix = "train" if training else "valid"
-        total = net.history[-1, "batches", -1, f"{prefix}_loss"]
+        total = net.history[-1]["batches"][-1][f"{prefix}_loss"]
         if math.isfinite(total):
             return
         names = self.task_names

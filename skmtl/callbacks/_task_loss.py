@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from skorch.callbacks import Callback
 
 
 class PerTaskLoss(Callback):
     """Record ``train_loss_<task>`` and ``valid_loss_<task>`` in the History.
 
-    Each value is the epoch's mean loss of that task over its labelled rows. Batch
-    losses are accumulated on the device and read once per epoch.
+    Each value is the epoch's mean loss of that task over its labelled rows. The
+    steps' detached per-task losses are kept on the device and reduced once per
+    epoch, so the hot loop does no extra tensor work or device sync.
 
     Parameters
     ----------
@@ -23,31 +25,30 @@ class PerTaskLoss(Callback):
         self.task_names = task_names
 
     def initialize(self):
-        self._sums: dict = {}
-        self._counts: dict = {}
+        self._losses: dict[str, list] = {}
+        self._counts: dict[str, list] = {}
         return self
 
     def on_epoch_begin(self, net, **kwargs):
-        self._sums, self._counts = {}, {}
+        self._losses, self._counts = {}, {}
 
     def on_batch_end(self, net, batch=None, training=False, task_losses=None, task_counts=None,
                      **kwargs):
         if task_losses is None:
             return
         prefix = "train" if training else "valid"
-        count = task_counts if task_counts is not None else float(len(batch[1]))
-        total = task_losses * count
-        if prefix in self._sums:
-            self._sums[prefix] = self._sums[prefix] + total
-            self._counts[prefix] = self._counts[prefix] + count
-        else:
-            self._sums[prefix], self._counts[prefix] = total, count
+        count = task_counts if task_counts is not None else len(batch[1])
+        self._losses.setdefault(prefix, []).append(task_losses)
+        self._counts.setdefault(prefix, []).append(count)
 
     def on_epoch_end(self, net, **kwargs):
-        for prefix, total in self._sums.items():
-            count = self._counts[prefix]
-            if not isinstance(count, float):
-                count = count.clamp(min=1)
-            means = (total / count).tolist()
-            for name, value in zip(self.task_names, means):
+        for prefix, losses in self._losses.items():
+            losses = torch.stack(losses)  # (n_batches, n_tasks)
+            counts = self._counts[prefix]
+            if isinstance(counts[0], int):
+                weights = torch.tensor(counts, dtype=losses.dtype, device=losses.device)[:, None]
+            else:
+                weights = torch.stack(counts).to(losses.dtype)
+            totals = (losses * weights).sum(0) / weights.sum(0).clamp(min=1)
+            for name, value in zip(self.task_names, totals.tolist()):
                 net.history.record(f"{prefix}_loss_{name}", value)
