@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, MultiOutputMixin
-from sklearn.utils import check_random_state
+from sklearn.utils import Tags, check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -33,6 +34,19 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
 }
+
+
+@dataclass(slots=True)
+class MultiTaskTags(Tags):
+    """scikit-learn's estimator tags plus the estimator checks it is known to fail.
+
+    Attributes
+    ----------
+    expected_failed_checks : dict
+        Name of a check in ``sklearn.utils.estimator_checks`` to a one-line reason.
+    """
+
+    expected_failed_checks: dict = field(default_factory=dict)
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:
@@ -76,7 +90,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [str],
@@ -99,7 +113,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         max_epochs=100,
         batch_size=256,
         early_stopping=False,
-        validation_fraction=0.1,
+        validation_fraction=None,
         n_iter_no_change=10,
         tol=1e-4,
         device="auto",
@@ -127,13 +141,19 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         self.callbacks = callbacks
 
     # -- tags ----------------------------------------------------------------------
+    #: Estimator checks this estimator is known to fail, with a one-line reason each.
+    _expected_failed_checks: dict[str, str] = {}
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True
         tags.input_tags.allow_nan = False
-        return tags
+        return MultiTaskTags(
+            **{f.name: getattr(tags, f.name) for f in fields(Tags)},
+            expected_failed_checks=dict(self._expected_failed_checks),
+        )
 
     # -- building --------------------------------------------------------------------
     def _layer_sizes(self, name: str) -> tuple[int, ...]:
@@ -185,6 +205,12 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         callbacks += [clone(cb, safe=False) for cb in (self.callbacks or [])]
         return callbacks
 
+    def _train_split(self) -> HoldoutSplit | None:
+        fraction = self.validation_fraction
+        if fraction is None:
+            fraction = 0.1 if self.early_stopping else None
+        return None if fraction is None else HoldoutSplit(fraction)
+
     def _build_net(self, n_features: int, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
@@ -210,7 +236,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             iterator_train=TensorBatchIterator,
             iterator_train__shuffle=True,
             iterator_valid=TensorBatchIterator,
-            train_split=HoldoutSplit(self.validation_fraction) if self.early_stopping else None,
+            train_split=self._train_split(),
             callbacks=self._callbacks(task_names),
             device=device,
             verbose=int(self.verbose),

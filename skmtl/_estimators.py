@@ -35,12 +35,14 @@ _PARAMETERS = """
     batch_size : int, default=256
         Rows per mini-batch.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows and stop when the total validation
-        loss has not improved by at least ``tol`` for ``n_iter_no_change`` epochs, then
-        restore the weights of the best epoch. Per-task validation losses are recorded
-        only when this is True.
-    validation_fraction : float, default=0.1
-        Share of rows held out for validation; only used if ``early_stopping`` is True.
+        Hold out a validation split (``validation_fraction``, 0.1 when None) and stop
+        when the total validation loss has not improved by at least ``tol`` for
+        ``n_iter_no_change`` epochs, then restore the weights of the best epoch.
+    validation_fraction : float or None, default=None
+        Share of rows held out at random for validation; the History then records
+        ``valid_loss`` and ``valid_loss_<task>`` each epoch. None holds out 0.1 when
+        ``early_stopping`` is True and nothing otherwise (scikit-learn's MLP behaviour);
+        a float holds out that share even without early stopping, to monitor it.
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping; only used if ``early_stopping``.
     tol : float, default=1e-4
@@ -67,7 +69,7 @@ _PARAMETERS = """
         string column names.
     history_ : skorch.history.History
         Per-epoch records: ``train_loss`` (the weighted total), ``train_loss_<task>``
-        for each task and, with early stopping, ``valid_loss`` and
+        for each task and, when a validation split is held out, ``valid_loss`` and
         ``valid_loss_<task>``; plus ``dur`` (seconds) and ``epoch``.
     net_ : skorch.NeuralNet
         The fitted skorch net (its ``module_`` is the torch network).
@@ -169,11 +171,9 @@ class MultiTaskRegressor(RegressorMixin, BaseMultiTask):
 
     _forced_task = Regression
 
-    def _expected_failed_checks(self) -> dict[str, str]:
-        """scikit-learn estimator checks this estimator is known to fail, with reasons."""
-        return {
-            "check_methods_subset_invariance": (
-                "float32 BLAS picks different kernels for a batch of 1 and of n rows, so "
-                "regression outputs differ by ~1e-7 (above the check's rtol of 1e-7)."
-            ),
-        }
+    _expected_failed_checks = {
+        "check_methods_subset_invariance": (
+            "float32 BLAS uses different kernels for a batch of 1 row and of n rows, so "
+            "regression outputs differ by ~1e-7, above the check's rtol of 1e-7."
+        ),
+    }
