@@ -3,15 +3,8 @@
 # Installs the `benchmarks` extra (dataset packages) first. Honours VENV_DIR.
 set -euo pipefail
 
-REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$REPO_ROOT"
+source "$(dirname -- "${BASH_SOURCE[0]}")/_env.sh"
 
 EXTRAS="${DEMO_EXTRAS:-benchmarks}" bash scripts/setup.sh
-
-VENV_DIR="${VENV_DIR:-.venv}"
-case "$VENV_DIR" in
-    /*) ;;
-    *) VENV_DIR="$REPO_ROOT/$VENV_DIR" ;;
-esac
 
 exec "$VENV_DIR/bin/python" examples/penguins_demo.py "$@"

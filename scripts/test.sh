@@ -7,16 +7,9 @@
 # Honours VENV_DIR (see scripts/setup.sh).
 set -euo pipefail
 
-REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$REPO_ROOT"
+source "$(dirname -- "${BASH_SOURCE[0]}")/_env.sh"
 
 EXTRAS="${TEST_EXTRAS:-tests}" bash scripts/setup.sh
-
-VENV_DIR="${VENV_DIR:-.venv}"
-case "$VENV_DIR" in
-    /*) ;;
-    *) VENV_DIR="$REPO_ROOT/$VENV_DIR" ;;
-esac
 
 if [[ $# -eq 0 ]]; then
     set -- -q -n 2

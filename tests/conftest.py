@@ -1,9 +1,7 @@
-"""Shared test configuration: one torch thread per pytest-xdist worker."""
-
-import os
+"""Shared test configuration."""
 
 import torch
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # Two torch processes with two threads each on two cores run 3-4x slower each.
-    torch.set_num_threads(1)
+# The tests train tiny networks, for which one thread is fastest; and two torch processes
+# with two threads each on two cores (pytest-xdist workers) run 3-4x slower each.
+torch.set_num_threads(1)

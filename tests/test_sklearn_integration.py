@@ -6,7 +6,6 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
@@ -24,14 +23,6 @@ FAST = dict(hidden_layer_sizes=(16,), max_epochs=30, batch_size=64, lr=1e-2, dev
 NUMERIC = ["x_float", "x_float2", "x_int"]
 CATEGORICAL = ["x_str", "x_cat"]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny networks on a shared 2-core machine: one torch thread, restored afterwards."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def _mixed_data(n=300, seed=0):

@@ -143,6 +143,39 @@ class Task(BaseEstimator):
         return hasattr(self, "columns_")
 
 
+class SingleColumnTask(Task):
+    """Base class of tasks that read exactly one column of ``y``.
+
+    Parameters
+    ----------
+    column : str, int or None, default=None
+        Column of ``y`` (a name for DataFrames, a position for arrays). None lets the
+        estimator assign it (only valid inside ``tasks={column: spec}``).
+    weight : float, default=1.0
+        Multiplier of this task's loss in the total loss.
+    loss : str or TaskLoss, default=None
+        Training loss; None uses the task type's default.
+    name : str, default=None
+        Task name; None uses the column name.
+    """
+
+    _parameter_constraints = {**Task._parameter_constraints, "column": "no_validation"}
+
+    def __init__(self, column=None, *, weight=1.0, loss=None, name=None):
+        self.column = column
+        self.weight = weight
+        self.loss = loss
+        self.name = name
+
+    def _declared_columns(self):
+        return None if self.column is None else [self.column]
+
+    def _with_columns(self, columns):
+        (column,) = columns
+        params = {k: v for k, v in self.get_params().items() if k != "column"}
+        return type(self)(column, **params)
+
+
 def plain(value: Any) -> Any:
     """A NumPy scalar as the Python value it holds (for readable error messages)."""
     return value.item() if isinstance(value, np.generic) else value

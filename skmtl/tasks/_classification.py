@@ -7,10 +7,10 @@ import pandas as pd
 from scipy.special import softmax
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._base import Task, as_series, check_has_labels, missing_mask, plain
+from ._base import SingleColumnTask, as_series, check_has_labels, missing_mask, plain
 
 
-class Classification(Task):
+class Classification(SingleColumnTask):
     """A binary or multiclass classification task reading one column.
 
     Labels may be of any dtype (str, int, bool, categorical, float holding whole
@@ -39,21 +39,6 @@ class Classification(Task):
     is_classification = True
     default_loss = "cross_entropy"
     target_width_ = 1
-
-    _parameter_constraints = {**Task._parameter_constraints, "column": "no_validation"}
-
-    def __init__(self, column=None, *, weight=1.0, loss=None, name=None):
-        self.column = column
-        self.weight = weight
-        self.loss = loss
-        self.name = name
-
-    def _declared_columns(self):
-        return None if self.column is None else [self.column]
-
-    def _with_columns(self, columns):
-        (column,) = columns
-        return type(self)(column, **{k: v for k, v in self.get_params().items() if k != "column"})
 
     def _fit(self, frame):
         series = frame.iloc[:, 0]

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import r2_score
 
-from ._base import Task, as_series, check_has_labels, plain
+from ._base import SingleColumnTask, as_series, check_has_labels, plain
 
 
-class Regression(Task):
+class Regression(SingleColumnTask):
     """A regression task reading one numeric column.
 
     The target is standardised with the mean and standard deviation of its labelled
@@ -41,21 +41,6 @@ class Regression(Task):
     default_loss = "mse"
     n_outputs_ = 1
     target_width_ = 1
-
-    _parameter_constraints = {**Task._parameter_constraints, "column": "no_validation"}
-
-    def __init__(self, column=None, *, weight=1.0, loss=None, name=None):
-        self.column = column
-        self.weight = weight
-        self.loss = loss
-        self.name = name
-
-    def _declared_columns(self):
-        return None if self.column is None else [self.column]
-
-    def _with_columns(self, columns):
-        (column,) = columns
-        return type(self)(column, **{k: v for k, v in self.get_params().items() if k != "column"})
 
     def _values(self, series: pd.Series, missing: np.ndarray) -> np.ndarray:
         """Labelled values as float64, NaN where missing; errors on strings and inf."""
