@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 _NUMERIC_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
@@ -46,24 +48,74 @@ def _non_finite_columns(X: Any) -> list:
     return bad
 
 
-def check_X(estimator: Any, X: Any, reset: bool) -> np.ndarray:
-    """Validate ``X`` into a float32 array, naming columns in errors.
+def is_input_dict(X: Any) -> bool:
+    """Whether ``X`` is a dict of inputs (not a sparse DOK matrix, which is a dict too)."""
+    return isinstance(X, Mapping) and not sparse.issparse(X)
+
+
+def n_rows(X: Any) -> int:
+    """Number of samples of a checked ``X`` (an array or a dict of arrays)."""
+    return len(next(iter(X.values()))) if is_input_dict(X) else len(X)
+
+
+def _check_inputs(estimator: Any, X: Mapping, reset: bool) -> dict[str, np.ndarray]:
+    """Validate a dict of inputs (one array per modality) into float32 arrays."""
+    if len(X) == 0:
+        raise ValueError("X is an empty dict; pass one array per input.")
+    arrays = {}
+    for key, value in X.items():
+        array = value.to_numpy() if isinstance(value, (pd.DataFrame, pd.Series)) else value
+        try:
+            array = np.asarray(array, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"X[{key!r}] is not numeric; encode it into numbers before fitting."
+            ) from None
+        if array.ndim == 1:
+            array = array.reshape(-1, 1)
+        if not np.isfinite(array).all():
+            raise ValueError(
+                f"Input X[{key!r}] contains NaN or infinity; impute or drop those values."
+            )
+        arrays[str(key) if not isinstance(key, str) else key] = array
+    lengths = {key: len(a) for key, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"The inputs of X have different numbers of rows: {lengths}.")
+    shapes = {key: a.shape[1:] for key, a in arrays.items()}
+    if reset:
+        estimator.input_shapes_ = shapes
+        estimator.n_features_in_ = int(sum(np.prod(s) for s in shapes.values()))
+    elif shapes != getattr(estimator, "input_shapes_", shapes):
+        raise ValueError(
+            f"X has inputs of shapes {shapes}, but {type(estimator).__name__} was fitted "
+            f"on {estimator.input_shapes_} (shapes without the sample axis)."
+        )
+    return arrays
+
+
+def check_X(estimator: Any, X: Any, reset: bool, allow_nd: bool = False) -> Any:
+    """Validate ``X`` into a float32 array (or a dict of them), naming columns in errors.
 
     Wraps scikit-learn's ``validate_data`` (which records and checks
     ``n_features_in_`` and ``feature_names_in_``), adding the names of the columns
-    that are not numeric or hold NaN or infinity.
+    that are not numeric or hold NaN or infinity. A dict of arrays (for example a
+    ``skorch.helper.SliceDict``) is checked input by input.
 
     Parameters
     ----------
     estimator : BaseEstimator
-    X : array-like or DataFrame
+    X : array-like, DataFrame or dict of array-like
     reset : bool
         True in fit (records the features), False at predict (checks them).
+    allow_nd : bool, default=False
+        Accept arrays with more than 2 dimensions (images for a user trunk).
 
     Returns
     -------
-    ndarray of float32 of shape (n_samples, n_features)
+    ndarray of float32, or dict of them
     """
+    if is_input_dict(X):
+        return _check_inputs(estimator, X, reset)
     if isinstance(X, pd.DataFrame):
         bad = _non_numeric_columns(X)
         if bad:
@@ -73,7 +125,10 @@ def check_X(estimator: Any, X: Any, reset: bool) -> np.ndarray:
                 "ColumnTransformer applying OneHotEncoder inside a Pipeline."
             )
     try:
-        return validate_data(estimator, X, reset=reset, dtype=np.float32, ensure_all_finite=True)
+        array = validate_data(
+            estimator, X, reset=reset, dtype=np.float32, ensure_all_finite=True,
+            allow_nd=allow_nd,
+        )
     except ValueError as exc:
         message = str(exc)
         if "could not convert" in message:
@@ -90,3 +145,11 @@ def check_X(estimator: Any, X: Any, reset: bool) -> np.ndarray:
                     "them first, e.g. with sklearn.impute.SimpleImputer in a Pipeline."
                 ) from None
         raise
+    if reset:
+        estimator.input_shapes_ = array.shape[1:]
+    elif array.shape[1:] != estimator.input_shapes_:
+        raise ValueError(
+            f"X has samples of shape {array.shape[1:]}, but {type(estimator).__name__} was "
+            f"fitted on samples of shape {estimator.input_shapes_}."
+        )
+    return array

@@ -123,3 +123,23 @@ def test_regression_only_net_has_no_predict_proba(data):
     X, y = data
     est = MultiTaskNet(**FAST).fit(X, y[["mass"]])
     assert not hasattr(est, "predict_proba")
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_classifier_and_regressor_score_is_the_masked_task_mean(kind):
+    """Not ClassifierMixin/RegressorMixin's score, which cannot skip missing labels."""
+    from skmtl import MultiTaskClassifier, MultiTaskRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    if kind == "classifier":
+        y = pd.DataFrame({"c": np.where(X[:, 0] > 0, "up", "down"), "k": (X[:, 1] > 0).astype(int)})
+        y.loc[:9, "c"] = None
+        est = MultiTaskClassifier(**FAST)
+    else:
+        y = pd.DataFrame({"a": X[:, 0] * 3.0, "b": X[:, 1] - X[:, 2]})
+        y.loc[:9, "a"] = np.nan
+        est = MultiTaskRegressor(**FAST)
+    est.fit(X, y)
+    scores = est.score_tasks(X, y)
+    assert est.score(X, y) == pytest.approx(np.mean(list(scores.values())))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from skorch import NeuralNet
+from skorch.utils import to_tensor
 
 
 class MultiTaskNeuralNet(NeuralNet):
@@ -15,6 +16,10 @@ class MultiTaskNeuralNet(NeuralNet):
     (labelled rows per task, or None when every row is labelled), which callbacks
     receive in ``on_batch_end``.
     """
+
+    def infer(self, x, **fit_params):
+        """Run the module on one batch; a dict of inputs is passed as one argument."""
+        return self.module_(to_tensor(x, device=self.device), **fit_params)
 
     def _task_step(self, batch, training: bool, **fit_params) -> dict:
         Xi, yi = batch

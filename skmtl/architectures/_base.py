@@ -1,30 +1,256 @@
-"""Base class of multi-task network modules."""
+"""Base classes of multi-task networks and of the architecture specs that build them."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from numbers import Integral
+from typing import Any
+
 import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
 from torch import nn
+
+#: Parameter constraint of an architecture's layer sizes (None: the estimator's).
+LAYER_SIZES = ["array-like", Interval(Integral, 1, None, closed="left"), None]
+
+
+@dataclass(frozen=True)
+class LayerSettings:
+    """The estimator-level layer settings an architecture falls back on.
+
+    Attributes
+    ----------
+    hidden_layer_sizes : tuple of int
+        Widths of the shared layers (or of each expert, tower or column).
+    head_layer_sizes : tuple of int
+        Widths of each task head's hidden layers.
+    activation : str
+    dropout : float
+    """
+
+    hidden_layer_sizes: tuple[int, ...] = (128, 128)
+    head_layer_sizes: tuple[int, ...] = ()
+    activation: str = "relu"
+    dropout: float = 0.0
 
 
 class MultiTaskModule(nn.Module):
     """Base class of the networks skmtl trains.
 
     A multi-task module maps a batch of inputs to a tuple with one output tensor per
-    task, in task order; the ``i``-th output has ``head_outputs[i]`` columns.
-    Subclasses are built from the number of input features and the head widths, plus
-    their own hyperparameters.
+    task, in task order. It also says which of its parameters belong to one task only
+    (:meth:`task_parameters`); all others are shared (:meth:`shared_parameters`).
     """
 
-    def forward(self, X: torch.Tensor) -> tuple[torch.Tensor, ...]:  # pragma: no cover
+    def forward(self, X: Any) -> tuple[torch.Tensor, ...]:  # pragma: no cover
         """Compute every task's output.
 
         Parameters
         ----------
-        X : torch.Tensor of shape (n_samples, n_features)
+        X : torch.Tensor or dict of torch.Tensor
+            A batch of inputs.
 
         Returns
         -------
         tuple of torch.Tensor
-            One ``(n_samples, head_outputs[i])`` tensor per task.
+            One ``(n_samples, n_outputs)`` tensor per task.
         """
         raise NotImplementedError
+
+    @property
+    def n_tasks(self) -> int:
+        """Number of tasks (outputs)."""
+        raise NotImplementedError
+
+    def task_parameters(self, task: int) -> Iterator[nn.Parameter]:
+        """Parameters used by task ``task`` only.
+
+        Parameters
+        ----------
+        task : int
+            Position of the task.
+
+        Returns
+        -------
+        iterator of torch.nn.Parameter
+        """
+        raise NotImplementedError
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        """Parameters that are not specific to one task.
+
+        Returns
+        -------
+        iterator of torch.nn.Parameter
+        """
+        own = {id(p) for t in range(self.n_tasks) for p in self.task_parameters(t)}
+        return (p for p in self.parameters() if id(p) not in own)
+
+    def gate_outputs(self, X: Any) -> dict[str, torch.Tensor]:
+        """Mixture weights of every gate for a batch (empty for gate-free networks).
+
+        Parameters
+        ----------
+        X : torch.Tensor or dict of torch.Tensor
+
+        Returns
+        -------
+        dict
+            Gate name to a ``(n_samples, n_experts)`` tensor of weights summing to 1.
+        """
+        return {}
+
+
+class Encoded(MultiTaskModule):
+    """A shared input encoder (a user trunk) followed by a multi-task body.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps a batch to a representation; its output is flattened to 2-D.
+    body : MultiTaskModule
+        The architecture built on the representation.
+    """
+
+    def __init__(self, encoder: nn.Module, body: MultiTaskModule):
+        super().__init__()
+        self.encoder = encoder
+        self.body = body
+
+    def forward(self, X):
+        return self.body(self.encoder(X).flatten(1))
+
+    @property
+    def n_tasks(self) -> int:
+        return self.body.n_tasks
+
+    def task_parameters(self, task):
+        return self.body.task_parameters(task)
+
+    def gate_outputs(self, X):
+        return self.body.gate_outputs(self.encoder(X).flatten(1))
+
+
+def instantiate_trunk(trunk: nn.Module | type[nn.Module]) -> nn.Module:
+    """A fresh trunk: a new instance of a class, or a deep copy of an instance.
+
+    Parameters
+    ----------
+    trunk : torch.nn.Module or subclass of it
+
+    Returns
+    -------
+    torch.nn.Module
+    """
+    return trunk() if isinstance(trunk, type) else copy.deepcopy(trunk)
+
+
+def output_width(module: nn.Module, sample: Any) -> int:
+    """Width of ``module``'s flattened output on a sample batch (computed in eval mode).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    sample : torch.Tensor or dict of torch.Tensor
+        A small batch of inputs.
+
+    Returns
+    -------
+    int
+    """
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = module(sample)
+    module.train(was_training)
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(
+            f"The trunk {type(module).__name__} must return one tensor per batch, got "
+            f"{type(out).__name__}."
+        )
+    return int(out.flatten(1).shape[1])
+
+
+class Architecture(BaseEstimator):
+    """Base class of architecture specs: hyperparameters plus a ``build`` method.
+
+    A spec only stores its hyperparameters (so ``get_params``/``set_params``,
+    ``clone`` and ``GridSearchCV`` see them as ``architecture__<name>``); a value of
+    None falls back on the estimator's ``hidden_layer_sizes``, ``head_layer_sizes``,
+    ``activation`` and ``dropout``. Subclasses implement :meth:`_build_body`, and are
+    registered by name in :data:`skmtl.architectures.ARCHITECTURES`.
+    """
+
+    #: Registry name.
+    name: str = ""
+
+    def build(
+        self,
+        n_features: int,
+        head_outputs: Sequence[int],
+        settings: LayerSettings,
+        trunk: nn.Module | type[nn.Module] | None = None,
+        sample: Any = None,
+    ) -> MultiTaskModule:
+        """Build the network.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of input features (ignored when ``trunk`` is given).
+        head_outputs : sequence of int
+            Output width of each task.
+        settings : LayerSettings
+            The estimator's layer settings, used where a hyperparameter is None.
+        trunk : torch.nn.Module, subclass of it, or None
+            A user encoder. By default it is shared by all tasks and the architecture
+            is built on its (flattened) output.
+        sample : torch.Tensor or dict of torch.Tensor, default=None
+            A few input rows, used to measure the trunk's output width.
+
+        Returns
+        -------
+        MultiTaskModule
+        """
+        self._validate_params()
+        if trunk is None:
+            return self._build_body(n_features, head_outputs, settings)
+        encoder = instantiate_trunk(trunk)
+        body = self._build_body(output_width(encoder, sample), head_outputs, settings)
+        return Encoded(encoder, body)
+
+    def _build_body(
+        self, n_features: int, head_outputs: Sequence[int], settings: LayerSettings
+    ) -> MultiTaskModule:
+        raise NotImplementedError
+
+
+def pick(value: Any, default: Any) -> tuple[int, ...] | Any:
+    """``value`` as a tuple of ints when given, else ``default``."""
+    if value is None:
+        return default
+    return tuple(int(v) for v in value) if isinstance(value, Sequence) else value
+
+
+def head(n_in: int, sizes: Sequence[int], n_out: int, settings: LayerSettings) -> nn.Sequential:
+    """A task head: hidden dense layers then a linear output layer.
+
+    Parameters
+    ----------
+    n_in : int
+    sizes : sequence of int
+    n_out : int
+    settings : LayerSettings
+
+    Returns
+    -------
+    torch.nn.Sequential
+    """
+    from ._mlp import mlp
+
+    body = mlp(n_in, sizes, settings.activation, settings.dropout)
+    last = int(sizes[-1]) if len(sizes) else n_in
+    return nn.Sequential(*body, nn.Linear(last, int(n_out)))

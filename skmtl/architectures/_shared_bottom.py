@@ -2,52 +2,88 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from torch import nn
 
-from ._base import MultiTaskModule
+from ._base import (
+    LAYER_SIZES,
+    Architecture,
+    MultiTaskModule,
+    head,
+    instantiate_trunk,
+    output_width,
+    pick,
+)
 from ._mlp import mlp
 
 
-class SharedBottom(MultiTaskModule):
-    """One shared trunk feeding one head per task (hard parameter sharing).
+class SharedBottomModule(MultiTaskModule):
+    """One shared trunk feeding one head per task.
 
     Parameters
     ----------
-    n_features : int
-        Number of input features.
-    head_outputs : sequence of int
-        Output width of each task's head.
-    hidden_layer_sizes : sequence of int, default=(128, 128)
-        Widths of the shared trunk's dense layers.
-    head_layer_sizes : sequence of int, default=()
-        Widths of each head's hidden dense layers before its output layer.
-    activation : str, default="relu"
-        Activation after each hidden layer.
-    dropout : float, default=0.0
-        Dropout probability after each hidden layer.
+    trunk : torch.nn.Module
+        The shared layers; their output is flattened to 2-D.
+    heads : list of torch.nn.Module
+        One head per task.
     """
 
-    def __init__(
-        self,
-        n_features: int,
-        head_outputs: Sequence[int],
-        hidden_layer_sizes: Sequence[int] = (128, 128),
-        head_layer_sizes: Sequence[int] = (),
-        activation: str = "relu",
-        dropout: float = 0.0,
-    ):
+    def __init__(self, trunk: nn.Module, heads: list[nn.Module]):
         super().__init__()
-        self.trunk = mlp(n_features, hidden_layer_sizes, activation, dropout)
-        width = int(hidden_layer_sizes[-1]) if len(hidden_layer_sizes) else n_features
-        heads = []
-        for n_out in head_outputs:
-            body = mlp(width, head_layer_sizes, activation, dropout)
-            last = int(head_layer_sizes[-1]) if len(head_layer_sizes) else width
-            heads.append(nn.Sequential(*body, nn.Linear(last, int(n_out))))
+        self.trunk = trunk
         self.heads = nn.ModuleList(heads)
 
     def forward(self, X):
-        shared = self.trunk(X)
-        return tuple(head(shared) for head in self.heads)
+        shared = self.trunk(X).flatten(1)
+        return tuple(h(shared) for h in self.heads)
+
+    @property
+    def n_tasks(self):
+        return len(self.heads)
+
+    def task_parameters(self, task):
+        return self.heads[task].parameters()
+
+
+class SharedBottom(Architecture):
+    """Hard parameter sharing: one shared trunk, one head per task (Caruana, 1997).
+
+    With ``d`` input features, trunk widths ``h_1..h_k`` and, per task ``t``, head
+    widths ``g_1..g_m`` and ``o_t`` outputs, the parameter count is
+    ``P(d; h) + sum_t P(h_k; g, o_t)`` where ``P(a; w_1..w_n) = sum_i (w_{i-1} + 1) w_i``
+    with ``w_0 = a`` (dense layers with biases).
+
+    A user ``trunk`` replaces the trunk's dense layers.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or None, default=None
+        Trunk widths; None uses the estimator's ``hidden_layer_sizes``.
+    head_layer_sizes : array-like of int or None, default=None
+        Hidden widths of each head; None uses the estimator's ``head_layer_sizes``.
+    """
+
+    name = "shared_bottom"
+    _parameter_constraints = {"hidden_layer_sizes": LAYER_SIZES, "head_layer_sizes": LAYER_SIZES}
+
+    def __init__(self, hidden_layer_sizes=None, head_layer_sizes=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.head_layer_sizes = head_layer_sizes
+
+    def build(self, n_features, head_outputs, settings, trunk=None, sample=None):
+        self._validate_params()
+        if trunk is None:
+            return self._build_body(n_features, head_outputs, settings)
+        encoder = instantiate_trunk(trunk)
+        return self._with_trunk(encoder, output_width(encoder, sample), head_outputs, settings)
+
+    build.__doc__ = Architecture.build.__doc__
+
+    def _build_body(self, n_features, head_outputs, settings):
+        sizes = pick(self.hidden_layer_sizes, settings.hidden_layer_sizes)
+        trunk = mlp(n_features, sizes, settings.activation, settings.dropout)
+        width = sizes[-1] if len(sizes) else n_features
+        return self._with_trunk(trunk, width, head_outputs, settings)
+
+    def _with_trunk(self, trunk, width, head_outputs, settings):
+        sizes = pick(self.head_layer_sizes, settings.head_layer_sizes)
+        return SharedBottomModule(trunk, [head(width, sizes, n, settings) for n in head_outputs])
