@@ -16,10 +16,24 @@ _PARAMETERS = """
         (:class:`~skmtl.tasks.Regression`, :class:`~skmtl.tasks.Classification`,
         :class:`~skmtl.tasks.MultiLabel`) or a dict mapping a column to ``"regression"``,
         ``"classification"`` or a spec declares tasks; columns no spec reads are inferred.
+    architecture : str or Architecture, default="shared_bottom"
+        The multi-task network: ``"shared_bottom"`` (hard sharing), ``"separate"`` (no
+        sharing), ``"mmoe"``, ``"cgc"``, ``"ple"`` or ``"cross_stitch"``, or a spec from
+        :mod:`skmtl.architectures` whose hyperparameters are then reachable as
+        ``architecture__<name>`` (e.g. ``architecture__n_experts``).
+    trunk : torch.nn.Module, subclass of it, or None, default=None
+        A user network mapping a batch of X to a representation (e.g. a CNN for
+        images, or :class:`skmtl.architectures.MultiInput` for a dict of inputs). It
+        replaces the shared dense layers of ``"shared_bottom"``, is copied into every
+        task's tower for ``"separate"``, and is a shared encoder under the other
+        architectures. Heads are sized from its output. An instance is deep-copied at
+        fit; a class is instantiated without arguments. With a trunk, X may have more
+        than 2 dimensions or be a dict of arrays (``skorch.helper.SliceDict``).
     hidden_layer_sizes : array-like of int, default=(128, 128)
-        Widths of the shared trunk's dense layers.
+        Widths of the shared trunk's dense layers (of each expert, tower or column for
+        the other architectures, unless their spec sets its own).
     head_layer_sizes : array-like of int, default=()
-        Widths of each task head's hidden layers before its output layer.
+        Widths of each task head's (tower's) hidden layers before its output layer.
     activation : {"relu", "tanh", "logistic", "gelu", "silu", "identity"}, default="relu"
         Activation after each hidden layer.
     dropout : float, default=0.0
@@ -67,6 +81,9 @@ _PARAMETERS = """
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen in fit; only defined when X was a DataFrame with
         string column names.
+    input_shapes_ : tuple or dict of tuple
+        Shape of one sample of X seen in fit (per input for a dict X), checked at
+        predict.
     history_ : skorch.history.History
         Per-epoch records: ``train_loss`` (the weighted total), ``train_loss_<task>``
         for each task and, when a validation split is held out, ``valid_loss`` and

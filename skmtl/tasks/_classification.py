@@ -52,6 +52,11 @@ class Classification(SingleColumnTask):
         else:
             values = labels.to_numpy()
             if values.dtype.kind in "fc":
+                if np.isinf(values).any():
+                    raise ValueError(
+                        f"Input y contains infinity in column {series.name!r} "
+                        f"(classification task {self.name_!r}); class labels must be finite."
+                    )
                 try:
                     check_classification_targets(values)
                 except ValueError as exc:
