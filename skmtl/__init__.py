@@ -1,6 +1,6 @@
 """skmtl: multi-task learning as a first-class citizen of scikit-learn."""
 
-from . import architectures, callbacks, losses, tasks
+from . import architectures, callbacks, losses, tasks, weighting
 from ._estimators import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 
 __version__ = "0.1.0"
@@ -14,4 +14,5 @@ __all__ = [
     "callbacks",
     "losses",
     "tasks",
+    "weighting",
 ]

@@ -26,8 +26,9 @@ from ._training import (
 )
 from ._validation import check_X, is_input_dict, n_rows
 from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, LayerSettings, get_architecture
-from .callbacks import FiniteLossGuard, PerTaskLoss
+from .callbacks import FiniteLossGuard, PerTaskLoss, TaskWeights
 from .tasks import Task, TaskSet
+from .weighting import WEIGHTINGS, Equal, Weighting, get_weighting
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -95,6 +96,8 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         "tasks": [StrOptions({"auto"}), list, tuple, dict],
         "architecture": [StrOptions(set(ARCHITECTURES)), Architecture],
         "trunk": [torch.nn.Module, type, None],
+        "weighting": [StrOptions(set(WEIGHTINGS)), Weighting],
+        "schedule": [StrOptions({"joint", "alternating"})],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "head_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
@@ -120,6 +123,8 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         *,
         architecture="shared_bottom",
         trunk=None,
+        weighting="equal",
+        schedule="joint",
         hidden_layer_sizes=(128, 128),
         head_layer_sizes=(),
         activation="relu",
@@ -141,6 +146,8 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         self.tasks = tasks
         self.architecture = architecture
         self.trunk = trunk
+        self.weighting = weighting
+        self.schedule = schedule
         self.hidden_layer_sizes = hidden_layer_sizes
         self.head_layer_sizes = head_layer_sizes
         self.activation = activation
@@ -195,6 +202,12 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         self._validate_params()
         self._layer_sizes("hidden_layer_sizes")
         self._layer_sizes("head_layer_sizes")
+        weighting = get_weighting(self.weighting)
+        if self.schedule == "alternating" and not isinstance(weighting, Equal):
+            raise InvalidParameterError(
+                f"schedule='alternating' trains one task per step, so it cannot be combined "
+                f"with weighting={self.weighting!r}; use weighting='equal'."
+            )
         try:
             device = resolve_device(self.device)
             torch.device(device)
@@ -208,6 +221,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
     def _callbacks(self, task_names: list[str]) -> list:
         callbacks: list = [
             ("per_task_loss", PerTaskLoss(task_names)),
+            ("task_weights", TaskWeights(task_names)),
             ("finite_loss", FiniteLossGuard(task_names)),
         ]
         if self.early_stopping:
@@ -257,9 +271,12 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         if isinstance(self.optimizer, str) and _fused_supported(optimizer, device):
             optimizer_kwargs["optimizer__fused"] = True
         task_names = [task.name_ for task in taskset.tasks_]
+        module = self._build_module(X, taskset)
+        balancer = get_weighting(self.weighting).build(len(task_names), module)
         return MultiTaskNeuralNet(
-            module=self._build_module(X, taskset),
-            criterion=MultiTaskCriterion(taskset.tasks_, taskset.target_slices_),
+            module=module,
+            criterion=MultiTaskCriterion(taskset.tasks_, taskset.target_slices_, balancer),
+            schedule=self.schedule,
             optimizer=optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,

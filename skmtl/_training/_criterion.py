@@ -19,10 +19,18 @@ class MultiTaskCriterion(nn.Module):
         Fitted tasks, in the module's output order.
     target_slices : sequence of slice
         Columns of the encoded target matrix that each task reads.
+    balancer : Balancer or None, default=None
+        How training steps combine the tasks (see :mod:`skmtl.weighting`); its
+        parameters are trained with the network. None is equal weighting.
     """
 
-    def __init__(self, tasks: Sequence[Task], target_slices: Sequence[slice]):
+    def __init__(self, tasks: Sequence[Task], target_slices: Sequence[slice], balancer=None):
         super().__init__()
+        if balancer is None:
+            from ..weighting import Equal
+
+            balancer = Equal().build(len(tasks))
+        self.balancer = balancer
         self.names = [task.name_ for task in tasks]
         self.losses = [task.loss_ for task in tasks]
         self.masked = [task.has_missing_ for task in tasks]
@@ -62,8 +70,28 @@ class MultiTaskCriterion(nn.Module):
                   torch.tensor(float(n), device=y_true.device) for c, m in zip(counts, self.masked)]
         return torch.stack(losses), torch.stack(counts)
 
+    def task_loss(self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor, task: int) -> torch.Tensor:
+        """One task's mean loss over its labelled rows, with a graph through that task only.
+
+        Parameters
+        ----------
+        y_pred : sequence of torch.Tensor
+        y_true : torch.Tensor
+        task : int
+
+        Returns
+        -------
+        torch.Tensor
+            Scalar loss (not multiplied by the task's weight).
+        """
+        part, masked = self.target_slices[task], self.masked[task]
+        return self.losses[task](y_pred[task], y_true[:, part], masked)[0]
+
     def combine(self, losses: torch.Tensor) -> torch.Tensor:
-        """Weighted sum of per-task losses.
+        """Sum of per-task losses times the tasks' static weights.
+
+        This is the validation loss (and early-stopping criterion) for every balancing
+        method; the training objective is the balancer's.
 
         Parameters
         ----------

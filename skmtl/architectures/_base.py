@@ -89,6 +89,50 @@ class MultiTaskModule(nn.Module):
         own = {id(p) for t in range(self.n_tasks) for p in self.task_parameters(t)}
         return (p for p in self.parameters() if id(p) not in own)
 
+    #: Whether every task reads one shared representation (see :meth:`represent`).
+    has_shared_representation: bool = False
+
+    def represent(self, X: Any) -> torch.Tensor:
+        """The shared representation every task reads (only if ``has_shared_representation``).
+
+        Parameters
+        ----------
+        X : torch.Tensor or dict of torch.Tensor
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, width)
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no single shared representation.")
+
+    def heads_forward(self, features: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Every task's output from the shared representation (see :meth:`represent`).
+
+        Parameters
+        ----------
+        features : torch.Tensor of shape (n_samples, width)
+
+        Returns
+        -------
+        tuple of torch.Tensor
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no single shared representation.")
+
+    def last_shared_parameters(self) -> list[nn.Parameter]:
+        """The parameters of the last shared layer (GradNorm measures gradients there).
+
+        By default the last two shared parameter tensors in registration order (the
+        weight and bias of the last shared dense layer for the built-in networks).
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+        """
+        shared = [p for p in self.shared_parameters() if p.requires_grad]
+        if not shared:
+            raise ValueError(f"{type(self).__name__} has no shared parameter.")
+        return shared[-2:]
+
     def gate_outputs(self, X: Any) -> dict[str, torch.Tensor]:
         """Mixture weights of every gate for a batch (empty for gate-free networks).
 

@@ -32,9 +32,16 @@ class SharedBottomModule(MultiTaskModule):
         self.trunk = trunk
         self.heads = nn.ModuleList(heads)
 
+    has_shared_representation = True
+
+    def represent(self, X):
+        return self.trunk(X).flatten(1)
+
+    def heads_forward(self, features):
+        return tuple(h(features) for h in self.heads)
+
     def forward(self, X):
-        shared = self.trunk(X).flatten(1)
-        return tuple(h(shared) for h in self.heads)
+        return self.heads_forward(self.represent(X))
 
     @property
     def n_tasks(self):

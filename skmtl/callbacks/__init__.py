@@ -2,5 +2,6 @@
 
 from ._finite_loss import FiniteLossGuard, NonFiniteLossError
 from ._task_loss import PerTaskLoss
+from ._task_weights import TaskWeights
 
-__all__ = ["FiniteLossGuard", "NonFiniteLossError", "PerTaskLoss"]
+__all__ = ["FiniteLossGuard", "NonFiniteLossError", "PerTaskLoss", "TaskWeights"]

@@ -1,0 +1,183 @@
+"""The gradient aggregators taken from torchjd, exposed as skmtl weighting specs.
+
+Each class only maps its hyperparameters to the torchjd aggregator of the same name;
+the aggregation itself is torchjd's (https://github.com/TorchJD/torchjd).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import torchjd.aggregation as tja
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._aggregation import Aggregation
+
+_MODE = Aggregation._parameter_constraints
+
+
+class MGDA(Aggregation):
+    """Multiple-gradient descent (Désidéri 2012; Sener and Koltun, NeurIPS 2018):
+    the minimum-norm point of the convex hull of the task gradients
+    (``torchjd.aggregation.MGDA``).
+
+    Parameters
+    ----------
+    epsilon : float, default=0.001
+        Convergence tolerance of the Frank-Wolfe solver.
+    max_iters : int, default=100
+    mode : {"auto", "representation", "parameters"}, default="auto"
+    """
+
+    name = "mgda"
+    _parameter_constraints = {**_MODE, "epsilon": [Interval(Real, 0, None, closed="neither")],
+                              "max_iters": [Interval(Integral, 1, None, closed="left")]}
+
+    def __init__(self, epsilon=0.001, max_iters=100, mode="auto"):
+        self.epsilon = epsilon
+        self.max_iters = max_iters
+        self.mode = mode
+
+    def _aggregator(self, n_tasks):
+        return tja.MGDA(epsilon=self.epsilon, max_iters=self.max_iters)
+
+
+class PCGrad(Aggregation):
+    """Projecting conflicting gradients (Yu et al., NeurIPS 2020)
+    (``torchjd.aggregation.PCGrad``).
+
+    Parameters
+    ----------
+    mode : {"auto", "representation", "parameters"}, default="auto"
+    """
+
+    name = "pcgrad"
+
+    def _aggregator(self, n_tasks):
+        return tja.PCGrad()
+
+
+class CAGrad(Aggregation):
+    """Conflict-averse gradient descent (Liu et al., NeurIPS 2021)
+    (``torchjd.aggregation.CAGrad``).
+
+    Parameters
+    ----------
+    c : float, default=0.5
+        Radius of the ball around the mean gradient the update is searched in.
+    mode : {"auto", "representation", "parameters"}, default="auto"
+    """
+
+    name = "cagrad"
+    _parameter_constraints = {**_MODE, "c": [Interval(Real, 0, None, closed="left")]}
+
+    def __init__(self, c=0.5, mode="auto"):
+        self.c = c
+        self.mode = mode
+
+    def _aggregator(self, n_tasks):
+        return tja.CAGrad(c=self.c)
+
+
+class NashMTL(Aggregation):
+    """Nash bargaining solution (Navon et al., ICML 2022) (``torchjd.aggregation.NashMTL``,
+    which needs ``cvxpy`` and ``ecos``: ``pip install "torchjd[nash-mtl]"``).
+
+    Parameters
+    ----------
+    update_weights_every : int, default=1
+        Solve for new weights every this many steps.
+    mode : {"auto", "representation", "parameters"}, default="auto"
+    """
+
+    name = "nash_mtl"
+    _parameter_constraints = {**_MODE, "update_weights_every": [Interval(Integral, 1, None, closed="left")]}
+
+    def __init__(self, update_weights_every=1, mode="auto"):
+        self.update_weights_every = update_weights_every
+        self.mode = mode
+
+    def _aggregator(self, n_tasks):
+        return tja.NashMTL(n_tasks=n_tasks, update_weights_every=self.update_weights_every)
+
+
+class IMTLG(Aggregation):
+    """Impartial MTL, gradient part (Liu et al., ICLR 2021): equal projections of the
+    update on every task gradient (``torchjd.aggregation.IMTLG``).
+
+    Parameters
+    ----------
+    mode : {"auto", "representation", "parameters"}, default="auto"
+    """
+
+    name = "imtl_g"
+
+    def _aggregator(self, n_tasks):
+        return tja.IMTLG()
+
+
+class GradDrop(Aggregation):
+    """Gradient sign dropout (Chen et al., NeurIPS 2020) (``torchjd.aggregation.GradDrop``).
+    It is random and has no task weights: the recorded weights are the least-squares
+    weights reproducing its update.
+
+    Parameters
+    ----------
+    mode : {"auto", "representation", "parameters"}, default="auto"
+    """
+
+    name = "graddrop"
+
+    def _aggregator(self, n_tasks):
+        return tja.GradDrop()
+
+
+class AlignedMTL(Aggregation):
+    """Aligned-MTL (Senushkin et al., CVPR 2023): align the principal components of the
+    task gradients (``torchjd.aggregation.AlignedMTL``).
+
+    Parameters
+    ----------
+    scale_mode : {"min", "median", "rmse"}, default="min"
+    mode : {"auto", "representation", "parameters"}, default="auto"
+    """
+
+    name = "aligned_mtl"
+    _parameter_constraints = {**_MODE, "scale_mode": [StrOptions({"min", "median", "rmse"})]}
+
+    def __init__(self, scale_mode="min", mode="auto"):
+        self.scale_mode = scale_mode
+        self.mode = mode
+
+    def _aggregator(self, n_tasks):
+        return tja.AlignedMTL(scale_mode=self.scale_mode)
+
+
+class UPGrad(Aggregation):
+    """Unconflicting projection of gradients (Quinton and Rey, 2024)
+    (``torchjd.aggregation.UPGrad``; needs ``torchjd[quadprog-projector]``).
+
+    Parameters
+    ----------
+    mode : {"auto", "representation", "parameters"}, default="auto"
+    """
+
+    name = "upgrad"
+
+    def _aggregator(self, n_tasks):
+        return tja.UPGrad()
+
+
+class DualProj(Aggregation):
+    """Projection of the mean gradient onto the dual cone of the task gradients
+    (``torchjd.aggregation.DualProj``; needs ``torchjd[quadprog-projector]``).
+
+    Parameters
+    ----------
+    mode : {"auto", "representation", "parameters"}, default="auto"
+    """
+
+    name = "dualproj"
+
+    def _aggregator(self, n_tasks):
+        return tja.DualProj()
