@@ -393,8 +393,13 @@ def test_invalid_task_weight():
 
 
 def test_unknown_loss_names_task():
-    with pytest.raises(ValueError, match=r"Unknown loss 'huber' for task 'height'; use one of"):
-        MultiTaskNet(tasks=[Regression("height", loss="huber")], **FAST).fit(X, Y)
+    with pytest.raises(ValueError, match=r"Unknown loss 'hinge' for task 'height'; use one of"):
+        MultiTaskNet(tasks=[Regression("height", loss="hinge")], **FAST).fit(X, Y)
+
+
+def test_loss_of_another_task_type_names_task():
+    with pytest.raises(ValueError, match=r"Loss 'dice' does not apply to regression task 'height'"):
+        MultiTaskNet(tasks=[Regression("height", loss="dice")], **FAST).fit(X, Y)
 
 
 # -- estimators restricted to one task type --------------------------------------------

@@ -3,13 +3,16 @@
 from ._base import TaskLoss, masked_mean
 from ._bce import BCELoss
 from ._cross_entropy import CrossEntropyLoss
+from ._dice import DiceLoss
+from ._focal import FocalLoss
+from ._huber import HuberLoss
+from ._l1 import L1Loss
 from ._mse import MSELoss
 
 #: Registry of loss names to classes. Adding a loss is one module plus one line here.
 LOSSES: dict[str, type[TaskLoss]] = {
-    MSELoss.name: MSELoss,
-    CrossEntropyLoss.name: CrossEntropyLoss,
-    BCELoss.name: BCELoss,
+    cls.name: cls
+    for cls in (MSELoss, HuberLoss, L1Loss, CrossEntropyLoss, BCELoss, FocalLoss, DiceLoss)
 }
 
 
@@ -28,6 +31,7 @@ def get_loss(loss: str | TaskLoss, task_name: str = "") -> TaskLoss:
     TaskLoss
     """
     if isinstance(loss, TaskLoss):
+        loss._validate_params()
         return loss
     if isinstance(loss, str) and loss in LOSSES:
         return LOSSES[loss]()
@@ -37,4 +41,7 @@ def get_loss(loss: str | TaskLoss, task_name: str = "") -> TaskLoss:
     )
 
 
-__all__ = ["LOSSES", "BCELoss", "CrossEntropyLoss", "MSELoss", "TaskLoss", "get_loss", "masked_mean"]
+__all__ = [
+    "LOSSES", "BCELoss", "CrossEntropyLoss", "DiceLoss", "FocalLoss", "HuberLoss", "L1Loss",
+    "MSELoss", "TaskLoss", "get_loss", "masked_mean",
+]

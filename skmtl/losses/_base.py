@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 
 
-class TaskLoss:
+class TaskLoss(BaseEstimator):
     """Base class of a per-task training loss.
 
     A task loss maps the head output of one task and the task's encoded targets to
@@ -14,12 +16,35 @@ class TaskLoss:
     any (when it is False the loss may skip masking, which keeps the hot loop
     short).
 
-    Subclasses implement :meth:`__call__` and are registered by name in
-    :data:`skmtl.losses.LOSSES`.
+    Losses are scikit-learn style parameter holders (``get_params``, ``clone``), so a
+    task spec's loss can be tuned in a search. Subclasses implement :meth:`__call__`
+    and, when they need statistics of the training targets (e.g. balanced class
+    weights), :meth:`fit`; they are registered by name in :data:`skmtl.losses.LOSSES`.
     """
 
     #: Name under which the loss is registered.
     name: str = ""
+    #: The task kinds (``Task.kind``) the loss applies to.
+    kinds: frozenset[str] = frozenset()
+
+    _parameter_constraints: dict = {}
+
+    def fit(self, target: np.ndarray, n_outputs: int) -> TaskLoss:
+        """Learn what the loss needs from the task's encoded training targets.
+
+        Parameters
+        ----------
+        target : ndarray of shape (n_samples, target_width)
+            Encoded targets, NaN where missing.
+        n_outputs : int
+            Width of the task's head.
+
+        Returns
+        -------
+        TaskLoss
+            A fitted copy (the spec given by the user is not modified).
+        """
+        return self
 
     def __call__(
         self, output: torch.Tensor, target: torch.Tensor, masked: bool
@@ -44,14 +69,19 @@ class TaskLoss:
         """
         raise NotImplementedError
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and vars(self) == vars(other)
 
-    def __hash__(self) -> int:
-        return hash((type(self), tuple(sorted(vars(self).items()))))
+def cached_to(tensor: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
+    """``tensor`` on ``like``'s device and dtype (None stays None)."""
+    if tensor is None or (tensor.device == like.device and tensor.dtype == like.dtype):
+        return tensor
+    return tensor.to(device=like.device, dtype=like.dtype)
+
+
+def balanced_weights(counts: np.ndarray) -> np.ndarray:
+    """scikit-learn's "balanced" weights ``n_samples / (n_classes * count)``."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return counts.sum() / (len(counts) * np.maximum(counts, 1.0))
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,6 +12,7 @@ class MSELoss(TaskLoss):
     """Mean squared error on the (standardised) regression target."""
 
     name = "mse"
+    kinds = frozenset({"regression"})
 
     def __call__(self, output, target, masked):
         if not masked:

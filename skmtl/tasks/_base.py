@@ -74,8 +74,14 @@ class Task(BaseEstimator):
         self.columns_ = list(frame.columns)
         self.name_ = self.name if self.name is not None else _column_name(self.columns_)
         self.dtypes_ = [frame[c].dtype for c in self.columns_]
-        self.loss_ = get_loss(self.loss if self.loss is not None else self.default_loss, self.name_)
+        loss = get_loss(self.loss if self.loss is not None else self.default_loss, self.name_)
+        if loss.kinds and self.kind not in loss.kinds:  # user losses may declare none
+            raise ValueError(
+                f"Loss {loss.name!r} does not apply to {self.kind} task {self.name_!r}; it is "
+                f"for {sorted(loss.kinds)} tasks."
+            )
         self._fit(frame)
+        self.loss_ = loss.fit(self.encode(frame), self.n_outputs_)
         return self
 
     def _fit(self, frame: pd.DataFrame) -> None:

@@ -1,0 +1,21 @@
+"""Mean absolute error for regression tasks."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ._base import TaskLoss, masked_mean
+
+
+class L1Loss(TaskLoss):
+    """Mean absolute error on the standardised target (robust to outliers)."""
+
+    name = "l1"
+    kinds = frozenset({"regression"})
+
+    def __call__(self, output, target, masked):
+        if not masked:
+            return F.l1_loss(output, target), target.numel()
+        mask = ~torch.isnan(target)
+        return masked_mean((output - torch.nan_to_num(target)).abs(), mask)
