@@ -16,7 +16,10 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, ProgressBar
 
+from ._calibration import fit_temperature
 from ._device import resolve_device
+from ._freeze import apply_freeze
+from ._pretrain import pretrain_autoencoder
 from ._training import (
     HoldoutSplit,
     MultiTaskCriterion,
@@ -98,6 +101,12 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         "trunk": [torch.nn.Module, type, None],
         "weighting": [StrOptions(set(WEIGHTINGS)), Weighting],
         "schedule": [StrOptions({"joint", "alternating"})],
+        "freeze": [StrOptions({"trunk", "all_but_heads"}), list, None],
+        "warm_start": ["boolean"],
+        "pretrain": [StrOptions({"autoencoder"}), None],
+        "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
+        "pretrain_noise": [Interval(Real, 0, None, closed="left")],
+        "temperature_scaling": ["boolean"],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "head_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
@@ -125,6 +134,12 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         trunk=None,
         weighting="equal",
         schedule="joint",
+        freeze=None,
+        warm_start=False,
+        pretrain=None,
+        pretrain_epochs=20,
+        pretrain_noise=0.1,
+        temperature_scaling=False,
         hidden_layer_sizes=(128, 128),
         head_layer_sizes=(),
         activation="relu",
@@ -148,6 +163,12 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         self.trunk = trunk
         self.weighting = weighting
         self.schedule = schedule
+        self.freeze = freeze
+        self.warm_start = warm_start
+        self.pretrain = pretrain
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_noise = pretrain_noise
+        self.temperature_scaling = temperature_scaling
         self.hidden_layer_sizes = hidden_layer_sizes
         self.head_layer_sizes = head_layer_sizes
         self.activation = activation
@@ -246,7 +267,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
     def _train_split(self) -> HoldoutSplit | None:
         fraction = self.validation_fraction
         if fraction is None:
-            fraction = 0.1 if self.early_stopping else None
+            fraction = 0.1 if (self.early_stopping or self.temperature_scaling) else None
         return None if fraction is None else HoldoutSplit(fraction)
 
     def _build_module(self, X: Any, taskset: TaskSet) -> torch.nn.Module:
@@ -296,6 +317,9 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
     def fit(self, X, y):
         """Train the multi-task network.
 
+        With ``warm_start=True`` and a fitted estimator, training continues from the
+        fitted weights for ``max_epochs`` more epochs (same tasks and features).
+
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
@@ -310,6 +334,31 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        return self._train(X, y, epochs=None, incremental=self.warm_start)
+
+    def partial_fit(self, X, y, classes=None):
+        """Train one more epoch on the data given.
+
+        The first call builds the network from this data (and ``classes``); later calls
+        continue from the current weights and need the same tasks and features.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : array-like, Series or DataFrame
+        classes : array-like, list of array-like or dict, default=None
+            Classes of the classification tasks, required on the first call to a
+            classifier when a batch may miss some classes (as in scikit-learn): an array
+            for a single task, a list (one array per column of y, None for non-classification
+            columns) or a dict mapping a column to its classes. Ignored after the first call.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._train(X, y, epochs=1, incremental=True, classes=classes)
+
+    def _train(self, X, y, epochs: int | None, incremental: bool, classes=None):
         device = self._check_params()
         if self.trunk is None and (is_input_dict(X) or _ndim(X) > 2):
             raise ValueError(
@@ -317,26 +366,61 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
                 "reads it (e.g. a CNN for images, or skmtl.architectures.MultiInput({...}) "
                 "for a dict of inputs)."
             )
-        X_array = check_X(self, X, reset=True, allow_nd=self.trunk is not None)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        taskset = TaskSet(self.tasks, force=self._forced_task).fit(y, n_samples=n_rows(X_array))
+        resume = incremental and hasattr(self, "net_")
+        X_array = check_X(self, X, reset=not resume, allow_nd=self.trunk is not None)
+        if resume:
+            taskset = self.taskset_
+            taskset.check_columns(y, n_samples=n_rows(X_array))
+            device = self.device_
+        else:
+            taskset = TaskSet(self.tasks, force=self._forced_task).fit(
+                y, n_samples=n_rows(X_array), classes=classes
+            )
         targets = taskset.encode(y)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if resume:  # a different but reproducible stream for every continuation
+            seed = (seed + 7919 * len(self.net_.history)) % np.iinfo(np.int32).max
         devices = [torch.device(device).index or 0] if torch.device(device).type == "cuda" else []
+        inputs = _as_tensors(X_array, device)
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            net = self._build_net(X_array, taskset, device)
-            net.fit(_as_tensors(X_array, device), torch.tensor(targets, device=device))
+            if resume:
+                net = self.net_
+            else:
+                net = self._build_net(X_array, taskset, device)
+                if self.pretrain == "autoencoder":
+                    self.pretrain_history_ = pretrain_autoencoder(
+                        net.module, inputs, epochs=self.pretrain_epochs, noise=self.pretrain_noise,
+                        optimizer=OPTIMIZERS.get(self.optimizer, self.optimizer), lr=self.lr,
+                        batch_size=self.batch_size, device=device, verbose=int(self.verbose),
+                    ).history
+                self.frozen_parameters_ = apply_freeze(net.module, self.freeze)
+                net.initialize()
+            net.partial_fit(inputs, torch.tensor(targets, device=device), epochs=epochs)
         self.taskset_ = taskset
         self.tasks_ = taskset.tasks_
         self.net_ = net
         self.history_ = net.history
         self.device_ = device
         self.n_epochs_ = len(net.history)
+        self.temperatures_ = self._fit_temperatures(inputs, targets) if self.temperature_scaling else {}
         return self
+
+    def _fit_temperatures(self, inputs: Any, targets: np.ndarray) -> dict[str, float]:
+        """Per-classification-task temperatures fitted on the held-out validation rows."""
+        index = self.net_.train_split.valid_index_
+        held_out = {k: v[index] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[index]
+        outputs = [out.numpy() for out in self.net_.forward(held_out, device="cpu")]
+        index = index.cpu().numpy()
+        return {
+            task.name_: fit_temperature(out, targets[index][:, part], task.kind == "multilabel")
+            for task, out, part in zip(self.tasks_, outputs, self.taskset_.target_slices_)
+            if task.is_classification
+        }
 
     # -- prediction ----------------------------------------------------------------
     def _outputs(self, X) -> list[np.ndarray]:
@@ -383,8 +467,9 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             has exactly one task.
         """
         outputs = self._outputs(X)
+        temperatures = getattr(self, "temperatures_", {})
         probas = [
-            task.predict_proba(out)
+            task.predict_proba(out / temperatures.get(task.name_, 1.0))
             for task, out in zip(self.tasks_, outputs)
             if task.is_classification
         ]

@@ -100,6 +100,11 @@ class HoldoutSplit:
     ----------
     fraction : float
         Share of rows held out (at least one row, and at least one row is kept).
+
+    Attributes
+    ----------
+    valid_index_ : torch.Tensor
+        Positions of the rows held out by the last call.
     """
 
     def __init__(self, fraction: float):
@@ -114,4 +119,5 @@ class HoldoutSplit:
         n_valid = min(max(1, round(self.fraction * n)), n - 1)
         device = dataset.y.device if dataset.y is not None else None
         order = torch.randperm(n, device=device)
+        self.valid_index_ = order[:n_valid]
         return dataset.take(order[n_valid:]), dataset.take(order[:n_valid])

@@ -58,13 +58,16 @@ class Task(BaseEstimator):
         raise NotImplementedError
 
     # -- fitting ---------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame) -> Task:
+    def fit(self, frame: pd.DataFrame, classes: Any = None) -> Task:
         """Check and learn the encoding of this task's labels.
 
         Parameters
         ----------
         frame : pandas.DataFrame
             The columns of ``y`` this task reads.
+        classes : array-like, default=None
+            Classification only: every class the task can take (for incremental fits
+            whose first batch may miss some); None uses the labels in ``frame``.
 
         Returns
         -------
@@ -80,7 +83,12 @@ class Task(BaseEstimator):
                 f"Loss {loss.name!r} does not apply to {self.kind} task {self.name_!r}; it is "
                 f"for {sorted(loss.kinds)} tasks."
             )
-        self._fit(frame)
+        if classes is None:
+            self._fit(frame)
+        elif self.kind == "classification":
+            self._fit(frame, classes=classes)
+        else:
+            raise ValueError(f"classes were given for {self.kind} task {self.name_!r}.")
         self.loss_ = loss.fit(self.encode(frame), self.n_outputs_)
         return self
 

@@ -40,12 +40,21 @@ class Classification(SingleColumnTask):
     default_loss = "cross_entropy"
     target_width_ = 1
 
-    def _fit(self, frame):
+    def _fit(self, frame, classes=None):
         series = frame.iloc[:, 0]
         missing = check_has_labels(series, self.name_)
         labels = series[~missing]
         self.has_missing_ = bool(missing.any())
-        if isinstance(series.dtype, pd.CategoricalDtype):
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            unknown = set(labels.unique()) - set(classes.tolist())
+            if unknown:
+                raise ValueError(
+                    f"Classification task {self.name_!r}: column {series.name!r} holds labels "
+                    f"{sorted(map(str, unknown))} that are not in the classes given, "
+                    f"{classes.tolist()}."
+                )
+        elif isinstance(series.dtype, pd.CategoricalDtype):
             seen = set(labels.unique())
             classes = np.asarray([c for c in series.cat.categories if c in seen], dtype=object)
             classes = np.asarray(classes.tolist())

@@ -61,6 +61,27 @@ def as_target_frame(y: Any) -> tuple[pd.DataFrame, str]:
     return frame, kind
 
 
+def _declared_classes(classes: Any, columns: list) -> dict:
+    """``classes`` as a dict column -> classes (see :meth:`TaskSet.fit`)."""
+    if classes is None:
+        return {}
+    if isinstance(classes, dict):
+        unknown = set(classes) - set(columns)
+        if unknown:
+            raise ValueError(f"classes names columns {sorted(map(str, unknown))} that y lacks.")
+        return classes
+    if len(columns) == 1 and np.ndim(classes) == 1 and not any(
+        isinstance(c, (list, tuple, np.ndarray)) for c in classes
+    ):
+        return {columns[0]: classes}
+    if len(classes) != len(columns):
+        raise ValueError(
+            f"classes has {len(classes)} entries but y has {len(columns)} columns; give one "
+            "array (or None) per column, or a dict column -> classes."
+        )
+    return {c: k for c, k in zip(columns, classes) if k is not None}
+
+
 def _check_rows(frame: pd.DataFrame, n_samples: int | None) -> None:
     if n_samples is not None and len(frame) != n_samples:
         raise ValueError(
@@ -134,7 +155,7 @@ class TaskSet:
                 "tasks; use skmtl.MultiTaskNet for a mix of task types."
             )
 
-    def fit(self, y: Any, n_samples: int | None = None) -> TaskSet:
+    def fit(self, y: Any, n_samples: int | None = None, classes: Any = None) -> TaskSet:
         """Resolve and fit the task specs on ``y``.
 
         Parameters
@@ -142,6 +163,9 @@ class TaskSet:
         y : array-like, Series or DataFrame
         n_samples : int, default=None
             Number of rows of X; when given, y must have as many rows.
+        classes : array-like, list or dict, default=None
+            Declared classes of classification tasks: an array when y has one column, a
+            list with one entry per column (None for others), or a dict column -> classes.
 
         Returns
         -------
@@ -174,10 +198,12 @@ class TaskSet:
                 spec = self.force(column) if self.force else infer_task(frame[column])
             if not any(spec is seen for seen in ordered):
                 ordered.append(spec)
+        declared = _declared_classes(classes, self.columns_)
         tasks = []
         for spec in ordered:
             columns = spec._declared_columns()
-            tasks.append(clone(spec).fit(frame[columns]))
+            task_classes = declared.get(columns[0]) if len(columns) == 1 else None
+            tasks.append(clone(spec).fit(frame[columns], classes=task_classes))
         names = [task.name_ for task in tasks]
         if len(set(names)) != len(names):
             raise ValueError(f"Task names must be unique, got {names}; set distinct `name`s.")
