@@ -1,12 +1,14 @@
 """skmtl: multi-task learning as a first-class citizen of scikit-learn."""
 
-from . import architectures, callbacks, losses, tasks, weighting
+from . import architectures, callbacks, losses, tasks, transfer, weighting
+from ._ensemble import MultiTaskEnsemble
 from ._estimators import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MultiTaskClassifier",
+    "MultiTaskEnsemble",
     "MultiTaskNet",
     "MultiTaskRegressor",
     "__version__",
@@ -14,5 +16,6 @@ __all__ = [
     "callbacks",
     "losses",
     "tasks",
+    "transfer",
     "weighting",
 ]

@@ -156,13 +156,12 @@ class MultiTaskClassifier(ClassifierMixin, BaseMultiTask):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def fit(self, X, y):
-        super().fit(X, y)
+    def _train(self, X, y, epochs, incremental, classes=None):
+        super()._train(X, y, epochs, incremental, classes)
         classes = [task.classes_ for task in self.tasks_]
         self.classes_ = classes[0] if len(classes) == 1 else classes
         return self
 
-    fit.__doc__ = BaseMultiTask.fit.__doc__
     # ClassifierMixin.score (plain accuracy on all entries) would shadow the masked,
     # mean-over-tasks score.
     score = BaseMultiTask.score
