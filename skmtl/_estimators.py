@@ -29,6 +29,37 @@ _PARAMETERS = """
         architectures. Heads are sized from its output. An instance is deep-copied at
         fit; a class is instantiated without arguments. With a trunk, X may have more
         than 2 dimensions or be a dict of arrays (``skorch.helper.SliceDict``).
+    weighting : str or Weighting, default="equal"
+        How each step combines the tasks: a loss weighting (``"equal"``,
+        ``"uncertainty"``, ``"dwa"``, ``"gls"``, ``"rlw"``, ``"gradnorm"``) or a torchjd
+        gradient aggregation (``"mgda"``, ``"pcgrad"``, ``"cagrad"``, ``"nash_mtl"``,
+        ``"imtl_g"``, ``"graddrop"``, ``"aligned_mtl"``, ``"upgrad"``, ``"dualproj"``), by
+        name or as a spec from :mod:`skmtl.weighting` (hyperparameters reachable as
+        ``weighting__<name>``).
+    schedule : {"joint", "alternating"}, default="joint"
+        ``"alternating"`` trains one task per step, round-robin (only with
+        ``weighting="equal"``).
+    freeze : {"trunk", "all_but_heads"}, list of str or None, default=None
+        Parameters kept fixed during training: the shared parameters, everything but
+        each task's output layer, or parameters named by (prefixes of)
+        ``net_.module_.named_parameters()``.
+    warm_start : bool, default=False
+        When fitted already, ``fit`` continues from the fitted weights for ``max_epochs``
+        more epochs instead of starting anew (same tasks and features).
+    pretrain : {"autoencoder"} or None, default=None
+        Before supervised training, train the shared trunk as a denoising autoencoder on
+        every row of X (rows without any label included). Needs
+        ``architecture="shared_bottom"``.
+    pretrain_epochs : int, default=20
+        Epochs of autoencoder pretraining.
+    pretrain_noise : float, default=0.1
+        Standard deviation of the Gaussian noise added to X during pretraining (in the
+        units of X: scale X first).
+    temperature_scaling : bool, default=False
+        After training, fit one temperature per classification task on the held-out
+        validation rows (``validation_fraction``, 0.1 when None) by minimising the
+        negative log-likelihood (Guo et al., ICML 2017); ``predict_proba`` divides the
+        logits by it. Predicted labels do not change.
     hidden_layer_sizes : array-like of int, default=(128, 128)
         Widths of the shared trunk's dense layers (of each expert, tower or column for
         the other architectures, unless their spec sets its own).
@@ -55,8 +86,9 @@ _PARAMETERS = """
     validation_fraction : float or None, default=None
         Share of rows held out at random for validation; the History then records
         ``valid_loss`` and ``valid_loss_<task>`` each epoch. None holds out 0.1 when
-        ``early_stopping`` is True and nothing otherwise (scikit-learn's MLP behaviour);
-        a float holds out that share even without early stopping, to monitor it.
+        ``early_stopping`` or ``temperature_scaling`` is True and nothing otherwise
+        (scikit-learn's MLP behaviour); a float holds out that share even without early
+        stopping, to monitor it.
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping; only used if ``early_stopping``.
     tol : float, default=1e-4
@@ -81,6 +113,13 @@ _PARAMETERS = """
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen in fit; only defined when X was a DataFrame with
         string column names.
+    temperatures_ : dict
+        Task name to the fitted temperature of each classification task (empty without
+        ``temperature_scaling``).
+    frozen_parameters_ : list of str
+        Names of the parameters ``freeze`` kept fixed.
+    pretrain_history_ : skorch.history.History
+        The autoencoder's history (only with ``pretrain``).
     input_shapes_ : tuple or dict of tuple
         Shape of one sample of X seen in fit (per input for a dict X), checked at
         predict.
