@@ -1,6 +1,6 @@
 """skmtl: multi-task learning as a first-class citizen of scikit-learn."""
 
-from . import architectures, callbacks, losses, tasks, transfer, weighting
+from . import architectures, callbacks, losses, metrics, tasks, transfer, weighting
 from ._ensemble import MultiTaskEnsemble
 from ._estimators import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 
@@ -15,6 +15,7 @@ __all__ = [
     "architectures",
     "callbacks",
     "losses",
+    "metrics",
     "tasks",
     "transfer",
     "weighting",

@@ -6,6 +6,8 @@ from typing import Any
 
 from skorch.history import History
 
+__all__ = ["plot_task_losses", "plot_task_metrics", "plot_task_weights"]
+
 
 def _history(source: Any) -> History:
     history = getattr(source, "history_", source)
@@ -85,4 +87,38 @@ def plot_task_losses(estimator: Any, ax: Any = None, validation: bool = True) ->
             ax.plot(epochs, valid, linestyle="--", color=line.get_color(), label=f"{task} (valid)")
     ax.set(xlabel="epoch", ylabel="loss", yscale="log", title="Per-task losses")
     ax.legend()
+    return ax
+
+
+def plot_task_metrics(scores: Any, ax: Any = None, metric: str = "score") -> Any:
+    """Grouped bars of a per-task metric for several methods.
+
+    Parameters
+    ----------
+    scores : dict or pandas.DataFrame
+        ``{method: {task: value}}`` (e.g. one ``score_tasks`` result per method), or a
+        DataFrame with methods as rows and tasks as columns.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    metric : str, default="score"
+        The y-axis label.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import numpy as np
+    import pandas as pd
+
+    table = scores if isinstance(scores, pd.DataFrame) else pd.DataFrame(scores).T
+    ax = _axes(ax)
+    n_methods = len(table.index)
+    width = 0.8 / max(n_methods, 1)
+    positions = np.arange(len(table.columns))
+    for i, (method, row) in enumerate(table.iterrows()):
+        ax.bar(positions + (i - (n_methods - 1) / 2) * width, row.to_numpy(dtype=float), width,
+               label=str(method))
+    ax.set_xticks(positions, [str(c) for c in table.columns])
+    ax.set(xlabel="task", ylabel=metric, title=f"Per-task {metric}")
+    ax.legend(title="method")
     return ax

@@ -8,6 +8,8 @@ from typing import Any
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+__all__ = ["shared_trunk"]
+
 
 def shared_trunk(estimator: Any) -> nn.Module:
     """A copy of a fitted estimator's shared trunk, to start a new model from.

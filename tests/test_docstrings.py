@@ -5,11 +5,12 @@ import inspect
 import pytest
 
 import skmtl
-from skmtl import architectures, callbacks, losses, tasks
+from skmtl import architectures, callbacks, losses, metrics, plotting, tasks, transfer, weighting
 
 PUBLIC = [
     (module, name)
-    for module in (skmtl, architectures, callbacks, losses, tasks)
+    for module in (skmtl, architectures, callbacks, losses, metrics, plotting, tasks, transfer,
+                   weighting)
     for name in module.__all__
     if not name.startswith("__") and not inspect.ismodule(getattr(module, name))
     and not isinstance(getattr(module, name), (dict, int, str))

@@ -1,0 +1,149 @@
+"""Per-task scorers for scikit-learn's model selection (GridSearchCV, cross_validate)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+from sklearn.pipeline import Pipeline
+
+from .tasks import as_target_frame
+
+__all__ = ["mean_task_scorer", "task_scorer"]
+
+#: Metrics computed from predicted labels/values, and whether higher is better.
+_PREDICT_METRICS: dict[str, Callable] = {
+    "accuracy": skm.accuracy_score,
+    "balanced_accuracy": skm.balanced_accuracy_score,
+    "f1": lambda y, p: skm.f1_score(y, p, average="binary" if len(np.unique(y)) <= 2 else "macro",
+                                    pos_label=_positive(y)),
+    "f1_macro": lambda y, p: skm.f1_score(y, p, average="macro"),
+    "r2": skm.r2_score,
+    "neg_mean_squared_error": lambda y, p: -skm.mean_squared_error(y, p),
+    "neg_root_mean_squared_error": lambda y, p: -skm.root_mean_squared_error(y, p),
+    "neg_mean_absolute_error": lambda y, p: -skm.mean_absolute_error(y, p),
+}
+#: Metrics computed from predicted probabilities.
+_PROBA_METRICS = {"roc_auc", "neg_log_loss", "neg_brier_score"}
+
+
+def _positive(y: np.ndarray) -> Any:
+    return np.unique(y)[-1]
+
+
+def _final(estimator: Any) -> Any:
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+def _task(estimator: Any, name: str) -> tuple[int, Any]:
+    tasks = _final(estimator).tasks_
+    for position, task in enumerate(tasks):
+        if task.name_ == name:
+            return position, task
+    raise ValueError(f"No task named {name!r}; the tasks are {[t.name_ for t in tasks]}.")
+
+
+def _score(estimator: Any, X: Any, y: Any, name: str, metric: str | Callable) -> float:
+    position, task = _task(estimator, name)
+    if task.kind == "multilabel":
+        raise ValueError(f"Task {name!r} is multi-label; score its label columns with a callable.")
+    truth = as_target_frame(y)[0][task.columns_[0]]
+    labelled = ~pd.isna(truth).to_numpy()
+    truth = truth.to_numpy()[labelled]
+    if callable(metric) or metric in _PREDICT_METRICS:
+        predicted = estimator.predict(X)
+        column = predicted[task.columns_[0]] if isinstance(predicted, pd.DataFrame) else (
+            predicted if np.ndim(predicted) == 1 else np.asarray(predicted)[:, task.columns_[0]])
+        column = np.asarray(column)[labelled]
+        function = metric if callable(metric) else _PREDICT_METRICS[metric]
+        return float(function(truth, column))
+    if not task.is_classification:
+        raise ValueError(f"{metric!r} needs probabilities, but task {name!r} is a regression.")
+    probas = estimator.predict_proba(X)
+    classification = [t for t in _final(estimator).tasks_ if t.is_classification]
+    proba = probas if len(_final(estimator).tasks_) == 1 else probas[
+        [t.name_ for t in classification].index(name)]
+    proba = np.asarray(proba)[labelled]
+    classes = task.classes_
+    if metric == "roc_auc":
+        if len(classes) == 2:
+            return float(skm.roc_auc_score(truth == classes[1], proba[:, 1]))
+        return float(skm.roc_auc_score(truth, proba, multi_class="ovr", labels=classes))
+    if metric == "neg_log_loss":
+        return float(-skm.log_loss(truth, proba, labels=classes))
+    if len(classes) != 2:
+        raise ValueError("neg_brier_score is for binary tasks.")
+    return float(-skm.brier_score_loss(truth == classes[1], proba[:, 1]))
+
+
+def _check_metric(metric: Any) -> None:
+    if not (callable(metric) or metric in _PREDICT_METRICS or metric in _PROBA_METRICS):
+        raise ValueError(
+            f"Unknown metric {metric!r}; use one of "
+            f"{sorted([*_PREDICT_METRICS, *_PROBA_METRICS])} or a callable(y_true, y_pred)."
+        )
+
+
+def task_scorer(task: str, metric: str | Callable = "accuracy") -> Callable:
+    """A scorer of one task, for ``scoring=`` in GridSearchCV or cross_validate.
+
+    The scorer predicts with the (fitted) estimator or pipeline and scores the task's
+    labelled rows only. Higher is better (losses are negated, as in scikit-learn).
+
+    Parameters
+    ----------
+    task : str
+        The task's name (``tasks_[i].name_``, the column name by default).
+    metric : str or callable, default="accuracy"
+        ``"accuracy"``, ``"balanced_accuracy"``, ``"f1"``, ``"f1_macro"``, ``"r2"``,
+        ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"``,
+        ``"neg_mean_absolute_error"`` (from predictions); ``"roc_auc"``,
+        ``"neg_log_loss"``, ``"neg_brier_score"`` (from probabilities); or a callable
+        ``f(y_true, y_pred)`` on the task's predictions.
+
+    Returns
+    -------
+    callable
+        ``scorer(estimator, X, y) -> float``.
+
+    Examples
+    --------
+    >>> from skmtl.metrics import mean_task_scorer, task_scorer
+    >>> scoring = {"income_auc": task_scorer("income", "roc_auc"),
+    ...            "married_auc": task_scorer("never_married", "roc_auc"),
+    ...            "mean_auc": mean_task_scorer(["income", "never_married"], "roc_auc")}
+    """
+    _check_metric(metric)
+
+    def scorer(estimator: Any, X: Any, y: Any) -> float:
+        return _score(estimator, X, y, task, metric)
+
+    scorer.__name__ = f"{task}_{getattr(metric, '__name__', metric)}"
+    return scorer
+
+
+def mean_task_scorer(tasks: Sequence[str], metric: str | Callable = "accuracy") -> Callable:
+    """A scorer of the mean of one metric over several tasks.
+
+    Parameters
+    ----------
+    tasks : sequence of str
+        Task names.
+    metric : str or callable, default="accuracy"
+        As in :func:`task_scorer`.
+
+    Returns
+    -------
+    callable
+        ``scorer(estimator, X, y) -> float``.
+    """
+    _check_metric(metric)
+
+    def scorer(estimator: Any, X: Any, y: Any) -> float:
+        return float(np.mean([_score(estimator, X, y, name, metric) for name in tasks]))
+
+    scorer.__name__ = f"mean_{getattr(metric, '__name__', metric)}"
+    return scorer

@@ -1,0 +1,84 @@
+"""Per-task scorers in GridSearchCV and cross_validate."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import r2_score, roc_auc_score
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmtl import MultiTaskNet
+from skmtl.metrics import mean_task_scorer, task_scorer
+
+FAST = dict(hidden_layer_sizes=(16,), max_epochs=15, lr=1e-2, device="cpu", random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(240, 4))
+    y = pd.DataFrame({
+        "income": np.where(X[:, 0] + 0.5 * rng.normal(size=240) > 0, ">50K", "<=50K"),
+        "married": X[:, 1] + 0.5 * rng.normal(size=240) > 0,
+        "age": 40 + 10 * X[:, 2],
+    })
+    y.loc[:19, "income"] = None
+    return X, y
+
+
+def test_task_scorer_matches_the_metric_on_labelled_rows(data):
+    X, y = data
+    est = MultiTaskNet(**FAST).fit(X, y)
+    proba = est.predict_proba(X)[0][:, 1]
+    labelled = y["income"].notna()
+    expected = roc_auc_score(y["income"][labelled] == ">50K", proba[labelled])
+    assert task_scorer("income", "roc_auc")(est, X, y) == pytest.approx(expected)
+    assert task_scorer("age", "r2")(est, X, y) == pytest.approx(r2_score(y["age"], est.predict(X)["age"]))
+    both = mean_task_scorer(["income", "married"], "roc_auc")(est, X, y)
+    assert both == pytest.approx(np.mean([task_scorer(t, "roc_auc")(est, X, y)
+                                          for t in ("income", "married")]))
+    assert task_scorer("income", "neg_log_loss")(est, X, y) < 0
+
+
+def test_scorers_in_grid_search_and_cross_validate_through_a_pipeline(data):
+    X, y = data
+    scoring = {"income_auc": task_scorer("income", "roc_auc"),
+               "married_auc": task_scorer("married", "roc_auc"),
+               "mean_auc": mean_task_scorer(["income", "married"], "roc_auc"),
+               "age_r2": task_scorer("age", "r2")}
+    pipe = make_pipeline(StandardScaler(), MultiTaskNet(**FAST))
+    search = GridSearchCV(pipe, {"multitasknet__lr": [1e-3, 1e-2]}, scoring=scoring,
+                          refit="mean_auc", cv=2).fit(X, y)
+    for name in scoring:
+        assert np.isfinite(search.cv_results_[f"mean_test_{name}"]).all()
+    assert search.best_score_ == max(search.cv_results_["mean_test_mean_auc"])
+    result = cross_validate(MultiTaskNet(**FAST), X, y, cv=3, scoring=scoring)
+    assert (result["test_income_auc"] > 0.7).all()
+
+
+def test_scorer_errors_name_the_problem(data):
+    X, y = data
+    est = MultiTaskNet(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="No task named 'salary'"):
+        task_scorer("salary", "r2")(est, X, y)
+    with pytest.raises(ValueError, match="needs probabilities"):
+        task_scorer("age", "roc_auc")(est, X, y)
+    with pytest.raises(ValueError, match="Unknown metric"):
+        task_scorer("age", "auc")
+
+
+def test_plot_task_metrics_draws_one_bar_per_method_and_task():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skmtl.plotting import plot_task_metrics
+
+    scores = {"shared": {"a": 0.9, "b": 0.7}, "separate": {"a": 0.85, "b": 0.75},
+              "mmoe": {"a": 0.88, "b": 0.78}}
+    ax = plot_task_metrics(scores, metric="AUC")
+    assert len(ax.patches) == 6 and ax.get_ylabel() == "AUC"
+    heights = sorted(round(p.get_height(), 2) for p in ax.patches)
+    assert heights == [0.7, 0.75, 0.78, 0.85, 0.88, 0.9]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
