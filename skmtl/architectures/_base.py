@@ -272,6 +272,24 @@ class Architecture(BaseEstimator):
         raise NotImplementedError
 
 
+class LayeredArchitecture(Architecture):
+    """Base of the architectures configured by trunk (or column) and head layer sizes.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or None, default=None
+        None uses the estimator's ``hidden_layer_sizes``.
+    head_layer_sizes : array-like of int or None, default=None
+        None uses the estimator's ``head_layer_sizes``.
+    """
+
+    _parameter_constraints = {"hidden_layer_sizes": LAYER_SIZES, "head_layer_sizes": LAYER_SIZES}
+
+    def __init__(self, hidden_layer_sizes=None, head_layer_sizes=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.head_layer_sizes = head_layer_sizes
+
+
 def pick(value: Any, default: Any) -> tuple[int, ...] | Any:
     """``value`` as a tuple of ints when given, else ``default``."""
     if value is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._base import LAYER_SIZES, Architecture, MultiTaskModule, head, pick
+from ._base import LayeredArchitecture, MultiTaskModule, head, pick
 from ._mlp import ACTIVATIONS
 
 #: Initial weight of a column on itself; the rest is spread evenly over the others.
@@ -57,7 +57,7 @@ class CrossStitchModule(MultiTaskModule):
         return self.heads[task].parameters()
 
 
-class CrossStitch(Architecture):
+class CrossStitch(LayeredArchitecture):
     """Cross-stitch networks (Misra et al., CVPR 2016).
 
     One column per task (dense layers of ``hidden_layer_sizes``); after each hidden
@@ -75,12 +75,6 @@ class CrossStitch(Architecture):
     """
 
     name = "cross_stitch"
-    _parameter_constraints = {"hidden_layer_sizes": LAYER_SIZES, "head_layer_sizes": LAYER_SIZES}
-
-    def __init__(self, hidden_layer_sizes=None, head_layer_sizes=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.head_layer_sizes = head_layer_sizes
-
     def _build_body(self, n_features, head_outputs, settings):
         sizes = pick(self.hidden_layer_sizes, settings.hidden_layer_sizes)
         heads = pick(self.head_layer_sizes, settings.head_layer_sizes)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from torch import nn
 
 from ._base import (
-    LAYER_SIZES,
     Architecture,
+    LayeredArchitecture,
     MultiTaskModule,
     head,
     instantiate_trunk,
@@ -50,7 +50,7 @@ class _Flatten(nn.Module):
         return self.tail(self.module(X).flatten(1))
 
 
-class Separate(Architecture):
+class Separate(LayeredArchitecture):
     """No sharing: each task gets its own copy of the whole network.
 
     The single-task baseline inside the multi-task API: ``architecture="separate"``
@@ -68,12 +68,6 @@ class Separate(Architecture):
     """
 
     name = "separate"
-    _parameter_constraints = {"hidden_layer_sizes": LAYER_SIZES, "head_layer_sizes": LAYER_SIZES}
-
-    def __init__(self, hidden_layer_sizes=None, head_layer_sizes=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.head_layer_sizes = head_layer_sizes
-
     def build(self, n_features, head_outputs, settings, trunk=None, sample=None):
         self._validate_params()
         heads = pick(self.head_layer_sizes, settings.head_layer_sizes)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from torch import nn
 
 from ._base import (
-    LAYER_SIZES,
     Architecture,
+    LayeredArchitecture,
     MultiTaskModule,
     head,
     instantiate_trunk,
@@ -51,7 +51,7 @@ class SharedBottomModule(MultiTaskModule):
         return self.heads[task].parameters()
 
 
-class SharedBottom(Architecture):
+class SharedBottom(LayeredArchitecture):
     """Hard parameter sharing: one shared trunk, one head per task (Caruana, 1997).
 
     With ``d`` input features, trunk widths ``h_1..h_k`` and, per task ``t``, head
@@ -70,12 +70,6 @@ class SharedBottom(Architecture):
     """
 
     name = "shared_bottom"
-    _parameter_constraints = {"hidden_layer_sizes": LAYER_SIZES, "head_layer_sizes": LAYER_SIZES}
-
-    def __init__(self, hidden_layer_sizes=None, head_layer_sizes=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.head_layer_sizes = head_layer_sizes
-
     def build(self, n_features, head_outputs, settings, trunk=None, sample=None):
         self._validate_params()
         if trunk is None:
