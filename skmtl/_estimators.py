@@ -110,7 +110,7 @@ _PARAMETERS = """
         The fitted task specs, in output order; classification tasks have ``classes_``.
     n_features_in_ : int
         Number of features seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features seen in fit; only defined when X was a DataFrame with
         string column names.
     temperatures_ : dict

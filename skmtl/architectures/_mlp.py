@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
+#: Activation names accepted by the estimators' ``activation`` parameter, to torch modules.
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -17,8 +18,9 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 
 def mlp(n_in: int, sizes: Sequence[int], activation: str = "relu", dropout: float = 0.0) -> nn.Sequential:
-    """Dense layers ``n_in -> sizes[0] -> ... -> sizes[-1]``, each followed by the
-    activation and, when ``dropout > 0``, dropout.
+    """A stack of dense layers of widths ``sizes`` on ``n_in`` inputs.
+
+    Each layer is followed by the activation and, when ``dropout > 0``, by dropout.
 
     Parameters
     ----------

@@ -14,6 +14,7 @@ from ._inference import infer_task
 from ._multilabel import MultiLabel
 from ._regression import Regression
 
+#: Task type names (as in ``tasks={"col": "classification"}``) to spec classes.
 TASK_TYPES: dict[str, type[Task]] = {
     Regression.kind: Regression,
     Classification.kind: Classification,
