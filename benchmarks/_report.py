@@ -28,8 +28,13 @@ from typing import Any
 #: Root of the repository (the folder that contains ``benchmarks/``).
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 
-#: Default report file, relative to :data:`REPO_ROOT`.
-DEFAULT_REPORT: str = "docs/benchmarks.md"
+#: Default report file, relative to :data:`REPO_ROOT` (or absolute). The runner
+#: (``benchmarks/run.py``) points it elsewhere for quick runs through the
+#: ``SKMTL_BENCH_REPORT`` environment variable.
+DEFAULT_REPORT: str = os.environ.get("SKMTL_BENCH_REPORT", "docs/benchmarks.md")
+
+#: Folder of the report's figures, relative to the report's folder.
+FIGURE_DIR: str = "img/benchmarks"
 
 _TITLE: str = (
     "# Benchmarks\n\n"
@@ -260,7 +265,7 @@ def _markers(name: str) -> tuple[str, str]:
     return f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
 
 
-def write_section(name: str, body_markdown: str, path: str | Path = DEFAULT_REPORT) -> Path:
+def write_section(name: str, body_markdown: str, path: str | Path | None = None) -> Path:
     """Write ``body_markdown`` into section ``name`` of the benchmark report.
 
     The text between ``<!-- BEGIN {name} -->`` and ``<!-- END {name} -->`` is
@@ -275,8 +280,8 @@ def write_section(name: str, body_markdown: str, path: str | Path = DEFAULT_REPO
     body_markdown
         New content of the section.  It should start with :func:`provenance`.
     path
-        Report file; a relative path is taken relative to the repository root,
-        not the current directory.
+        Report file (default :data:`DEFAULT_REPORT`); a relative path is taken
+        relative to the repository root, not the current directory.
 
     Returns
     -------
@@ -285,9 +290,7 @@ def write_section(name: str, body_markdown: str, path: str | Path = DEFAULT_REPO
     """
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise ValueError(f"invalid section name {name!r}")
-    target = Path(path)
-    if not target.is_absolute():
-        target = REPO_ROOT / target
+    target = report_path(path)
     begin, end = _markers(name)
     block = f"{begin}\n{body_markdown.strip()}\n{end}"
 
@@ -309,3 +312,179 @@ def write_section(name: str, body_markdown: str, path: str | Path = DEFAULT_REPO
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target
+
+
+def report_path(path: str | Path | None = None) -> Path:
+    """Absolute path of the report file (default :data:`DEFAULT_REPORT`)."""
+    target = Path(DEFAULT_REPORT if path is None else path)
+    return target if target.is_absolute() else REPO_ROOT / target
+
+
+def save_figure(fig: Any, name: str, alt: str, path: str | Path | None = None) -> str:
+    """Save a matplotlib figure as a PNG next to the report; return its markdown.
+
+    The file is ``<report folder>/img/benchmarks/<name>.png`` and the returned
+    markdown image link is relative to the report, so it renders on GitHub and in
+    the Sphinx site alike.  The figure is closed.
+
+    Parameters
+    ----------
+    fig
+        A matplotlib Figure.
+    name
+        File stem (letters, digits, ``-``, ``_``).
+    alt
+        Alternative text of the image.
+    path
+        Report file (default :data:`DEFAULT_REPORT`).
+    """
+    import matplotlib.pyplot as plt
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ValueError(f"invalid figure name {name!r}")
+    folder = report_path(path).parent / FIGURE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    fig.savefig(folder / f"{name}.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return f"![{alt}]({FIGURE_DIR}/{name}.png)"
+
+
+def delta_mtl(
+    scores: Mapping[str, float],
+    single: Mapping[str, float],
+    lower_is_better: Sequence[str] = (),
+) -> float:
+    """Multi-task gain Δ_MTL in percent (Maninis et al., CVPR 2019).
+
+    The mean over tasks of the relative improvement of ``scores`` over the
+    single-task ``single`` scores, sign-corrected so that positive is better for
+    every task: ``100 / T * sum_t (-1)^{l_t} (M_t - S_t) / S_t`` with ``l_t = 1``
+    when lower is better for task ``t``.
+
+    Parameters
+    ----------
+    scores
+        ``{task: metric}`` of the multi-task method.
+    single
+        ``{task: metric}`` of the single-task reference (same tasks).
+    lower_is_better
+        Tasks whose metric is an error (lower is better).
+
+    Returns
+    -------
+    float
+    """
+    if set(scores) != set(single):
+        raise ValueError(f"tasks differ: {sorted(scores)} vs {sorted(single)}")
+    if not scores:
+        raise ValueError("no tasks")
+    lower = set(lower_is_better)
+    unknown = lower - set(scores)
+    if unknown:
+        raise ValueError(f"lower_is_better names unknown tasks {sorted(unknown)}")
+    total = 0.0
+    for task, value in scores.items():
+        reference = single[task]
+        if reference == 0:
+            raise ValueError(f"single-task metric of {task!r} is 0; Δ_MTL is undefined")
+        sign = -1.0 if task in lower else 1.0
+        total += sign * (value - reference) / abs(reference)
+    return 100.0 * total / len(scores)
+
+
+def plot_metric_by_method(
+    table: Mapping[str, Mapping[str, float]] | Any,
+    errors: Mapping[str, Mapping[str, float]] | Any = None,
+    metric: str = "score",
+    title: str = "",
+) -> Any:
+    """Per-task metric by method: one panel per task, one point (± error) per method.
+
+    Parameters
+    ----------
+    table
+        ``{method: {task: mean}}`` or a DataFrame (methods × tasks).
+    errors
+        Same shape: the error bars (e.g. std over seeds), or None.
+    metric
+        y-axis label (one string, or ``{task: label}``).
+    title
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    means = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table).T
+    errs = None
+    if errors is not None:
+        errs = errors if isinstance(errors, pd.DataFrame) else pd.DataFrame(errors).T
+    tasks = list(means.columns)
+    panel_width = max(3.2, 0.3 * len(means.index) + 1.2)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(panel_width * len(tasks), 3.8), squeeze=False)
+    positions = np.arange(len(means.index))
+    for ax, task in zip(axes[0], tasks):
+        values = means[task].to_numpy(dtype=float)
+        yerr = None if errs is None else errs[task].reindex(means.index).to_numpy(dtype=float)
+        # points, not bars: the axis is zoomed on the differences, not started at 0
+        ax.errorbar(positions, values, yerr=yerr, fmt="o", color="tab:blue", capsize=3)
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            spread = max(finite.max() - finite.min(), 1e-3 * max(abs(finite.max()), 1e-12))
+            ax.set_ylim(finite.min() - 0.6 * spread, finite.max() + 0.6 * spread)
+        ax.set_xticks(positions, [str(m) for m in means.index], rotation=60, ha="right",
+                      fontsize=8)
+        label = metric.get(task, "") if isinstance(metric, Mapping) else metric
+        ax.set(title=str(task), ylabel=label)
+        ax.grid(axis="y", alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_time_vs_quality(
+    points: Mapping[str, tuple[float, float]],
+    xlabel: str = "fit time (s)",
+    ylabel: str = "quality",
+    title: str = "",
+    logx: bool = True,
+) -> Any:
+    """Scatter of cost against quality, one labelled point per method.
+
+    Parameters
+    ----------
+    points
+        ``{method: (time, quality)}``.
+    xlabel, ylabel, title
+        Labels.
+    logx
+        Log-scale time axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    for method, (seconds, quality) in points.items():
+        ax.scatter([seconds], [quality], s=25)
+        ax.annotate(str(method), (seconds, quality), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
+    if logx:
+        ax.set_xscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

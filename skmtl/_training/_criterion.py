@@ -58,17 +58,39 @@ class MultiTaskCriterion(nn.Module):
             Labelled rows per task; None when no task has missing labels (every
             count is the batch size).
         """
+        losses, counts = self.task_loss_list(y_pred, y_true)
+        return torch.stack(losses), counts
+
+    def task_loss_list(
+        self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor
+    ) -> tuple[list[torch.Tensor], torch.Tensor | None]:
+        """As :meth:`task_losses`, with the losses as separate scalars.
+
+        Each scalar's graph reaches its own task's output only (a stacked tensor would
+        send zero gradients through every task on a per-task backward).
+
+        Parameters
+        ----------
+        y_pred : sequence of torch.Tensor
+        y_true : torch.Tensor
+
+        Returns
+        -------
+        losses : list of torch.Tensor
+            One scalar per task.
+        counts : torch.Tensor of shape (n_tasks,) or None
+        """
         losses, counts = [], []
         for loss, output, part, masked in zip(self.losses, y_pred, self.target_slices, self.masked):
             value, count = loss(output, y_true[:, part], masked)
             losses.append(value)
             counts.append(count)
         if not any(self.masked):
-            return torch.stack(losses), None
+            return losses, None
         n = len(y_true)
         counts = [torch.as_tensor(c, device=y_true.device).float() if m else
                   torch.tensor(float(n), device=y_true.device) for c, m in zip(counts, self.masked)]
-        return torch.stack(losses), torch.stack(counts)
+        return losses, torch.stack(counts)
 
     def task_loss(self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor, task: int) -> torch.Tensor:
         """One task's mean loss over its labelled rows, with a graph through that task only.

@@ -49,40 +49,81 @@ class AggregatingBalancer(Balancer):
         self.aggregator = aggregator
         self.mode = mode
 
+    def aggregate(self, matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The aggregated update of a Jacobian and the task weights it implies.
+
+        Weighted torchjd aggregators (all but GradDrop) are asked for their weights
+        once, and the update is ``weights @ matrix``, exactly as their ``forward``
+        computes it; for the others the weights are recovered by least squares.
+
+        Parameters
+        ----------
+        matrix : torch.Tensor of shape (n_tasks, n)
+
+        Returns
+        -------
+        update : torch.Tensor of shape (n,)
+        weights : torch.Tensor of shape (n_tasks,)
+        """
+        weighting = getattr(self.aggregator, "weighting", None)
+        if weighting is not None:
+            weights = weighting(matrix).detach()
+            return weights @ matrix, weights
+        update = self.aggregator(matrix)
+        return update, implied_weights(self.aggregator, matrix, update)
+
     def train_step(self, module, criterion, X, y, active=None):
         if self.mode == "representation":
-            features = module.represent(X)
-            detached = features.detach().requires_grad_()
-            y_pred = module.heads_forward(detached)
-        else:
-            y_pred = module(X)
+            return self._representation_step(module, criterion, X, y)
+        y_pred = module(X)
         losses, counts = criterion.task_losses(y_pred, y)
         scaled = losses * criterion.weights
         task_params = [p for t in range(self.n_tasks) for p in module.task_parameters(t)
                        if p.requires_grad]
         if task_params:  # each task's own parameters get that task's gradient
             torch.autograd.backward(scaled.sum(), inputs=task_params, retain_graph=True)
-        if self.mode == "representation":
-            (jacobian,) = jac(scaled, [detached])
-            matrix = jacobian.reshape(self.n_tasks, -1)
-            update = self.aggregator(matrix)
-            features.backward(update.view_as(features))
+        shared = [p for p in module.shared_parameters() if p.requires_grad]
+        jac_backward(scaled, inputs=shared)
+        has_weighting = getattr(self.aggregator, "weighting", None) is not None
+        if has_weighting:
+            weights = jac_to_grad(shared, self.aggregator).detach()
+        else:  # e.g. GradDrop: recover the weights from the Jacobian and the update
+            matrix = torch.cat([p.jac.reshape(self.n_tasks, -1) for p in shared], dim=1)
+            before = [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in shared]
+            jac_to_grad(shared, self.aggregator)
+            update = torch.cat([(p.grad - b).reshape(-1) for p, b in zip(shared, before)])
             weights = implied_weights(self.aggregator, matrix, update)
-        else:
-            shared = [p for p in module.shared_parameters() if p.requires_grad]
-            jac_backward(scaled, inputs=shared)
-            has_weighting = getattr(self.aggregator, "weighting", None) is not None
-            if has_weighting:
-                weights = jac_to_grad(shared, self.aggregator).detach()
-            else:  # e.g. GradDrop: recover the weights from the Jacobian and the update
-                matrix = torch.cat([p.jac.reshape(self.n_tasks, -1) for p in shared], dim=1)
-                before = [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in shared]
-                jac_to_grad(shared, self.aggregator)
-                update = torch.cat([(p.grad - b).reshape(-1) for p, b in zip(shared, before)])
-                weights = implied_weights(self.aggregator, matrix, update)
-        total = scaled.detach().sum()
-        return {"loss": total, "y_pred": y_pred, "task_losses": losses.detach(),
+        return {"loss": scaled.detach().sum(), "y_pred": y_pred, "task_losses": losses.detach(),
                 "task_counts": counts, "task_weights": weights.to(scaled) * criterion.weights}
+
+    def _representation_step(self, module, criterion, X, y):
+        """One backward per task through its head only, one through the trunk.
+
+        Each task's backward yields its row of the Jacobian with respect to the shared
+        representation and, at the same time, the gradient of its own parameters.
+        """
+        features = module.represent(X)
+        detached = features.detach().requires_grad_()
+        y_pred = module.heads_forward(detached)
+        loss_list, counts = criterion.task_loss_list(y_pred, y)
+        static = criterion.weights.tolist()
+        rows = []
+        for t, loss in enumerate(loss_list):
+            scaled = loss if static[t] == 1.0 else loss * static[t]
+            params = [p for p in module.task_parameters(t) if p.requires_grad]
+            grads = torch.autograd.grad(scaled, [detached, *params], allow_unused=True,
+                                        retain_graph=t < self.n_tasks - 1)
+            rows.append(torch.zeros_like(detached) if grads[0] is None else grads[0])
+            for p, g in zip(params, grads[1:]):
+                if g is not None:
+                    p.grad = g if p.grad is None else p.grad + g
+        matrix = torch.stack(rows).reshape(self.n_tasks, -1)
+        update, weights = self.aggregate(matrix)
+        features.backward(update.view_as(features))
+        losses = torch.stack(loss_list).detach()
+        return {"loss": (losses * criterion.weights).sum(), "y_pred": y_pred,
+                "task_losses": losses, "task_counts": counts,
+                "task_weights": weights.to(losses) * criterion.weights}
 
 
 class Aggregation(Weighting):
