@@ -199,8 +199,10 @@ def provenance(
         Output of :func:`machine_info`; collected now if omitted.
     """
     info = machine_info() if info is None else info
+    runner = os.environ.get("SKMTL_BENCH_RUNNER")
+    run_by = f" (run by `{runner}`)" if runner and runner != command else ""
     return (
-        f"- Command: `{command}`\n"
+        f"- Command: `{command}`{run_by}\n"
         f"- Date (UTC): {info['date_utc']}\n"
         f"- Machine: {info['cpu']}, {info['logical_cores']} logical cores, "
         f"{info['os']}\n"
@@ -435,10 +437,13 @@ def plot_metric_by_method(
         yerr = None if errs is None else errs[task].reindex(means.index).to_numpy(dtype=float)
         # points, not bars: the axis is zoomed on the differences, not started at 0
         ax.errorbar(positions, values, yerr=yerr, fmt="o", color="tab:blue", capsize=3)
-        finite = values[np.isfinite(values)]
-        if finite.size:
-            spread = max(finite.max() - finite.min(), 1e-3 * max(abs(finite.max()), 1e-12))
-            ax.set_ylim(finite.min() - 0.6 * spread, finite.max() + 0.6 * spread)
+        low = values if yerr is None else values - np.nan_to_num(yerr)
+        high = values if yerr is None else values + np.nan_to_num(yerr)
+        finite = np.isfinite(values)
+        if finite.any():  # zoom on the points and their error bars
+            lo, hi = low[finite].min(), high[finite].max()
+            pad = max(0.1 * (hi - lo), 1e-3 * max(abs(hi), 1e-12))
+            ax.set_ylim(lo - pad, hi + pad)
         ax.set_xticks(positions, [str(m) for m in means.index], rotation=60, ha="right",
                       fontsize=8)
         label = metric.get(task, "") if isinstance(metric, Mapping) else metric
@@ -483,7 +488,10 @@ def plot_time_vs_quality(
         ax.annotate(str(method), (seconds, quality), fontsize=7, xytext=(3, 3),
                     textcoords="offset points")
     if logx:
+        from matplotlib.ticker import NullFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels run together
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -17,7 +17,10 @@ rest into dense float32 features (see :func:`one_hot_preprocessor`); every skmtl
 architecture is fitted as ``MultiTaskClassifier(architecture=NAME)`` with its
 default hyperparameters and the same training settings (:data:`TRAIN`), and
 scored by per-task test ROC AUC.  Per-task ``HistGradientBoostingClassifier``
-(scikit-learn defaults) is measured next to them with the same seeds.
+(scikit-learn defaults) is measured next to them with the same seeds.  Every row
+also gets the multi-task gain Δ_MTL (Maninis et al., CVPR 2019) against the
+``"separate"`` architecture (one network per task), and the written section embeds
+two figures: per-task AUC by method, and fit time against mean AUC.
 
 Part 2, cost: seconds per epoch (median over the timed epochs, from
 ``history_[:, "dur"]``) and parameter count of ``MultiTaskNet(architecture=NAME,
@@ -53,10 +56,14 @@ from _report import (
     REPO_ROOT,
     command_line,
     cpu_snapshot,
+    delta_mtl,
     machine_info,
     markdown_table,
     other_cpu_load,
+    plot_metric_by_method,
+    plot_time_vs_quality,
     provenance,
+    save_figure,
     write_section,
 )
 from sklearn.compose import ColumnTransformer
@@ -614,9 +621,140 @@ def mean_auc(runs: Sequence[CensusRun], method: str, task: str) -> float | None:
     return statistics.mean(values) if values else None
 
 
+#: The single-task reference of Δ_MTL: skmtl's "separate" architecture (one network per
+#: task, nothing shared), fitted with the same settings and seeds as the other rows.
+SINGLE_TASK_REFERENCE: str = "separate"
+#: Header of the Δ_MTL column (percent; positive = better than the reference).
+DELTA_COLUMN: str = "Δ_MTL vs separate (%)"
+
+
+def census_delta(
+    runs: Sequence[CensusRun], reference: str = SINGLE_TASK_REFERENCE
+) -> dict[str, float]:
+    """Δ_MTL (%) of every measured method against ``reference``'s mean per-task AUCs.
+
+    Each method's AUCs are averaged over its successful seeds first, then compared task
+    by task with :func:`_report.delta_mtl` (AUC: higher is better, no sign flip).  The
+    reference itself gets 0.  Empty when ``reference`` was not measured.
+    """
+    single = {t: mean_auc(runs, reference, t) for t in TASKS}
+    if any(v is None for v in single.values()):
+        return {}
+    deltas: dict[str, float] = {}
+    for method in method_order(runs):
+        scores = {t: mean_auc(runs, method, t) for t in TASKS}
+        if all(v is not None for v in scores.values()):
+            deltas[method] = delta_mtl(scores, single)
+    return deltas
+
+
+def delta_note(deltas: dict[str, float], what: str, reference: str, tuned_for: str = "") -> str:
+    """The sentence defining the Δ_MTL column (or saying why it is empty).
+
+    ``tuned_for`` names what the shared training settings were chosen for, when that
+    is not the reference (the reference is then not re-tuned).
+    """
+    if not deltas:
+        return (
+            f"*{DELTA_COLUMN}*: not computed, the reference `{reference}` was not measured "
+            "(or failed on every seed).\n"
+        )
+    tuned = (
+        f" The training settings were chosen for {tuned_for} and not re-tuned for the reference."
+        if tuned_for
+        else ""
+    )
+    return (
+        f"*{DELTA_COLUMN}* = the multi-task gain Δ_MTL of Maninis et al. (CVPR 2019): the "
+        f"mean over the tasks of the relative difference of {what} to the single-task "
+        f'reference `{reference}` (skmtl\'s `architecture="separate"`: one independent '
+        "network per task, same settings and seeds), in percent, sign-corrected so that "
+        "positive is better; computed from the means over seeds, 0 for the reference by "
+        f"definition.{tuned}\n"
+    )
+
+
+def mean_and_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample std (NaN for fewer than two values: no error bar)."""
+    values = list(values)
+    if not values:
+        return float("nan"), float("nan")
+    std = statistics.stdev(values) if len(values) > 1 else float("nan")
+    return statistics.mean(values), std
+
+
+def draw_figures(make: Callable[[], str]) -> str:
+    """Call ``make`` (which saves figures and returns their markdown); report a failure.
+
+    A plotting error must not lose the measured tables of a long run: it is printed
+    with its traceback and stated in the section instead of the figures.
+    """
+    try:
+        return make()
+    except Exception as exc:  # noqa: BLE001 - reported in the section, not hidden
+        print(traceback.format_exc(), file=sys.stderr, flush=True)
+        return f"**Figures could not be drawn**: `{type(exc).__name__}: {exc}`\n"
+
+
+def census_figures(
+    runs: Sequence[CensusRun], prefix: str, what: str, methods: Sequence[str] | None = None
+) -> str:
+    """Save the Census figures of a section; return their markdown.
+
+    ``<prefix>_auc``: per-task test AUC by method (mean ± sample std over seeds);
+    ``<prefix>_time_vs_auc``: mean fit time against the mean over the tasks of the
+    mean AUCs.  ``methods`` (default: every measured one, in run order) sets the order.
+    """
+    order = [
+        m
+        for m in (methods if methods is not None else method_order(runs))
+        if all(mean_auc(runs, m, t) is not None for t in TASKS)
+    ]
+    if not order:
+        return "No successful fit: no figure.\n"
+    means: dict[str, dict[str, float]] = {}
+    errors: dict[str, dict[str, float]] = {}
+    points: dict[str, tuple[float, float]] = {}
+    for m in order:
+        ok = [r for r in runs if r.method == m and not r.error]
+        means[m], errors[m] = {}, {}
+        for t in TASKS:
+            means[m][TASK_LABELS[t]], errors[m][TASK_LABELS[t]] = mean_and_std(
+                [r.auc[t] for r in ok]
+            )
+        times = [r.fit_seconds for r in ok if r.fit_seconds]
+        if times:
+            points[m] = (statistics.mean(times), statistics.mean(means[m].values()))
+    n_seeds = max(sum(1 for r in runs if r.method == m and not r.error) for m in order)
+    bars = "mean ± sample std over seeds" if n_seeds > 1 else "one seed, no error bar"
+    auc = save_figure(
+        plot_metric_by_method(
+            means, errors, metric="test ROC AUC", title=f"{what}: per-task test AUC ({bars})"
+        ),
+        f"{prefix}_auc",
+        f"{what}: per-task test ROC AUC by method",
+    )
+    lines = [auc]
+    if points:
+        lines.append(
+            save_figure(
+                plot_time_vs_quality(
+                    points,
+                    xlabel="fit time (s), mean over seeds (log scale)",
+                    ylabel="mean test AUC over the two tasks",
+                    title=f"{what}: fit time vs mean AUC",
+                ),
+                f"{prefix}_time_vs_auc",
+                f"{what}: fit time against mean test AUC by method",
+            )
+        )
+    return "\n\n".join(lines) + "\n"
+
+
 def census_rows(runs: Sequence[CensusRun]) -> list[dict[str, Any]]:
     """Summary rows (mean ± std over seeds) of the Census table, references last."""
     rows: list[dict[str, Any]] = []
+    deltas = census_delta(runs)
     for method in method_order(runs):
         ok = [r for r in runs if r.method == method and not r.error]
         failed = [r for r in runs if r.method == method and r.error]
@@ -626,6 +764,7 @@ def census_rows(runs: Sequence[CensusRun]) -> list[dict[str, Any]]:
         }
         for task in TASKS:
             row[f"AUC {TASK_LABELS[task]}"] = _mean_std([r.auc[task] for r in ok], ".4f")
+        row[DELTA_COLUMN] = deltas.get(method)
         row["fit time (s)"] = _mean_std([r.fit_seconds for r in ok if r.fit_seconds], ".1f")
         epochs = [r.n_epochs for r in ok if r.n_epochs is not None]
         best = [r.best_epoch for r in ok if r.best_epoch is not None]
@@ -653,6 +792,7 @@ CENSUS_COLUMNS_TABLE: list[str] = [
     "seeds",
     "AUC income > 50K",
     "AUC never married",
+    DELTA_COLUMN,
     "fit time (s)",
     "epochs run (best)",
     "parameters",
@@ -788,8 +928,13 @@ def section_body(
     wait_idle: float = 0.0,
     retry_busy: int = 0,
     notes: Sequence[str] = (),
+    figures: str = "",
 ) -> str:
-    """Markdown body of the ``architectures`` section."""
+    """Markdown body of the ``architectures`` section.
+
+    ``figures`` is the markdown of the saved figures (:func:`census_figures`), placed
+    after the Census verdict; empty when they were not drawn.
+    """
     _, skmtl_note = import_skmtl()
     refs = "; ".join(f"*{name}*: {src}" for name, _, _, src in REFERENCES)
     extra = "".join(f"- {note}\n" for note in notes)
@@ -856,10 +1001,16 @@ def section_body(
         + markdown_table(
             census_rows(census),
             CENSUS_COLUMNS_TABLE,
-            {"other load (cores)": ".2f"},
+            {"other load (cores)": ".2f", DELTA_COLUMN: "+.3f"},
         )
         + f"\nRows in italics are references, not measured by this script. {refs}.\n\n"
+        + delta_note(
+            census_delta(census), "each task's test AUC", SINGLE_TASK_REFERENCE, "shared_bottom"
+        )
+        + "HistGradientBoosting, itself one model per task, is compared with the same "
+        "reference.\n\n"
         + target_verdict(census)
+        + (f"\n{figures.strip()}\n" if figures else "")
         + "\n<details><summary>Per-seed results</summary>\n\n"
         + census_details(census)
         + "\n</details>\n\n"
@@ -1170,6 +1321,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     census, speed, data, settings, notes = run_benchmark(args)
     total = time.perf_counter() - t0
+    write = bool(args.write or not (args.quick or args.no_write))
+    # figures are files next to the report: drawn only when the report is written
+    figures = (
+        draw_figures(lambda: census_figures(census, "architectures", "Census-Income KDD"))
+        if write
+        else ""
+    )
     body = section_body(
         census,
         speed,
@@ -1184,6 +1342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wait_idle=args.wait_idle,
         retry_busy=args.retry_busy,
         notes=notes,
+        figures=figures,
     )
     print()
     print(body)
@@ -1192,11 +1351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Projected full run ({len(ARCHITECTURES)} architectures, 3 seeds):")
         print(projection(census, args.train_rows, full_rows, seeds=3, epochs=TRAIN.max_epochs))
     print(f"total run time {total / 60:.1f} min")
-    if args.write or not (args.quick or args.no_write):
+    if write:
         path = write_section("architectures", body)
         print(f"wrote section 'architectures' of {path}")
     else:
-        print("(report not written; pass --write to write docs/benchmarks.md)")
+        print("(report and figures not written; pass --write to write docs/benchmarks.md)")
     return 0
 
 

@@ -37,6 +37,12 @@ Part 2, quality (every method in its default mode, ``"auto"`` =
   ``RidgeCV`` on the same splits.  The network settings are chosen once by
   cross-validation on the training part of seed 0's split (never its test part).
 
+Both quality tables have a single-task reference row, ``architecture="separate"``
+(one network per task) with ``weighting="equal"`` and the same settings and seeds,
+and a column with every row's multi-task gain Δ_MTL (Maninis et al., CVPR 2019)
+against it; the written section embeds, per data set, the per-task metric by
+method and fit time against the mean metric.
+
 The full run writes the section ``weighting`` of ``docs/benchmarks.md``; the quick
 run only prints (plus a projection of the full run's duration) unless ``--write``
 is given.
@@ -62,21 +68,32 @@ import torch
 from _report import (
     REPO_ROOT,
     command_line,
+    delta_mtl,
     machine_info,
     markdown_table,
+    plot_metric_by_method,
+    plot_time_vs_quality,
     provenance,
+    save_figure,
     write_section,
 )
 from architectures import (
+    DELTA_COLUMN,
     QUICK_SUBSAMPLE_SEED,
+    SINGLE_TASK_REFERENCE,
     TASK_LABELS,
     TASKS,
     TUNE_VALID_FRACTION,
     CensusData,
     CensusRun,
+    census_delta,
     census_details,
+    census_figures,
     census_targets,
+    delta_note,
+    draw_figures,
     load_census,
+    mean_and_std,
     positive_proba,
     prepare_census,
 )
@@ -111,6 +128,12 @@ GRADIENT_METHODS: tuple[str, ...] = tuple(
     name for name, cls in WEIGHTINGS.items() if cls.level == "gradient"
 )
 MODES: tuple[str, ...] = ("representation", "parameters")
+#: The single-task reference row of both quality tables: ``architecture="separate"`` (one
+#: network per task, nothing shared) with ``weighting="equal"``, the same settings and
+#: seeds as the other rows; Δ_MTL of every row is taken against it.
+SEPARATE: str = SINGLE_TASK_REFERENCE
+#: The "level" column of the reference rows.
+REFERENCE_LEVEL: str = "single-task"
 
 # ----------------------------------------------------------------------------- cost
 COST_N: int = 20_000
@@ -121,7 +144,7 @@ COST_SEED: int = 0
 #: Epochs per timed fit and number of fits (rounds) per method and table.
 COST_EPOCHS: int = 3
 COST_ROUNDS: int = 2
-QUICK_COST_N: int = 2_000
+QUICK_COST_N: int = 1_000
 QUICK_COST_EPOCHS: int = 2
 QUICK_COST_ROUNDS: int = 1
 TASK_COUNTS: tuple[int, ...] = (3, 10)
@@ -594,8 +617,9 @@ def census_fit(
     data: CensusData,
     settings: CensusSettings,
     label: str | None = None,
+    architecture: str = "shared_bottom",
 ) -> CensusRun:
-    """Fit ``MultiTaskClassifier(weighting=method)`` on ``data`` and score per-task AUC.
+    """Fit ``MultiTaskClassifier(weighting=method, architecture=...)``; score per-task AUC.
 
     ``data.X_test`` / ``data.y_test`` are the evaluation rows (a validation split when
     tuning).  Exceptions are recorded, with the traceback printed, never worked around.
@@ -603,6 +627,7 @@ def census_fit(
     run = CensusRun(method=label or method, seed=seed)
     try:
         est = MultiTaskClassifier(
+            architecture=architecture,
             weighting=method,
             hidden_layer_sizes=CENSUS_HIDDEN,
             lr=settings.lr,
@@ -699,6 +724,12 @@ def run_census(
     print(f"census data: {data.description}", flush=True)
     runs: list[CensusRun] = []
     for seed in args.seeds:
+        wait()
+        print(f"census seed {seed}  {SEPARATE:<12}", end=" ", flush=True)
+        with same_torch_threads(threads, SEPARATE):
+            run = census_fit("equal", seed, data, settings, label=SEPARATE, architecture="separate")
+        runs.append(run)
+        _print_census(run)
         for method in args.methods:
             wait()
             print(f"census seed {seed}  {method:<12}", end=" ", flush=True)
@@ -709,19 +740,28 @@ def run_census(
     return runs, tuning, settings, data.description
 
 
+def _level(method: str) -> str:
+    """The "level" cell: the weighting's level, or what a reference row is."""
+    if method in WEIGHTINGS:
+        return WEIGHTINGS[method].level
+    return REFERENCE_LEVEL if method == SEPARATE else "baseline"
+
+
 def census_rows(runs: Sequence[CensusRun], methods: Sequence[str]) -> list[dict[str, Any]]:
-    """Summary rows (mean ± std over seeds) of the Census table."""
+    """Summary rows (mean ± std over seeds) of the Census table, the separate reference first."""
     rows = []
-    for method in methods:
+    deltas = census_delta(runs, SEPARATE)
+    for method in (SEPARATE, *methods):
         ok = [r for r in runs if r.method == method and not r.error]
         failed = [r for r in runs if r.method == method and r.error]
         row: dict[str, Any] = {
             "method": method if not failed else f"{method} (failed on {len(failed)} seed(s))",
-            "level": WEIGHTINGS[method].level,
+            "level": _level(method),
             "seeds": len(ok),
         }
         for task in TASKS:
             row[f"AUC {TASK_LABELS[task]}"] = mean_std([r.auc[task] for r in ok], ".4f")
+        row[DELTA_COLUMN] = deltas.get(method)
         row["fit time (s)"] = mean_std([r.fit_seconds for r in ok if r.fit_seconds], ".1f")
         row["epochs run (best)"] = (
             ", ".join(f"{r.n_epochs} ({r.best_epoch})" for r in ok) if ok else None
@@ -738,6 +778,7 @@ CENSUS_TABLE_COLUMNS: list[str] = [
     "seeds",
     f"AUC {TASK_LABELS['income_50k']}",
     f"AUC {TASK_LABELS['never_married']}",
+    DELTA_COLUMN,
     "fit time (s)",
     "epochs run (best)",
     "max other load (cores)",
@@ -765,10 +806,16 @@ class MeatsRun:
         return statistics.mean(self.rel_rmse.values()) if self.rel_rmse else None
 
 
-def meats_estimator(method: str, settings: MeatsSettings, seed: int) -> Any:
-    """``MultiTaskRegressor(weighting=method, **settings)``."""
+def meats_estimator(
+    method: str, settings: MeatsSettings, seed: int, architecture: str = "shared_bottom"
+) -> Any:
+    """``MultiTaskRegressor(architecture=architecture, weighting=method, **settings)``."""
     return MultiTaskRegressor(
-        weighting=method, random_state=seed, device="cpu", **settings.params()
+        architecture=architecture,
+        weighting=method,
+        random_state=seed,
+        device="cpu",
+        **settings.params(),
     )
 
 
@@ -777,12 +824,14 @@ def meats_fit(
     seed: int,
     split: tuple[np.ndarray, np.ndarray, pd.DataFrame, pd.DataFrame],
     settings: MeatsSettings,
+    label: str | None = None,
+    architecture: str = "shared_bottom",
 ) -> MeatsRun:
     """Fit one method on one split; relative RMSE per target and last-epoch weights."""
     X_tr, X_te, y_tr, y_te = split
-    run = MeatsRun(method=method, seed=seed)
+    run = MeatsRun(method=label or method, seed=seed)
     try:
-        est = meats_estimator(method, settings, seed)
+        est = meats_estimator(method, settings, seed, architecture)
         _, run.fit_seconds, _ = timed(lambda: est.fit(X_tr, y_tr))
         rel = relative_rmse(y_te, est.predict(X_te), y_tr.to_numpy().mean(axis=0))
         run.rel_rmse = dict(zip(MEATS_TARGETS, map(float, rel)))
@@ -855,11 +904,14 @@ def run_meats(
         ridge = ridge_fit(seed, split)
         runs.append(ridge)
         print(f"meats seed {seed}  RidgeCV      {ridge.mean_rel_rmse:.4f}", flush=True)
-        for method in args.methods:
+        for method in (SEPARATE, *args.methods):
             args.gate.wait(0.0)  # only waits for other benchmark scripts
             print(f"meats seed {seed}  {method:<12}", end=" ", flush=True)
             with same_torch_threads(threads, method):
-                run = meats_fit(method, seed, split, best)
+                if method == SEPARATE:
+                    run = meats_fit("equal", seed, split, best, SEPARATE, "separate")
+                else:
+                    run = meats_fit(method, seed, split, best)
             runs.append(run)
             if run.error:
                 print(f"FAILED: {run.error}", flush=True)
@@ -872,20 +924,47 @@ def run_meats(
     return runs, cv_rows, best
 
 
+def meats_means(runs: Sequence[MeatsRun], method: str) -> dict[str, float] | None:
+    """Mean relative RMSE per target of ``method`` over its successful seeds (None if none)."""
+    ok = [r for r in runs if r.method == method and not r.error and r.rel_rmse]
+    if not ok:
+        return None
+    return {t: statistics.mean(r.rel_rmse[t] for r in ok) for t in MEATS_TARGETS}
+
+
+def meats_delta(runs: Sequence[MeatsRun]) -> dict[str, float]:
+    """Δ_MTL (%) of every measured method against the separate row (lower RMSE is better).
+
+    Each method's per-target relative RMSEs are averaged over its successful seeds
+    first; empty when the separate reference was not measured.
+    """
+    single = meats_means(runs, SEPARATE)
+    if single is None:
+        return {}
+    deltas = {}
+    for method in dict.fromkeys(r.method for r in runs):
+        scores = meats_means(runs, method)
+        if scores is not None:
+            deltas[method] = delta_mtl(scores, single, lower_is_better=MEATS_TARGETS)
+    return deltas
+
+
 def meats_rows(runs: Sequence[MeatsRun], methods: Sequence[str]) -> list[dict[str, Any]]:
-    """Summary rows (mean ± std over seeds) of the meats table, RidgeCV first."""
+    """Summary rows (mean ± std over seeds) of the meats table, RidgeCV and separate first."""
     rows = []
-    for method in ("RidgeCV", *methods):
+    deltas = meats_delta(runs)
+    for method in ("RidgeCV", SEPARATE, *methods):
         ok = [r for r in runs if r.method == method and not r.error]
         failed = [r for r in runs if r.method == method and r.error]
         row: dict[str, Any] = {
             "method": method if not failed else f"{method} (failed on {len(failed)} seed(s))",
-            "level": WEIGHTINGS[method].level if method in WEIGHTINGS else "baseline",
+            "level": _level(method),
             "seeds": len(ok),
             "avg rel. RMSE": mean_std([r.mean_rel_rmse for r in ok], ".3f"),
         }
         for t in MEATS_TARGETS:
             row[t] = mean_std([r.rel_rmse[t] for r in ok], ".3f")
+        row[DELTA_COLUMN] = deltas.get(method)
         row["fit time (s)"] = mean_std([r.fit_seconds for r in ok], ".1f")
         rows.append(row)
     rows.append(
@@ -903,8 +982,60 @@ MEATS_COLUMNS: list[str] = [
     "seeds",
     "avg rel. RMSE",
     *MEATS_TARGETS,
+    DELTA_COLUMN,
     "fit time (s)",
 ]
+
+
+def meats_figures(runs: Sequence[MeatsRun], methods: Sequence[str]) -> str:
+    """Save the meats figures; return their markdown.
+
+    ``weighting_meats_rmse``: per-target relative RMSE by method (mean ± sample std
+    over seeds); ``weighting_meats_time_vs_rmse``: mean fit time against the average
+    relative RMSE.
+    """
+    order = [m for m in ("RidgeCV", SEPARATE, *methods) if meats_means(runs, m) is not None]
+    if not order:
+        return "No successful fit: no figure.\n"
+    means: dict[str, dict[str, float]] = {}
+    errors: dict[str, dict[str, float]] = {}
+    points: dict[str, tuple[float, float]] = {}
+    for m in order:
+        ok = [r for r in runs if r.method == m and not r.error and r.rel_rmse]
+        means[m], errors[m] = {}, {}
+        for t in MEATS_TARGETS:
+            means[m][t], errors[m][t] = mean_and_std([r.rel_rmse[t] for r in ok])
+        times = [r.fit_seconds for r in ok if r.fit_seconds]
+        if times:
+            points[m] = (statistics.mean(times), statistics.mean(r.mean_rel_rmse for r in ok))
+    n_seeds = max(sum(1 for r in runs if r.method == m and not r.error) for m in order)
+    bars = "mean ± sample std over seeds" if n_seeds > 1 else "one seed, no error bar"
+    lines = [
+        save_figure(
+            plot_metric_by_method(
+                means,
+                errors,
+                metric="test RMSE / RMSE of the training mean",
+                title=f"meats: per-target relative RMSE, lower is better ({bars})",
+            ),
+            "weighting_meats_rmse",
+            "meats: per-target relative test RMSE by method",
+        )
+    ]
+    if points:
+        lines.append(
+            save_figure(
+                plot_time_vs_quality(
+                    points,
+                    xlabel="fit time (s), mean over seeds (log scale)",
+                    ylabel="average relative RMSE (lower is better)",
+                    title="meats: fit time vs average relative RMSE",
+                ),
+                "weighting_meats_time_vs_rmse",
+                "meats: fit time against average relative test RMSE by method",
+            )
+        )
+    return "\n\n".join(lines) + "\n"
 
 
 def weight_rows(runs: Sequence[MeatsRun], methods: Sequence[str]) -> list[dict[str, Any]]:
@@ -960,8 +1091,14 @@ def section_body(
     census: tuple[list[CensusRun], list[CensusRun], CensusSettings, str] | None,
     meats: tuple[list[MeatsRun], list[dict[str, Any]], MeatsSettings] | None,
     seconds: dict[str, float],
+    figures: dict[str, str] | None = None,
 ) -> str:
-    """Markdown body of the ``weighting`` section."""
+    """Markdown body of the ``weighting`` section.
+
+    ``figures`` maps ``"census"`` / ``"meats"`` to the markdown of the saved figures
+    (placed after each quality table); missing when they were not drawn.
+    """
+    figures = figures or {}
     total = sum(seconds.values())
     parts_time = ", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items())
     out = [
@@ -1053,12 +1190,24 @@ def section_body(
             f"AUCs on a stratified {TUNE_VALID_FRACTION:.0%} validation split of the "
             "training subsample (preprocessing refitted on the remaining rows; the test "
             "file was not used), then kept for every method. *epochs run (best)* per seed; "
-            "*fit time* includes skmtl's validation passes.\n\n",
+            "*fit time* includes skmtl's validation passes. The *separate* row is the "
+            'single-task reference: `MultiTaskClassifier(architecture="separate", '
+            'weighting="equal", random_state=seed)` (one network of the same width per '
+            "task, nothing shared) with the same settings and seeds.\n\n",
             markdown_table(
                 census_rows(runs, args.methods),
                 CENSUS_TABLE_COLUMNS,
-                {"max other load (cores)": ".2f"},
+                {"max other load (cores)": ".2f", DELTA_COLUMN: "+.3f"},
             ),
+            "\n",
+            delta_note(
+                census_delta(runs, SEPARATE),
+                "each task's test AUC",
+                SEPARATE,
+                "`equal` on the shared-bottom network",
+            ),
+            "\n",
+            figures.get("census", ""),
             "\n<details><summary>Tuning (validation AUC, equal) and per-seed results</summary>\n\n",
             census_details(tuning),
             "\n",
@@ -1080,8 +1229,20 @@ def section_body(
             "cross-validation on the training part of seed 0's split only (scaler "
             "refitted per fold; the test parts were never used), then kept for every "
             "method and seed. Baseline: `RidgeCV(alphas=np.logspace(-8, 4, 49), "
-            "alpha_per_target=True)` on the same splits.\n\n",
-            markdown_table(meats_rows(runs, args.methods), MEATS_COLUMNS),
+            "alpha_per_target=True)` on the same splits. Single-task reference (*separate*): "
+            '`MultiTaskRegressor(architecture="separate", weighting="equal", '
+            "random_state=seed)`, one network of the same width per target, the same "
+            "settings, splits and seeds.\n\n",
+            markdown_table(meats_rows(runs, args.methods), MEATS_COLUMNS, {DELTA_COLUMN: "+.2f"}),
+            "\n",
+            delta_note(
+                meats_delta(runs),
+                "each target's relative RMSE (lower is better)",
+                SEPARATE,
+                "`equal` on the shared-bottom network",
+            ),
+            "\n",
+            figures.get("meats", ""),
             '\nFinal effective task weights (`history_[-1]["weight_<task>"]`: the mean '
             "over the last epoch's steps of what each task's loss, or its gradient, was "
             "multiplied by), mean over seeds. Regression targets are standardised inside "
@@ -1232,17 +1393,18 @@ def projection(
         total += est
     if meats is not None:
         runs, _, chosen = meats
-        fits = [r for r in runs if r.method in WEIGHTINGS and not r.error and r.n_epochs]
+        fitted = (SEPARATE, *METHODS)
+        fits = [r for r in runs if r.method in fitted and not r.error and r.n_epochs]
         per_epoch = {
-            m: [r.train_seconds / r.n_epochs for r in fits if r.method == m] for m in METHODS
+            m: [r.train_seconds / r.n_epochs for r in fits if r.method == m] for m in fitted
         }
         setup = {
-            m: [r.fit_seconds - r.train_seconds for r in fits if r.method == m] for m in METHODS
+            m: [r.fit_seconds - r.train_seconds for r in fits if r.method == m] for m in fitted
         }
         epochs = max(s.max_epochs for s in full.meats_grid)
         est_fits = len(full.seeds) * sum(
             statistics.mean(setup[m]) + statistics.mean(per_epoch[m]) * epochs
-            for m in METHODS
+            for m in fitted
             if per_epoch[m]
         )
         est_cv = 0.0
@@ -1412,19 +1574,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         census = timed_part("census", seconds, lambda: run_census(args, threads), args.gate)
     if "meats" in args.parts:
         meats = timed_part("meats", seconds, lambda: run_meats(args, threads), args.gate)
-    body = section_body(args, info, command, cost, census, meats, seconds)
+    partial = set(args.parts) != {"cost", "census", "meats"}
+    write = bool(args.write or not (args.quick or args.no_write or partial))
+    # figures are files next to the report: drawn only when the report is written
+    figures: dict[str, str] = {}
+    if write and census is not None:
+        figures["census"] = draw_figures(
+            lambda: census_figures(
+                census[0],
+                "weighting_census",
+                "Census-Income KDD"
+                + (f" ({args.census_rows:,} training rows)" if args.census_rows else ""),
+                methods=[SEPARATE, *args.methods],
+            )
+        )
+    if write and meats is not None:
+        figures["meats"] = draw_figures(lambda: meats_figures(meats[0], args.methods))
+    body = section_body(args, info, command, cost, census, meats, seconds, figures)
     print()
     print(body)
     print(f"total run time {sum(seconds.values()) / 60:.1f} min")
     if args.quick:
         print("Projected full run (3 seeds, default settings):")
         print(projection(args, seconds, cost, census, meats))
-    partial = set(args.parts) != {"cost", "census", "meats"}
-    if args.write or not (args.quick or args.no_write or partial):
+    if write:
         path = write_section("weighting", body)
         print(f"wrote section 'weighting' of {path}")
     else:
-        print("(report not written; pass --write to write docs/benchmarks.md)")
+        print("(report and figures not written; pass --write to write docs/benchmarks.md)")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from sklearn.utils._param_validation import StrOptions
 from torchjd.autojac import backward as jac_backward
-from torchjd.autojac import jac, jac_to_grad
+from torchjd.autojac import jac_to_grad
 
 from ._base import Balancer, Weighting
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run every benchmark and regenerate the report:  bash scripts/bench.sh [run.py args...]
+#   bash scripts/bench.sh            # full run, rewrites docs/benchmarks.md (about 1.5 h)
+#   bash scripts/bench.sh --quick    # smoke run (< 5 min), build/benchmarks-quick/benchmarks.md
+#   bash scripts/bench.sh --only penguins missing_labels
+# Installs the `benchmarks` extra (dataset packages, matplotlib) first. Honours VENV_DIR.
+set -euo pipefail
+
+source "$(dirname -- "${BASH_SOURCE[0]}")/_env.sh"
+
+EXTRAS="${BENCH_EXTRAS:-benchmarks}" bash scripts/setup.sh
+
+exec "$VENV_DIR/bin/python" benchmarks/run.py "$@"
