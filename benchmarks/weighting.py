@@ -1311,12 +1311,30 @@ def git_state() -> str:
     return f"commit {head} ({state})"
 
 
+def _ancestors(pid: int) -> set[int]:
+    """``pid`` and the process ids of its parent, grandparent, ... (from ``/proc``)."""
+    chain = {pid}
+    while pid > 1:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+                # the field after the parenthesised command name is the state, then ppid
+                pid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+        chain.add(pid)
+    return chain
+
+
 def other_benchmarks() -> list[str]:
-    """Command lines of other running ``benchmarks/*.py`` processes (from ``/proc``)."""
+    """Command lines of other running ``benchmarks/*.py`` processes (from ``/proc``).
+
+    This process and its ancestors (e.g. ``benchmarks/run.py``, which started it) are
+    not "other" benchmarks.
+    """
     found = []
-    own = os.getpid()
+    own = _ancestors(os.getpid())
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
-        if not entry.isdigit() or int(entry) == own:
+        if not entry.isdigit() or int(entry) in own:
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as fh:
