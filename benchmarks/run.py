@@ -19,7 +19,8 @@ starts the file afresh (title, contents, then the sections in the order of
 :data:`BENCHMARKS`), points the scripts at it through the ``SKMTL_BENCH_REPORT``
 environment variable, and closes with a ``runner`` section listing what ran, how
 long each script took and its exit status.  A failing script does not stop the
-others; the runner's exit status is then 1.
+others; the runner's exit status is then 1.  With ``--only``, the other sections
+are kept as they are and the ``runner`` section lists only the scripts of that run.
 
 ``--quick`` passes ``--quick --write`` to every script (tiny sizes, one seed, few
 epochs: numbers that check the pipeline, not results) and writes to

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every benchmark and regenerate the report:  bash scripts/bench.sh [run.py args...]
-#   bash scripts/bench.sh            # full run, rewrites docs/benchmarks.md (about 1.5 h)
+#   bash scripts/bench.sh            # full run, rewrites docs/benchmarks.md (48 min measured)
 #   bash scripts/bench.sh --quick    # smoke run (< 5 min), build/benchmarks-quick/benchmarks.md
 #   bash scripts/bench.sh --only penguins missing_labels
 # Installs the `benchmarks` extra (dataset packages, matplotlib) first. Honours VENV_DIR.
