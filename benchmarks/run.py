@@ -20,7 +20,8 @@ starts the file afresh (title, contents, then the sections in the order of
 environment variable, and closes with a ``runner`` section listing what ran, how
 long each script took and its exit status.  A failing script does not stop the
 others; the runner's exit status is then 1.  With ``--only``, the other sections
-are kept as they are and the ``runner`` section lists only the scripts of that run.
+are kept as they are, and so are the other rows of the ``runner`` section (marked as
+coming from an earlier run).
 
 ``--quick`` passes ``--quick --write`` to every script (tiny sizes, one seed, few
 epochs: numbers that check the pipeline, not results) and writes to
@@ -31,7 +32,9 @@ smoke run never overwrites the measured report.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +47,7 @@ from _report import (
     _TITLE,
     FIGURE_DIR,
     REPO_ROOT,
+    _markers,
     command_line,
     machine_info,
     markdown_table,
@@ -72,9 +76,10 @@ class ScriptRun:
     """One benchmark script's run: its command, wall time and exit status."""
 
     name: str
-    command: list[str]
+    command: str
     seconds: float
     returncode: int
+    started: str = "—"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -88,6 +93,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help=f"report file (default {FULL_REPORT}; {QUICK_REPORT} with --quick)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     return parser.parse_args(argv)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _shown(command: Sequence[str]) -> str:
+    """``python benchmarks/<name>.py ...`` as written in the report."""
+    script = Path(command[1]).resolve().relative_to(REPO_ROOT).as_posix()
+    return " ".join(["python", script, *command[2:]])
 
 
 def script_command(name: str, quick: bool) -> list[str]:
@@ -118,25 +133,66 @@ def run_script(name: str, quick: bool, report: Path, runner_command: str) -> Scr
     command = script_command(name, quick)
     env = dict(os.environ, SKMTL_BENCH_REPORT=str(report), SKMTL_BENCH_RUNNER=runner_command)
     print(f"\n===== [run.py] {name}: {' '.join(command[1:])} =====", flush=True)
+    started = _now()
     start = time.perf_counter()
     returncode = subprocess.call(command, cwd=REPO_ROOT, env=env)
     seconds = time.perf_counter() - start
     print(f"===== [run.py] {name}: exit {returncode} in {seconds / 60:.1f} min =====", flush=True)
-    return ScriptRun(name, command, seconds, returncode)
+    return ScriptRun(name, _shown(command), seconds, returncode, started)
 
 
-def runner_section(runs: Sequence[ScriptRun], command: str, info: dict, total: float) -> str:
-    """The ``runner`` section: every script's command, wall time and exit status."""
+_ROW = re.compile(r"^\| (\w+) \| `([^`]+)` \| ([\d.]+) \| (-?\d+) \|(?: ([^|]+) \|)?$")
+
+
+def previous_runs(report: Path) -> list[ScriptRun]:
+    """The script runs listed in the report's current ``runner`` section (if any).
+
+    Rows written before the *started* column existed get the section's date.
+    """
+    if not report.exists():
+        return []
+    text = report.read_text(encoding="utf-8")
+    begin, end = _markers("runner")
+    if begin not in text or end not in text:
+        return []
+    section = text[text.index(begin):text.index(end)]
+    date = re.search(r"^- Date \(UTC\): (\S+)", section, re.M)
+    runs = []
+    for line in section.splitlines():
+        match = _ROW.match(line.strip())
+        if match and match.group(1) in BENCHMARKS:
+            name, command, minutes, returncode, started = match.groups()
+            started = (started or "").strip() or (date.group(1) if date else "—")
+            runs.append(ScriptRun(name, command, float(minutes) * 60, int(returncode), started))
+    return runs
+
+
+def merge_runs(old: Sequence[ScriptRun], new: Sequence[ScriptRun]) -> list[ScriptRun]:
+    """``old`` with the benchmarks of ``new`` replaced, in report order."""
+    latest = {run.name: run for run in [*old, *new]}
+    return [latest[name] for name in BENCHMARKS if name in latest]
+
+
+def runner_section(runs: Sequence[ScriptRun], command: str, info: dict, total: float,
+                   kept: Sequence[str] = ()) -> str:
+    """The ``runner`` section: every script's command, start, wall time and exit status.
+
+    ``kept`` names the rows carried over from an earlier run (``--only``).
+    """
     rows = [
         {"benchmark": run.name,
-         "command": "`python " + " ".join(
-             [Path(run.command[1]).relative_to(REPO_ROOT).as_posix(), *run.command[2:]]) + "`",
+         "command": f"`{run.command}`",
          "wall time (min)": run.seconds / 60,
-         "exit status": run.returncode}
+         "exit status": run.returncode,
+         "started (UTC)": run.started}
         for run in runs
     ]
-    table = markdown_table(rows, ["benchmark", "command", "wall time (min)", "exit status"],
-                           floatfmt={"wall time (min)": ".1f"})
+    table = markdown_table(
+        rows, ["benchmark", "command", "wall time (min)", "exit status", "started (UTC)"],
+        floatfmt={"wall time (min)": ".1f"})
+    if kept:
+        table += (f"\nRows {', '.join(kept)}: from an earlier run of the runner, kept because "
+                  "this run (`--only`) did not include them.\n")
     failed = [run.name for run in runs if run.returncode != 0]
     verdict = (f"**Failed: {', '.join(failed)}** (their sections may be missing or stale)."
                if failed else "Every script finished with exit status 0.")
@@ -144,7 +200,7 @@ def runner_section(runs: Sequence[ScriptRun], command: str, info: dict, total: f
         "## Runner\n\n"
         + provenance(command, seeds="see each section",
                      repetitions="see each section; scripts ran one after the other", info=info)
-        + f"- Total wall time: {total / 60:.1f} min\n\n"
+        + f"- Total wall time of this run: {total / 60:.1f} min\n\n"
         + table + "\n" + verdict + "\n"
     )
 
@@ -161,12 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = output if output.is_absolute() else REPO_ROOT / output
     command = command_line(None if argv is None else [sys.argv[0], *argv])
     info = machine_info()
+    old = previous_runs(report) if args.only else []
     if not args.only:
         start_report(report, names, args.quick)
     start = time.perf_counter()
     runs = [run_script(name, args.quick, report, command) for name in names]
     total = time.perf_counter() - start
-    write_section("runner", runner_section(runs, command, info, total), path=report)
+    listed = merge_runs(old, runs)
+    kept = [run.name for run in listed if run.name not in names]
+    write_section("runner", runner_section(listed, command, info, total, kept), path=report)
     print(f"\n[run.py] report: {report}")
     for run in runs:
         print(f"[run.py] {run.name:16s} exit {run.returncode}  {run.seconds / 60:5.1f} min")

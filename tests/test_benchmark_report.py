@@ -79,14 +79,44 @@ def test_runner_starts_a_fresh_report_and_lists_every_run(tmp_path):
     text = path.read_text()
     assert "old content" not in text and not old_figures.exists()
     assert "Smoke run" in text and "**speed**" in text and "**penguins**" in text
-    runs = [run.ScriptRun("speed", run.script_command("speed", quick=True), 30.0, 0),
-            run.ScriptRun("penguins", run.script_command("penguins", quick=True), 90.0, 2)]
+    runs = [run.ScriptRun("speed", run._shown(run.script_command("speed", quick=True)), 30.0, 0,
+                          "2026-01-01T00:00:00+00:00"),
+            run.ScriptRun("penguins", run._shown(run.script_command("penguins", quick=True)), 90.0,
+                          2, "2026-01-01T00:01:00+00:00")]
     body = run.runner_section(runs, "python benchmarks/run.py --quick", _report.machine_info(),
                               120.0)
     assert "`python benchmarks/speed.py --quick --write`" in body
     assert "| penguins |" in body and "1.5" in body
     assert "**Failed: penguins**" in body
-    assert "- Total wall time: 2.0 min" in body
+    assert "- Total wall time of this run: 2.0 min" in body
+
+
+def test_runner_only_keeps_the_other_rows_of_the_previous_run(tmp_path):
+    path = tmp_path / "benchmarks.md"
+    first = [run.ScriptRun(name, f"python benchmarks/{name}.py --write", 60.0 * (i + 1), 0,
+                           f"2026-01-01T00:0{i}:00+00:00")
+             for i, name in enumerate(["speed", "weighting", "penguins"])]
+    _report.write_section("runner", run.runner_section(first, "python benchmarks/run.py", {
+        **_report.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"}, 360.0), path=path)
+    assert run.previous_runs(path) == first
+    again = [run.ScriptRun("weighting", "python benchmarks/weighting.py --write", 30.0, 1,
+                           "2026-02-02T00:00:00+00:00")]
+    merged = run.merge_runs(run.previous_runs(path), again)
+    assert [r.name for r in merged] == ["speed", "weighting", "penguins"]
+    assert merged[1] == again[0] and merged[0] == first[0]
+    body = run.runner_section(merged, "python benchmarks/run.py --only weighting",
+                              _report.machine_info(), 30.0, kept=["speed", "penguins"])
+    assert "Rows speed, penguins: from an earlier run" in body
+    assert "**Failed: weighting**" in body
+    # rows written before the "started" column existed take the section's date
+    legacy = tmp_path / "legacy.md"
+    _report.write_section("runner", "## Runner\n\n- Date (UTC): 2025-05-05T00:00:00+00:00\n\n"
+                          "| benchmark | command | wall time (min) | exit status |\n"
+                          "|:---|:---|---:|---:|\n"
+                          "| speed | `python benchmarks/speed.py --write` | 0.9 | 0 |\n",
+                          path=legacy)
+    assert run.previous_runs(legacy) == [run.ScriptRun(
+        "speed", "python benchmarks/speed.py --write", 54.0, 0, "2025-05-05T00:00:00+00:00")]
 
 
 def test_runner_knows_every_benchmark_script():
