@@ -357,6 +357,9 @@ class CostRun:
     other_load: list[float] = field(default_factory=list)
     attempts: int = 0
     error: str | None = None
+    #: per round: this fit's median epoch / the median epoch of an "equal" fit made
+    #: just before it (paired, so that the machine's slow drifts cancel out)
+    paired_ratios: list[float] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -479,6 +482,9 @@ def run_cost(args: argparse.Namespace, threads: int) -> list[CostRun]:
                     run.attempts += 1
                     try:
                         with same_torch_threads(threads, run.label):
+                            paired = None
+                            if run.method != "equal":  # the paired reference, just before
+                                paired = time_fit("equal", None, X, y, args.cost_epochs)[0]
                             durations, seconds, load = time_fit(
                                 run.method, run.mode, X, y, args.cost_epochs
                             )
@@ -495,11 +501,16 @@ def run_cost(args: argparse.Namespace, threads: int) -> list[CostRun]:
                     print(f"FAILED: {run.error}", flush=True)
                     continue
                 run.epoch_seconds.extend(durations)
+                if paired:
+                    run.paired_ratios.append(
+                        statistics.median(durations) / statistics.median(paired)
+                    )
                 run.fit_seconds.append(seconds)
                 if load is not None:
                     run.other_load.append(load)
                 epochs = ", ".join(f"{d:.3f}" for d in durations)
-                print(f"{epochs} s/epoch (other load {_fmt(load)})", flush=True)
+                pair = f", {run.paired_ratios[-1]:.2f}× the paired equal fit" if paired else ""
+                print(f"{epochs} s/epoch (other load {_fmt(load)}{pair})", flush=True)
     return runs
 
 
@@ -514,7 +525,22 @@ def _equal(runs: Sequence[CostRun], n_tasks: int) -> CostRun | None:
 
 
 def cost_ratio(runs: Sequence[CostRun], run: CostRun) -> float | None:
-    """Median s/epoch of ``run`` divided by that of "equal" on the same table."""
+    """Median over rounds of ``run``'s epoch time / its paired "equal" fit's (1 for equal).
+
+    Falls back to the ratio of the medians over all epochs when no pair was timed.
+    """
+    if run.method == "equal":
+        return 1.0 if run.median is not None else None
+    if run.paired_ratios:
+        return statistics.median(run.paired_ratios)
+    base = _equal(runs, run.n_tasks)
+    if base is None or run.median is None:
+        return None
+    return run.median / base.median
+
+
+def unpaired_ratio(runs: Sequence[CostRun], run: CostRun) -> float | None:
+    """Median s/epoch of ``run`` divided by that of the "equal" row on the same table."""
     base = _equal(runs, run.n_tasks)
     if base is None or run.median is None:
         return None
@@ -540,6 +566,7 @@ def cost_rows(runs: Sequence[CostRun]) -> list[dict[str, Any]]:
                 continue
             row[f"T={n_tasks} s/epoch"] = run.median if not run.error else "failed"
             row[f"T={n_tasks} × equal"] = cost_ratio(runs, run)
+            row[f"T={n_tasks} × equal row"] = unpaired_ratio(runs, run)
             loads.extend(run.other_load)
             row["attempts"] = (row.get("attempts") or 0) + run.attempts
         row["max other load (cores)"] = max(loads) if loads else None
@@ -553,16 +580,20 @@ COST_COLUMNS: list[str] = [
     "mode",
     "T=3 s/epoch",
     "T=3 × equal",
+    "T=3 × equal row",
     "T=10 s/epoch",
     "T=10 × equal",
+    "T=10 × equal row",
     "max other load (cores)",
     "attempts",
 ]
 COST_FLOATFMT: dict[str, str] = {
     "T=3 s/epoch": ".3f",
     "T=3 × equal": ".2f",
+    "T=3 × equal row": ".2f",
     "T=10 s/epoch": ".3f",
     "T=10 × equal": ".2f",
+    "T=10 × equal row": ".2f",
     "max other load (cores)": ".2f",
 }
 
@@ -1140,8 +1171,12 @@ def section_body(
             "parameters). *s/epoch* = median over all timed epochs (from `history_[:, "
             f'"dur"]`) of {args.cost_rounds} fits made in {args.cost_rounds} rounds, every '
             "other round in reverse order; every variant was fitted once for one epoch on "
-            "512 rows before any timing (lazy imports, solver set-up). *× equal* = ratio to "
-            '`weighting="equal"` on the same table. *max other load* = the highest average '
+            "512 rows before any timing (lazy imports, solver set-up). *× equal* = median "
+            "over the rounds of the ratio of the fit's median epoch to that of a "
+            '`weighting="equal"` fit made on the same table immediately before it (paired: '
+            "this machine's speed drifts by up to ±30 % over minutes, which the pairing "
+            "cancels); *× equal row* = the unpaired ratio of the *s/epoch* column to the "
+            "equal row's (exposed to that drift). *max other load* = the highest average "
             "number of cores used by other processes during a timed fit; *attempts* = fits "
             f"made, extra ones re-timed only because other processes used ≥ {IDLE_THRESHOLD} "
             f"cores meanwhile (waited up to {args.wait_idle:g} s for an idle machine before "
