@@ -702,6 +702,17 @@ def _methods(runs: Sequence[Any]) -> list[str]:
     return list(dict.fromkeys(r.method for r in runs))
 
 
+def _summary_start(runs: Sequence[Any], method: str) -> tuple[list[Any], dict[str, Any]]:
+    """``method``'s successful runs, and its summary row's method and seed-count cells."""
+    ok = [r for r in runs if r.method == method and not r.error]
+    failed = [r for r in runs if r.method == method and r.error]
+    row: dict[str, Any] = {
+        "method": method if not failed else f"{method} (failed on {len(failed)} seed(s))",
+        "seeds": len(ok),
+    }
+    return ok, row
+
+
 def separate_method(n_labels: int) -> str:
     """Table name of the single-task reference row."""
     return f"skmtl separate: {n_labels} binary Classification tasks"
@@ -794,12 +805,7 @@ def yeast_rows(runs: Sequence[YeastRun]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     deltas, _ = yeast_delta(runs)
     for method in _methods(runs):
-        ok = [r for r in runs if r.method == method and not r.error]
-        failed = [r for r in runs if r.method == method and r.error]
-        row: dict[str, Any] = {
-            "method": method if not failed else f"{method} (failed on {len(failed)} seed(s))",
-            "seeds": len(ok),
-        }
+        ok, row = _summary_start(runs, method)
         for key, col in YEAST_METRICS:
             row[col] = _mean_std([r.metrics[key] for r in ok], ".4f")
         row[DELTA_COLUMN] = deltas.get(method)
@@ -1056,12 +1062,7 @@ def calibration_rows(runs: Sequence[CalibrationRun]) -> list[dict[str, Any]]:
     """Summary rows (mean ± std over seeds) of the calibration table."""
     rows = []
     for method in _methods(runs):
-        ok = [r for r in runs if r.method == method and not r.error]
-        failed = [r for r in runs if r.method == method and r.error]
-        row: dict[str, Any] = {
-            "method": method if not failed else f"{method} (failed on {len(failed)} seed(s))",
-            "seeds": len(ok),
-        }
+        ok, row = _summary_start(runs, method)
         for key, col, fmt in CALIBRATION_COLUMNS:
             row[col] = _mean_std([getattr(r, key) for r in ok], fmt)
         row["fit time (s)"] = _mean_std([r.fit_seconds for r in ok if r.fit_seconds], ".1f")

@@ -533,10 +533,7 @@ def cost_ratio(runs: Sequence[CostRun], run: CostRun) -> float | None:
         return 1.0 if run.median is not None else None
     if run.paired_ratios:
         return statistics.median(run.paired_ratios)
-    base = _equal(runs, run.n_tasks)
-    if base is None or run.median is None:
-        return None
-    return run.median / base.median
+    return unpaired_ratio(runs, run)
 
 
 def unpaired_ratio(runs: Sequence[CostRun], run: CostRun) -> float | None:

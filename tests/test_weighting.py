@@ -150,32 +150,18 @@ AGGREGATORS = [
 ]
 
 
-@pytest.mark.parametrize(("spec", "reference"), AGGREGATORS, ids=lambda v: type(v).__name__)
-def test_representation_mode_update_equals_torchjd(spec, reference):
+def _check_representation_step(spec, reference, static_weights=None):
+    """One representation-mode step against a hand-built torchjd reference.
+
+    The trunk must get ``reference`` of the Jacobian (on z) of the statically weighted
+    losses, and each head its own weighted loss's gradient. Returns the step's output,
+    the weighted losses and the Jacobian.
+    """
     module, criterion, X, y = _step_parts()
+    if static_weights is not None:
+        criterion.weights = torch.tensor(static_weights)
     balancer = spec.build(3, module)
     assert balancer.mode == "representation"
-    balancer.train_step(module, criterion, X, y)
-    got = [p.grad.clone() for p in module.trunk.parameters()]
-    head_grads = [p.grad.clone() for p in module.heads.parameters()]
-    module.zero_grad(set_to_none=True)
-    z = module.represent(X)
-    z_detached = z.detach().requires_grad_()
-    losses = criterion.task_losses(module.heads_forward(z_detached), y)[0]
-    rows = [torch.autograd.grad(losses[t], z_detached, retain_graph=True)[0].reshape(-1)
-            for t in range(3)]
-    z.backward(reference(torch.stack(rows)).view_as(z))
-    for a, b in zip(got, module.trunk.parameters()):
-        torch.testing.assert_close(a, b.grad, rtol=1e-4, atol=1e-6)
-    losses.sum().backward(inputs=list(module.heads.parameters()))
-    for a, b in zip(head_grads, module.heads.parameters()):
-        torch.testing.assert_close(a, b.grad)
-
-
-def test_representation_mode_applies_static_task_weights_and_reports_them():
-    module, criterion, X, y = _step_parts()
-    criterion.weights = torch.tensor([2.0, 1.0, 0.5])
-    balancer = UPGrad().build(3, module)
     out = balancer.train_step(module, criterion, X, y)
     got = [p.grad.clone() for p in module.trunk.parameters()]
     head_grads = [p.grad.clone() for p in module.heads.parameters()]
@@ -186,15 +172,25 @@ def test_representation_mode_applies_static_task_weights_and_reports_them():
     scaled = losses * criterion.weights
     rows = torch.stack([torch.autograd.grad(scaled[t], z_detached, retain_graph=True)[0].reshape(-1)
                         for t in range(3)])
-    z.backward(tja.UPGrad()(rows).view_as(z))
+    z.backward(reference(rows).view_as(z))
     for a, b in zip(got, module.trunk.parameters()):
         torch.testing.assert_close(a, b.grad, rtol=1e-4, atol=1e-6)
     scaled.sum().backward(inputs=list(module.heads.parameters()))
     for a, b in zip(head_grads, module.heads.parameters()):  # each head: its weighted loss
         torch.testing.assert_close(a, b.grad)
-    torch.testing.assert_close(out["loss"], scaled.detach().sum())
+    return out, scaled.detach(), rows
+
+
+@pytest.mark.parametrize(("spec", "reference"), AGGREGATORS, ids=lambda v: type(v).__name__)
+def test_representation_mode_update_equals_torchjd(spec, reference):
+    _check_representation_step(spec, reference)
+
+
+def test_representation_mode_applies_static_task_weights_and_reports_them():
+    out, scaled, rows = _check_representation_step(UPGrad(), tja.UPGrad(), [2.0, 1.0, 0.5])
+    torch.testing.assert_close(out["loss"], scaled.sum())
     # recorded weights: what each task's loss gradient was multiplied by, static weight included
-    torch.testing.assert_close(out["task_weights"] / criterion.weights,
+    torch.testing.assert_close(out["task_weights"] / torch.tensor([2.0, 1.0, 0.5]),
                                tja.UPGrad().weighting(rows))
 
 
