@@ -2,7 +2,7 @@
 
 The main demo of skmtl. It trains one :class:`skmtl.MultiTaskNet` on the Palmer
 penguins (packaged by ``palmerpenguins``, no download) to predict three targets of
-different types at once — species (3 classes), sex (binary, 11 labels missing) and
+different types at once — species (3 classes), sex (binary, 9 labels missing) and
 body mass (regression) — inside a scikit-learn Pipeline, and prints its per-task
 test metrics next to single-task baselines trained on the same splits:
 

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import os
+import warnings
+from functools import update_wrapper
 from numbers import Integral, Real
+from types import MethodType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, MultiOutputMixin
-from sklearn.utils import Tags, check_random_state
+from sklearn.base import BaseEstimator, MultiOutputMixin, clone
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import Checkpoint, EarlyStopping, ProgressBar
 
 from ._calibration import fit_temperature
 from ._device import resolve_device
 from ._freeze import apply_freeze
 from ._pretrain import pretrain_autoencoder
+from ._sample_weight import task_weights, weigh_statistics
 from ._training import (
     HoldoutSplit,
     MultiTaskCriterion,
@@ -38,19 +41,6 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
 }
-
-
-@dataclass(slots=True)
-class MultiTaskTags(Tags):
-    """scikit-learn's estimator tags plus the estimator checks it is known to fail.
-
-    Attributes
-    ----------
-    expected_failed_checks : dict
-        Name of a check in ``sklearn.utils.estimator_checks`` to a one-line reason.
-    """
-
-    expected_failed_checks: dict = field(default_factory=dict)
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:
@@ -80,10 +70,47 @@ def _as_tensors(X: Any, device: str) -> Any:
 
 
 def _has_probabilities(estimator: Any) -> bool:
-    if getattr(estimator, "_forced_task", None) is not None:
-        return bool(estimator._forced_task.is_classification)
+    """True when ``estimator`` may have a classification task; else AttributeError saying why."""
+    forced = getattr(estimator, "_forced_task", None)
     tasks = getattr(estimator, "tasks_", None)
-    return tasks is None or any(task.is_classification for task in tasks)
+    if forced is not None and forced.is_classification:
+        return True
+    if forced is None and (tasks is None or any(task.is_classification for task in tasks)):
+        return True
+    if tasks is not None:
+        which = f"has only regression tasks ({', '.join(repr(task.name_) for task in tasks)})"
+    else:
+        which = "fits regression tasks only"
+    raise AttributeError(
+        f"This {type(estimator).__name__} {which}, so there are no probabilities to predict "
+        "(predict_proba is for classification and multi-label tasks); use predict for their "
+        "values."
+    )
+
+
+class _available_if_probabilities:
+    """``available_if(_has_probabilities)`` that lets the check's message through.
+
+    scikit-learn's ``available_if`` replaces the AttributeError of its check by a bare
+    "has no attribute 'predict_proba'" (the reason only survives as ``__cause__``); this
+    descriptor raises ``_has_probabilities``'s own. ``hasattr(estimator, "predict_proba")``
+    is False exactly when the check raises, as with ``available_if``.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        update_wrapper(self, fn)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.fn
+        _has_probabilities(obj)
+        return MethodType(self.fn, obj)
+
+
+#: Parameters that define the network: a warm-started or incremental fit cannot change them.
+_STRUCTURE = ("tasks", "architecture", "trunk", "weighting", "hidden_layer_sizes",
+              "head_layer_sizes", "activation", "dropout", "optimizer")
 
 
 class BaseMultiTask(MultiOutputMixin, BaseEstimator):
@@ -124,6 +151,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        "checkpoint": [str, os.PathLike, Checkpoint, None],
     }
 
     def __init__(
@@ -157,6 +185,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         callbacks=None,
+        checkpoint=None,
     ):
         self.tasks = tasks
         self.architecture = architecture
@@ -186,28 +215,18 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.checkpoint = checkpoint
 
     # -- tags ----------------------------------------------------------------------
-    #: Estimator checks this estimator is known to fail, with a one-line reason each.
-    _expected_failed_checks: dict[str, str] = {
-        "check_methods_subset_invariance": (
-            "float32 BLAS uses different kernels for a batch of 1 row and of n rows, so "
-            "outputs and probabilities can differ by ~1e-7, the check's tolerance."
-        ),
-    }
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True
         tags.input_tags.allow_nan = False
-        return MultiTaskTags(
-            **{f.name: getattr(tags, f.name) for f in fields(Tags)},
-            expected_failed_checks=dict(self._expected_failed_checks),
-        )
+        return tags
 
-    # -- building --------------------------------------------------------------------
+    # -- parameter checks ----------------------------------------------------------
     def _layer_sizes(self, name: str) -> tuple[int, ...]:
         value = getattr(self, name)
         sizes = (value,) if isinstance(value, Integral) else tuple(value)
@@ -219,15 +238,23 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         return tuple(int(s) for s in sizes)
 
     def _check_params(self) -> str:
-        """Checks beyond ``_parameter_constraints``; returns the resolved device."""
+        """Checks beyond ``_parameter_constraints``, before any training; returns the device."""
         self._validate_params()
         self._layer_sizes("hidden_layer_sizes")
         self._layer_sizes("head_layer_sizes")
         weighting = get_weighting(self.weighting)
+        weighting._validate_params()
+        architecture = get_architecture(self.architecture)
+        architecture._validate_params()
         if self.schedule == "alternating" and not isinstance(weighting, Equal):
             raise InvalidParameterError(
                 f"schedule='alternating' trains one task per step, so it cannot be combined "
                 f"with weighting={self.weighting!r}; use weighting='equal'."
+            )
+        if self.pretrain == "autoencoder" and getattr(architecture, "name", "") != "shared_bottom":
+            raise InvalidParameterError(
+                f"pretrain='autoencoder' pretrains one shared trunk, so it needs "
+                f"architecture='shared_bottom'; got architecture={self.architecture!r}."
             )
         try:
             device = resolve_device(self.device)
@@ -239,6 +266,25 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             ) from None
         return device
 
+    def _structure(self) -> dict[str, str]:
+        """What defines the network, to detect changes between warm/incremental fits."""
+        return {name: repr(getattr(self, name)) for name in _STRUCTURE}
+
+    def _check_structure(self) -> None:
+        built = getattr(self, "_structure_", None)
+        if built is None:
+            return
+        changed = {k: (v, built[k]) for k, v in self._structure().items() if built[k] != v}
+        if changed:
+            what = "; ".join(f"{k} is {new} but the network was built with {old}"
+                             for k, (new, old) in changed.items())
+            raise ValueError(
+                f"warm_start=True and partial_fit continue the fitted network, which these "
+                f"parameters define: {what}. Set warm_start=False (or call fit) to train a "
+                "new network, or restore them."
+            )
+
+    # -- building --------------------------------------------------------------------
     def _callbacks(self, task_names: list[str]) -> list:
         callbacks: list = [
             ("per_task_loss", PerTaskLoss(task_names)),
@@ -259,8 +305,6 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             ))
         if self.verbose and self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
-        from sklearn.base import clone
-
         callbacks += [clone(cb, safe=False) for cb in (self.callbacks or [])]
         return callbacks
 
@@ -268,7 +312,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         fraction = self.validation_fraction
         if fraction is None:
             fraction = 0.1 if (self.early_stopping or self.temperature_scaling) else None
-        return None if fraction is None else HoldoutSplit(fraction)
+        return None if fraction is None else HoldoutSplit(fraction, seed=self.split_seed_)
 
     def _build_module(self, X: Any, taskset: TaskSet) -> torch.nn.Module:
         settings = LayerSettings(
@@ -284,20 +328,34 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             trunk=self.trunk, sample=sample,
         )
 
-    def _build_net(self, X: Any, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
+    def _initialize(self, X: Any, inputs: Any, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
+        """Build the network (and pretrain it) and the skorch net that trains it."""
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
-        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
+        optimizer_kwargs = {
+            "optimizer__weight_decay": self.weight_decay,
+            # learned balancing parameters (log-variances, GradNorm weights) get no decay
+            "optimizer__param_groups": [("balancer_.*", {"weight_decay": 0.0})],
+        }
         if optimizer is torch.optim.SGD:
             optimizer_kwargs["optimizer__momentum"] = 0.9
         if isinstance(self.optimizer, str) and _fused_supported(optimizer, device):
             optimizer_kwargs["optimizer__fused"] = True
         task_names = [task.name_ for task in taskset.tasks_]
         module = self._build_module(X, taskset)
-        balancer = get_weighting(self.weighting).build(len(task_names), module)
-        return MultiTaskNeuralNet(
+        if self.pretrain == "autoencoder":
+            self.pretrain_history_ = pretrain_autoencoder(
+                module, inputs, epochs=self.pretrain_epochs, noise=self.pretrain_noise,
+                optimizer=optimizer, lr=self.lr, batch_size=self.batch_size, device=device,
+                verbose=int(self.verbose),
+            ).history
+        spec = get_weighting(self.weighting)
+        balancer = spec.build(len(task_names), module)
+        net = MultiTaskNeuralNet(
             module=module,
-            criterion=MultiTaskCriterion(taskset.tasks_, taskset.target_slices_, balancer),
+            criterion=MultiTaskCriterion(taskset.tasks_, taskset.target_slices_),
+            balancer=balancer,
             schedule=self.schedule,
+            jacobian_mode=getattr(balancer, "mode", "parameters"),
             optimizer=optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
@@ -312,13 +370,36 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             verbose=int(self.verbose),
             **optimizer_kwargs,
         )
+        self._structure_ = self._structure()
+        return net.initialize()
+
+    def _update_net(self, net: MultiTaskNeuralNet) -> None:
+        """Make a fitted net follow the current parameters (warm start, partial_fit).
+
+        Weights and optimizer state are kept; epochs, learning rate, weight decay, batch
+        size, schedule, validation split, verbosity and callbacks are the current ones.
+        """
+        net.max_epochs = self.max_epochs
+        net.batch_size = self.batch_size
+        net.schedule = self.schedule
+        net.verbose = int(self.verbose)
+        net.train_split = self._train_split()
+        net.set_params(lr=self.lr)  # skorch updates the optimizer's groups, keeps its state
+        balancer = {id(p) for p in net.balancer_.parameters()}
+        for group in net.optimizer_.param_groups:
+            own = any(id(p) in balancer for p in group["params"])
+            group["weight_decay"] = 0.0 if own else self.weight_decay
+        net.callbacks = self._callbacks(list(net.criterion_.names))
+        net.initialize_callbacks()
 
     # -- fit -------------------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the multi-task network.
 
         With ``warm_start=True`` and a fitted estimator, training continues from the
-        fitted weights for ``max_epochs`` more epochs (same tasks and features).
+        fitted weights and optimizer state for ``max_epochs`` more epochs (same tasks and
+        features), with the current ``lr``, ``batch_size``, ``callbacks`` and other
+        training parameters.
 
         Parameters
         ----------
@@ -328,19 +409,25 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             Targets, one column per task (a :class:`~skmtl.tasks.MultiLabel` task reads
             several). NaN, None or pd.NA mark a missing label: that (row, task) pair is
             left out of the task's loss.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Weight of each row, or of each (row, task) pair (columns in task order, or a
+            DataFrame whose columns are the task names). Every loss is a weighted mean
+            over the labelled rows; an entry of weight 0 has no influence on training
+            (nor on a regression task's standardisation). None weighs every row 1.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._train(X, y, epochs=None, incremental=self.warm_start)
+        return self._fit(X, y, sample_weight, incremental=self.warm_start)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one more epoch on the data given.
 
         The first call builds the network from this data (and ``classes``); later calls
-        continue from the current weights and need the same tasks and features.
+        continue from the current weights and optimizer state and need the same tasks
+        and features. Each call uses the current training parameters (``lr``, ...).
 
         Parameters
         ----------
@@ -351,15 +438,17 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             classifier when a batch may miss some classes (as in scikit-learn): an array
             for a single task, a list (one array per column of y, None for non-classification
             columns) or a dict mapping a column to its classes. Ignored after the first call.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         self : object
         """
-        return self._train(X, y, epochs=1, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes, epochs=1)
 
-    def _train(self, X, y, epochs: int | None, incremental: bool, classes=None):
-        device = self._check_params()
+    def _validate_input(self, X, y, incremental: bool):
+        """Check X and y; return the array(s) of X and whether training resumes."""
         if self.trunk is None and (is_input_dict(X) or _ndim(X) > 2):
             raise ValueError(
                 "X is a dict of inputs or has more than 2 dimensions; give a `trunk` that "
@@ -371,36 +460,49 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         resume = incremental and hasattr(self, "net_")
+        if resume:
+            self._check_structure()
         X_array = check_X(self, X, reset=not resume, allow_nd=self.trunk is not None)
+        return X_array, resume
+
+    def _fit(self, X, y, sample_weight=None, incremental: bool = False, classes=None,
+             epochs: int | None = None):
+        device = self._check_params()
+        X_array, resume = self._validate_input(X, y, incremental)
+        n = n_rows(X_array)
         if resume:
             taskset = self.taskset_
-            taskset.check_columns(y, n_samples=n_rows(X_array))
-            device = self.device_
+            taskset.check_columns(y, n_samples=n)
+            targets = taskset.encode(y)
+            weights = task_weights(sample_weight, n, taskset)
+            device = str(self._weights_device())
         else:
-            taskset = TaskSet(self.tasks, force=self._forced_task).fit(
-                y, n_samples=n_rows(X_array), classes=classes
-            )
-        targets = taskset.encode(y)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            taskset = TaskSet(self.tasks, force=self._forced_task).fit(y, n_samples=n, classes=classes)
+            weights = task_weights(sample_weight, n, taskset)
+            targets = weigh_statistics(taskset, y, taskset.encode(y), weights)
+            random_state = check_random_state(self.random_state)
+            self.seed_ = int(random_state.randint(np.iinfo(np.int32).max))
+            self.split_seed_ = int(random_state.randint(np.iinfo(np.int32).max))
+        seed = self.seed_
         if resume:  # a different but reproducible stream for every continuation
             seed = (seed + 7919 * len(self.net_.history)) % np.iinfo(np.int32).max
         devices = [torch.device(device).index or 0] if torch.device(device).type == "cuda" else []
         inputs = _as_tensors(X_array, device)
+        encoded = torch.tensor(np.concatenate([targets, weights], axis=1), device=device)
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             if resume:
                 net = self.net_
+                self._update_net(net)
             else:
-                net = self._build_net(X_array, taskset, device)
-                if self.pretrain == "autoencoder":
-                    self.pretrain_history_ = pretrain_autoencoder(
-                        net.module, inputs, epochs=self.pretrain_epochs, noise=self.pretrain_noise,
-                        optimizer=OPTIMIZERS.get(self.optimizer, self.optimizer), lr=self.lr,
-                        batch_size=self.batch_size, device=device, verbose=int(self.verbose),
-                    ).history
-                self.frozen_parameters_ = apply_freeze(net.module, self.freeze)
-                net.initialize()
-            net.partial_fit(inputs, torch.tensor(targets, device=device), epochs=epochs)
+                net = self._initialize(X_array, inputs, taskset, device)
+            if resume:  # the current `freeze` applies (it may have changed)
+                for param in net.module_.parameters():
+                    param.requires_grad_(True)
+            self.frozen_parameters_ = apply_freeze(net.module_, self.freeze)
+            net.refresh_gradient_kind()
+            self._warn_nothing_to_balance(net)
+            self._fit_loop(net, inputs, encoded, epochs)
         self.taskset_ = taskset
         self.tasks_ = taskset.tasks_
         self.net_ = net
@@ -410,12 +512,26 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         self.temperatures_ = self._fit_temperatures(inputs, targets) if self.temperature_scaling else {}
         return self
 
+    def _warn_nothing_to_balance(self, net: MultiTaskNeuralNet) -> None:
+        if net.balancer_.jacobian is not None and net.gradient_kind_ is None:
+            warnings.warn(
+                f"weighting={self.weighting!r} balances the tasks' gradients on shared "
+                f"parameters, but none is trainable here (architecture="
+                f"{self.architecture!r}, freeze={self.freeze!r}); each task trains its own "
+                "parameters with its own gradient.", UserWarning, stacklevel=3,
+            )
+
+    def _fit_loop(self, net: MultiTaskNeuralNet, inputs: Any, encoded: torch.Tensor,
+                  epochs: int | None) -> None:
+        """Run ``epochs`` epochs (``max_epochs`` when None) from the net's current state."""
+        net.partial_fit(inputs, encoded, epochs=epochs)
+
     def _fit_temperatures(self, inputs: Any, targets: np.ndarray) -> dict[str, float]:
         """Per-classification-task temperatures fitted on the held-out validation rows."""
-        index = self.net_.train_split.valid_index_
-        held_out = {k: v[index] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[index]
-        outputs = [out.numpy() for out in self.net_.forward(held_out, device="cpu")]
-        index = index.cpu().numpy()
+        _, index = self.net_.train_split.split(len(targets))
+        held_out = {k: v[index] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[index.to(inputs.device)]
+        outputs = self._forward(held_out)
+        index = index.numpy()
         return {
             task.name_: fit_temperature(out, targets[index][:, part], task.kind == "multilabel")
             for task, out, part in zip(self.tasks_, outputs, self.taskset_.target_slices_)
@@ -423,12 +539,24 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         }
 
     # -- prediction ----------------------------------------------------------------
+    def _weights_device(self) -> torch.device:
+        """Where the network's weights are (after unpickling, not necessarily ``device_``)."""
+        for param in self.net_.module_.parameters():
+            return param.device
+        return torch.device("cpu")
+
+    def _forward(self, inputs: Any) -> list[np.ndarray]:
+        """Every task's raw output for checked inputs, as arrays on the CPU."""
+        device = self._weights_device()
+        if isinstance(inputs, dict):
+            inputs = {k: torch.as_tensor(v, device=device) for k, v in inputs.items()}
+        else:
+            inputs = torch.as_tensor(inputs, device=device)
+        return [out.numpy() for out in self.net_.forward(inputs, device="cpu")]
+
     def _outputs(self, X) -> list[np.ndarray]:
         check_is_fitted(self)
-        X_array = check_X(self, X, reset=False, allow_nd=self.trunk is not None)
-        inputs = _as_tensors(X_array, self.device_)
-        outputs = self.net_.forward(inputs, device="cpu")
-        return [out.numpy() for out in outputs]
+        return self._forward(check_X(self, X, reset=False, allow_nd=self.trunk is not None))
 
     def predict(self, X):
         """Predict every task.
@@ -449,7 +577,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         index = X.index if isinstance(X, pd.DataFrame) else None
         return self.taskset_.decode(outputs, index=index)
 
-    @available_if(_has_probabilities)
+    @_available_if_probabilities
     def predict_proba(self, X):
         """Class probabilities of every classification task.
 
@@ -473,11 +601,9 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             for task, out in zip(self.tasks_, outputs)
             if task.is_classification
         ]
-        if not probas:
-            raise AttributeError("This estimator has no classification task.")
         return probas[0] if len(self.tasks_) == 1 else probas
 
-    def score_tasks(self, X, y) -> dict[str, float]:
+    def score_tasks(self, X, y, sample_weight=None) -> dict[str, float]:
         """Score each task on the labelled entries of ``y``.
 
         Parameters
@@ -485,6 +611,8 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         X : array-like or DataFrame of shape (n_samples, n_features)
         y : array-like, Series or DataFrame
             True targets, with the columns seen in fit; missing labels are skipped.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Weights of the rows (or of each row and task) in each task's score.
 
         Returns
         -------
@@ -494,7 +622,10 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             a task with no labelled entry).
         """
         outputs = self._outputs(X)
-        return self.taskset_.score_tasks(y, outputs)
+        if sample_weight is None:
+            return self.taskset_.score_tasks(y, outputs)
+        weights = task_weights(sample_weight, len(outputs[0]), self.taskset_)
+        return self.taskset_.score_tasks(y, outputs, sample_weight=weights)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean over tasks of each task's score (see :meth:`score_tasks`).
@@ -503,14 +634,12 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
         y : array-like, Series or DataFrame
-        sample_weight : None
-            Not supported; must be None.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Weights of the rows (or of each row and task) in each task's score.
 
         Returns
         -------
         float
         """
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported by score yet; pass None.")
-        scores = np.array(list(self.score_tasks(X, y).values()), dtype=float)
+        scores = np.array(list(self.score_tasks(X, y, sample_weight).values()), dtype=float)
         return float(np.nanmean(scores)) if (~np.isnan(scores)).any() else float("nan")

@@ -195,8 +195,8 @@ class MultiTaskClassifier(ClassifierMixin, BaseMultiTask):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def _train(self, X, y, epochs, incremental, classes=None):
-        super()._train(X, y, epochs, incremental, classes)
+    def _fit(self, *args, **kwargs):
+        super()._fit(*args, **kwargs)
         classes = [task.classes_ for task in self.tasks_]
         self.classes_ = classes[0] if len(classes) == 1 else classes
         return self

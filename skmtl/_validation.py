@@ -36,16 +36,87 @@ def _non_numeric_columns(X: Any) -> list:
     return bad
 
 
-def _non_finite_columns(X: Any) -> list:
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def _non_finite_report(X: Any) -> dict[str, dict[Any, int]]:
+    """Where ``X`` holds NaN, infinity or values too large for float32.
+
+    Returns, for each problem (``"nan"``, ``"inf"``, ``"large"``), a dict from the
+    column (a name for DataFrames, a position for arrays) to its number of rows. An
+    array with more than 2 dimensions is reported by sample (``"sample"``) instead.
+    """
+    report: dict[str, dict[Any, int]] = {"nan": {}, "inf": {}, "large": {}}
+    if not isinstance(X, pd.DataFrame):
+        try:
+            array = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            array = None
+        if array is not None and array.ndim > 2:
+            flat = array.reshape(len(array), -1)
+            for key, bad in (("nan", np.isnan(flat)), ("inf", np.isinf(flat))):
+                rows = np.flatnonzero(bad.any(axis=1))
+                if len(rows):
+                    report[key] = {"sample": len(rows)}
+            return report
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
-    if frame.ndim != 2:
-        return []
-    bad = []
     for j, (label, column) in enumerate(frame.items()):
         values = pd.to_numeric(column, errors="coerce").astype("float64")
-        if not np.isfinite(values.to_numpy(dtype=np.float64, na_value=np.nan)).all():
-            bad.append(label if isinstance(X, pd.DataFrame) else j)
-    return bad
+        values = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        name = label if isinstance(X, pd.DataFrame) else j
+        finite = np.isfinite(values)
+        for key, bad in (
+            ("nan", np.isnan(values)),
+            ("inf", np.isinf(values)),
+            ("large", finite & (np.abs(np.where(finite, values, 0.0)) > _FLOAT32_MAX)),
+        ):
+            if bad.any():
+                report[key][name] = int(bad.sum())
+    return report
+
+
+def _non_finite_message(estimator: Any, X: Any) -> str | None:
+    """skmtl's message for NaN or infinity in ``X``, naming the columns and the fix.
+
+    None when no column can be blamed (the caller then re-raises scikit-learn's error).
+    """
+    report = _non_finite_report(X)
+    name = type(estimator).__name__
+    sentences = []
+
+    def where(columns: dict[Any, int]) -> str:
+        if list(columns) == ["sample"]:
+            return f"in {columns['sample']} sample(s) of X"
+        counts = [_rows(n) for n in columns.values()]
+        if len(counts) > 1:
+            return f"in X column(s) {list(columns)} ({', '.join(counts)} respectively)"
+        return f"in X column(s) {list(columns)} ({counts[0]})"
+
+    if report["nan"]:
+        sentences.append(
+            f"Input X contains NaN (missing values) {where(report['nan'])}. {name} needs a "
+            "value for every feature: impute or drop them first, e.g. with "
+            f"sklearn.impute.SimpleImputer in a Pipeline, make_pipeline(SimpleImputer(), "
+            f"{name}(...)), or a SimpleImputer for those columns inside your "
+            "ColumnTransformer. (Missing labels in y need no such step: they are masked.)"
+        )
+    if report["inf"]:
+        sentences.append(
+            f"Input X contains infinity {where(report['inf'])}. Replace it with finite values, "
+            "or with NaN (X.replace([np.inf, -np.inf], np.nan)) and impute or drop them, e.g. "
+            "with sklearn.impute.SimpleImputer in a Pipeline."
+        )
+    if report["large"]:
+        sentences.append(
+            f"Input X holds values too large for float32 (above {_FLOAT32_MAX:.3g} in absolute "
+            f"value) {where(report['large'])}; {name} trains in float32: rescale or clip them "
+            "(e.g. a log transform or StandardScaler in a Pipeline), or impute or drop them."
+        )
+    return " ".join(sentences) if sentences else None
 
 
 def is_input_dict(X: Any) -> bool:
@@ -74,8 +145,12 @@ def _check_inputs(estimator: Any, X: Mapping, reset: bool) -> dict[str, np.ndarr
         if array.ndim == 1:
             array = array.reshape(-1, 1)
         if not np.isfinite(array).all():
+            flat = array.reshape(len(array), -1)
+            what = "NaN" if np.isnan(flat).any() else "infinity"
+            rows = np.flatnonzero(~np.isfinite(flat).all(axis=1))
             raise ValueError(
-                f"Input X[{key!r}] contains NaN or infinity; impute or drop those values."
+                f"Input X[{key!r}] contains {what} in {_rows(len(rows))} (the first is row "
+                f"{rows[0]}); every input needs finite values: impute or drop those rows first."
             )
         arrays[str(key) if not isinstance(key, str) else key] = array
     lengths = {key: len(a) for key, a in arrays.items()}
@@ -134,16 +209,13 @@ def check_X(estimator: Any, X: Any, reset: bool, allow_nd: bool = False) -> Any:
         if "could not convert" in message:
             bad = _non_numeric_columns(X)
             raise ValueError(
-                f"{message}. X column(s) {bad} are not numeric; encode them first, e.g. with "
-                "a ColumnTransformer applying OneHotEncoder inside a Pipeline."
+                f"X column(s) {bad} are not numeric ({message.rstrip('.')}); encode them first, "
+                "e.g. with a ColumnTransformer applying OneHotEncoder inside a Pipeline."
             ) from None
         if "NaN" in message or "infinity" in message:
-            bad = _non_finite_columns(X)
-            if bad:
-                raise ValueError(
-                    f"{message} Non-finite values are in X column(s) {bad}; impute or drop "
-                    "them first, e.g. with sklearn.impute.SimpleImputer in a Pipeline."
-                ) from None
+            explained = _non_finite_message(estimator, X)
+            if explained:
+                raise ValueError(explained) from None
         raise
     if reset:
         estimator.input_shapes_ = array.shape[1:]

@@ -25,16 +25,28 @@ ESTIMATORS += [
 ESTIMATORS.append(MultiTaskNet(early_stopping=True, **FAST))
 
 
+#: Checks skmtl's estimators are known to fail, with the reason (kept here, not in the
+#: production tags).
+EXPECTED_FAILURES = {
+    "check_methods_subset_invariance": (
+        "float32 BLAS uses different kernels for a batch of 1 row and of n rows, so "
+        "outputs and probabilities can differ by ~1e-7, the check's tolerance."
+    ),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "mini-batch training: a row of weight 2 is not the same as the row twice (the "
+        "batches and their weighted means differ), as for scikit-learn's MLP."
+    ),
+}
+
+
 def expected_failed_checks(estimator):
-    """The failures each estimator declares, with reasons, in its tags."""
-    return get_tags(estimator).expected_failed_checks
+    """The checks every estimator is known to fail, with reasons."""
+    return dict(EXPECTED_FAILURES)
 
 
-def test_declared_failures_are_few_and_explained():
+def test_estimators_declare_no_failures_in_their_tags():
     for estimator in ESTIMATORS:
-        declared = get_tags(estimator).expected_failed_checks
-        assert list(declared) == ["check_methods_subset_invariance"]
-        assert "float32" in declared["check_methods_subset_invariance"]
+        assert not hasattr(get_tags(estimator), "expected_failed_checks")
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)

@@ -18,12 +18,17 @@ ML_LOGITS = torch.randn(8, 4)
 ML_TARGET = (torch.rand(8, 4) > 0.6).float()
 
 
+def ones(target):
+    """Row weights of 1 (no sample weights)."""
+    return torch.ones(len(target))
+
+
 def test_cross_entropy_balanced_weights_match_torch():
     loss = CrossEntropyLoss(class_weight="balanced").fit(CLASSES.numpy(), 3)
     counts = np.array([1, 2, 5])
     expected_w = 8 / (3 * counts)
     np.testing.assert_allclose(loss.weight_, expected_w, rtol=1e-6)
-    value, _ = loss(LOGITS, CLASSES, masked=False)
+    value, _ = loss(LOGITS, CLASSES, ones(CLASSES))
     expected = F.cross_entropy(LOGITS, CLASSES[:, 0].long(), weight=torch.tensor(expected_w).float())
     assert value.item() == pytest.approx(expected.item(), rel=1e-5)
     assert loss is not CrossEntropyLoss(class_weight="balanced")  # fit returns a copy
@@ -32,31 +37,31 @@ def test_cross_entropy_balanced_weights_match_torch():
 def test_cross_entropy_masks_missing_and_smooths_labels():
     target = CLASSES.clone()
     target[[0, 3]] = float("nan")
-    value, count = CrossEntropyLoss(label_smoothing=0.1)(LOGITS, target, masked=True)
+    value, count = CrossEntropyLoss(label_smoothing=0.1)(LOGITS, target, ones(target))
     keep = [1, 2, 4, 5, 6, 7]
     expected = F.cross_entropy(LOGITS[keep], CLASSES[keep, 0].long(), label_smoothing=0.1)
     assert value.item() == pytest.approx(expected.item(), rel=1e-5) and int(count) == 6
 
 
 def test_focal_with_gamma_zero_is_cross_entropy_and_down_weights_easy_rows():
-    ce, _ = CrossEntropyLoss()(LOGITS, CLASSES, masked=False)
-    focal0, _ = FocalLoss(gamma=0.0).fit(CLASSES.numpy(), 3)(LOGITS, CLASSES, masked=False)
+    ce, _ = CrossEntropyLoss()(LOGITS, CLASSES, ones(CLASSES))
+    focal0, _ = FocalLoss(gamma=0.0).fit(CLASSES.numpy(), 3)(LOGITS, CLASSES, ones(CLASSES))
     assert focal0.item() == pytest.approx(ce.item(), rel=1e-5)
     p = torch.softmax(LOGITS, 1).gather(1, CLASSES.long())[:, 0]
     expected = (-(1 - p) ** 2 * torch.log(p)).mean()
-    focal2, _ = FocalLoss(gamma=2.0).fit(CLASSES.numpy(), 3)(LOGITS, CLASSES, masked=True)
+    focal2, _ = FocalLoss(gamma=2.0).fit(CLASSES.numpy(), 3)(LOGITS, CLASSES, ones(CLASSES))
     assert focal2.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
 def test_binary_focal_alpha_and_weighted_focal():
     loss = FocalLoss(gamma=0.0).fit(ML_TARGET.numpy(), 4)
     bce = F.binary_cross_entropy_with_logits(ML_LOGITS, ML_TARGET)
-    assert loss(ML_LOGITS, ML_TARGET, masked=False)[0].item() == pytest.approx(bce.item(), rel=1e-5)
+    assert loss(ML_LOGITS, ML_TARGET, ones(ML_TARGET))[0].item() == pytest.approx(bce.item(), rel=1e-5)
     p = torch.sigmoid(ML_LOGITS)
     p_t = torch.where(ML_TARGET > 0, p, 1 - p)
     a_t = torch.where(ML_TARGET > 0, 0.25, 0.75)
     expected = (-a_t * (1 - p_t) ** 2 * torch.log(p_t)).mean()
-    value = FocalLoss(gamma=2.0, alpha=0.25).fit(ML_TARGET.numpy(), 4)(ML_LOGITS, ML_TARGET, True)[0]
+    value = FocalLoss(gamma=2.0, alpha=0.25).fit(ML_TARGET.numpy(), 4)(ML_LOGITS, ML_TARGET, ones(ML_TARGET))[0]
     assert value.item() == pytest.approx(expected.item(), rel=1e-5)
     weighted = FocalLoss(gamma=2.0, class_weight="balanced").fit(ML_TARGET.numpy(), 4)
     positives = ML_TARGET.sum(0)
@@ -67,27 +72,27 @@ def test_bce_balanced_pos_weight_matches_torch():
     loss = BCELoss(pos_weight="balanced").fit(ML_TARGET.numpy(), 4)
     pos_weight = (8 - ML_TARGET.sum(0)) / ML_TARGET.sum(0).clamp(min=1)
     expected = F.binary_cross_entropy_with_logits(ML_LOGITS, ML_TARGET, pos_weight=pos_weight)
-    assert loss(ML_LOGITS, ML_TARGET, masked=False)[0].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert loss(ML_LOGITS, ML_TARGET, ones(ML_TARGET))[0].item() == pytest.approx(expected.item(), rel=1e-5)
 
 
 def test_soft_dice_value():
     logits = torch.tensor([[10.0, -10.0], [10.0, 10.0], [-10.0, -10.0]])
     target = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, float("nan")]])
-    value, count = DiceLoss(smooth=0.0)(logits, target, masked=True)
+    value, count = DiceLoss(smooth=0.0)(logits, target, ones(target))
     assert value.item() == pytest.approx(0.0, abs=1e-4) and int(count) == 5
     p = torch.sigmoid(ML_LOGITS)
     dice = (2 * (p * ML_TARGET).sum(0) + 1) / (p.sum(0) + ML_TARGET.sum(0) + 1)
-    assert DiceLoss()(ML_LOGITS, ML_TARGET, masked=False)[0].item() == pytest.approx(
+    assert DiceLoss()(ML_LOGITS, ML_TARGET, ones(ML_TARGET))[0].item() == pytest.approx(
         (1 - dice.mean()).item(), rel=1e-5)
 
 
 def test_regression_losses_match_torch():
     out, target = torch.randn(10, 1) * 3, torch.randn(10, 1)
-    assert HuberLoss(delta=0.5)(out, target, False)[0].item() == pytest.approx(
+    assert HuberLoss(delta=0.5)(out, target, ones(target))[0].item() == pytest.approx(
         F.huber_loss(out, target, delta=0.5).item())
     target[2] = float("nan")
     keep = [i for i in range(10) if i != 2]
-    assert L1Loss()(out, target, True)[0].item() == pytest.approx(
+    assert L1Loss()(out, target, ones(target))[0].item() == pytest.approx(
         (out[keep] - target[keep]).abs().mean().item(), rel=1e-6)
 
 

@@ -15,10 +15,25 @@ def test_readme_example(capsys):
     namespace: dict = {}
     exec(compile(code, str(README), "exec"), namespace)
     out = capsys.readouterr().out
-    assert "species" in out and "body_mass_g" in out
     model, X, y = namespace["model"], namespace["X"], namespace["y"]
     pred = model.predict(X)
     assert isinstance(pred, pd.DataFrame) and list(pred.columns) == ["species", "sex", "body_mass_g"]
     assert int(y["sex"].isna().sum()) == 9  # the README's claim
     scores = model[-1].score_tasks(model[:-1].transform(X), y)
     assert scores["species"] > 0.95 and scores["sex"] > 0.75 and scores["body_mass_g"] > 0.75
+
+    # What the three prints show, as the README's comments say: a DataFrame of the three
+    # tasks with X's index, the mean score, and one score per task.
+    head = model.predict(X.head(3))
+    assert head.index.equals(X.head(3).index)  # the ColumnTransformer keeps the index
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["species", "sex", "body_mass_g"]
+    assert [line.split()[0] for line in lines[1:4]] == [str(i) for i in X.head(3).index]
+    assert float(lines[4]) == pytest.approx(model.score(X, y))
+    assert float(lines[4]) == pytest.approx(sum(scores.values()) / 3)
+    assert lines[5].startswith("{'species': ") and "'sex': " in lines[5]
+    assert "'body_mass_g': " in lines[5] and len(lines) == 6
+
+    # Predictions follow X's index, in any row order (defect 11 of issue 10).
+    rows = X.sample(15, random_state=0)
+    assert model.predict(rows).index.equals(rows.index)

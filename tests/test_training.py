@@ -13,6 +13,13 @@ from skmtl.tasks import Classification, Regression
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=5, batch_size=32, random_state=0, device="cpu")
 
 
+def encoded(est, y):
+    """y as the training step sees it: encoded targets, then one weight column per task."""
+    targets = est.taskset_.encode(y)
+    return torch.tensor(np.concatenate([targets, np.ones((len(targets), len(est.tasks_)),
+                                                         dtype=np.float32)], axis=1))
+
+
 def make_data(n=200, seed=0):
     rng = np.random.RandomState(seed)
     X = rng.normal(size=(n, 5))
@@ -52,7 +59,7 @@ def test_missing_labels_do_not_reach_the_loss():
     est = MultiTaskNet(**FAST).fit(X, y)
     crit, module = est.net_.criterion_, est.net_.module_
     Xt = torch.tensor(X, dtype=torch.float32)
-    target = torch.tensor(est.taskset_.encode(y))
+    target = encoded(est, y)
     loss_r = crit.task_losses(module(Xt), target)[0][0]
     X2 = Xt.clone()
     X2[:32] = 100.0
@@ -67,7 +74,7 @@ def test_masked_mean_matches_mean_over_labelled_rows():
     est = MultiTaskNet(**FAST).fit(X, y)
     crit, module = est.net_.criterion_, est.net_.module_
     out = module(torch.tensor(X, dtype=torch.float32))
-    target = torch.tensor(est.taskset_.encode(y))
+    target = encoded(est, y)
     losses, counts = crit.task_losses(out, target)
     labelled = ~torch.isnan(target[:, 0])
     expected = ((out[0][labelled, 0] - target[labelled, 0]) ** 2).mean()

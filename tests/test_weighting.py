@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
-from skmtl._training import MultiTaskCriterion
+from skmtl._training import MultiTaskCriterion, gradient_kind, train_step
 from skmtl.architectures import LayerSettings, MMoE, SharedBottom
 from skmtl.tasks import TaskSet
 from skmtl.weighting import (
@@ -31,9 +31,18 @@ from skmtl.weighting import (
     UPGrad,
     gradnorm_targets,
 )
+from skmtl.weighting._torchjd import missing_solvers
+
+# CAGrad needs cvxpy, from the `cagrad` extra (in `tests`): without it these tests skip.
+needs_cagrad = pytest.mark.skipif(
+    bool(missing_solvers("cagrad")), reason='CAGrad needs cvxpy: pip install "skmtl[cagrad]"')
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=5, batch_size=32, lr=1e-2, device="cpu",
             random_state=0)
+
+
+ALL3 = torch.ones(3, dtype=torch.bool)
+ALL4 = torch.ones(4, dtype=torch.bool)
 
 
 def mixed_data(n=160, seed=0):
@@ -53,31 +62,31 @@ def mixed_data(n=160, seed=0):
 def test_dwa_weights_follow_the_ratio_of_the_last_two_epoch_losses():
     balancer = DWA(temperature=2.0).build(3)
     losses = torch.tensor([1.0, 2.0, 3.0])
-    np.testing.assert_allclose(balancer.combine(losses, None)[1], [1, 1, 1])  # epoch 1
+    np.testing.assert_allclose(balancer.combine(losses, ALL3)[1], [1, 1, 1])  # epoch 1
     balancer.on_epoch_end(torch.tensor([1.0, 1.0, 1.0]))
-    np.testing.assert_allclose(balancer.combine(losses, None)[1], [1, 1, 1])  # epoch 2
+    np.testing.assert_allclose(balancer.combine(losses, ALL3)[1], [1, 1, 1])  # epoch 2
     balancer.on_epoch_end(torch.tensor([0.5, 0.9, 1.2]))  # ratios 0.5, 0.9, 1.2
     exp = [math.exp(r / 2) for r in (0.5, 0.9, 1.2)]
     expected = [3 * e / sum(exp) for e in exp]
-    total, weights = balancer.combine(losses, None)
+    total, weights = balancer.combine(losses, ALL3)
     np.testing.assert_allclose(weights, expected, rtol=1e-6)
     assert total.item() == pytest.approx(sum(w * v for w, v in zip(expected, [1, 2, 3])), rel=1e-6)
     balancer.on_epoch_end(torch.tensor([0.25, 0.9, 2.4]))  # ratios 0.5, 1.0, 2.0
     exp = [math.exp(r / 2) for r in (0.5, 1.0, 2.0)]
-    np.testing.assert_allclose(balancer.combine(losses, None)[1], [3 * e / sum(exp) for e in exp],
+    np.testing.assert_allclose(balancer.combine(losses, ALL3)[1], [3 * e / sum(exp) for e in exp],
                                rtol=1e-6)
 
 
 def test_gls_is_the_geometric_mean_and_its_gradient_weights():
     balancer = GLS().build(3)
     losses = torch.tensor([1.0, 4.0, 2.0], requires_grad=True)
-    total, weights = balancer.combine(losses, None)
+    total, weights = balancer.combine(losses, ALL3)
     assert total.item() == pytest.approx(2.0)  # (1 * 4 * 2) ** (1/3)
     np.testing.assert_allclose(weights, [2 / 3, 2 / 12, 2 / 6], rtol=1e-6)
     total.backward()
     np.testing.assert_allclose(losses.grad, weights, rtol=1e-6)
     # a task with no labelled row in the batch is left out of the product
-    total, weights = balancer.combine(torch.tensor([1.0, 0.0, 4.0]), torch.tensor([5, 0, 5]))
+    total, weights = balancer.combine(torch.tensor([1.0, 0.0, 4.0]), torch.tensor([True, False, True]))
     assert total.item() == pytest.approx(2.0) and weights[1].item() == 0
 
 
@@ -86,7 +95,7 @@ def test_uncertainty_objective_and_weights():
     with torch.no_grad():
         balancer.log_vars.copy_(torch.tensor([0.0, math.log(2.0), -1.0]))
     losses = torch.tensor([1.0, 2.0, 3.0])
-    total, weights = balancer.combine(losses, None)
+    total, weights = balancer.combine(losses, ALL3)
     expected_w = [0.5, 0.25, 0.5 * math.e]
     np.testing.assert_allclose(weights, expected_w, rtol=1e-6)
     expected = sum(w * v for w, v in zip(expected_w, [1, 2, 3])) + 0.5 * (math.log(2.0) - 1.0)
@@ -111,18 +120,30 @@ def _step_parts(n_tasks=3):
     module = SharedBottom().build(5, [t.n_outputs_ for t in taskset.tasks_],
                                   LayerSettings(hidden_layer_sizes=(8, 6)))
     criterion = MultiTaskCriterion(taskset.tasks_, taskset.target_slices_)
-    return module, criterion, torch.tensor(X, dtype=torch.float32), torch.tensor(taskset.encode(y))
+    targets = taskset.encode(y)
+    weights = np.ones((len(targets), n_tasks), dtype=np.float32)
+    return (module, criterion, torch.tensor(X, dtype=torch.float32),
+            torch.tensor(np.concatenate([targets, weights], axis=1)))
+
+
+def step(balancer, module, criterion, X, y):
+    """One training step as the net runs it."""
+    return train_step(module, criterion, balancer, X, y, gradient_kind(module, balancer,
+                                                                       getattr(balancer, "mode", "parameters")))
+
+
+def losses_of(criterion, y_pred, y):
+    return torch.stack(criterion.task_losses(y_pred, y)[0])
 
 
 def test_gradnorm_step_moves_weights_towards_the_targets():
     module, criterion, X, y = _step_parts()
     balancer = GradNorm(alpha=1.5).build(3, module)
-    criterion.balancer = balancer
-    out = balancer.train_step(module, criterion, X, y)
-    losses = criterion.task_losses(module(X), y)[0].detach()
+    out = step(balancer, module, criterion, X, y)
+    losses = losses_of(criterion, module(X), y).detach()
     g = torch.stack([
         torch.cat([gr.reshape(-1) for gr in torch.autograd.grad(
-            criterion.task_losses(module(X), y)[0][t], module.last_shared_parameters())]).norm()
+            losses_of(criterion, module(X), y)[t], module.last_shared_parameters())]).norm()
         for t in range(3)
     ])
     target = gradnorm_targets(g, losses, losses, 1.5)  # first step: L(0) = L
@@ -134,18 +155,20 @@ def test_gradnorm_step_moves_weights_towards_the_targets():
 def test_rlw_draws_softmax_weights_every_step():
     balancer = RLW().build(4)
     torch.manual_seed(0)
-    w1 = balancer.combine(torch.ones(4), None)[1]
-    w2 = balancer.combine(torch.ones(4), None)[1]
+    w1 = balancer.combine(torch.ones(4), ALL4)[1]
+    w2 = balancer.combine(torch.ones(4), ALL4)[1]
     assert (w1 > 0).all() and w1.sum().item() == pytest.approx(1.0)
     assert not torch.allclose(w1, w2)
     torch.manual_seed(0)
-    torch.testing.assert_close(balancer.combine(torch.ones(4), None)[1], w1)
+    torch.testing.assert_close(balancer.combine(torch.ones(4), ALL4)[1], w1)
 
 
 # -- gradient aggregation: same update as torchjd ------------------------------------------
 
 AGGREGATORS = [
-    (MGDA(), tja.MGDA()), (PCGrad(), tja.PCGrad()), (CAGrad(c=0.5), tja.CAGrad(c=0.5)),
+    (MGDA(), tja.MGDA()), (PCGrad(), tja.PCGrad()),
+    pytest.param(CAGrad(c=0.5), None if missing_solvers("cagrad") else tja.CAGrad(c=0.5),
+                 marks=needs_cagrad, id="CAGrad-CAGrad"),
     (UPGrad(), tja.UPGrad()), (DualProj(), tja.DualProj()),
 ]
 
@@ -162,13 +185,15 @@ def _check_representation_step(spec, reference, static_weights=None):
         criterion.weights = torch.tensor(static_weights)
     balancer = spec.build(3, module)
     assert balancer.mode == "representation"
-    out = balancer.train_step(module, criterion, X, y)
+    if static_weights is not None:
+        criterion.static_weights = list(static_weights)
+    out = step(balancer, module, criterion, X, y)
     got = [p.grad.clone() for p in module.trunk.parameters()]
     head_grads = [p.grad.clone() for p in module.heads.parameters()]
     module.zero_grad(set_to_none=True)
     z = module.represent(X)
     z_detached = z.detach().requires_grad_()
-    losses = criterion.task_losses(module.heads_forward(z_detached), y)[0]
+    losses = losses_of(criterion, module.heads_forward(z_detached), y)
     scaled = losses * criterion.weights
     rows = torch.stack([torch.autograd.grad(scaled[t], z_detached, retain_graph=True)[0].reshape(-1)
                         for t in range(3)])
@@ -199,10 +224,10 @@ def test_parameters_mode_update_equals_torchjd(spec, reference):
     module, criterion, X, y = _step_parts()
     spec.set_params(mode="parameters")
     balancer = spec.build(3, module)
-    out = balancer.train_step(module, criterion, X, y)
+    out = step(balancer, module, criterion, X, y)
     shared = list(module.shared_parameters())
     got = torch.cat([p.grad.reshape(-1) for p in shared])
-    losses = criterion.task_losses(module(X), y)[0]
+    losses = losses_of(criterion, module(X), y)
     matrix = torch.stack([
         torch.cat([g.reshape(-1) for g in torch.autograd.grad(losses[t], shared, retain_graph=True)])
         for t in range(3)
@@ -212,7 +237,8 @@ def test_parameters_mode_update_equals_torchjd(spec, reference):
     torch.testing.assert_close(out["task_weights"] @ matrix, expected, rtol=1e-3, atol=1e-5)
 
 
-@pytest.mark.parametrize("spec", [MGDA(), UPGrad(), DualProj(), CAGrad(c=0.5)],
+@pytest.mark.parametrize("spec", [MGDA(), UPGrad(), DualProj(),
+                                  pytest.param(CAGrad(c=0.5), marks=needs_cagrad)],
                          ids=lambda v: type(v).__name__)
 def test_non_conflicting_updates_on_random_jacobians(spec):
     generator = torch.Generator().manual_seed(0)
@@ -228,7 +254,7 @@ def test_representation_mode_needs_one_shared_representation():
     with pytest.raises(ValueError, match="shared representation"):
         MultiTaskNet(architecture=MMoE(), weighting=UPGrad(mode="representation"), **FAST).fit(X, y)
     est = MultiTaskNet(architecture=MMoE(), weighting="upgrad", **FAST).fit(X, y)  # auto
-    assert est.net_.criterion_.balancer.mode == "parameters"
+    assert est.net_.balancer_.mode == "parameters"
 
 
 # -- behaviour through the estimators ---------------------------------------------------------
@@ -245,7 +271,7 @@ def test_uncertainty_learns_weights_inverse_to_the_noise():
                              lr=1e-2, batch_size=128, device="cpu", random_state=0).fit(X, y)
     w = [est.history_[-1][f"weight_{k}"] for k in noise]
     assert w[0] > w[1] > w[2], w
-    log_vars = est.net_.criterion_.balancer.log_vars.detach()
+    log_vars = est.net_.balancer_.log_vars.detach()
     assert log_vars[0] < log_vars[1] < log_vars[2]
 
 
@@ -287,6 +313,8 @@ def test_alternating_with_another_weighting_is_rejected():
 
 @pytest.mark.parametrize("name", sorted(WEIGHTINGS))
 def test_every_method_trains_through_the_three_estimators(name):
+    if missing_solvers(name):  # cagrad, nash_mtl without their extra
+        pytest.skip(f"{name} needs {', '.join(missing_solvers(name))} (a skmtl extra)")
     X, y = mixed_data()
     for Estimator, target in [(MultiTaskNet, y), (MultiTaskClassifier, y[["c", "k"]]),
                               (MultiTaskRegressor, y[["r"]].assign(s=X[:, 1] - X[:, 2]))]:
@@ -297,6 +325,7 @@ def test_every_method_trains_through_the_three_estimators(name):
             assert len(values) == 15 and np.isfinite(values).all()
 
 
+@needs_cagrad
 def test_names_and_objects_in_grid_search_clone_and_pickle():
     X, y = mixed_data()
     search = GridSearchCV(

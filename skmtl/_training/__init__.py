@@ -2,6 +2,7 @@
 
 from ._criterion import MultiTaskCriterion
 from ._data import HoldoutSplit, TensorBatchIterator, TensorData
-from ._neuralnet import MultiTaskNeuralNet
+from ._neuralnet import MultiTaskNeuralNet, gradient_kind, train_step
 
-__all__ = ["HoldoutSplit", "MultiTaskCriterion", "MultiTaskNeuralNet", "TensorBatchIterator", "TensorData"]
+__all__ = ["HoldoutSplit", "MultiTaskCriterion", "MultiTaskNeuralNet", "TensorBatchIterator", "TensorData",
+           "gradient_kind", "train_step"]

@@ -1,4 +1,4 @@
-"""The multi-task criterion: per-task masked losses and their weighted sum."""
+"""The multi-task criterion: per-task masked, weighted losses."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from ..tasks import Task
 
 
 class MultiTaskCriterion(nn.Module):
-    """Compute each task's loss on its slice of the targets, and the weighted total.
+    """Compute each task's loss on its slice of the targets.
+
+    The encoded target matrix of a batch holds the tasks' targets (NaN where a label is
+    missing) followed by one weight column per task (the sample weights, 1 by default).
+    Every loss is a weighted mean over the task's labelled rows, always masked.
 
     Parameters
     ----------
@@ -19,95 +23,46 @@ class MultiTaskCriterion(nn.Module):
         Fitted tasks, in the module's output order.
     target_slices : sequence of slice
         Columns of the encoded target matrix that each task reads.
-    balancer : Balancer or None, default=None
-        How training steps combine the tasks (see :mod:`skmtl.weighting`); its
-        parameters are trained with the network. None is equal weighting.
     """
 
-    def __init__(self, tasks: Sequence[Task], target_slices: Sequence[slice], balancer=None):
+    def __init__(self, tasks: Sequence[Task], target_slices: Sequence[slice]):
         super().__init__()
-        if balancer is None:
-            from ..weighting import Equal
-
-            balancer = Equal().build(len(tasks))
-        self.balancer = balancer
         self.names = [task.name_ for task in tasks]
         self.losses = [task.loss_ for task in tasks]
-        self.masked = [task.has_missing_ for task in tasks]
         self.target_slices = list(target_slices)
-        self.register_buffer(
-            "weights", torch.tensor([float(task.weight) for task in tasks], dtype=torch.float32)
-        )
+        self.width = max(part.stop for part in self.target_slices)
+        self.static_weights = [float(task.weight) for task in tasks]
+        self.register_buffer("weights", torch.tensor(self.static_weights, dtype=torch.float32))
 
     def task_losses(
         self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Each task's mean loss over its labelled rows in the batch.
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """Each task's weighted mean loss over its labelled rows in the batch.
+
+        Each scalar's graph reaches its own task's output only.
 
         Parameters
         ----------
         y_pred : sequence of torch.Tensor
             One output per task.
-        y_true : torch.Tensor
-            Encoded targets of the batch.
-
-        Returns
-        -------
-        losses : torch.Tensor of shape (n_tasks,)
-        counts : torch.Tensor of shape (n_tasks,) or None
-            Labelled rows per task; None when no task has missing labels (every
-            count is the batch size).
-        """
-        losses, counts = self.task_loss_list(y_pred, y_true)
-        return torch.stack(losses), counts
-
-    def task_loss_list(
-        self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor
-    ) -> tuple[list[torch.Tensor], torch.Tensor | None]:
-        """As :meth:`task_losses`, with the losses as separate scalars.
-
-        Each scalar's graph reaches its own task's output only (a stacked tensor would
-        send zero gradients through every task on a per-task backward).
-
-        Parameters
-        ----------
-        y_pred : sequence of torch.Tensor
-        y_true : torch.Tensor
+        y_true : torch.Tensor of shape (n, width + n_tasks)
+            Encoded targets of the batch, then the per-task row weights.
 
         Returns
         -------
         losses : list of torch.Tensor
-            One scalar per task.
-        counts : torch.Tensor of shape (n_tasks,) or None
+            One scalar per task (not multiplied by the static task weights).
+        totals : torch.Tensor of shape (n_tasks,)
+            Total weight of each task's labelled rows (their count without sample
+            weights); 0 when the task is absent from the batch.
         """
-        losses, counts = [], []
-        for loss, output, part, masked in zip(self.losses, y_pred, self.target_slices, self.masked):
-            value, count = loss(output, y_true[:, part], masked)
+        targets, row_weights = y_true[:, :self.width], y_true[:, self.width:]
+        losses, totals = [], []
+        for t, (loss, output, part) in enumerate(zip(self.losses, y_pred, self.target_slices)):
+            value, total = loss(output, targets[:, part], row_weights[:, t])
             losses.append(value)
-            counts.append(count)
-        if not any(self.masked):
-            return losses, None
-        n = len(y_true)
-        counts = [torch.as_tensor(c, device=y_true.device).float() if m else
-                  torch.tensor(float(n), device=y_true.device) for c, m in zip(counts, self.masked)]
-        return losses, torch.stack(counts)
-
-    def task_loss(self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor, task: int) -> torch.Tensor:
-        """One task's mean loss over its labelled rows, with a graph through that task only.
-
-        Parameters
-        ----------
-        y_pred : sequence of torch.Tensor
-        y_true : torch.Tensor
-        task : int
-
-        Returns
-        -------
-        torch.Tensor
-            Scalar loss (not multiplied by the task's weight).
-        """
-        part, masked = self.target_slices[task], self.masked[task]
-        return self.losses[task](y_pred[task], y_true[:, part], masked)[0]
+            totals.append(torch.as_tensor(total, dtype=torch.float32, device=y_true.device))
+        return losses, torch.stack(totals)
 
     def combine(self, losses: torch.Tensor) -> torch.Tensor:
         """Sum of per-task losses times the tasks' static weights.
@@ -128,4 +83,4 @@ class MultiTaskCriterion(nn.Module):
 
     def forward(self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor) -> torch.Tensor:
         """Total weighted loss of a batch (skorch's criterion interface)."""
-        return self.combine(self.task_losses(y_pred, y_true)[0])
+        return self.combine(torch.stack(self.task_losses(y_pred, y_true)[0]))

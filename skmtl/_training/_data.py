@@ -94,12 +94,18 @@ class TensorBatchIterator:
 
 
 class HoldoutSplit:
-    """skorch ``train_split``: hold out a random fraction of the rows for validation.
+    """skorch ``train_split``: hold out a fixed random fraction of the rows for validation.
+
+    The held-out rows are a function of the seed and the number of rows only, so a
+    model that sees the same data again (a warm-started ``fit``, repeated
+    ``partial_fit`` calls, a resumed fit) validates on the same rows it never trained on.
 
     Parameters
     ----------
     fraction : float
         Share of rows held out (at least one row, and at least one row is kept).
+    seed : int, default=0
+        Seed of the split, drawn once per model.
 
     Attributes
     ----------
@@ -107,17 +113,34 @@ class HoldoutSplit:
         Positions of the rows held out by the last call.
     """
 
-    def __init__(self, fraction: float):
+    def __init__(self, fraction: float, seed: int = 0):
         self.fraction = fraction
+        self.seed = seed
 
-    def __call__(self, dataset: TensorData, y: Any = None, **kwargs) -> tuple[TensorData, TensorData]:
-        n = len(dataset)
+    def split(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training and validation positions for ``n`` rows (on the CPU).
+
+        Parameters
+        ----------
+        n : int
+
+        Returns
+        -------
+        train, valid : torch.Tensor of int64
+        """
         if n < 2:
             raise ValueError(
-                f"early_stopping needs at least 2 samples to hold out a validation set; got {n}."
+                f"A validation split (early_stopping, validation_fraction or "
+                f"temperature_scaling) needs at least 2 samples; got {n}."
             )
         n_valid = min(max(1, round(self.fraction * n)), n - 1)
+        generator = torch.Generator().manual_seed(int(self.seed))
+        order = torch.randperm(n, generator=generator)
+        return order[n_valid:], order[:n_valid]
+
+    def __call__(self, dataset: TensorData, y: Any = None, **kwargs) -> tuple[TensorData, TensorData]:
+        train, valid = self.split(len(dataset))
         device = dataset.y.device if dataset.y is not None else None
-        order = torch.randperm(n, device=device)
-        self.valid_index_ = order[:n_valid]
-        return dataset.take(order[n_valid:]), dataset.take(order[:n_valid])
+        train, valid = train.to(device), valid.to(device)
+        self.valid_index_ = valid
+        return dataset.take(train), dataset.take(valid)

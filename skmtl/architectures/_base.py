@@ -121,17 +121,15 @@ class MultiTaskModule(nn.Module):
     def last_shared_parameters(self) -> list[nn.Parameter]:
         """The parameters of the last shared layer (GradNorm measures gradients there).
 
-        By default the last two shared parameter tensors in registration order (the
-        weight and bias of the last shared dense layer for the built-in networks).
+        Each architecture names its own (e.g. the last dense layer of the trunk, or of
+        every shared expert); empty when nothing is shared (``"separate"``). Frozen
+        parameters are included: callers keep the trainable ones.
 
         Returns
         -------
         list of torch.nn.Parameter
         """
-        shared = [p for p in self.shared_parameters() if p.requires_grad]
-        if not shared:
-            raise ValueError(f"{type(self).__name__} has no shared parameter.")
-        return shared[-2:]
+        return []
 
     def gate_outputs(self, X: Any) -> dict[str, torch.Tensor]:
         """Mixture weights of every gate for a batch (empty for gate-free networks).
@@ -174,8 +172,35 @@ class Encoded(MultiTaskModule):
     def task_parameters(self, task):
         return self.body.task_parameters(task)
 
+    def last_shared_parameters(self):
+        return self.body.last_shared_parameters() or last_layer(self.encoder)
+
     def gate_outputs(self, X):
         return self.body.gate_outputs(self.encoder(X).flatten(1))
+
+
+def last_layer(*modules: nn.Module) -> list[nn.Parameter]:
+    """Parameters of the last dense layer of each module (of its last parameterised
+    submodule when it has no dense layer), for ``last_shared_parameters``.
+
+    Parameters
+    ----------
+    *modules : torch.nn.Module
+
+    Returns
+    -------
+    list of torch.nn.Parameter
+    """
+    params: list[nn.Parameter] = []
+    for module in modules:
+        dense = [m for m in module.modules() if isinstance(m, nn.Linear)]
+        if dense:
+            params += list(dense[-1].parameters())
+            continue
+        owners = [m for m in module.modules() if list(m.parameters(recurse=False))]
+        if owners:
+            params += list(owners[-1].parameters(recurse=False))
+    return params
 
 
 def instantiate_trunk(trunk: nn.Module | type[nn.Module]) -> nn.Module:
@@ -294,7 +319,9 @@ def pick(value: Any, default: Any) -> tuple[int, ...] | Any:
     """``value`` as a tuple of ints when given, else ``default``."""
     if value is None:
         return default
-    return tuple(int(v) for v in value) if isinstance(value, Sequence) else value
+    if isinstance(value, Integral):
+        return (int(value),)
+    return tuple(int(v) for v in value)
 
 
 def head(n_in: int, sizes: Sequence[int], n_out: int, settings: LayerSettings) -> nn.Sequential:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._base import LayeredArchitecture, MultiTaskModule, head, pick
+from ._base import LayeredArchitecture, MultiTaskModule, head, last_layer, pick
 from ._mlp import ACTIVATIONS
 
 #: Initial weight of a column on itself; the rest is spread evenly over the others.
@@ -55,6 +55,10 @@ class CrossStitchModule(MultiTaskModule):
         # Columns exchange activations through the stitches, so every task's loss
         # reaches every column: only the heads belong to one task.
         return self.heads[task].parameters()
+
+    def last_shared_parameters(self):
+        # the last dense layer of every column (not a cross-stitch unit)
+        return last_layer(*self.layers[-1]) if len(self.layers) else []
 
 
 class CrossStitch(LayeredArchitecture):

@@ -7,7 +7,7 @@ from numbers import Integral
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._base import LAYER_SIZES, Architecture, MultiTaskModule, head, pick
+from ._base import LAYER_SIZES, Architecture, MultiTaskModule, head, last_layer, pick
 from ._experts import experts, mix
 
 
@@ -44,6 +44,9 @@ class MMoEModule(MultiTaskModule):
     def task_parameters(self, task):
         yield from self.gates[task].parameters()
         yield from self.towers[task].parameters()
+
+    def last_shared_parameters(self):
+        return last_layer(*self.experts)
 
     def gate_outputs(self, X):
         return {f"task{t}": w for t, (_, w) in enumerate(self._mixtures(X))}

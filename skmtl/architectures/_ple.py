@@ -7,7 +7,7 @@ from numbers import Integral
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._base import LAYER_SIZES, Architecture, MultiTaskModule, head, pick
+from ._base import LAYER_SIZES, Architecture, MultiTaskModule, head, last_layer, pick
 from ._experts import experts, mix
 
 
@@ -74,6 +74,10 @@ class PLEModule(MultiTaskModule):
         yield from self.task_experts[last][task].parameters()
         yield from self.task_gates[last][task].parameters()
         yield from self.towers[task].parameters()
+
+    def last_shared_parameters(self):
+        # the last level's shared experts feed every task's gate
+        return last_layer(*self.shared_experts[-1])
 
     def gate_outputs(self, X):
         return self._extract(X)[1]

@@ -10,6 +10,7 @@ from ._base import (
     MultiTaskModule,
     head,
     instantiate_trunk,
+    last_layer,
     output_width,
     pick,
 )
@@ -49,6 +50,9 @@ class SharedBottomModule(MultiTaskModule):
 
     def task_parameters(self, task):
         return self.heads[task].parameters()
+
+    def last_shared_parameters(self):
+        return last_layer(self.trunk)
 
 
 class SharedBottom(LayeredArchitecture):

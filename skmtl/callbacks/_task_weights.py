@@ -13,7 +13,8 @@ class TaskWeights(Callback):
 
     The effective weight is what the task's (unweighted) loss, or for gradient
     aggregation its gradient, was multiplied by in the update, including the task's
-    static ``weight``. At the end of each epoch the criterion's balancer also receives
+    static ``weight``; a task absent from a batch (no labelled row) counts 0 for that
+    step. At the end of each epoch the net's balancer also receives
     the epoch's mean per-task training losses (recorded by :class:`PerTaskLoss`, which
     must come first), which epoch-based methods such as DWA use.
 
@@ -45,4 +46,4 @@ class TaskWeights(Callback):
         keys = [f"train_loss_{name}" for name in self.task_names]
         if all(key in row for key in keys):
             losses = torch.tensor([row[key] for key in keys])
-            net.criterion_.balancer.on_epoch_end(losses)
+            net.balancer_.on_epoch_end(losses)

@@ -10,11 +10,11 @@ from sklearn.base import BaseEstimator
 class TaskLoss(BaseEstimator):
     """Base class of a per-task training loss.
 
-    A task loss maps the head output of one task and the task's encoded targets to
-    a scalar: the mean loss over the *labelled* rows of the batch. Missing labels
-    are encoded as NaN in ``target``; ``masked`` says whether the batch may hold
-    any (when it is False the loss may skip masking, which keeps the hot loop
-    short).
+    A task loss maps the head output of one task, the task's encoded targets and the
+    rows' weights to a scalar: the weighted mean loss over the *labelled* rows of the
+    batch. Missing labels are encoded as NaN in ``target`` and always masked (the
+    cost of the mask is negligible next to the forward pass); a row of weight 0 has
+    no influence on the loss or its gradient.
 
     Losses are scikit-learn style parameter holders (``get_params``, ``clone``), so a
     task spec's loss can be tuned in a search. Subclasses implement :meth:`__call__`
@@ -47,7 +47,7 @@ class TaskLoss(BaseEstimator):
         return self
 
     def __call__(
-        self, output: torch.Tensor, target: torch.Tensor, masked: bool
+        self, output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Compute the loss of one task on one batch.
 
@@ -57,15 +57,17 @@ class TaskLoss(BaseEstimator):
             The task head's raw output (logits for classification).
         target : torch.Tensor of shape (n, m)
             The task's encoded targets, NaN where the label is missing.
-        masked : bool
-            Whether ``target`` may contain NaN.
+        weight : torch.Tensor of shape (n,)
+            Non-negative weight of each row for this task (1 without sample weights).
 
         Returns
         -------
         loss : torch.Tensor
-            Scalar mean loss over the labelled rows (0 when no row is labelled).
-        count : torch.Tensor or int
-            Number of labelled entries the mean was taken over.
+            Scalar weighted mean loss over the labelled entries (0 when none is
+            labelled or all their weights are 0).
+        total : torch.Tensor
+            Total weight of the labelled entries the mean was taken over (their
+            number without sample weights); 0 means the task is absent from the batch.
         """
         raise NotImplementedError
 
@@ -84,23 +86,50 @@ def balanced_weights(counts: np.ndarray) -> np.ndarray:
     return counts.sum() / (len(counts) * np.maximum(counts, 1.0))
 
 
-def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean of ``values`` over the entries where ``mask`` is true.
+def entry_weights(mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Per-entry weights: the row's weight where the entry is labelled, else 0.
 
     Parameters
     ----------
-    values : torch.Tensor
-        Per-entry losses; entries outside the mask must be finite.
+    mask : torch.Tensor of bool of shape (n,) or (n, k)
+        Where the label is present.
+    weight : torch.Tensor of shape (n,)
+        Row weights.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape as ``mask``.
+    """
+    weight = weight.to(dtype=torch.float32 if not weight.is_floating_point() else weight.dtype)
+    if mask.ndim == 2:
+        weight = weight[:, None]
+    return torch.where(mask, weight, torch.zeros_like(weight))
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor,
+                weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weighted mean of ``values`` over the entries where ``mask`` is true.
+
+    Parameters
+    ----------
+    values : torch.Tensor of shape (n,) or (n, k)
+        Per-entry losses; entries outside the mask may hold anything finite.
     mask : torch.Tensor of bool
         Same shape as ``values``.
+    weight : torch.Tensor of shape (n,) or None, default=None
+        Row weights (None: every row weighs 1).
 
     Returns
     -------
     mean : torch.Tensor
-        The masked mean, 0 when the mask is empty.
-    count : torch.Tensor
-        Number of entries in the mask.
+        The weighted masked mean, 0 when no entry has positive weight.
+    total : torch.Tensor
+        Total weight of the masked entries (their count when ``weight`` is None).
     """
-    count = mask.sum()
-    total = torch.where(mask, values, torch.zeros_like(values)).sum()
-    return total / count.clamp(min=1), count
+    if weight is None:
+        weight = torch.ones(values.shape[0], dtype=values.dtype, device=values.device)
+    scale = entry_weights(mask, weight).to(values.dtype)
+    total = scale.sum()
+    values = torch.where(mask, values, torch.zeros_like(values))
+    return (values * scale).sum() / total.clamp(min=1e-12), total

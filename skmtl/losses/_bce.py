@@ -58,12 +58,10 @@ class BCELoss(TaskLoss):
         fitted.pos_weight_ = positive_weights(self.pos_weight, target)
         return fitted
 
-    def __call__(self, output, target, masked):
+    def __call__(self, output, target, weight):
         pos_weight = cached_to(getattr(self, "pos_weight_", None), output)
-        if not masked:
-            return F.binary_cross_entropy_with_logits(output, target, pos_weight=pos_weight), target.numel()
         mask = ~torch.isnan(target)
         losses = F.binary_cross_entropy_with_logits(
             output, torch.nan_to_num(target), reduction="none", pos_weight=pos_weight
         )
-        return masked_mean(losses, mask)
+        return masked_mean(losses, mask, weight)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import TaskLoss, balanced_weights, cached_to
+from ._base import TaskLoss, balanced_weights, cached_to, entry_weights
 
 
 class CrossEntropyLoss(TaskLoss):
@@ -44,21 +44,43 @@ class CrossEntropyLoss(TaskLoss):
         fitted.weight_ = class_weights(self.class_weight, target[:, 0], n_outputs)
         return fitted
 
-    def __call__(self, output, target, masked):
-        weight = cached_to(getattr(self, "weight_", None), output)
+    def __call__(self, output, target, weight):
+        class_weight = cached_to(getattr(self, "weight_", None), output)
         target = target[:, 0]
-        smoothing = float(self.label_smoothing)
-        if not masked and weight is None:
-            return F.cross_entropy(output, target.long(), label_smoothing=smoothing), target.numel()
         mask = ~torch.isnan(target)
         index = torch.where(mask, target, torch.zeros_like(target)).long()
-        losses = F.cross_entropy(output, index, reduction="none", label_smoothing=smoothing)
-        if weight is None:
-            scale = mask.to(losses.dtype)
-        else:  # weighted mean, as torch's cross_entropy(weight=...)
-            scale = torch.where(mask, weight[index], torch.zeros_like(losses))
-        count = mask.sum()
-        return (losses * scale).sum() / scale.sum().clamp(min=1e-12), count
+        losses = F.cross_entropy(output, index, reduction="none",
+                                 label_smoothing=float(self.label_smoothing))
+        return class_weighted_mean(losses, mask, index, weight, class_weight)
+
+
+def class_weighted_mean(losses: torch.Tensor, mask: torch.Tensor, index: torch.Tensor,
+                        weight: torch.Tensor, class_weight: torch.Tensor | None
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean of per-row losses weighted by row and class weights, as torch's ``weight=``.
+
+    The denominator is the sum of the labelled rows' row x class weights (torch's
+    ``cross_entropy(weight=...)`` convention); the returned total is the sum of their
+    row weights, so a task whose labelled rows all weigh 0 counts as absent.
+
+    Parameters
+    ----------
+    losses : torch.Tensor of shape (n,)
+    mask : torch.Tensor of bool of shape (n,)
+    index : torch.Tensor of int64 of shape (n,)
+        Class index of each row (any value where unlabelled).
+    weight : torch.Tensor of shape (n,)
+        Row weights.
+    class_weight : torch.Tensor of shape (n_classes,) or None
+
+    Returns
+    -------
+    mean : torch.Tensor
+    total : torch.Tensor
+    """
+    rows = entry_weights(mask, weight).to(losses.dtype)
+    scale = rows if class_weight is None else rows * class_weight[index]
+    return (losses * scale).sum() / scale.sum().clamp(min=1e-12), rows.sum()
 
 
 def class_weights(class_weight, codes: np.ndarray, n_classes: int) -> torch.Tensor | None:

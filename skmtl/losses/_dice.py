@@ -7,7 +7,7 @@ from numbers import Real
 import torch
 from sklearn.utils._param_validation import Interval
 
-from ._base import TaskLoss
+from ._base import TaskLoss, entry_weights
 
 
 class DiceLoss(TaskLoss):
@@ -30,11 +30,13 @@ class DiceLoss(TaskLoss):
     def __init__(self, smooth=1.0):
         self.smooth = smooth
 
-    def __call__(self, output, target, masked):
+    def __call__(self, output, target, weight):
         if target.shape[1] != output.shape[1]:
             raise ValueError("DiceLoss is for multi-label tasks; use it in a MultiLabel spec.")
         mask = ~torch.isnan(target)
-        p = torch.sigmoid(output) * mask
-        y = torch.nan_to_num(target) * mask
-        dice = (2 * (p * y).sum(0) + self.smooth) / (p.sum(0) + y.sum(0) + self.smooth)
-        return 1 - dice.mean(), mask.sum()
+        scale = entry_weights(mask, weight).to(output.dtype)
+        p = torch.sigmoid(output) * scale
+        y = torch.nan_to_num(target) * scale
+        dice = (2 * (p * torch.nan_to_num(target)).sum(0) + self.smooth) / (
+            p.sum(0) + y.sum(0) + self.smooth)
+        return 1 - dice.mean(), scale.sum()

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import TaskLoss, cached_to, masked_mean
 from ._bce import positive_weights
-from ._cross_entropy import class_weights
+from ._cross_entropy import class_weighted_mean, class_weights
 
 
 class FocalLoss(TaskLoss):
@@ -57,7 +57,7 @@ class FocalLoss(TaskLoss):
             fitted.weight_ = class_weights(self.class_weight, target[:, 0], n_outputs)
         return fitted
 
-    def __call__(self, output, target, masked):
+    def __call__(self, output, target, row_weight):
         weight = cached_to(getattr(self, "weight_", None), output)
         if target.shape[1] == output.shape[1]:  # multi-label: one sigmoid per label
             mask = ~torch.isnan(target)
@@ -68,12 +68,10 @@ class FocalLoss(TaskLoss):
                 losses = losses * (self.alpha * y + (1 - self.alpha) * (1 - y))
             if weight is not None:
                 losses = losses * (1 + (weight - 1) * y)
-            return masked_mean(losses, mask)
+            return masked_mean(losses, mask, row_weight)
         target = target[:, 0]
         mask = ~torch.isnan(target)
         index = torch.where(mask, target, torch.zeros_like(target)).long()
         log_p = F.log_softmax(output, dim=1).gather(1, index[:, None])[:, 0]
         losses = -((1 - log_p.exp()) ** self.gamma) * log_p
-        scale = mask.to(losses.dtype) if weight is None else torch.where(
-            mask, weight[index], torch.zeros_like(losses))
-        return (losses * scale).sum() / scale.sum().clamp(min=1e-12), mask.sum()
+        return class_weighted_mean(losses, mask, index, row_weight, weight)

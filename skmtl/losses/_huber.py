@@ -27,9 +27,7 @@ class HuberLoss(TaskLoss):
     def __init__(self, delta=1.0):
         self.delta = delta
 
-    def __call__(self, output, target, masked):
-        if not masked:
-            return F.huber_loss(output, target, delta=self.delta), target.numel()
+    def __call__(self, output, target, weight):
         mask = ~torch.isnan(target)
         losses = F.huber_loss(output, torch.nan_to_num(target), reduction="none", delta=self.delta)
-        return masked_mean(losses, mask)
+        return masked_mean(losses, mask, weight)

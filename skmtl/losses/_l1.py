@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ._base import TaskLoss, masked_mean
 
@@ -14,8 +13,6 @@ class L1Loss(TaskLoss):
     name = "l1"
     kinds = frozenset({"regression"})
 
-    def __call__(self, output, target, masked):
-        if not masked:
-            return F.l1_loss(output, target), target.numel()
+    def __call__(self, output, target, weight):
         mask = ~torch.isnan(target)
-        return masked_mean((output - torch.nan_to_num(target)).abs(), mask)
+        return masked_mean((output - torch.nan_to_num(target)).abs(), mask, weight)

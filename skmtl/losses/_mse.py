@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ._base import TaskLoss, masked_mean
 
@@ -14,8 +13,6 @@ class MSELoss(TaskLoss):
     name = "mse"
     kinds = frozenset({"regression"})
 
-    def __call__(self, output, target, masked):
-        if not masked:
-            return F.mse_loss(output, target), target.numel()
+    def __call__(self, output, target, weight):
         mask = ~torch.isnan(target)
-        return masked_mean((output - torch.nan_to_num(target)) ** 2, mask)
+        return masked_mean((output - torch.nan_to_num(target)) ** 2, mask, weight)

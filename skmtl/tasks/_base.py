@@ -77,6 +77,8 @@ class Task(BaseEstimator):
         self.columns_ = list(frame.columns)
         self.name_ = self.name if self.name is not None else _column_name(self.columns_)
         self.dtypes_ = [frame[c].dtype for c in self.columns_]
+        for column in self.columns_:
+            check_label_values(frame[column])
         loss = get_loss(self.loss if self.loss is not None else self.default_loss, self.name_)
         if loss.kinds and self.kind not in loss.kinds:  # user losses may declare none
             raise ValueError(
@@ -136,7 +138,8 @@ class Task(BaseEstimator):
         """
         raise AttributeError(f"Task {self.name_!r} ({type(self).__name__}) has no probabilities.")
 
-    def score(self, frame: pd.DataFrame, output: np.ndarray) -> float:
+    def score(self, frame: pd.DataFrame, output: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
         """Score the head's output against labels, on labelled entries only.
 
         Parameters
@@ -144,6 +147,8 @@ class Task(BaseEstimator):
         frame : pandas.DataFrame
             The true labels, in the columns this task reads.
         output : ndarray of shape (n_samples, n_outputs_)
+        sample_weight : ndarray of shape (n_samples,) or None, default=None
+            Weight of each row in the score.
 
         Returns
         -------
@@ -195,6 +200,65 @@ def plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+#: What ``y`` may look like, quoted by the errors about values that are not labels.
+Y_SHAPES = (
+    "y may be a 1-D array or Series (one task), or a 2-D array or DataFrame with one column "
+    "per task; each entry is one label (str, int, bool, category) or one number, with "
+    "NaN/None where a label is missing."
+)
+
+_CONTAINERS = (
+    (dict, "dicts"),
+    ((set, frozenset), "sets"),
+    (list, "lists"),
+    (tuple, "tuples"),
+    (np.ndarray, "arrays"),
+    (pd.Series, "Series"),
+    (pd.DataFrame, "DataFrames"),
+)
+
+
+def check_label_values(series: pd.Series) -> None:
+    """Raise a TypeError when a column of ``y`` holds containers (dicts, lists, sets).
+
+    A container is not a label: the usual causes are records (a list of dicts) or
+    multi-label targets given as a list of labels per row, and the message says how to
+    turn each into columns.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        One column of ``y``.
+    """
+    if series.dtype != object:
+        return
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("mixed", "mixed-integer"):
+        return
+    for value in series:
+        plural = next((name for types, name in _CONTAINERS if isinstance(value, types)), None)
+        if plural is None:
+            continue
+        example = repr(value)
+        if len(example) > 60:
+            example = example[:57] + "..."
+        if plural == "dicts":
+            fix = (
+                "For records such as [{'price': 3.0, 'kind': 'a'}, ...], pd.DataFrame(records) "
+                "makes one column (one task) per key."
+            )
+        else:
+            fix = (
+                "For multi-label targets (several labels per row), make one 0/1 column per "
+                "label, e.g. with sklearn.preprocessing.MultiLabelBinarizer, and declare them "
+                "as one skmtl.tasks.MultiLabel task; for several targets per row, pass a 2-D "
+                "array or a DataFrame with one column per target."
+            )
+        raise TypeError(
+            f"Column {plain(series.name)!r} of y holds {plural} (e.g. {example}), which are not "
+            f"labels. {Y_SHAPES} {fix}"
+        )
+
+
 def _column_name(columns: list[Any]) -> str:
     return "+".join(str(c) for c in columns)
 
@@ -228,7 +292,7 @@ def check_has_labels(series: pd.Series, task_name: str) -> np.ndarray:
     missing = missing_mask(series)
     if missing.all():
         raise ValueError(
-            f"Input y contains NaN (missing) in every row of column {series.name!r}: task "
+            f"Input y contains NaN (missing) in every row of column {plain(series.name)!r}: task "
             f"{task_name!r} has no labels at all. Drop the column or provide labels for it."
         )
     return missing

@@ -50,9 +50,9 @@ class Classification(SingleColumnTask):
             unknown = set(labels.unique()) - set(classes.tolist())
             if unknown:
                 raise ValueError(
-                    f"Classification task {self.name_!r}: column {series.name!r} holds labels "
+                    f"Classification task {self.name_!r}: column {plain(series.name)!r} holds labels "
                     f"{sorted(map(str, unknown))} that are not in the classes given, "
-                    f"{classes.tolist()}."
+                    f"{classes.tolist()}; `classes` must list every label the task can take."
                 )
         elif isinstance(series.dtype, pd.CategoricalDtype):
             seen = set(labels.unique())
@@ -63,7 +63,7 @@ class Classification(SingleColumnTask):
             if values.dtype.kind in "fc":
                 if np.isinf(values).any():
                     raise ValueError(
-                        f"Input y contains infinity in column {series.name!r} "
+                        f"Input y contains infinity in column {plain(series.name)!r} "
                         f"(classification task {self.name_!r}); class labels must be finite."
                     )
                 try:
@@ -71,22 +71,24 @@ class Classification(SingleColumnTask):
                 except ValueError as exc:
                     raise ValueError(
                         f"Unknown label type for classification task {self.name_!r} (column "
-                        f"{series.name!r}): {exc} Declare the task as "
-                        f"skmtl.tasks.Regression({series.name!r}) if it is continuous."
+                        f"{plain(series.name)!r}): {exc} Declare the task as "
+                        f"skmtl.tasks.Regression({plain(series.name)!r}) if it is continuous."
                     ) from None
             try:
                 classes = np.unique(values)
             except TypeError:
                 kinds = sorted({type(v).__name__ for v in values})
                 raise TypeError(
-                    f"Classification task {self.name_!r}: column {series.name!r} mixes label "
+                    f"Classification task {self.name_!r}: column {plain(series.name)!r} mixes label "
                     f"types {kinds}; convert its labels to a single type (e.g. all str)."
                 ) from None
         if len(classes) < 2:
             raise ValueError(
-                f"Classification task {self.name_!r}: column {series.name!r} has only one "
+                f"Classification task {self.name_!r}: column {plain(series.name)!r} has only one "
                 f"class ({plain(classes[0])!r}) among its labels; a classifier needs at least two "
-                "classes. Drop the task or add labelled rows of another class."
+                "classes. Drop the task or add labelled rows of another class (with "
+                "partial_fit, pass every class on the first call: "
+                f"classes={{{plain(series.name)!r}: [...]}})."
             )
         self.classes_ = classes
         self.n_outputs_ = len(classes)
@@ -97,11 +99,7 @@ class Classification(SingleColumnTask):
         codes = pd.Index(self.classes_).get_indexer(series.where(~missing).to_numpy())
         unknown = (codes < 0) & ~missing
         if unknown.any():
-            raise ValueError(
-                f"Classification task {self.name_!r}: column {series.name!r} holds labels not "
-                f"seen in fit, such as {plain(series[unknown].iloc[0])!r}; known classes are "
-                f"{self.classes_.tolist()}."
-            )
+            raise ValueError(new_labels_message(self, series, unknown))
         encoded = codes.astype(np.float32)
         encoded[missing] = np.nan
         return encoded[:, None]
@@ -113,11 +111,37 @@ class Classification(SingleColumnTask):
     def predict_proba(self, output):
         return softmax(np.asarray(output, dtype=np.float64), axis=1)
 
-    def score(self, frame, output):
+    def score(self, frame, output, sample_weight=None):
         series = frame.iloc[:, 0]
         labelled = ~missing_mask(series)
+        if sample_weight is not None:
+            labelled &= np.asarray(sample_weight) > 0
         if not labelled.any():
             return float("nan")
         predicted = self.classes_[np.asarray(output).argmax(axis=1)][labelled]
         truth = series.to_numpy()[labelled]
-        return float(np.mean(predicted == truth))
+        weights = None if sample_weight is None else np.asarray(sample_weight)[labelled]
+        return float(np.average(predicted == truth, weights=weights))
+
+
+def new_labels_message(task: Classification, series: pd.Series, unknown: np.ndarray) -> str:
+    """The error for labels that a fitted classification task was not built with.
+
+    It names the task, the column and the new labels, and says that the classes are
+    fixed by the first ``fit`` / ``partial_fit`` call, so ``classes=`` must list them
+    all on the first ``partial_fit`` call.
+    """
+    new = pd.unique(series[unknown].to_numpy())
+    shown = [plain(v) for v in new[:10]]
+    more = f" and {len(new) - 10} more" if len(new) > 10 else ""
+    known = [plain(c) for c in task.classes_]
+    every = known + [v for v in shown if v not in known]
+    column = plain(series.name)
+    return (
+        f"Classification task {task.name_!r} (column {column!r}) got label(s) {shown}{more} "
+        f"that it was not built with: its classes, fixed by the first fit or partial_fit "
+        f"call, are {known}. A fitted classifier cannot add classes: pass every class on the "
+        f"first partial_fit call, e.g. partial_fit(X, y, classes={{{column!r}: {every}}}), or "
+        "fit the model anew on data with all the classes."
+    )
+

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pandas as pd
 
-from ._base import Task
+from ._base import Task, check_label_values, plain
 from ._classification import Classification
 from ._regression import Regression
 
@@ -39,9 +42,16 @@ def infer_task(series: pd.Series) -> Task:
     -------
     Task
         An unfitted spec reading that column.
+
+    Raises
+    ------
+    TypeError
+        When the column holds dicts, lists, sets or other containers, which are not
+        labels of any task.
     """
     if isinstance(series.dtype, pd.CategoricalDtype):
         return Classification(series.name)
+    check_label_values(series)  # dicts, lists or sets are not labels of any task
     kind = pd.api.types.infer_dtype(series, skipna=True)
     if kind in ("floating", "mixed-integer-float", "decimal"):
         return Regression(series.name)
@@ -52,4 +62,31 @@ def infer_task(series: pd.Series) -> Task:
     if kind == "empty":
         # No labels at all: Regression reports that clearly in fit.
         return Regression(series.name)
+    if kind == "string":
+        _warn_numbers_as_text(series)
     return Classification(series.name)
+
+
+def _warn_numbers_as_text(series: pd.Series) -> None:
+    """Warn when a text column holds many decimal numbers (a quantity stored as str).
+
+    The usual cause is ``np.column_stack`` (or ``np.array``) of a string column and a
+    numeric one, which turns every number into text; the column then becomes a
+    classification task with one class per distinct value, without an error.
+    """
+    labels = series.dropna()
+    n_distinct = labels.nunique()
+    if n_distinct <= MAX_AUTO_CLASSES:
+        return
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if numbers.isna().any() or np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0):
+        return
+    warnings.warn(
+        f"Column {plain(series.name)!r} of y holds numbers stored as text (e.g. "
+        f"{labels.iloc[0]!r}), so it is inferred as a classification task with {n_distinct} "
+        "classes. If it is a quantity, give it as numbers (.astype(float); np.column_stack "
+        "of text and numbers turns the numbers into text, a DataFrame keeps each column's "
+        f"dtype) or declare skmtl.tasks.Regression({plain(series.name)!r}).",
+        UserWarning,
+        stacklevel=4,
+    )

@@ -61,7 +61,7 @@ class MultiLabel(Task):
         if not np.isin(numeric, (0.0, 1.0)).all():
             bad = values[~np.isin(numeric, (0.0, 1.0))] if numeric.shape == values.shape else values
             raise ValueError(
-                f"MultiLabel task {self.name_!r}: column {series.name!r} must hold 0/1 or "
+                f"MultiLabel task {self.name_!r}: column {plain(series.name)!r} must hold 0/1 or "
                 f"bool labels, found {plain(bad[0])!r}. Use a Classification task for other labels."
             )
         out = np.full(len(series), np.nan, dtype=np.float32)
@@ -94,12 +94,14 @@ class MultiLabel(Task):
     def predict_proba(self, output):
         return expit(np.asarray(output, dtype=np.float64))
 
-    def score(self, frame, output):
+    def score(self, frame, output, sample_weight=None):
         present = np.asarray(output) > 0
+        weights = np.ones(len(frame)) if sample_weight is None else np.asarray(sample_weight)
         scores = []
         for j, column in enumerate(self.columns_):
             missing = np.asarray(pd.isna(frame[column]), bool)
-            if (~missing).any():
-                truth = self._binary(frame[column], missing)[~missing]
-                scores.append(np.mean(present[~missing, j] == (truth > 0.5)))
+            kept = ~missing & (weights > 0)
+            if kept.any():
+                truth = self._binary(frame[column], missing)[kept]
+                scores.append(np.average(present[kept, j] == (truth > 0.5), weights=weights[kept]))
         return float(np.mean(scores)) if scores else float("nan")

@@ -52,13 +52,13 @@ class Regression(SingleColumnTask):
         if bad.any():
             example = plain(series[bad].iloc[0])
             raise ValueError(
-                f"Regression task {self.name_!r}: column {series.name!r} holds non-numeric "
+                f"Regression task {self.name_!r}: column {plain(series.name)!r} holds non-numeric "
                 f"values such as {example!r}. Convert the column to numbers, or declare the "
-                f"task as skmtl.tasks.Classification({series.name!r}) if it holds labels."
+                f"task as skmtl.tasks.Classification({plain(series.name)!r}) if it holds labels."
             )
         if np.isinf(numbers).any():
             raise ValueError(
-                f"Input y contains infinity in column {series.name!r} (regression task "
+                f"Input y contains infinity in column {plain(series.name)!r} (regression task "
                 f"{self.name_!r}). Replace infinite targets with finite values or NaN "
                 "(missing)."
             )
@@ -84,11 +84,13 @@ class Regression(SingleColumnTask):
         keep = pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype)
         return {self.columns_[0]: as_series(values, dtype if keep else np.float64, self.columns_[0])}
 
-    def score(self, frame, output):
+    def score(self, frame, output, sample_weight=None):
         series = frame.iloc[:, 0]
         missing = np.asarray(pd.isna(series), dtype=bool)
-        if missing.all():
+        kept = ~missing if sample_weight is None else ~missing & (np.asarray(sample_weight) > 0)
+        if not kept.any():
             return float("nan")
-        y_true = self._values(series, missing)[~missing]
-        y_pred = self.decode(output)[self.columns_[0]].to_numpy(dtype=np.float64)[~missing]
-        return float(r2_score(y_true, y_pred))
+        y_true = self._values(series, missing)[kept]
+        y_pred = self.decode(output)[self.columns_[0]].to_numpy(dtype=np.float64)[kept]
+        weights = None if sample_weight is None else np.asarray(sample_weight)[kept]
+        return float(r2_score(y_true, y_pred, sample_weight=weights))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ._base import Task
+from ._base import Task, check_label_values
 from ._classification import Classification
 from ._inference import infer_task
 from ._multilabel import MultiLabel
@@ -45,7 +45,13 @@ def as_target_frame(y: Any) -> tuple[pd.DataFrame, str]:
     else:
         if hasattr(y, "toarray") or hasattr(y, "tocsr"):
             raise TypeError("A sparse y is not supported; pass a dense array or a DataFrame.")
-        array = np.asarray(y)
+        try:
+            array = np.asarray(y)
+        except ValueError:
+            # Rows of different lengths (e.g. a list of label lists): keep one object per
+            # row, which check_label_values below reports.
+            array = np.empty(len(y), dtype=object)
+            array[:] = list(y)
         if array.ndim == 1:
             frame, kind = pd.DataFrame(array.reshape(-1, 1)), "array1d"
         elif array.ndim == 2:
@@ -59,6 +65,8 @@ def as_target_frame(y: Any) -> tuple[pd.DataFrame, str]:
     if not frame.columns.is_unique:
         duplicated = frame.columns[frame.columns.duplicated()].tolist()
         raise ValueError(f"y has duplicated column names {duplicated}; rename them.")
+    for _, column in frame.items():
+        check_label_values(column)
     return frame, kind
 
 
@@ -230,9 +238,18 @@ class TaskSet:
         _check_rows(frame, n_samples)
         if list(frame.columns) != self.columns_:
             if set(frame.columns) != set(self.columns_):
+                new = [c for c in frame.columns if c not in self.columns_]
+                lacking = [c for c in self.columns_ if c not in frame.columns]
+                details = "; ".join(
+                    f"{what} {columns}"
+                    for what, columns in (("new", new), ("missing", lacking)) if columns
+                )
                 raise ValueError(
                     f"y has columns {list(frame.columns)}, but the estimator was fitted on "
-                    f"{self.columns_}."
+                    f"{self.columns_} ({details}). The tasks of a fitted model are fixed: "
+                    "pass y with the columns seen in fit (NaN where labels are missing), or "
+                    "fit a new model for other tasks (skmtl.transfer.shared_trunk reuses a "
+                    "fitted trunk)."
                 )
             frame = frame[self.columns_]
         return frame
@@ -285,13 +302,16 @@ class TaskSet:
         stacked = np.column_stack([a.astype(dtype) for a in arrays])
         return stacked[:, 0] if self.kind_ == "array1d" else stacked
 
-    def score_tasks(self, y: Any, outputs: list[np.ndarray]) -> dict[str, float]:
+    def score_tasks(self, y: Any, outputs: list[np.ndarray],
+                    sample_weight: np.ndarray | None = None) -> dict[str, float]:
         """Per-task scores on labelled entries: accuracy or R².
 
         Parameters
         ----------
         y : array-like, Series or DataFrame
         outputs : list of ndarray
+        sample_weight : ndarray of shape (n_samples, n_tasks) or None, default=None
+            Weight of each (row, task) pair.
 
         Returns
         -------
@@ -300,6 +320,7 @@ class TaskSet:
         """
         frame = self.check_columns(y, n_samples=len(outputs[0]))
         return {
-            task.name_: task.score(frame[task.columns_], output)
-            for task, output in zip(self.tasks_, outputs)
+            task.name_: task.score(frame[task.columns_], output,
+                                   None if sample_weight is None else sample_weight[:, t])
+            for t, (task, output) in enumerate(zip(self.tasks_, outputs))
         }

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import torch
 from sklearn.utils._param_validation import StrOptions
-from torchjd.autojac import backward as jac_backward
-from torchjd.autojac import jac_to_grad
 
 from ._base import Balancer, Weighting
 
@@ -33,23 +31,40 @@ def implied_weights(aggregator, matrix: torch.Tensor, update: torch.Tensor) -> t
 
 
 class AggregatingBalancer(Balancer):
-    """Backward pass that aggregates the task gradients with a torchjd aggregator.
+    """Combine the present tasks' gradients with a torchjd aggregator.
+
+    The step's :class:`~skmtl.weighting._jacobian.TaskGradients` gives the Jacobian of
+    the present tasks' losses (on the shared representation or parameters, by
+    ``mode``); the aggregator turns it into one update, which goes back to the shared
+    parameters. A task absent from the batch (no labelled row of positive weight) is
+    not a row of the Jacobian: a zero row would draw MGDA's weight onto itself and
+    zero the update. Its weight for the step is 0.
 
     Parameters
     ----------
     n_tasks : int
-    aggregator : torchjd.aggregation.Aggregator
+    make_aggregator : callable
+        ``make_aggregator(k)`` returns a torchjd aggregator for ``k`` rows. One
+        aggregator is kept per set of present tasks, so stateful ones (NashMTL) keep a
+        state of the right size.
     mode : {"representation", "parameters"}
-        Whose Jacobian is aggregated: the shared representation's (one backward per
-        task through the heads, then one through the trunk) or the shared parameters'.
     """
 
-    def __init__(self, n_tasks: int, aggregator, mode: str):
-        super().__init__(n_tasks)
-        self.aggregator = aggregator
-        self.mode = mode
+    jacobian = "shared"
 
-    def aggregate(self, matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def __init__(self, n_tasks: int, make_aggregator, mode: str):
+        super().__init__(n_tasks)
+        self.make_aggregator = make_aggregator
+        self.mode = mode
+        self._aggregators: dict[tuple[int, ...], object] = {}
+
+    def aggregator(self, tasks: tuple[int, ...]):
+        """The aggregator used when exactly ``tasks`` are present."""
+        if tasks not in self._aggregators:
+            self._aggregators[tasks] = self.make_aggregator(len(tasks))
+        return self._aggregators[tasks]
+
+    def aggregate(self, matrix: torch.Tensor, aggregator=None) -> tuple[torch.Tensor, torch.Tensor]:
         """The aggregated update of a Jacobian and the task weights it implies.
 
         Weighted torchjd aggregators (all but GradDrop) are asked for their weights
@@ -58,14 +73,18 @@ class AggregatingBalancer(Balancer):
 
         Parameters
         ----------
-        matrix : torch.Tensor of shape (n_tasks, n)
+        matrix : torch.Tensor of shape (k, n)
+        aggregator : torchjd.aggregation.Aggregator, default=None
+            None: the one for all tasks.
 
         Returns
         -------
         update : torch.Tensor of shape (n,)
-        weights : torch.Tensor of shape (n_tasks,)
+        weights : torch.Tensor of shape (k,)
         """
-        weighting = getattr(self.aggregator, "weighting", None)
+        if aggregator is None:
+            aggregator = self.aggregator(tuple(range(len(matrix))))
+        weighting = getattr(aggregator, "weighting", None)
         if weighting is not None:
             # The solvers (e.g. MGDA's Frank-Wolfe loop) are many tiny tensor operations;
             # inference mode trims the per-operation overhead (about 25 % for MGDA's).
@@ -73,61 +92,24 @@ class AggregatingBalancer(Balancer):
                 weights = weighting(matrix)
             weights = weights.clone()  # a normal tensor again
             return weights @ matrix, weights
-        update = self.aggregator(matrix)
-        return update, implied_weights(self.aggregator, matrix, update)
+        update = aggregator(matrix)
+        return update, implied_weights(aggregator, matrix, update)
 
-    def train_step(self, module, criterion, X, y, active=None):
-        if self.mode == "representation":
-            return self._representation_step(module, criterion, X, y)
-        y_pred = module(X)
-        losses, counts = criterion.task_losses(y_pred, y)
-        scaled = losses * criterion.weights
-        task_params = [p for t in range(self.n_tasks) for p in module.task_parameters(t)
-                       if p.requires_grad]
-        if task_params:  # each task's own parameters get that task's gradient
-            torch.autograd.backward(scaled.sum(), inputs=task_params, retain_graph=True)
-        shared = [p for p in module.shared_parameters() if p.requires_grad]
-        jac_backward(scaled, inputs=shared)
-        has_weighting = getattr(self.aggregator, "weighting", None) is not None
-        if has_weighting:
-            weights = jac_to_grad(shared, self.aggregator).detach()
-        else:  # e.g. GradDrop: recover the weights from the Jacobian and the update
-            matrix = torch.cat([p.jac.reshape(self.n_tasks, -1) for p in shared], dim=1)
-            before = [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in shared]
-            jac_to_grad(shared, self.aggregator)
-            update = torch.cat([(p.grad - b).reshape(-1) for p, b in zip(shared, before)])
-            weights = implied_weights(self.aggregator, matrix, update)
-        return {"loss": scaled.detach().sum(), "y_pred": y_pred, "task_losses": losses.detach(),
-                "task_counts": counts, "task_weights": weights.to(scaled) * criterion.weights}
-
-    def _representation_step(self, module, criterion, X, y):
-        """One backward per task through its head only, one through the trunk.
-
-        Each task's backward yields its row of the Jacobian with respect to the shared
-        representation and, at the same time, the gradient of its own parameters.
-        """
-        features = module.represent(X)
-        detached = features.detach().requires_grad_()
-        y_pred = module.heads_forward(detached)
-        loss_list, counts = criterion.task_loss_list(y_pred, y)
-        static = criterion.weights.tolist()
-        rows = []
-        for t, loss in enumerate(loss_list):
-            scaled = loss if static[t] == 1.0 else loss * static[t]
-            params = [p for p in module.task_parameters(t) if p.requires_grad]
-            grads = torch.autograd.grad(scaled, [detached, *params], allow_unused=True,
-                                        retain_graph=t < self.n_tasks - 1)
-            rows.append(torch.zeros_like(detached) if grads[0] is None else grads[0])
-            for p, g in zip(params, grads[1:]):
-                if g is not None:
-                    p.grad = g if p.grad is None else p.grad + g
-        matrix = torch.stack(rows).reshape(self.n_tasks, -1)
-        update, weights = self.aggregate(matrix)
-        features.backward(update.view_as(features))
-        losses = torch.stack(loss_list).detach()
-        return {"loss": (losses * criterion.weights).sum(), "y_pred": y_pred,
-                "task_losses": losses, "task_counts": counts,
-                "task_weights": weights.to(losses) * criterion.weights}
+    def backward(self, losses, present, gradients=None):
+        if gradients is None:  # nothing shared is trainable: nothing to aggregate
+            return self.independent(losses, present)
+        tasks = tuple(t for t, p in enumerate(present) if p)
+        weights = torch.zeros(self.n_tasks, dtype=losses[0].dtype, device=losses[0].device)
+        if not tasks:
+            return weights
+        matrix = gradients.jacobian(losses, tasks)
+        if len(tasks) == 1:  # one gradient: nothing to combine
+            update, present_weights = matrix[0], torch.ones(1, device=matrix.device)
+        else:
+            update, present_weights = self.aggregate(matrix, self.aggregator(tasks))
+        gradients.apply(update)
+        weights[list(tasks)] = present_weights.to(weights)
+        return weights
 
 
 class Aggregation(Weighting):
@@ -147,7 +129,11 @@ class Aggregation(Weighting):
     * ``"auto"`` (default): ``"representation"`` where valid, else ``"parameters"``.
 
     Task-specific parameters always receive their own task's gradient. The weights
-    the aggregator implies on the task gradients are recorded each epoch.
+    the aggregator implies on the task gradients are recorded each epoch. Tasks
+    without a labelled row in a batch are left out of that step's aggregation (weight
+    0). With no trainable shared parameter (``architecture="separate"``,
+    ``freeze="trunk"``) there is nothing to aggregate: each task trains its own
+    parameters with its own gradient.
 
     Parameters
     ----------
@@ -174,4 +160,6 @@ class Aggregation(Weighting):
                 f"read by every task, which {type(module).__name__} does not have; use "
                 "architecture='shared_bottom' or mode='parameters'."
             )
-        return AggregatingBalancer(n_tasks, self._aggregator(n_tasks), mode)
+        balancer = AggregatingBalancer(n_tasks, self._aggregator, mode)
+        balancer.aggregator(tuple(range(n_tasks)))  # a missing solver fails here, before training
+        return balancer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -12,46 +13,67 @@ from torch import nn
 class Balancer(nn.Module):
     """Turns the per-task losses of a training batch into parameter gradients.
 
-    A balancer runs the backward part of every training step, so that loss-level
-    weightings and gradient-level aggregations share one code path for everything
-    else (masking in the criterion, History logging in callbacks). It lives inside the
-    criterion: its own parameters (e.g. learned log-variances) are trained by the
-    net's optimizer.
+    The training step runs forward, computes each task's masked (and weighted) loss
+    and which tasks are present in the batch, and hands them to the balancer, which
+    backpropagates: data flow one way, forward -> losses -> balancer -> optimizer. A
+    balancer never sees the network or the criterion; one that needs per-task gradients
+    declares it in :attr:`jacobian` and receives a
+    :class:`~skmtl.weighting._jacobian.TaskGradients` source.
+
+    A balancer's own parameters (e.g. learned log-variances) are trained by the net's
+    optimizer, in their own parameter group without weight decay.
 
     Parameters
     ----------
     n_tasks : int
     """
 
+    #: Per-task gradients the balancer needs: None, "shared" (the shared representation
+    #: or parameters, see ``mode``) or "last_shared" (the last shared layer).
+    jacobian: str | None = None
+
     def __init__(self, n_tasks: int):
         super().__init__()
         self.n_tasks = n_tasks
 
-    def train_step(self, module: nn.Module, criterion: nn.Module, X: Any, y: torch.Tensor,
-                   active: int | None = None) -> dict:
-        """Forward, per-task losses and backward for one training batch.
+    def backward(self, losses: Sequence[torch.Tensor], present: Sequence[bool],
+                 gradients: Any = None) -> torch.Tensor:
+        """Backpropagate one training batch's losses.
 
         Parameters
         ----------
-        module : MultiTaskModule
-            The network.
-        criterion : MultiTaskCriterion
-            Computes the masked per-task losses and holds the static task weights.
-        X : torch.Tensor or dict of torch.Tensor
-            The batch's inputs.
-        y : torch.Tensor
-            The batch's encoded targets.
-        active : int or None, default=None
-            With alternating training, the only task trained on this step.
+        losses : sequence of torch.Tensor
+            One scalar per task: the task's weighted mean loss over its labelled rows,
+            times its static ``weight``.
+        present : sequence of bool
+            Whether each task has a labelled row of positive weight in the batch. An
+            absent task takes no part in the balancing and its weight is 0.
+        gradients : TaskGradients or None
+            The source of per-task gradients, when :attr:`jacobian` is set and the
+            network has trainable shared tensors; None otherwise, and then each task's
+            parameters are trained with its own gradient (see :meth:`independent`).
 
         Returns
         -------
-        dict
-            ``loss`` (the scalar training objective), ``y_pred``, ``task_losses``
-            (unweighted, detached), ``task_counts`` and ``task_weights`` (the effective
-            multiplier of each task's unweighted loss, or of its gradient).
+        torch.Tensor of shape (n_tasks,)
+            The effective multiplier of each task's (statically weighted) loss or
+            gradient in this step, detached; 0 for absent tasks.
         """
         raise NotImplementedError
+
+    def independent(self, losses: Sequence[torch.Tensor], present: Sequence[bool]) -> torch.Tensor:
+        """Backpropagate the sum of the present tasks' losses (weights 1).
+
+        What gradient-level methods do when nothing shared is trainable (e.g.
+        ``architecture="separate"`` or ``freeze="trunk"``): each task's parameters get
+        their own task's gradient, and there is nothing to combine.
+        """
+        tasks = [t for t, p in enumerate(present) if p]
+        if tasks:
+            total = sum(losses[t] for t in tasks)
+            if total.requires_grad:
+                total.backward()
+        return _indicator(present, losses)
 
     def on_epoch_end(self, train_losses: torch.Tensor) -> None:
         """Receive the epoch's mean per-task training losses (for epoch-based methods).
@@ -62,53 +84,41 @@ class Balancer(nn.Module):
         """
 
 
+def _indicator(present: Sequence[bool], losses: Sequence[torch.Tensor]) -> torch.Tensor:
+    like = losses[0]
+    return torch.tensor([float(p) for p in present], dtype=like.dtype, device=like.device)
+
+
 class LossBalancer(Balancer):
     """Base class of loss-level weightings: the objective is a function of the losses."""
 
-    def combine(self, losses: torch.Tensor, counts: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def combine(self, losses: torch.Tensor, present: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Combine the (statically weighted) per-task losses into the objective.
 
         Parameters
         ----------
         losses : torch.Tensor of shape (n_tasks,)
-        counts : torch.Tensor of shape (n_tasks,) or None
-            Labelled rows per task in the batch (None: all rows are labelled).
+            Absent tasks' entries are 0.
+        present : torch.Tensor of bool of shape (n_tasks,)
 
         Returns
         -------
         total : torch.Tensor
-            The scalar objective.
+            The scalar objective; absent tasks must not change it.
         weights : torch.Tensor of shape (n_tasks,)
             d total / d losses, detached (what each task's loss is multiplied by).
         """
         raise NotImplementedError
 
-    def train_step(self, module, criterion, X, y, active=None):
-        y_pred = module(X)
-        if active is not None:
-            return _train_one_task(criterion, y_pred, y, active)
-        losses, counts = criterion.task_losses(y_pred, y)
-        total, weights = self.combine(losses * criterion.weights, counts)
-        total.backward()
-        return {"loss": total, "y_pred": y_pred, "task_losses": losses.detach(),
-                "task_counts": counts, "task_weights": weights * criterion.weights}
-
-
-def _train_one_task(criterion, y_pred, y, active: int) -> dict:
-    """Alternating training: backpropagate the active task's loss only.
-
-    Its graph reaches the active head and the shared layers only, so the other heads get
-    no gradient at all (not a zero one, which momentum-based optimizers would still
-    apply), and stay unchanged.
-    """
-    total = criterion.task_loss(y_pred, y, active) * criterion.weights[active]
-    total.backward()
-    with torch.no_grad():
-        losses, counts = criterion.task_losses([out.detach() for out in y_pred], y)
-    weights = torch.zeros_like(losses)
-    weights[active] = criterion.weights[active]
-    return {"loss": total.detach(), "y_pred": y_pred, "task_losses": losses,
-            "task_counts": counts, "task_weights": weights}
+    def backward(self, losses, present, gradients=None):
+        # An absent task's loss is an exact 0 (a masked mean over no row): it adds a zero
+        # gradient, as a masked loss does in plain PyTorch, and its weight is reported 0.
+        stacked = torch.stack(list(losses))
+        mask = torch.tensor(list(present), device=stacked.device)
+        total, weights = self.combine(stacked, mask)
+        if total.requires_grad:
+            total.backward()
+        return torch.where(mask, weights.detach(), torch.zeros_like(weights))
 
 
 class Weighting(BaseEstimator):

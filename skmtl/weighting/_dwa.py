@@ -19,7 +19,7 @@ class DWABalancer(LossBalancer):
         self.register_buffer("weights", torch.ones(n_tasks))
         self.register_buffer("previous", torch.full((n_tasks,), float("nan")))
 
-    def combine(self, losses, counts):
+    def combine(self, losses, present):
         return (self.weights * losses).sum(), self.weights.clone()
 
     def on_epoch_end(self, train_losses):

@@ -10,7 +10,7 @@ from ._base import LossBalancer, Weighting
 class EqualBalancer(LossBalancer):
     """Sum of the statically weighted losses."""
 
-    def combine(self, losses, counts):
+    def combine(self, losses, present):
         return losses.sum(), torch.ones_like(losses)
 
 

@@ -10,8 +10,7 @@ from ._base import LossBalancer, Weighting
 class GLSBalancer(LossBalancer):
     """Geometric mean of the losses of the tasks labelled in the batch."""
 
-    def combine(self, losses, counts):
-        present = torch.ones_like(losses, dtype=torch.bool) if counts is None else counts > 0
+    def combine(self, losses, present):
         logs = torch.where(present, torch.log(losses.clamp(min=1e-12)), torch.zeros_like(losses))
         n = present.sum().clamp(min=1)
         total = torch.exp(logs.sum() / n)

@@ -8,7 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._base import LossBalancer, Weighting
+from ._base import Balancer, Weighting
 
 
 def gradnorm_targets(grad_norms: torch.Tensor, losses: torch.Tensor, initial: torch.Tensor,
@@ -34,8 +34,14 @@ def gradnorm_targets(grad_norms: torch.Tensor, losses: torch.Tensor, initial: to
     return grad_norms.mean() * (ratios / ratios.mean()) ** alpha
 
 
-class GradNormBalancer(LossBalancer):
-    """Learned weights whose gradient norms are pulled towards GradNorm's targets."""
+class GradNormBalancer(Balancer):
+    """Learned weights whose gradient norms are pulled towards GradNorm's targets.
+
+    Only the tasks present in a batch take part in that step's balancing: the targets
+    are computed among them, and only their weights receive a gradient.
+    """
+
+    jacobian = "last_shared"
 
     def __init__(self, n_tasks: int, alpha: float):
         super().__init__(n_tasks)
@@ -43,45 +49,47 @@ class GradNormBalancer(LossBalancer):
         self.task_weights = nn.Parameter(torch.ones(n_tasks))
         self.register_buffer("initial", torch.zeros(n_tasks))
 
-    def train_step(self, module, criterion, X, y, active=None):
-        if active is not None:
-            return super().train_step(module, criterion, X, y, active)
+    def backward(self, losses, present, gradients=None):
+        if gradients is None:  # nothing shared is trainable: nothing to balance
+            return self.independent(losses, present)
+        tasks = [t for t, p in enumerate(present) if p]
+        if not tasks:
+            return torch.zeros(self.n_tasks, device=self.task_weights.device)
         with torch.no_grad():  # keep sum_t w_t = T (the paper renormalises every step)
             self.task_weights.clamp_(min=1e-4)
             self.task_weights.mul_(self.n_tasks / self.task_weights.sum())
-        y_pred = module(X)
-        losses, counts = criterion.task_losses(y_pred, y)
-        scaled = losses * criterion.weights
-        detached = scaled.detach()
+        index = torch.tensor(tasks, device=self.task_weights.device)
+        detached = torch.stack([losses[t].detach() for t in tasks])
         with torch.no_grad():
-            unset = (self.initial == 0) & (detached > 0)
-            self.initial.copy_(torch.where(unset, detached, self.initial))
-        shared = module.last_shared_parameters()
-        norms = []
-        for t in range(self.n_tasks):
-            grads = torch.autograd.grad(scaled[t], shared, retain_graph=True, allow_unused=True)
-            squares = [g.pow(2).sum() for g in grads if g is not None]
-            norms.append(torch.stack(squares).sum().sqrt() if squares else scaled.new_zeros(()))
-        g = torch.stack(norms)  # ||grad_W L_t||; G_t = w_t * g_t
-        w = self.task_weights
-        target = gradnorm_targets(w.detach() * g, detached, self.initial, self.alpha)
+            initial = self.initial[index]
+            unset = (initial == 0) & (detached > 0)
+            self.initial[index] = torch.where(unset, detached, initial)
+        g = gradients.jacobian(losses, tasks, own=False).norm(dim=1)  # ||grad_W L_t||
+        w = self.task_weights.detach()[index]
+        target = gradnorm_targets(w * g, detached, self.initial[index], self.alpha)
         # d/dw_t sum_s |w_s g_s - target_s| with the targets held constant
-        self.task_weights.grad = torch.sign(w.detach() * g - target) * g
-        total = (w.detach() * scaled).sum()
+        grad = torch.zeros_like(self.task_weights)
+        grad[index] = torch.sign(w * g - target) * g
+        self.task_weights.grad = grad if self.task_weights.grad is None else self.task_weights.grad + grad
+        total = sum(w[i] * losses[t] for i, t in enumerate(tasks))
         total.backward()
-        return {"loss": total, "y_pred": y_pred, "task_losses": losses.detach(),
-                "task_counts": counts, "task_weights": w.detach() * criterion.weights}
+        weights = torch.zeros(self.n_tasks, device=w.device, dtype=w.dtype)
+        weights[index] = w
+        return weights
 
 
 class GradNorm(Weighting):
     """GradNorm (Chen et al., ICML 2018): learn loss weights that balance gradient norms.
 
     Task weights ``w_t`` (initialised to 1, renormalised to sum to ``T``) are learned by
-    the net's optimizer from ``L_grad = sum_t |G_t - mean(G) * r_t^alpha|``, where
-    ``G_t = ||grad_W w_t L_t||`` on the last shared layer ``W``
-    (``module.last_shared_parameters()``), ``r_t = L~_t / mean(L~)`` and
+    the net's optimizer (without weight decay) from
+    ``L_grad = sum_t |G_t - mean(G) * r_t^alpha|``, where ``G_t = ||grad_W w_t L_t||`` on
+    the last shared layer ``W`` (each architecture names it:
+    ``module.last_shared_parameters()``), ``r_t = L~_t / mean(L~)`` and
     ``L~_t = L_t / L_t(0)`` (targets held constant). The network minimises
-    ``sum_t w_t L_t``.
+    ``sum_t w_t L_t``. Tasks without a label in a batch sit that step out. With nothing
+    shared to train (``architecture="separate"``, ``freeze="trunk"``) every task trains
+    its own parameters with weight 1.
 
     Parameters
     ----------

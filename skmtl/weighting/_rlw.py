@@ -10,8 +10,10 @@ from ._base import LossBalancer, Weighting
 class RLWBalancer(LossBalancer):
     """New random weights ``softmax(z)``, ``z ~ N(0, I)``, at every step."""
 
-    def combine(self, losses, counts):
-        weights = torch.softmax(torch.randn(self.n_tasks, device=losses.device), dim=0)
+    def combine(self, losses, present):
+        z = torch.randn(self.n_tasks, device=losses.device)
+        # softmax over the tasks present in the batch
+        weights = torch.softmax(torch.where(present, z, torch.full_like(z, float("-inf"))), dim=0)
         return (weights * losses).sum(), weights
 
 

@@ -2,10 +2,15 @@
 
 Each class only maps its hyperparameters to the torchjd aggregator of the same name;
 the aggregation itself is torchjd's (https://github.com/TorchJD/torchjd).
+
+Some aggregators need a solver package that only an extra installs (see
+:data:`SOLVER_EXTRAS`); picking one without it makes ``fit`` raise an ``ImportError``
+that names the method and the ``pip install`` command, before the first step.
 """
 
 from __future__ import annotations
 
+import importlib
 from numbers import Integral, Real
 
 import torchjd.aggregation as tja
@@ -14,6 +19,62 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._aggregation import Aggregation
 
 _MODE = Aggregation._parameter_constraints
+
+#: Weighting name -> (modules its torchjd aggregator imports, pip requirement installing
+#: them). ``cagrad`` and ``nash_mtl`` need a skmtl extra (``skmtl[weightings]`` installs
+#: both); ``upgrad`` and ``dualproj`` need quadprog, one of skmtl's own dependencies.
+SOLVER_EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
+    "cagrad": (("cvxpy",), "skmtl[cagrad]"),
+    "nash_mtl": (("cvxpy", "ecos"), "skmtl[nash]"),
+    "upgrad": (("qpsolvers", "quadprog"), "torchjd[quadprog-projector]>=0.18,<0.19"),
+    "dualproj": (("qpsolvers", "quadprog"), "torchjd[quadprog-projector]>=0.18,<0.19"),
+}
+
+
+def missing_solvers(name: str) -> list[str]:
+    """The solver modules that weighting ``name`` needs and that cannot be imported.
+
+    Parameters
+    ----------
+    name : str
+        A weighting name (``"cagrad"``, ``"nash_mtl"``, ...); names that need no
+        optional package give ``[]``.
+
+    Returns
+    -------
+    list of str
+    """
+    missing = []
+    for module in SOLVER_EXTRAS.get(name, ((), ""))[0]:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    return missing
+
+
+def _require_solvers(spec: Aggregation) -> None:
+    """Raise a clear ``ImportError`` when ``spec``'s solver packages are missing."""
+    missing = missing_solvers(spec.name)
+    if missing:
+        requirement = SOLVER_EXTRAS[spec.name][1]
+        packages = " and ".join(missing)
+        raise ImportError(
+            f'weighting="{spec.name}" ({type(spec).__name__}) needs the optional solver '
+            f"package{'s' if len(missing) > 1 else ''} {packages}, which cannot be imported. "
+            f'Install {"them" if len(missing) > 1 else "it"} with: pip install "{requirement}"'
+        )
+
+
+class _NeedsSolver:
+    """Mixin of the aggregations listed in :data:`SOLVER_EXTRAS`: checks the solver
+    packages when the balancer is built in ``fit`` (before the first step, even where
+    the torchjd aggregator itself is only made at the first step), and again whenever
+    an aggregator is made."""
+
+    def _build(self, *args, **kwargs):
+        _require_solvers(self)
+        return super()._build(*args, **kwargs)
 
 
 class MGDA(Aggregation):
@@ -57,9 +118,9 @@ class PCGrad(Aggregation):
         return tja.PCGrad()
 
 
-class CAGrad(Aggregation):
+class CAGrad(_NeedsSolver, Aggregation):
     """Conflict-averse gradient descent (Liu et al., NeurIPS 2021)
-    (``torchjd.aggregation.CAGrad``).
+    (``torchjd.aggregation.CAGrad``, which needs ``cvxpy``: ``pip install "skmtl[cagrad]"``).
 
     Parameters
     ----------
@@ -76,12 +137,13 @@ class CAGrad(Aggregation):
         self.mode = mode
 
     def _aggregator(self, n_tasks):
+        _require_solvers(self)
         return tja.CAGrad(c=self.c)
 
 
-class NashMTL(Aggregation):
+class NashMTL(_NeedsSolver, Aggregation):
     """Nash bargaining solution (Navon et al., ICML 2022) (``torchjd.aggregation.NashMTL``,
-    which needs ``cvxpy`` and ``ecos``: ``pip install "torchjd[nash-mtl]"``).
+    which needs ``cvxpy`` and ``ecos``: ``pip install "skmtl[nash]"``).
 
     Parameters
     ----------
@@ -98,6 +160,7 @@ class NashMTL(Aggregation):
         self.mode = mode
 
     def _aggregator(self, n_tasks):
+        _require_solvers(self)
         return tja.NashMTL(n_tasks=n_tasks, update_weights_every=self.update_weights_every)
 
 
@@ -153,7 +216,7 @@ class AlignedMTL(Aggregation):
         return tja.AlignedMTL(scale_mode=self.scale_mode)
 
 
-class UPGrad(Aggregation):
+class UPGrad(_NeedsSolver, Aggregation):
     """Unconflicting projection of gradients (Quinton and Rey, 2024)
     (``torchjd.aggregation.UPGrad``; needs ``torchjd[quadprog-projector]``).
 
@@ -165,10 +228,11 @@ class UPGrad(Aggregation):
     name = "upgrad"
 
     def _aggregator(self, n_tasks):
+        _require_solvers(self)
         return tja.UPGrad()
 
 
-class DualProj(Aggregation):
+class DualProj(_NeedsSolver, Aggregation):
     """Projection of the mean gradient onto the dual cone of the task gradients
     (``torchjd.aggregation.DualProj``; needs ``torchjd[quadprog-projector]``).
 
@@ -180,4 +244,5 @@ class DualProj(Aggregation):
     name = "dualproj"
 
     def _aggregator(self, n_tasks):
+        _require_solvers(self)
         return tja.DualProj()

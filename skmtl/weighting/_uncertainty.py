@@ -15,9 +15,12 @@ class UncertaintyBalancer(LossBalancer):
         super().__init__(n_tasks)
         self.log_vars = nn.Parameter(torch.zeros(n_tasks))
 
-    def combine(self, losses, counts):
+    def combine(self, losses, present):
+        # an absent task's log-variance gets no gradient (its 0.5 * s_t term would
+        # otherwise pull it down on every step without labels)
         precision = 0.5 * torch.exp(-self.log_vars)
-        total = (precision * losses + 0.5 * self.log_vars).sum()
+        terms = precision * losses + 0.5 * self.log_vars
+        total = torch.where(present, terms, torch.zeros_like(terms)).sum()
         return total, precision.detach()
 
 
