@@ -25,12 +25,12 @@ class PerTaskLoss(Callback):
         self.task_names = task_names
 
     def initialize(self):
-        self._losses: dict[str, list] = {}
-        self._counts: dict[str, list] = {}
+        self.losses_: dict[str, list] = {}
+        self.counts_: dict[str, list] = {}
         return self
 
     def on_epoch_begin(self, net, **kwargs):
-        self._losses, self._counts = {}, {}
+        self.losses_, self.counts_ = {}, {}
 
     def on_batch_end(self, net, batch=None, training=False, task_losses=None, task_counts=None,
                      **kwargs):
@@ -38,13 +38,13 @@ class PerTaskLoss(Callback):
             return
         prefix = "train" if training else "valid"
         count = task_counts if task_counts is not None else len(batch[1])
-        self._losses.setdefault(prefix, []).append(task_losses)
-        self._counts.setdefault(prefix, []).append(count)
+        self.losses_.setdefault(prefix, []).append(task_losses)
+        self.counts_.setdefault(prefix, []).append(count)
 
     def on_epoch_end(self, net, **kwargs):
-        for prefix, losses in self._losses.items():
+        for prefix, losses in self.losses_.items():
             losses = torch.stack(losses)  # (n_batches, n_tasks)
-            counts = self._counts[prefix]
+            counts = self.counts_[prefix]
             if isinstance(counts[0], int):
                 weights = torch.tensor(counts, dtype=losses.dtype, device=losses.device)[:, None]
             else:

@@ -27,20 +27,20 @@ class TaskWeights(Callback):
         self.task_names = task_names
 
     def initialize(self):
-        self._weights: list = []
+        self.weights_: list = []
         return self
 
     def on_epoch_begin(self, net, **kwargs):
-        self._weights = []
+        self.weights_ = []
 
     def on_batch_end(self, net, batch=None, training=False, task_weights=None, **kwargs):
         if training and task_weights is not None:
-            self._weights.append(task_weights)
+            self.weights_.append(task_weights)
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        if self._weights:
-            means = torch.stack(self._weights).float().mean(0).tolist()
+        if self.weights_:
+            means = torch.stack(self.weights_).float().mean(0).tolist()
             for name, value in zip(self.task_names, means):
                 net.history.record(f"weight_{name}", value)
         keys = [f"train_loss_{name}" for name in self.task_names]
