@@ -44,8 +44,10 @@ _PARAMETERS = """
         each task's output layer, or parameters named by (prefixes of)
         ``net_.module_.named_parameters()``.
     warm_start : bool, default=False
-        When fitted already, ``fit`` continues from the fitted weights for ``max_epochs``
-        more epochs instead of starting anew (same tasks and features).
+        When fitted already, ``fit`` continues from the fitted weights and optimizer
+        state for ``max_epochs`` more epochs instead of starting anew (same tasks and
+        features), with the current training parameters (``lr``, ``batch_size``,
+        ``freeze``, ``callbacks``, ...). Parameters that define the network cannot change.
     pretrain : {"autoencoder"} or None, default=None
         Before supervised training, train the shared trunk as a denoising autoencoder on
         every row of X (rows without any label included). Needs
