@@ -32,7 +32,7 @@ from ._training import (
 )
 from ._validation import check_X, is_input_dict, n_rows
 from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, LayerSettings, get_architecture
-from .callbacks import FiniteLossGuard, PerTaskLoss, TaskWeights
+from .callbacks import FiniteLossGuard, PerTaskLoss, ResumeCheckpoint, TaskWeights, _resume
 from .tasks import Task, TaskSet
 from .weighting import WEIGHTINGS, Equal, Weighting, get_weighting
 
@@ -306,6 +306,9 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         if self.verbose and self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         callbacks += [clone(cb, safe=False) for cb in (self.callbacks or [])]
+        if self.checkpoint is not None:  # last, so that it saves the other callbacks' work
+            sink = print if self.verbose else _silent
+            callbacks.append((_resume.CALLBACK_NAME, ResumeCheckpoint.from_param(self.checkpoint, sink)))
         return callbacks
 
     def _train_split(self) -> HoldoutSplit | None:
@@ -338,7 +341,10 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
         }
         if optimizer is torch.optim.SGD:
             optimizer_kwargs["optimizer__momentum"] = 0.9
-        if isinstance(self.optimizer, str) and _fused_supported(optimizer, device):
+        # not SGD: torch's fused SGD fails when a parameter gets its first gradient after
+        # others have momentum buffers (a task absent from the first batches)
+        if (isinstance(self.optimizer, str) and optimizer is not torch.optim.SGD
+                and _fused_supported(optimizer, device)):
             optimizer_kwargs["optimizer__fused"] = True
         task_names = [task.name_ for task in taskset.tasks_]
         module = self._build_module(X, taskset)
@@ -483,6 +489,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             random_state = check_random_state(self.random_state)
             self.seed_ = int(random_state.randint(np.iinfo(np.int32).max))
             self.split_seed_ = int(random_state.randint(np.iinfo(np.int32).max))
+        description, saved = self._read_checkpoint(taskset, X_array, resume, epochs)
         seed = self.seed_
         if resume:  # a different but reproducible stream for every continuation
             seed = (seed + 7919 * len(self.net_.history)) % np.iinfo(np.int32).max
@@ -502,7 +509,7 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             self.frozen_parameters_ = apply_freeze(net.module_, self.freeze)
             net.refresh_gradient_kind()
             self._warn_nothing_to_balance(net)
-            self._fit_loop(net, inputs, encoded, epochs)
+            self._fit_loop(net, inputs, encoded, epochs, description, saved)
         self.taskset_ = taskset
         self.tasks_ = taskset.tasks_
         self.net_ = net
@@ -521,9 +528,40 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
                 "parameters with its own gradient.", UserWarning, stacklevel=3,
             )
 
+    def _read_checkpoint(self, taskset: TaskSet, X: Any, continuing: bool,
+                         epochs: int | None) -> tuple[dict | None, dict | None]:
+        """With ``checkpoint``: this fit's description and the saved fit to resume (if any).
+
+        A new network resumes the checkpoint in the directory, after checking that it was
+        written for the same tasks and data, and with its seeds.
+        """
+        if self.checkpoint is None:
+            return None, None
+        if epochs is not None:
+            raise ValueError(
+                "checkpoint= saves and resumes fit, not partial_fit; set checkpoint=None for "
+                "partial_fit (and pickle the estimator between calls to keep its state)."
+            )
+        description = _resume.describe_fit(taskset, X)
+        path = ResumeCheckpoint.from_param(self.checkpoint).path
+        saved = None if continuing else _resume.read_checkpoint(path)
+        if saved is not None:
+            _resume.check_same_fit(saved["description"], description, path,
+                                   ["tasks", "n_samples", "input_shape"])
+            self.seed_, self.split_seed_ = saved["seed_"], saved["split_seed_"]
+        return description, saved
+
     def _fit_loop(self, net: MultiTaskNeuralNet, inputs: Any, encoded: torch.Tensor,
-                  epochs: int | None) -> None:
-        """Run ``epochs`` epochs (``max_epochs`` when None) from the net's current state."""
+                  epochs: int | None, description: dict | None = None,
+                  saved: dict | None = None) -> None:
+        """Run ``epochs`` epochs (``max_epochs`` when None) from the net's current state.
+
+        With ``checkpoint``, the net first takes the state of ``saved`` (the checkpoint
+        being resumed, if any) and then runs only the epochs it lacks.
+        """
+        if self.checkpoint is not None:
+            seeds = {"seed_": self.seed_, "split_seed_": self.split_seed_}
+            epochs = _resume.prepare(net, description, seeds, saved, epochs)
         net.partial_fit(inputs, encoded, epochs=epochs)
 
     def _fit_temperatures(self, inputs: Any, targets: np.ndarray) -> dict[str, float]:

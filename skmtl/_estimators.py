@@ -105,6 +105,21 @@ _PARAMETERS = """
         0 is silent, 1 prints a table of losses per epoch, 2 adds a progress bar.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (cloned at fit), e.g. ``skorch.callbacks.Checkpoint``.
+    checkpoint : str, path-like, skorch.callbacks.Checkpoint or None, default=None
+        Directory where ``fit`` saves everything it needs to resume (weights, optimizer
+        and balancer state, History, seeds, random state, early-stopping state and a
+        description of the tasks and data) to one file, ``skmtl_checkpoint.pt``, at the
+        end of every epoch and of training, replacing it atomically. A ``fit`` on a
+        directory holding a checkpoint resumes it: it checks that the tasks, data shape
+        and network match (else a ValueError names what differs), takes the
+        checkpoint's seeds and state, and trains only the epochs missing up to
+        ``max_epochs`` (none when the saved fit is finished or stopped early). A skorch
+        ``Checkpoint`` gives the directory (``dirname``), a file-name prefix
+        (``fn_prefix``) and when to save during training (``monitor``, e.g.
+        ``"valid_loss_best"`` to save at best validation; None saves every epoch); its
+        ``f_*`` names are not used. The file loads with
+        ``torch.load(weights_only=True)``, so a tampered one is refused. ``partial_fit``
+        does not support it.
 
     Attributes
     ----------

@@ -115,7 +115,10 @@ class LossBalancer(Balancer):
         # gradient, as a masked loss does in plain PyTorch, and its weight is reported 0.
         stacked = torch.stack(list(losses))
         mask = torch.tensor(list(present), device=stacked.device)
-        total, weights = self.combine(stacked, mask)
+        if any(present):
+            total, weights = self.combine(stacked, mask)
+        else:  # no label in the batch: nothing to weigh (a zero step, as in plain PyTorch)
+            total, weights = stacked.sum(), torch.zeros_like(stacked)
         if total.requires_grad:
             total.backward()
         return torch.where(mask, weights.detach(), torch.zeros_like(weights))

@@ -1,0 +1,389 @@
+"""Every combination of options trains correctly or refuses clearly before training starts.
+
+The combination matrix: every architecture in ``skmtl.architectures.ARCHITECTURES`` x every
+weighting in ``skmtl.weighting.WEIGHTINGS`` x {every label present, sparse missing labels}
+x {freeze=None, freeze="trunk"}, on a table mixing a regression, a multiclass and a
+multi-label task. Each case must either train 2 epochs to finite per-task losses with
+well-formed predictions, or make ``fit`` raise a ValueError/TypeError that names the
+offending option before the first training step. Then: schedule="alternating", partial_fit
+and warm_start combinations, and regression checks of issue #10 (gradient aggregators with
+a task absent from most batches; partial_fit meeting a missing label only after its first
+call).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import uuid
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from skmtl import MultiTaskNet
+from skmtl.architectures import ARCHITECTURES
+from skmtl.tasks import MultiLabel
+from skmtl.weighting import WEIGHTINGS
+
+#: Packages each weighting's solver needs beyond skmtl's requirements (skip when missing).
+SOLVER_PACKAGES = {"nash_mtl": ("cvxpy", "ecos"), "cagrad": ("cvxpy",)}
+#: Words an error about an invalid combination of options must contain one of.
+OPTION_WORDS = ("architecture", "weighting", "freeze", "schedule", "warm_start", "partial_fit")
+CLASSES = ["x", "y", "z"]
+FAST = dict(hidden_layer_sizes=(8,), max_epochs=2, batch_size=16, lr=1e-2, device="cpu",
+            random_state=0)
+
+# -- the recorder: how many training steps began, and the weights before the first ------------
+
+#: Training batches begun, per recorder key (callbacks are cloned at fit, so the counts
+#: live here rather than on the instance the test holds).
+BATCHES: Counter = Counter()
+#: Per recorder key, the module's parameters when training began (first call only).
+INITIAL: dict = {}
+#: Per recorder key, (task_weights, task_counts) of every training step.
+STEPS: dict = {}
+
+
+class Recorder(Callback):
+    """Count training batches, keep the initial weights and each step's task weights."""
+
+    def __init__(self, key=None):
+        self.key = key
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if self.key not in INITIAL:
+            INITIAL[self.key] = {name: p.detach().clone()
+                                 for name, p in net.module_.named_parameters()}
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            BATCHES[self.key] += 1
+
+    def on_batch_end(self, net, batch=None, training=False, task_weights=None, task_counts=None,
+                     **kwargs):
+        if training:
+            weights = None if task_weights is None else task_weights.detach().cpu().clone()
+            counts = None if task_counts is None else torch.as_tensor(task_counts).cpu().clone()
+            STEPS.setdefault(self.key, []).append((weights, counts))
+
+
+def recorder() -> Recorder:
+    return Recorder(uuid.uuid4().hex)
+
+
+def call_or_refuse(call, key: str, words=OPTION_WORDS):
+    """Run ``call()``; return None if it succeeds, or the ValueError/TypeError it raised.
+
+    A refusal must happen before any training step of this call and name an option.
+    Any other exception propagates (a crash is a failure).
+    """
+    before = BATCHES[key]
+    try:
+        call()
+    except (ValueError, TypeError) as exc:
+        steps = BATCHES[key] - before
+        assert steps == 0, f"raised after {steps} training step(s), not before: {exc!r}"
+        assert any(word in str(exc) for word in words), (
+            f"the error does not name the offending option (one of {words}): {exc!r}")
+        return exc
+    return None
+
+
+# -- data ------------------------------------------------------------------------------
+
+
+def make_data(missing: str, n: int = 120, seed: int = 0):
+    """Regression "r", multiclass "c" (str) and multi-label "m1"/"m2" (0/1) tasks.
+
+    ``missing="sparse"``: "c" is labelled on 4 rows (~3 %, so most batches of 16 have no
+    label for it), "m2" misses ~10 % of its labels and row 7 has no label at all.
+    """
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 5)), columns=[f"f{i}" for i in range(5)],
+                     index=pd.RangeIndex(1000, 1000 + n))
+    values = X.to_numpy()
+    y = pd.DataFrame({
+        "r": values[:, 0] - 0.5 * values[:, 1] + 0.1 * rng.normal(size=n),
+        "c": np.array(CLASSES, dtype=object)[(values[:, 2] > 0).astype(int) + (values[:, 3] > 0.5)],
+        "m1": (values[:, 1] > 0).astype(int),
+        "m2": (values[:, 4] > 0).astype(int),
+    }, index=X.index)
+    if missing == "sparse":
+        labelled = np.array([3, 40, 77, 110])
+        c = pd.Series(np.nan, index=y.index, dtype=object)
+        c.iloc[labelled] = ["x", "y", "z", "x"]
+        y["c"] = c
+        m2 = y["m2"].astype(float)
+        m2.iloc[rng.choice(n, n // 10, replace=False)] = np.nan
+        y["m2"] = m2
+        y.iloc[7] = np.nan  # a row with no label at all
+        y["r"] = y["r"].astype(float)
+    return X, y
+
+
+TASKS = [MultiLabel(["m1", "m2"], name="m")]
+TASK_NAMES = ["r", "c", "m"]
+
+
+def needs_solver(weighting: str) -> None:
+    for package in SOLVER_PACKAGES.get(weighting, ()):
+        pytest.importorskip(package, reason=f"weighting={weighting!r} needs {package}")
+
+
+# -- checks of a trained model ------------------------------------------------------------
+
+
+def check_trained(est, X, y, key: str, n_epochs: int = 2) -> None:
+    """Finite per-task losses each epoch, trained parameters moved, frozen ones did not,
+    and predictions shaped, labelled and typed like y (the y of the first fit)."""
+    history = est.history_
+    assert len(history) == n_epochs, f"{len(history)} epochs run, expected {n_epochs}"
+    for name in TASK_NAMES:
+        losses = np.asarray(history[:, f"train_loss_{name}"], dtype=float)
+        assert np.isfinite(losses).all(), f"train_loss_{name} = {losses}"
+    assert np.isfinite(np.asarray(history[:, "train_loss"], dtype=float)).all()
+    if key in INITIAL:
+        now = dict(est.net_.module_.named_parameters())
+        frozen = set(getattr(est, "frozen_parameters_", []))
+        moved = [name for name, p in now.items() if not torch.equal(p.detach(), INITIAL[key][name])]
+        assert moved, "training changed no parameter"
+        assert not frozen & set(moved), f"frozen parameters changed: {sorted(frozen & set(moved))}"
+    pred = est.predict(X)
+    assert isinstance(pred, pd.DataFrame)
+    assert pred.shape == y.shape
+    assert list(pred.columns) == list(y.columns)
+    assert pred.index.equals(X.index)
+    assert pred["r"].dtype == np.float64 and np.isfinite(pred["r"].to_numpy()).all()
+    assert pred["c"].dtype == y["c"].dtype
+    assert set(pred["c"]) <= set(y["c"].dropna())
+    for column in ("m1", "m2"):
+        assert pred[column].dtype == y[column].dtype
+        assert set(pred[column].tolist()) <= {0, 1}
+    probas = est.predict_proba(X)
+    assert [p.shape for p in probas] == [(len(X), 3), (len(X), 2)]
+    assert all(np.isfinite(p).all() for p in probas)
+
+
+# -- the combination matrix ------------------------------------------------------------------
+
+MATRIX = list(itertools.product(sorted(ARCHITECTURES), sorted(WEIGHTINGS), ["none", "sparse"],
+                                [None, "trunk"]))
+
+
+@pytest.mark.parametrize(("architecture", "weighting", "missing", "freeze"), MATRIX,
+                         ids=["-".join(map(str, case)) for case in MATRIX])
+def test_combination_trains_or_refuses_before_training(architecture, weighting, missing, freeze):
+    needs_solver(weighting)
+    X, y = make_data(missing)
+    rec = recorder()
+    est = MultiTaskNet(tasks=TASKS, architecture=architecture, weighting=weighting, freeze=freeze,
+                       callbacks=[rec], **FAST)
+    refused = call_or_refuse(lambda: est.fit(X, y), rec.key)
+    if refused is None:
+        check_trained(est, X, y, rec.key)
+
+
+@pytest.mark.parametrize("kind", ["regression", "classification"])
+@pytest.mark.parametrize("weighting", sorted(WEIGHTINGS))
+def test_a_single_task_trains_or_refuses_under_every_weighting(weighting, kind):
+    """With one task there is nothing to balance: each method must still train (or refuse)."""
+    needs_solver(weighting)
+    X, y = make_data("none")
+    y = y[["r"]] if kind == "regression" else y[["c"]]
+    rec = recorder()
+    est = MultiTaskNet(weighting=weighting, callbacks=[rec], **FAST)
+    if call_or_refuse(lambda: est.fit(X, y), rec.key) is None:
+        assert len(est.history_) == 2
+        assert np.isfinite(np.asarray(est.history_[:, "train_loss"], dtype=float)).all()
+        pred = est.predict(X)
+        assert list(pred.columns) == list(y.columns) and pred.dtypes.equals(y.dtypes)
+
+
+@pytest.mark.parametrize("architecture", ["shared_bottom", "mmoe"])
+@pytest.mark.parametrize("weighting", sorted(WEIGHTINGS))
+def test_a_batch_without_any_label_trains_or_refuses(weighting, architecture):
+    """Two tasks labelled on 2 rows each of 64 (batches of 16): some batches have no label
+    at all, which must leave the step without an update (not crash a solver, not NaN)."""
+    needs_solver(weighting)
+    X, _ = make_data("none", n=64)
+    y = pd.DataFrame({"a": np.nan, "b": np.nan}, index=X.index)
+    y.iloc[[1, 2], 0] = [0.0, 1.0]
+    y.iloc[[3, 4], 1] = [1.0, 2.0]
+    rec = recorder()
+    est = MultiTaskNet(architecture=architecture, weighting=weighting, callbacks=[rec], **FAST)
+    if call_or_refuse(lambda: est.fit(X, y), rec.key) is None:
+        for name in ("a", "b"):
+            assert np.isfinite(np.asarray(est.history_[:, f"train_loss_{name}"], dtype=float)).all()
+        assert np.isfinite(est.predict(X).to_numpy(dtype=float)).all()
+
+
+OPTIMIZER_CASES = list(itertools.product(["adam", "adamw", "sgd"],
+                                         ["equal", "uncertainty", "gradnorm", "mgda", "upgrad"]))
+
+
+@pytest.mark.parametrize(("optimizer", "weighting"), OPTIMIZER_CASES,
+                         ids=["-".join(case) for case in OPTIMIZER_CASES])
+def test_every_optimizer_with_a_task_absent_from_most_batches(optimizer, weighting):
+    """A task without a label in a batch gets no gradient there; no optimizer may choke on it
+    (e.g. a fused or momentum update meeting a parameter without a gradient)."""
+    X, y = make_data("sparse")
+    rec = recorder()
+    est = MultiTaskNet(tasks=TASKS, optimizer=optimizer, weighting=weighting, weight_decay=1e-4,
+                       callbacks=[rec], **FAST)
+    if call_or_refuse(lambda: est.fit(X, y), rec.key, OPTION_WORDS + ("optimizer",)) is None:
+        check_trained(est, X, y, rec.key)
+
+
+# -- schedule="alternating" -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weighting", sorted(set(WEIGHTINGS) - {"equal"}))
+def test_alternating_schedule_refuses_every_weighting_but_equal(weighting):
+    X, y = make_data("sparse")
+    rec = recorder()
+    est = MultiTaskNet(tasks=TASKS, weighting=weighting, schedule="alternating", callbacks=[rec],
+                       **FAST)
+    with pytest.raises((ValueError, TypeError)) as info:
+        est.fit(X, y)
+    assert "alternating" in str(info.value) and "weighting" in str(info.value)
+    assert BATCHES[rec.key] == 0
+
+
+ALTERNATING = list(itertools.product(sorted(ARCHITECTURES), ["none", "sparse"], [None, "trunk"]))
+
+
+@pytest.mark.parametrize(("architecture", "missing", "freeze"), ALTERNATING,
+                         ids=["-".join(map(str, case)) for case in ALTERNATING])
+def test_alternating_schedule_with_equal_weighting(architecture, missing, freeze):
+    X, y = make_data(missing)
+    rec = recorder()
+    est = MultiTaskNet(tasks=TASKS, architecture=architecture, schedule="alternating",
+                       freeze=freeze, callbacks=[rec], **FAST)
+    if call_or_refuse(lambda: est.fit(X, y), rec.key) is None:
+        check_trained(est, X, y, rec.key)
+
+
+# -- partial_fit and warm_start ----------------------------------------------------------------
+
+INCREMENTAL = [
+    ("shared_bottom", "equal", None), ("shared_bottom", "uncertainty", None),
+    ("shared_bottom", "gradnorm", None), ("shared_bottom", "dwa", None),
+    ("shared_bottom", "mgda", None), ("shared_bottom", "upgrad", "trunk"),
+    ("mmoe", "pcgrad", None), ("ple", "gls", None), ("cross_stitch", "rlw", None),
+    ("separate", "imtl_g", None), ("cgc", "aligned_mtl", "trunk"),
+]
+
+
+@pytest.mark.parametrize(("architecture", "weighting", "freeze"), INCREMENTAL,
+                         ids=["-".join(map(str, case)) for case in INCREMENTAL])
+def test_partial_fit_full_then_sparse_labels(architecture, weighting, freeze):
+    """First call: every label present; second call: sparse missing labels."""
+    X_full, y_full = make_data("none", seed=1)
+    X, y = make_data("sparse")
+    rec = recorder()
+    est = MultiTaskNet(tasks=TASKS, architecture=architecture, weighting=weighting, freeze=freeze,
+                       callbacks=[rec], **FAST)
+    if call_or_refuse(lambda: est.partial_fit(X_full, y_full), rec.key) is not None:
+        return
+    state = {k: v.clone() for k, v in est.net_.module_.state_dict().items()}
+    if call_or_refuse(lambda: est.partial_fit(X, y), rec.key) is not None:
+        after = est.net_.module_.state_dict()
+        assert all(torch.equal(state[k], after[k]) for k in state), "refused after changing weights"
+        return
+    check_trained(est, X, y_full, rec.key)
+
+
+@pytest.mark.parametrize(("architecture", "weighting", "freeze"), INCREMENTAL,
+                         ids=["-".join(map(str, case)) for case in INCREMENTAL])
+def test_warm_start_continues_with_the_current_parameters(architecture, weighting, freeze):
+    """A warm fit after set_params(max_epochs=1) runs exactly 1 more epoch (as MLPClassifier)."""
+    X, y = make_data("sparse")
+    rec = recorder()
+    est = MultiTaskNet(tasks=TASKS, architecture=architecture, weighting=weighting, freeze=freeze,
+                       warm_start=True, callbacks=[rec], **FAST)
+    if call_or_refuse(lambda: est.fit(X, y), rec.key) is not None:
+        return
+    steps = BATCHES[rec.key]
+    est.set_params(max_epochs=1)
+    est.fit(X, y)
+    assert BATCHES[rec.key] - steps == -(-len(X) // FAST["batch_size"]), (
+        "a warm fit after set_params(max_epochs=1) did not run exactly one epoch")
+    check_trained(est, X, y, rec.key, n_epochs=3)
+
+
+# -- regression checks of issue #10 --------------------------------------------------------------
+
+
+@functools.cache
+def _r2_of_labelled_task(weighting: str, seed: int = 0):
+    """Fit a clean linear task "a" and a task "b" labelled on 4 rows of 800 (0.5 %).
+
+    Plain SGD (with momentum), so that a scaled-down shared update shows (Adam would undo
+    UPGrad's halving), and a trunk narrower than the inputs, so that the task needs it.
+    """
+    rng = np.random.RandomState(seed)
+    n, d = 1000, 20
+    X = rng.normal(size=(n, d))
+    y = pd.DataFrame({"a": X @ rng.normal(size=d) + 0.05 * rng.normal(size=n), "b": np.nan})
+    labelled = [10, 200, 420, 640]
+    y.loc[labelled, "b"] = X[labelled, 0]
+    train, test = slice(0, 800), slice(800, None)
+    rec = recorder()
+    est = MultiTaskNet(weighting=weighting, hidden_layer_sizes=(16,), optimizer="sgd", lr=3e-3,
+                       max_epochs=5, batch_size=32, device="cpu", random_state=0, callbacks=[rec])
+    est.fit(X[train], y.iloc[train])
+    r2 = est.score_tasks(X[test], y.iloc[test].assign(b=X[test][:, 0]))["a"]
+    return est, r2, rec.key
+
+
+@pytest.mark.parametrize("weighting", ["mgda", "upgrad"])
+def test_aggregator_with_a_rarely_labelled_task_trains_the_labelled_task_as_equal_does(weighting):
+    """Issue #10, defect 2: a task absent from a batch must leave that step's aggregation.
+
+    As a zero Jacobian row it takes MGDA's whole weight (the shared update is exactly zero)
+    and halves UPGrad's update, so the fully labelled task learns much less than under
+    equal weighting (on main: R² 0.44 under MGDA, 0.84 under UPGrad, 0.94 under equal).
+    """
+    _, r2_equal, _ = _r2_of_labelled_task("equal")
+    _, r2, _ = _r2_of_labelled_task(weighting)
+    assert r2_equal > 0.9
+    assert r2 >= r2_equal - 0.03, f"R² of the labelled task: {r2:.3f} vs {r2_equal:.3f} (equal)"
+
+
+@pytest.mark.parametrize("weighting", ["mgda", "upgrad"])
+def test_aggregator_gives_weight_0_to_a_task_absent_from_the_batch(weighting):
+    """Issue #10, defect 2: the weight reported for a task with no label in a step is 0,
+    and the History's ``weight_<task>`` (epoch means) averages those zeros in."""
+    est, _, key = _r2_of_labelled_task(weighting)
+    steps = STEPS[key]
+    assert all(w is not None and c is not None for w, c in steps), (
+        "training steps must pass task_weights and task_counts to on_batch_end")
+    absent = [(w, c) for w, c in steps if c[1] == 0]
+    assert len(absent) >= len(steps) - 4 * len(est.history_) > 0
+    weights_b = torch.stack([w for w, _ in absent])[:, 1]
+    assert torch.all(weights_b == 0), (
+        f"weight of the absent task on steps without its label: mean {weights_b.mean():.3f}, "
+        f"max {weights_b.max():.3f}")
+    per_epoch = len(steps) // len(est.history_)
+    for epoch, logged in enumerate(est.history_[:, "weight_b"]):
+        expected = torch.stack([w for w, _ in steps[epoch * per_epoch:(epoch + 1) * per_epoch]])
+        assert logged == pytest.approx(expected[:, 1].mean().item(), abs=1e-5)
+
+
+@pytest.mark.parametrize("column", ["c", "m2", "r"])
+def test_partial_fit_meets_a_missing_label_after_a_fully_labelled_first_batch(column):
+    """Issue #10, defect 1: the loss masks labels that go missing after the first call."""
+    X, y = make_data("none")
+    first, later = slice(0, 60), slice(60, None)
+    y_later = y.iloc[later].copy()
+    y_later[column] = y_later[column].astype(object if column == "c" else float)
+    y_later.iloc[::3, y_later.columns.get_loc(column)] = np.nan
+    rec = recorder()
+    est = MultiTaskNet(tasks=TASKS, callbacks=[rec], **FAST)
+    est.partial_fit(X.iloc[first], y.iloc[first])
+    est.partial_fit(X.iloc[later], y_later)
+    check_trained(est, X.iloc[later], y.iloc[later], rec.key)

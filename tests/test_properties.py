@@ -1,0 +1,401 @@
+"""Property-based tests (hypothesis): any table, any options, trains or refuses clearly.
+
+Each example draws a table of 1-5 tasks of every type (regression, binary and multiclass
+classification, multi-label through :class:`skmtl.tasks.MultiLabel`), each with a label
+dtype (int, float, bool, str, pandas category, nullable Int64/Float64/boolean/string), a
+missing-label pattern (none, random, or a task labelled on a handful of rows so that most
+batches have no label for it; optionally one row with no label at all), and random
+options: architecture x weighting x schedule x freeze x fit / partial_fit / warm_start,
+validation split, batch size, optimizer, weight decay, and ``sample_weight`` (1-D or per
+(row, task)) when ``fit`` accepts it. The property: either two epochs train to finite per-task losses (frozen
+parameters unchanged) and the predictions have y's shape, column names, labels (a subset of
+the training labels) and dtypes, or the call raises a ValueError/TypeError that names the
+offending option or column before its first training step.
+
+Profiles: "ci" (default) is derandomized, so every run draws the same 600 examples (about
+30 s on one core when they pass; shrinking a failure takes longer); "long" draws 3000 fresh
+random examples on each run (a few minutes)::
+
+    SKMTL_HYPOTHESIS_PROFILE=long .venv/bin/pytest -p no:xdist tests/test_properties.py
+
+A failure prints the example and a ``@reproduce_failure`` blob to replay it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+from skorch.callbacks import Callback
+
+from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+from skmtl.architectures import ARCHITECTURES
+from skmtl.tasks import Classification, MultiLabel, Regression
+from skmtl.weighting import WEIGHTINGS
+
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
+settings.register_profile("ci", derandomize=True, max_examples=600, deadline=None, database=None,
+                          suppress_health_check=_HEALTH, print_blob=True)
+settings.register_profile("long", max_examples=3000, deadline=None, database=None,
+                          suppress_health_check=_HEALTH, print_blob=True)
+PROFILE = settings.get_profile(os.environ.get("SKMTL_HYPOTHESIS_PROFILE", "ci"))
+
+#: Packages each weighting's solver needs beyond skmtl's requirements.
+SOLVER_PACKAGES = {"nash_mtl": ("cvxpy", "ecos"), "cagrad": ("cvxpy",)}
+WEIGHTING_NAMES = sorted(
+    name for name in WEIGHTINGS
+    if all(importlib.util.find_spec(p) is not None for p in SOLVER_PACKAGES.get(name, ()))
+)
+OPTION_WORDS = ("architecture", "weighting", "schedule", "freeze", "warm_start", "partial_fit",
+                "sample_weight", "classes", "validation_fraction", "batch_size", "optimizer",
+                "weight_decay")
+
+# -- recording training steps (callbacks are cloned at fit: the counts live here) -------------
+
+BATCHES: Counter = Counter()
+INITIAL: dict = {}
+
+
+class Recorder(Callback):
+    """Count training batches begun and keep the parameters from before the first."""
+
+    def __init__(self, key=None):
+        self.key = key
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if self.key not in INITIAL:
+            INITIAL[self.key] = {n: p.detach().clone() for n, p in net.module_.named_parameters()}
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            BATCHES[self.key] += 1
+
+
+# -- drawing a table -----------------------------------------------------------------------------
+
+DTYPES = {
+    "regression": ["float64", "float32", "Float64", "int64", "Int64"],
+    "binary": ["int64", "float64", "bool", "str", "category", "Int64", "boolean", "string"],
+    "multiclass": ["int64", "float64", "str", "category", "Int64", "string"],
+    "multilabel": ["int64", "float64", "bool", "Int64", "boolean"],
+}
+
+
+@dataclass
+class TaskCase:
+    kind: str  # regression, binary, multiclass, multilabel
+    dtype: str
+    columns: list
+    missing: str  # none, random, sparse
+    declared: bool
+    labels: list = field(default_factory=list)  # the training labels (classification)
+
+
+def _classes(dtype: str, n_classes: int, rng: np.random.RandomState) -> list:
+    if dtype in ("bool", "boolean"):
+        return [False, True]
+    if dtype in ("int64", "Int64"):
+        return sorted(rng.choice(np.arange(-3, 10), n_classes, replace=False).tolist())
+    if dtype == "float64":
+        return sorted(rng.choice([0.0, 1.0, 2.0, 3.0, 7.0], n_classes, replace=False).tolist())
+    return ["lo", "mid", "hi", "top"][:n_classes]
+
+
+def _column(values: np.ndarray, labelled: np.ndarray, dtype: str, categories=None) -> pd.Series:
+    """A y column of ``dtype`` holding ``values`` where labelled, missing elsewhere."""
+    if dtype == "category":
+        series = pd.Series(pd.Categorical(values, categories=categories))
+        return series.where(labelled)
+    if dtype in ("Int64", "Float64", "boolean", "string"):
+        series = pd.Series(values).astype(dtype)
+        return series.mask(~labelled, pd.NA)
+    series = pd.Series(values).astype(dtype)
+    if labelled.all():
+        return series
+    if dtype in ("bool", "str"):
+        series = series.astype(object)
+        series[~labelled] = None if dtype == "bool" else np.nan
+        return series
+    return series.astype("float32" if dtype == "float32" else "float64").where(labelled)
+
+
+def _labelled_rows(n: int, missing: str, minimum: int, empty_row: int | None,
+                   rng: np.random.RandomState) -> np.ndarray:
+    candidates = np.array([i for i in range(n) if i != empty_row])
+    if missing == "none":
+        count = len(candidates)
+    elif missing == "sparse":
+        count = max(minimum, min(4, max(2, n // 30)))
+    else:
+        count = max(minimum, int(len(candidates) * rng.uniform(0.5, 0.9)))
+    mask = np.zeros(n, dtype=bool)
+    mask[rng.choice(candidates, count, replace=False)] = True
+    return mask
+
+
+class Table:
+    """A drawn table, shown by its shape, dtypes and task cases (not its values)."""
+
+    def __init__(self, X, y, cases: list, tasks, estimator: type):
+        self.X, self.y, self.cases, self.tasks, self.estimator = X, y, cases, tasks, estimator
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # how hypothesis shows an example
+        printer.text(repr(self))
+
+    def __repr__(self) -> str:
+        y = self.y.to_frame() if isinstance(self.y, pd.Series) else self.y
+        dtypes = {c: str(d) for c, d in y.dtypes.items()}
+        n_labelled = {c: int(y[c].notna().sum()) for c in y.columns}
+        return (f"Table(X={type(self.X).__name__}{np.shape(self.X)}, "
+                f"y={type(self.y).__name__} dtypes={dtypes} labelled={n_labelled}, "
+                f"cases={self.cases}, tasks={self.tasks!r}, "
+                f"estimator={self.estimator.__name__})")
+
+
+@st.composite
+def tables(draw):
+    """A :class:`Table`: X, y, its task cases, the ``tasks`` parameter and the estimator."""
+    n = draw(st.integers(24, 72), label="n_rows")
+    n_features = draw(st.integers(1, 4), label="n_features")
+    n_tasks = draw(st.integers(1, 5), label="n_tasks")
+    rng = np.random.RandomState(draw(st.integers(0, 2**16), label="seed"))
+    empty_row = draw(st.sampled_from([None, int(rng.randint(n))]), label="row with no label")
+    X = rng.normal(size=(n, n_features))
+    columns: dict = {}
+    cases: list[TaskCase] = []
+    for t in range(n_tasks):
+        kind = draw(st.sampled_from(sorted(DTYPES)), label=f"task {t} kind")
+        dtype = draw(st.sampled_from(DTYPES[kind]), label=f"task {t} dtype")
+        missing = draw(st.sampled_from(["none", "random", "sparse"]), label=f"task {t} missing")
+        signal = X[:, t % n_features] + 0.3 * rng.normal(size=n)
+        if kind == "multilabel":
+            width = draw(st.integers(1, 3), label=f"task {t} labels")
+            names = [f"t{t}_{j}" for j in range(width)]
+            labelled = _labelled_rows(n, missing, 1, empty_row, rng)
+            for j, name in enumerate(names):
+                entries = labelled.copy()
+                if missing == "random":  # each (row, label) entry independently
+                    entries &= rng.uniform(size=n) < 0.8
+                    entries[np.flatnonzero(labelled)[0]] = True
+                values = (signal + 0.5 * j > 0) if dtype in ("bool", "boolean") else (
+                    (signal + 0.5 * j > 0).astype(int))
+                columns[name] = _column(np.asarray(values), entries, dtype)
+            cases.append(TaskCase(kind, dtype, names, missing, True))
+            continue
+        name = f"t{t}"
+        if kind == "regression":
+            scale = draw(st.sampled_from([1.0, 1000.0]), label=f"task {t} scale")
+            values = signal * scale + 5.0
+            if dtype in ("int64", "Int64"):
+                values = np.round(values * 10).astype(np.int64)
+            labelled = _labelled_rows(n, missing, 2, empty_row, rng)
+            columns[name] = _column(values, labelled, dtype)
+            # an int-valued regression column would be inferred a classification: declare it
+            auto_ok = dtype in ("float64", "float32", "Float64")
+            cases.append(TaskCase(kind, dtype, [name], missing,
+                                  draw(st.booleans(), label=f"task {t} declared") or not auto_ok))
+            continue
+        n_classes = 2 if kind == "binary" else draw(st.integers(3, 4), label=f"task {t} classes")
+        classes = _classes(dtype, n_classes, rng)
+        labelled = _labelled_rows(n, missing, n_classes, empty_row, rng)
+        order = np.argsort(signal + 0.5 * rng.normal(size=n))
+        values = np.empty(n, dtype=object)
+        values[order] = [classes[i * n_classes // n] for i in range(n)]
+        # every class among the labelled rows
+        rows = np.flatnonzero(labelled)
+        values[rng.choice(rows, n_classes, replace=False)] = classes
+        categories = None
+        if dtype == "category":
+            categories = classes + (["unused"] if rng.uniform() < 0.3 else [])
+        columns[name] = _column(values, labelled, dtype, categories)
+        # whole-number floats (and an int column turned float by NaN) would be inferred a
+        # regression: declare them
+        auto_ok = dtype in ("bool", "str", "category", "boolean", "string", "Int64") or (
+            dtype == "int64" and labelled.all())
+        seen = pd.unique(columns[name].dropna()).tolist()
+        cases.append(TaskCase(kind, dtype, [name], missing,
+                              draw(st.booleans(), label=f"task {t} declared") or not auto_ok,
+                              labels=seen))
+    y = pd.DataFrame(columns)
+    kinds = {case.kind for case in cases}
+    options = [MultiTaskNet]
+    if kinds == {"regression"}:
+        options.append(MultiTaskRegressor)
+    if "regression" not in kinds:
+        options.append(MultiTaskClassifier)
+    estimator = draw(st.sampled_from(options), label="estimator")
+    specs = []
+    for case in cases:
+        if case.kind == "multilabel":
+            specs.append(MultiLabel(case.columns))
+        elif case.declared and estimator is MultiTaskNet:
+            cls = Regression if case.kind == "regression" else Classification
+            specs.append(cls(case.columns[0]))
+    tasks = specs if specs else "auto"
+    if draw(st.booleans(), label="X as DataFrame"):
+        index = pd.Index(rng.permutation(n) * 3 + 100)
+        X = pd.DataFrame(X, columns=[f"x{j}" for j in range(n_features)], index=index)
+        y.index = index
+    if len(y.columns) == 1 and draw(st.booleans(), label="y as Series"):
+        y = y.iloc[:, 0]
+    return Table(X, y, cases, tasks, estimator)
+
+
+@st.composite
+def options(draw):
+    return {
+        "architecture": draw(st.sampled_from(sorted(ARCHITECTURES)), label="architecture"),
+        "weighting": draw(st.sampled_from(WEIGHTING_NAMES), label="weighting"),
+        "schedule": draw(st.sampled_from(["joint", "joint", "alternating"]), label="schedule"),
+        "freeze": draw(st.sampled_from([None, None, "trunk", "all_but_heads"]), label="freeze"),
+        "validation_fraction": draw(st.sampled_from([None, None, 0.2]), label="validation"),
+        "batch_size": draw(st.sampled_from([8, 16, 32]), label="batch_size"),
+        "optimizer": draw(st.sampled_from(["adam", "adam", "adamw", "sgd"]), label="optimizer"),
+        "weight_decay": draw(st.sampled_from([0.0, 0.0, 1e-3]), label="weight_decay"),
+    }
+
+
+# -- checks ------------------------------------------------------------------------------------------
+
+
+def _rows(data, index):
+    return data.iloc[index] if isinstance(data, (pd.DataFrame, pd.Series)) else data[index]
+
+
+def call_or_refuse(call, key: str, words) -> Exception | None:
+    """Run ``call()``: None when it succeeds, the error when it refused before training.
+
+    Any other exception propagates; a ValueError/TypeError raised after a training step
+    began, or naming neither an option nor a column, fails.
+    """
+    before = BATCHES[key]
+    try:
+        call()
+    except (ValueError, TypeError) as exc:
+        steps = BATCHES[key] - before
+        assert steps == 0, f"raised after {steps} training step(s), not before: {exc!r}"
+        assert any(str(word) in str(exc) for word in words), (
+            f"the error names neither an option nor a column: {exc!r}")
+        note(f"refused: {exc!r}")
+        return exc
+    return None
+
+
+def check_predictions(est, X, y, cases: list[TaskCase]) -> None:
+    pred = est.predict(X)
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    if isinstance(y, pd.Series):
+        assert isinstance(pred, pd.Series), type(pred)
+        assert pred.name == y.name
+        pred_frame, y_frame = pred.to_frame(), y.to_frame()
+    else:
+        assert isinstance(pred, pd.DataFrame), type(pred)
+        assert list(pred.columns) == list(y.columns)
+        pred_frame, y_frame = pred, y
+    assert pred_frame.shape == y_frame.shape
+    if index is not None:
+        assert pred.index.equals(index)
+    for case in cases:
+        for column in case.columns:
+            got, truth = pred_frame[column], y_frame[column]
+            if case.kind == "regression":
+                dtype = truth.dtype
+                expected = dtype if (pd.api.types.is_float_dtype(dtype)
+                                     and not isinstance(dtype, pd.CategoricalDtype)) else np.float64
+                assert got.dtype == expected, (column, got.dtype, expected)
+                assert np.isfinite(got.to_numpy(dtype=np.float64)).all(), column
+                continue
+            assert got.dtype == truth.dtype, (column, got.dtype, truth.dtype)
+            assert not got.isna().any(), column
+            allowed = {0, 1} if case.kind == "multilabel" else set(case.labels)
+            assert set(got.tolist()) <= allowed, (column, set(got.tolist()), allowed)
+
+
+def check_trained(est, key: str, n_epochs: int) -> None:
+    history = est.history_
+    assert len(history) == n_epochs, f"{len(history)} epochs, expected {n_epochs}"
+    for task in est.tasks_:
+        losses = np.asarray(history[:, f"train_loss_{task.name_}"], dtype=float)
+        assert np.isfinite(losses).all(), (task.name_, losses)
+    assert np.isfinite(np.asarray(history[:, "train_loss"], dtype=float)).all()
+    frozen = set(getattr(est, "frozen_parameters_", []))
+    now = dict(est.net_.module_.named_parameters())
+    moved = {n for n, p in now.items() if not torch.equal(p.detach(), INITIAL[key][n])}
+    assert not frozen & moved, f"frozen parameters changed: {sorted(frozen & moved)}"
+
+
+def _sample_weight(kind: str, n: int, n_tasks: int, rng: np.random.RandomState):
+    if kind == "none":
+        return None
+    shape = (n,) if kind == "1d" else (n, n_tasks)
+    weights = rng.uniform(0.2, 3.0, size=shape)
+    weights[rng.uniform(size=shape) < 0.15] = 0.0  # rows (or entries) without influence
+    return weights
+
+
+# -- the property -------------------------------------------------------------------------------------
+
+
+@PROFILE
+@given(table=tables(), opts=options(), mode=st.sampled_from(["fit", "partial_fit", "warm_start"]),
+       weight_kind=st.sampled_from(["none", "none", "1d", "2d"]), seed=st.integers(0, 3))
+def test_any_table_and_options_train_or_refuse_before_training(table, opts, mode, weight_kind,
+                                                               seed):
+    X, y, cases, tasks, estimator = table.X, table.y, table.cases, table.tasks, table.estimator
+    key = uuid.uuid4().hex
+    est = estimator(tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, device="cpu",
+                    random_state=seed, callbacks=[Recorder(key)], **opts,
+                    max_epochs=1 if mode == "warm_start" else 2, warm_start=mode == "warm_start")
+    n = len(y)
+    columns = [c for case in cases for c in case.columns]
+    words = OPTION_WORDS + tuple(columns)
+    weighted = "sample_weight" in inspect.signature(est.fit).parameters
+    sample_weight = _sample_weight(weight_kind if weighted else "none", n, len(cases),
+                                   np.random.RandomState(seed))
+    extra = {} if sample_weight is None else {"sample_weight": sample_weight}
+    note(f"sample_weight={weight_kind if weighted else 'not accepted by fit'}")
+
+    if mode == "partial_fit":
+        halves = [np.arange(n // 2), np.arange(n // 2, n)]
+        classes = {case.columns[0]: np.asarray(case.labels, dtype=object)
+                   for case in cases if case.kind in ("binary", "multiclass")}
+        if isinstance(y, pd.Series) and classes:
+            classes = next(iter(classes.values()))
+
+        def part(rows):
+            kw = {} if sample_weight is None else {"sample_weight": sample_weight[rows]}
+            return kw
+
+        calls = [lambda: est.partial_fit(_rows(X, halves[0]), _rows(y, halves[0]),
+                                         classes=classes if len(classes) else None,
+                                         **part(halves[0])),
+                 lambda: est.partial_fit(_rows(X, halves[1]), _rows(y, halves[1]),
+                                         **part(halves[1]))]
+    elif mode == "warm_start":
+        calls = [lambda: est.fit(X, y, **extra)] * 2
+    else:
+        calls = [lambda: est.fit(X, y, **extra)]
+
+    must_refuse = opts["schedule"] == "alternating" and opts["weighting"] != "equal"
+    for i, call in enumerate(calls):
+        state = None if i == 0 else {k: v.clone() for k, v in est.net_.module_.state_dict().items()}
+        refused = call_or_refuse(call, key, words)
+        if must_refuse:
+            assert refused is not None, "schedule='alternating' with a weighting but 'equal' trained"
+        if refused is not None:
+            if state is not None:
+                after = est.net_.module_.state_dict()
+                assert all(torch.equal(state[k], after[k]) for k in state), (
+                    "a refused call changed the weights")
+            return
+    check_trained(est, key, n_epochs=2)
+    check_predictions(est, X, y, cases)
