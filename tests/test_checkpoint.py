@@ -1,0 +1,267 @@
+"""Resumable fits: ``checkpoint=`` saves each epoch, and a fit on the same directory resumes."""
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from skorch.callbacks import Callback, Checkpoint
+
+from skmtl import MultiTaskNet
+from skmtl.callbacks._resume import CHECKPOINT_FILE, read_checkpoint
+
+FAST = dict(hidden_layer_sizes=(8,), max_epochs=6, batch_size=32, device="cpu")
+
+
+def make_data(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 5))
+    y = pd.DataFrame({"r": X[:, 0] + 0.1 * rng.normal(size=n),
+                      "c": np.where(X[:, 1] > 0, "pos", "neg")})
+    return X, y
+
+
+def saved_state(directory):
+    return torch.load(os.path.join(directory, CHECKPOINT_FILE), weights_only=True)
+
+
+def saved_history(directory):
+    return json.loads(saved_state(directory)["history"])
+
+
+def assert_same_predictions(a, b, X):
+    pa, pb = a.predict(X), b.predict(X)
+    np.testing.assert_array_equal(pa["r"], pb["r"])
+    np.testing.assert_array_equal(pa["c"], pb["c"])
+
+
+class CrashIn(Callback):
+    """Raise during a training batch of epoch ``epoch`` (a crash after epoch - 1 was saved)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == self.epoch:
+            raise RuntimeError("simulated crash")
+
+
+class EpochCounter(Callback):
+    def initialize(self):
+        self.epochs_ = 0
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epochs_ += 1
+
+
+def epochs_run(est):
+    return dict(est.net_.callbacks_)["EpochCounter"].epochs_
+
+
+def test_refit_on_finished_checkpoint_trains_nothing_and_returns_the_same_model(tmp_path):
+    X, y = make_data()
+    # random_state=None: the second fit must take the seeds from the checkpoint
+    first = MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, y)
+    assert os.listdir(tmp_path) == [CHECKPOINT_FILE]  # no temporary file left behind
+    second = MultiTaskNet(checkpoint=str(tmp_path), callbacks=[EpochCounter()], **FAST).fit(X, y)
+    assert epochs_run(second) == 0
+    assert (second.seed_, second.split_seed_) == (first.seed_, first.split_seed_)
+    assert len(second.history_) == 6
+    assert second.history_[:, "train_loss"] == first.history_[:, "train_loss"]
+    assert_same_predictions(first, second, X)
+    # a larger max_epochs trains only the missing epochs
+    longer = MultiTaskNet(checkpoint=tmp_path, callbacks=[EpochCounter()],
+                          **dict(FAST, max_epochs=8)).fit(X, y)
+    assert epochs_run(longer) == 2 and len(longer.history_) == 8
+
+
+KILLED_SCRIPT = """
+import os, signal, sys
+import numpy as np, pandas as pd, torch
+torch.set_num_threads(1)
+from skorch.callbacks import Callback
+from skmtl import MultiTaskNet
+
+class KillIn(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == self.epoch and len(net.history[-1]["batches"]) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+directory = sys.argv[1]
+data = np.load(sys.argv[2])
+X, y = data["X"], pd.DataFrame({"r": data["r"], "c": data["c"]})
+MultiTaskNet(checkpoint=directory, callbacks=[KillIn(4)], random_state=0,
+             **{FAST}).fit(X, y)
+print("not killed")
+"""
+
+
+def test_process_killed_mid_epoch_resumes_and_loses_at_most_one_epoch(tmp_path):
+    X, y = make_data()
+    np.savez(tmp_path / "data.npz", X=X, r=y["r"].to_numpy(), c=y["c"].to_numpy(str))
+    directory = tmp_path / "checkpoint"
+    script = textwrap.dedent(KILLED_SCRIPT).replace("{FAST}", repr(FAST))
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", script, str(directory),
+                           str(tmp_path / "data.npz")], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert "not killed" not in proc.stdout
+    saved = saved_history(directory)
+    assert len(saved) == 3  # epochs 1-3 saved, the 4th (killed mid-way) lost
+    assert sorted(os.listdir(directory)) == [CHECKPOINT_FILE]
+
+    resumed = MultiTaskNet(checkpoint=directory, callbacks=[EpochCounter()], random_state=0,
+                           **FAST).fit(X, y)
+    assert len(resumed.history_) == 6 and epochs_run(resumed) == 3
+    assert resumed.history_[:3, "train_loss"] == [row["train_loss"] for row in saved]
+    # the RNG, optimizer and weights are restored: the resumed fit is the uninterrupted one
+    # (measured: identical predictions and losses, max abs difference 0.0, on CPU)
+    uninterrupted = MultiTaskNet(random_state=0, **FAST).fit(X, y)
+    assert resumed.history_[:, "train_loss"] == uninterrupted.history_[:, "train_loss"]
+    assert_same_predictions(resumed, uninterrupted, X)
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.mkdir, (self.target,))
+
+
+@pytest.mark.parametrize("writer", ["torch.save", "pickle.dump"])
+def test_tampered_checkpoint_is_refused_without_running_code(tmp_path, writer):
+    X, y = make_data()
+    MultiTaskNet(checkpoint=tmp_path, **dict(FAST, max_epochs=1)).fit(X, y)
+    evil = Evil()
+    evil.target = str(tmp_path / "pwned")
+    payload = {"format": "skmtl-checkpoint", "version": 1, "module": evil}
+    with open(tmp_path / CHECKPOINT_FILE, "wb") as file:
+        torch.save(payload, file) if writer == "torch.save" else pickle.dump(payload, file, 2)
+    with pytest.raises(ValueError, match=r"Refusing to load the checkpoint.*weights_only=True\) "
+                                         r"rejected it.*Nothing in it was run"):
+        MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, y)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_corrupt_or_foreign_checkpoint_is_a_clear_error(tmp_path):
+    X, y = make_data()
+    path = tmp_path / CHECKPOINT_FILE
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="Refusing to load the checkpoint.*damaged"):
+        MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, y)
+    torch.save({"weights": torch.zeros(2)}, path)
+    with pytest.raises(ValueError, match="is not an skmtl checkpoint"):
+        read_checkpoint(str(path))
+
+
+def test_stale_temporary_file_from_a_killed_write_is_ignored(tmp_path):
+    X, y = make_data()
+    first = MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, y)
+    stale = tmp_path / f"{CHECKPOINT_FILE}.abc123.tmp"
+    stale.write_bytes(b"half a file")
+    second = MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, y)
+    assert_same_predictions(first, second, X)
+    assert sorted(os.listdir(tmp_path)) == [CHECKPOINT_FILE]
+
+
+def test_different_tasks_or_network_refuse_to_resume(tmp_path):
+    X, y = make_data()
+    MultiTaskNet(checkpoint=tmp_path, **dict(FAST, max_epochs=1)).fit(X, y)
+    other = y.assign(c=np.where(X[:, 1] > 0, "up", "down"))
+    with pytest.raises(ValueError, match=r"different fit.*task 'c': classes \['neg', 'pos'\] "
+                                         r"in the checkpoint, \['down', 'up'\] now.*"
+                                         "another checkpoint directory or delete"):
+        MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, other)
+    with pytest.raises(ValueError, match=r"tasks \['r', 'c'\] in the checkpoint, \['r'\] now"):
+        MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, y[["r"]])
+    with pytest.raises(ValueError, match="task 'r': mean"):
+        MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, y.assign(r=y["r"] + 1))
+    with pytest.raises(ValueError, match="network parameter .* has shape"):
+        MultiTaskNet(checkpoint=tmp_path, **dict(FAST, hidden_layer_sizes=(4,))).fit(X, y)
+    with pytest.raises(ValueError, match="partial_fit"):
+        MultiTaskNet(checkpoint=tmp_path, **FAST).partial_fit(X, y)
+
+
+def test_resume_with_missing_labels_uncertainty_and_early_stopping(tmp_path):
+    X, y = make_data()
+    y.loc[::3, "r"] = np.nan
+    y.loc[1::4, "c"] = None
+    params = dict(FAST, weighting="uncertainty", early_stopping=True, random_state=0)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        MultiTaskNet(checkpoint=tmp_path, callbacks=[CrashIn(4)], **params).fit(X, y)
+    saved = saved_state(tmp_path)
+    assert len(json.loads(saved["history"])) == 3
+    assert saved["balancer"]["log_vars"].abs().sum() > 0  # trained, so restoring matters
+
+    resumed = MultiTaskNet(checkpoint=tmp_path, callbacks=[EpochCounter()], **params).fit(X, y)
+    uninterrupted = MultiTaskNet(**params).fit(X, y)
+    assert epochs_run(resumed) == 3 and len(resumed.history_) == 6
+    torch.testing.assert_close(resumed.net_.train_split.valid_index_,
+                               uninterrupted.net_.train_split.valid_index_, rtol=0, atol=0)
+    for key in ("train_loss", "valid_loss", "train_loss_r", "valid_loss_c"):
+        assert resumed.history_[:, key] == uninterrupted.history_[:, key]
+    torch.testing.assert_close(resumed.net_.balancer_.log_vars,
+                               uninterrupted.net_.balancer_.log_vars, rtol=0, atol=0)
+    assert_same_predictions(resumed, uninterrupted, X)
+
+
+def test_early_stopping_state_survives_a_crash(tmp_path):
+    """Patience already used up before the crash counts: the resumed fit stops where an
+    uninterrupted one does, restores the same best weights, and is then finished."""
+    X, y = make_data()
+    # tol=10: only epoch 1 improves, so training stops after epoch 4 (3 epochs without gain)
+    params = dict(FAST, max_epochs=8, early_stopping=True, tol=10.0, n_iter_no_change=3,
+                  random_state=0)
+    uninterrupted = MultiTaskNet(**params).fit(X, y)
+    assert len(uninterrupted.history_) == 4
+    with pytest.raises(RuntimeError):
+        MultiTaskNet(checkpoint=tmp_path, callbacks=[CrashIn(3)], **params).fit(X, y)
+    resumed = MultiTaskNet(checkpoint=tmp_path, **params).fit(X, y)
+    assert len(resumed.history_) == 4
+    assert_same_predictions(resumed, uninterrupted, X)
+    assert saved_state(tmp_path)["stopped_early"]
+    again = MultiTaskNet(checkpoint=tmp_path, callbacks=[EpochCounter()], **params).fit(X, y)
+    assert epochs_run(again) == 0 and len(again.history_) == 4
+    assert_same_predictions(again, uninterrupted, X)
+
+
+def test_skorch_checkpoint_saves_at_best_validation(tmp_path):
+    X, y = make_data()
+    directory = tmp_path / "best"
+    params = dict(FAST, validation_fraction=0.2, random_state=0)
+    est = MultiTaskNet(checkpoint=Checkpoint(dirname=str(directory), fn_prefix="run1_"),
+                       **params).fit(X, y)
+    assert os.listdir(directory) == [f"run1_{CHECKPOINT_FILE}"]
+    assert est.history_[-1]["epoch"] == 6  # the finished fit is saved at the end
+    with pytest.raises(ValueError, match="'valid_loss_best'.*no validation split"):
+        MultiTaskNet(checkpoint=Checkpoint(dirname=str(tmp_path / "x")), **FAST).fit(X, y)
+
+
+def test_history_values_are_stored_as_plain_json(tmp_path):
+    class Record(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            net.history.record("np_value", np.float32(1.5))
+            net.history.record("tensor_value", torch.tensor(2.5))
+            net.history.record("array", np.arange(2))
+
+    X, y = make_data()
+    MultiTaskNet(checkpoint=tmp_path, callbacks=[Record()], **dict(FAST, max_epochs=2)).fit(X, y)
+    row = saved_history(tmp_path)[-1]
+    assert (row["np_value"], row["tensor_value"], row["array"]) == (1.5, 2.5, [0, 1])
+
+    class Bad(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            net.history.record("thing", object())
+
+    with pytest.raises(TypeError, match=r"History entry history\[0\]\['thing'\] is a object"):
+        MultiTaskNet(checkpoint=tmp_path / "bad", callbacks=[Bad()], **FAST).fit(X, y)
