@@ -501,11 +501,10 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             if resume:
                 net = self.net_
                 self._update_net(net)
+                for param in net.module_.parameters():  # the current `freeze` applies
+                    param.requires_grad_(True)
             else:
                 net = self._initialize(X_array, inputs, taskset, device)
-            if resume:  # the current `freeze` applies (it may have changed)
-                for param in net.module_.parameters():
-                    param.requires_grad_(True)
             self.frozen_parameters_ = apply_freeze(net.module_, self.freeze)
             net.refresh_gradient_kind()
             self._warn_nothing_to_balance(net)

@@ -16,60 +16,25 @@ from __future__ import annotations
 import functools
 import itertools
 import uuid
-from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from skorch.callbacks import Callback
+from recording import BATCHES, INITIAL, STEPS, Recorder
 
 from skmtl import MultiTaskNet
 from skmtl.architectures import ARCHITECTURES
 from skmtl.tasks import MultiLabel
 from skmtl.weighting import WEIGHTINGS
+from skmtl.weighting._torchjd import missing_solvers
 
 #: Packages each weighting's solver needs beyond skmtl's requirements (skip when missing).
-SOLVER_PACKAGES = {"nash_mtl": ("cvxpy", "ecos"), "cagrad": ("cvxpy",)}
 #: Words an error about an invalid combination of options must contain one of.
 OPTION_WORDS = ("architecture", "weighting", "freeze", "schedule", "warm_start", "partial_fit")
 CLASSES = ["x", "y", "z"]
 FAST = dict(hidden_layer_sizes=(8,), max_epochs=2, batch_size=16, lr=1e-2, device="cpu",
             random_state=0)
-
-# -- the recorder: how many training steps began, and the weights before the first ------------
-
-#: Training batches begun, per recorder key (callbacks are cloned at fit, so the counts
-#: live here rather than on the instance the test holds).
-BATCHES: Counter = Counter()
-#: Per recorder key, the module's parameters when training began (first call only).
-INITIAL: dict = {}
-#: Per recorder key, (task_weights, task_counts) of every training step.
-STEPS: dict = {}
-
-
-class Recorder(Callback):
-    """Count training batches, keep the initial weights and each step's task weights."""
-
-    def __init__(self, key=None):
-        self.key = key
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        if self.key not in INITIAL:
-            INITIAL[self.key] = {name: p.detach().clone()
-                                 for name, p in net.module_.named_parameters()}
-
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        if training:
-            BATCHES[self.key] += 1
-
-    def on_batch_end(self, net, batch=None, training=False, task_weights=None, task_counts=None,
-                     **kwargs):
-        if training:
-            weights = None if task_weights is None else task_weights.detach().cpu().clone()
-            counts = None if task_counts is None else torch.as_tensor(task_counts).cpu().clone()
-            STEPS.setdefault(self.key, []).append((weights, counts))
-
 
 def recorder() -> Recorder:
     return Recorder(uuid.uuid4().hex)
@@ -130,8 +95,9 @@ TASK_NAMES = ["r", "c", "m"]
 
 
 def needs_solver(weighting: str) -> None:
-    for package in SOLVER_PACKAGES.get(weighting, ()):
-        pytest.importorskip(package, reason=f"weighting={weighting!r} needs {package}")
+    missing = missing_solvers(weighting)
+    if missing:
+        pytest.skip(f"weighting={weighting!r} needs {', '.join(missing)}")
 
 
 # -- checks of a trained model ------------------------------------------------------------

@@ -23,11 +23,9 @@ A failure prints the example and a ``@reproduce_failure`` blob to replay it.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import os
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,12 +33,11 @@ import pandas as pd
 import torch
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from skorch.callbacks import Callback
+from recording import BATCHES, INITIAL, RUNNABLE_WEIGHTINGS, Recorder
 
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 from skmtl.architectures import ARCHITECTURES
 from skmtl.tasks import Classification, MultiLabel, Regression
-from skmtl.weighting import WEIGHTINGS
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile("ci", derandomize=True, max_examples=600, deadline=None, database=None,
@@ -50,34 +47,10 @@ settings.register_profile("long", max_examples=3000, deadline=None, database=Non
 PROFILE = settings.get_profile(os.environ.get("SKMTL_HYPOTHESIS_PROFILE", "ci"))
 
 #: Packages each weighting's solver needs beyond skmtl's requirements.
-SOLVER_PACKAGES = {"nash_mtl": ("cvxpy", "ecos"), "cagrad": ("cvxpy",)}
-WEIGHTING_NAMES = sorted(
-    name for name in WEIGHTINGS
-    if all(importlib.util.find_spec(p) is not None for p in SOLVER_PACKAGES.get(name, ()))
-)
+WEIGHTING_NAMES = RUNNABLE_WEIGHTINGS
 OPTION_WORDS = ("architecture", "weighting", "schedule", "freeze", "warm_start", "partial_fit",
                 "sample_weight", "classes", "validation_fraction", "batch_size", "optimizer",
                 "weight_decay")
-
-# -- recording training steps (callbacks are cloned at fit: the counts live here) -------------
-
-BATCHES: Counter = Counter()
-INITIAL: dict = {}
-
-
-class Recorder(Callback):
-    """Count training batches begun and keep the parameters from before the first."""
-
-    def __init__(self, key=None):
-        self.key = key
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        if self.key not in INITIAL:
-            INITIAL[self.key] = {n: p.detach().clone() for n, p in net.module_.named_parameters()}
-
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        if training:
-            BATCHES[self.key] += 1
 
 
 # -- drawing a table -----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from skmtl.weighting import (
     UPGrad,
     gradnorm_targets,
 )
-from skmtl.weighting._torchjd import missing_solvers
+from skmtl.weighting._torchjd import SOLVER_EXTRAS, missing_solvers
 
 # CAGrad needs cvxpy, from the `cagrad` extra (in `tests`): without it these tests skip.
 needs_cagrad = pytest.mark.skipif(
@@ -314,7 +314,8 @@ def test_alternating_with_another_weighting_is_rejected():
 @pytest.mark.parametrize("name", sorted(WEIGHTINGS))
 def test_every_method_trains_through_the_three_estimators(name):
     if missing_solvers(name):  # cagrad, nash_mtl without their extra
-        pytest.skip(f"{name} needs {', '.join(missing_solvers(name))} (a skmtl extra)")
+        pytest.skip(f"{name} needs {', '.join(missing_solvers(name))}: "
+                    f'pip install "{SOLVER_EXTRAS[name][1]}"')
     X, y = mixed_data()
     for Estimator, target in [(MultiTaskNet, y), (MultiTaskClassifier, y[["c", "k"]]),
                               (MultiTaskRegressor, y[["r"]].assign(s=X[:, 1] - X[:, 2]))]:

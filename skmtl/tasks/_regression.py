@@ -47,7 +47,8 @@ class Regression(SingleColumnTask):
         if isinstance(series.dtype, pd.CategoricalDtype):
             series = series.astype(object)
         numbers = pd.to_numeric(series.where(~missing), errors="coerce")
-        numbers = np.asarray(numbers, dtype=np.float64)
+        # nullable dtypes (Float64, Int64, boolean) with NA: to_numpy maps NA to NaN
+        numbers = pd.Series(numbers).to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.isnan(numbers) & ~missing
         if bad.any():
             example = plain(series[bad].iloc[0])
