@@ -1,59 +1,35 @@
-"""The estimator machinery shared by MultiTaskNet, MultiTaskClassifier and MultiTaskRegressor."""
+"""The estimator machinery shared by MultiTaskNet, MultiTaskClassifier and MultiTaskRegressor.
+
+Split as scikit-learn's MLP is: parameter checks and the fit (incremental or not) here,
+building the network in :mod:`skmtl._build`, prediction in :mod:`skmtl._predict`.
+"""
 
 from __future__ import annotations
 
 import os
 import warnings
-from functools import update_wrapper
 from numbers import Integral, Real
-from types import MethodType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, MultiOutputMixin, clone
+from sklearn.base import BaseEstimator, MultiOutputMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
-from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Checkpoint, EarlyStopping, ProgressBar
+from skorch.callbacks import Checkpoint
 
+from ._build import OPTIMIZERS, BuildMixin, _as_tensors
 from ._calibration import fit_temperature
 from ._device import resolve_device
 from ._freeze import apply_freeze
-from ._pretrain import pretrain_autoencoder
+from ._predict import PredictMixin
 from ._sample_weight import task_weights, weigh_statistics
-from ._training import (
-    HoldoutSplit,
-    MultiTaskCriterion,
-    MultiTaskNeuralNet,
-    TensorBatchIterator,
-    TensorData,
-)
+from ._training import MultiTaskNeuralNet
 from ._validation import check_X, is_input_dict, n_rows
-from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, LayerSettings, get_architecture
-from .callbacks import FiniteLossGuard, PerTaskLoss, ResumeCheckpoint, TaskWeights, _resume
+from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, get_architecture
+from .callbacks import ResumeCheckpoint, _resume
 from .tasks import Task, TaskSet
 from .weighting import WEIGHTINGS, Equal, Weighting, get_weighting
-
-OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-}
-
-
-def _silent(*args: Any, **kwargs: Any) -> None:
-    """A print replacement that prints nothing (picklable, unlike a lambda)."""
-
-
-def _fused_supported(optimizer: type[torch.optim.Optimizer], device: str) -> bool:
-    """Whether ``optimizer`` has a fused (single-kernel) implementation on ``device``."""
-    try:
-        optimizer([torch.zeros(1, device=device, requires_grad=True)], lr=0.1, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return False
-    return True
 
 
 def _ndim(X: Any) -> int:
@@ -62,58 +38,12 @@ def _ndim(X: Any) -> int:
     return int(ndim) if ndim is not None else np.asarray(X).ndim
 
 
-def _as_tensors(X: Any, device: str) -> Any:
-    """A checked array (or dict of arrays) as tensor(s) on ``device``, copied once."""
-    if isinstance(X, dict):
-        return {key: torch.tensor(value, device=device) for key, value in X.items()}
-    return torch.tensor(X, device=device)
-
-
-def _has_probabilities(estimator: Any) -> bool:
-    """True when ``estimator`` may have a classification task; else AttributeError saying why."""
-    forced = getattr(estimator, "_forced_task", None)
-    tasks = getattr(estimator, "tasks_", None)
-    if forced is not None and forced.is_classification:
-        return True
-    if forced is None and (tasks is None or any(task.is_classification for task in tasks)):
-        return True
-    if tasks is not None:
-        which = f"has only regression tasks ({', '.join(repr(task.name_) for task in tasks)})"
-    else:
-        which = "fits regression tasks only"
-    raise AttributeError(
-        f"This {type(estimator).__name__} {which}, so there are no probabilities to predict "
-        "(predict_proba is for classification and multi-label tasks); use predict for their "
-        "values."
-    )
-
-
-class _available_if_probabilities:
-    """``available_if(_has_probabilities)`` that lets the check's message through.
-
-    scikit-learn's ``available_if`` replaces the AttributeError of its check by a bare
-    "has no attribute 'predict_proba'" (the reason only survives as ``__cause__``); this
-    descriptor raises ``_has_probabilities``'s own. ``hasattr(estimator, "predict_proba")``
-    is False exactly when the check raises, as with ``available_if``.
-    """
-
-    def __init__(self, fn):
-        self.fn = fn
-        update_wrapper(self, fn)
-
-    def __get__(self, obj, owner=None):
-        if obj is None:
-            return self.fn
-        _has_probabilities(obj)
-        return MethodType(self.fn, obj)
-
-
 #: Parameters that define the network: a warm-started or incremental fit cannot change them.
 _STRUCTURE = ("tasks", "architecture", "trunk", "weighting", "hidden_layer_sizes",
               "head_layer_sizes", "activation", "dropout", "optimizer")
 
 
-class BaseMultiTask(MultiOutputMixin, BaseEstimator):
+class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
     """Shared implementation of skmtl's estimators; use one of its subclasses.
 
     See :class:`skmtl.MultiTaskNet` for the parameters.
@@ -283,120 +213,6 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
                 f"parameters define: {what}. Set warm_start=False (or call fit) to train a "
                 "new network, or restore them."
             )
-
-    # -- building --------------------------------------------------------------------
-    def _callbacks(self, task_names: list[str]) -> list:
-        callbacks: list = [
-            ("per_task_loss", PerTaskLoss(task_names)),
-            ("task_weights", TaskWeights(task_names)),
-            ("finite_loss", FiniteLossGuard(task_names)),
-        ]
-        if self.early_stopping:
-            callbacks.append((
-                "early_stopping",
-                EarlyStopping(
-                    monitor="valid_loss",
-                    patience=self.n_iter_no_change,
-                    threshold=self.tol,
-                    threshold_mode="abs",
-                    load_best=True,
-                    sink=print if self.verbose else _silent,
-                ),
-            ))
-        if self.verbose and self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        callbacks += [clone(cb, safe=False) for cb in (self.callbacks or [])]
-        if self.checkpoint is not None:  # last, so that it saves the other callbacks' work
-            sink = print if self.verbose else _silent
-            callbacks.append((_resume.CALLBACK_NAME, ResumeCheckpoint.from_param(self.checkpoint, sink)))
-        return callbacks
-
-    def _train_split(self) -> HoldoutSplit | None:
-        fraction = self.validation_fraction
-        if fraction is None:
-            fraction = 0.1 if (self.early_stopping or self.temperature_scaling) else None
-        return None if fraction is None else HoldoutSplit(fraction, seed=self.split_seed_)
-
-    def _build_module(self, X: Any, taskset: TaskSet) -> torch.nn.Module:
-        settings = LayerSettings(
-            hidden_layer_sizes=self._layer_sizes("hidden_layer_sizes"),
-            head_layer_sizes=self._layer_sizes("head_layer_sizes"),
-            activation=self.activation,
-            dropout=self.dropout,
-        )
-        sample = _as_tensors({k: v[:2] for k, v in X.items()} if isinstance(X, dict) else X[:2], "cpu")
-        n_features = None if isinstance(X, dict) or X.ndim != 2 else X.shape[1]
-        return get_architecture(self.architecture).build(
-            n_features, [task.n_outputs_ for task in taskset.tasks_], settings,
-            trunk=self.trunk, sample=sample,
-        )
-
-    def _initialize(self, X: Any, inputs: Any, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
-        """Build the network (and pretrain it) and the skorch net that trains it."""
-        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
-        optimizer_kwargs = {
-            "optimizer__weight_decay": self.weight_decay,
-            # learned balancing parameters (log-variances, GradNorm weights) get no decay
-            "optimizer__param_groups": [("balancer_.*", {"weight_decay": 0.0})],
-        }
-        if optimizer is torch.optim.SGD:
-            optimizer_kwargs["optimizer__momentum"] = 0.9
-        # not SGD: torch's fused SGD fails when a parameter gets its first gradient after
-        # others have momentum buffers (a task absent from the first batches)
-        if (isinstance(self.optimizer, str) and optimizer is not torch.optim.SGD
-                and _fused_supported(optimizer, device)):
-            optimizer_kwargs["optimizer__fused"] = True
-        task_names = [task.name_ for task in taskset.tasks_]
-        module = self._build_module(X, taskset)
-        if self.pretrain == "autoencoder":
-            self.pretrain_history_ = pretrain_autoencoder(
-                module, inputs, epochs=self.pretrain_epochs, noise=self.pretrain_noise,
-                optimizer=optimizer, lr=self.lr, batch_size=self.batch_size, device=device,
-                verbose=int(self.verbose),
-            ).history
-        spec = get_weighting(self.weighting)
-        balancer = spec.build(len(task_names), module)
-        net = MultiTaskNeuralNet(
-            module=module,
-            criterion=MultiTaskCriterion(taskset.tasks_, taskset.target_slices_),
-            balancer=balancer,
-            schedule=self.schedule,
-            jacobian_mode=getattr(balancer, "mode", "parameters"),
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            dataset=TensorData,
-            iterator_train=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=TensorBatchIterator,
-            train_split=self._train_split(),
-            callbacks=self._callbacks(task_names),
-            device=device,
-            verbose=int(self.verbose),
-            **optimizer_kwargs,
-        )
-        self._structure_ = self._structure()
-        return net.initialize()
-
-    def _update_net(self, net: MultiTaskNeuralNet) -> None:
-        """Make a fitted net follow the current parameters (warm start, partial_fit).
-
-        Weights and optimizer state are kept; epochs, learning rate, weight decay, batch
-        size, schedule, validation split, verbosity and callbacks are the current ones.
-        """
-        net.max_epochs = self.max_epochs
-        net.batch_size = self.batch_size
-        net.schedule = self.schedule
-        net.verbose = int(self.verbose)
-        net.train_split = self._train_split()
-        net.set_params(lr=self.lr)  # skorch updates the optimizer's groups, keeps its state
-        balancer = {id(p) for p in net.balancer_.parameters()}
-        for group in net.optimizer_.param_groups:
-            own = any(id(p) in balancer for p in group["params"])
-            group["weight_decay"] = 0.0 if own else self.weight_decay
-        net.callbacks = self._callbacks(list(net.criterion_.names))
-        net.initialize_callbacks()
 
     # -- fit -------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -575,108 +391,4 @@ class BaseMultiTask(MultiOutputMixin, BaseEstimator):
             if task.is_classification
         }
 
-    # -- prediction ----------------------------------------------------------------
-    def _weights_device(self) -> torch.device:
-        """Where the network's weights are (after unpickling, not necessarily ``device_``)."""
-        for param in self.net_.module_.parameters():
-            return param.device
-        return torch.device("cpu")
 
-    def _forward(self, inputs: Any) -> list[np.ndarray]:
-        """Every task's raw output for checked inputs, as arrays on the CPU."""
-        device = self._weights_device()
-        if isinstance(inputs, dict):
-            inputs = {k: torch.as_tensor(v, device=device) for k, v in inputs.items()}
-        else:
-            inputs = torch.as_tensor(inputs, device=device)
-        return [out.numpy() for out in self.net_.forward(inputs, device="cpu")]
-
-    def _outputs(self, X) -> list[np.ndarray]:
-        check_is_fitted(self)
-        return self._forward(check_X(self, X, reset=False, allow_nd=self.trunk is not None))
-
-    def predict(self, X):
-        """Predict every task.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        DataFrame, Series or ndarray
-            Shaped like the ``y`` given to fit: a DataFrame with y's columns, labels and
-            dtypes (and X's index when X is a DataFrame) when y was a DataFrame; a Series
-            when it was a Series; an array of shape (n_samples, n_columns), or
-            (n_samples,) when y was 1-D, otherwise.
-        """
-        outputs = self._outputs(X)
-        index = X.index if isinstance(X, pd.DataFrame) else None
-        return self.taskset_.decode(outputs, index=index)
-
-    @_available_if_probabilities
-    def predict_proba(self, X):
-        """Class probabilities of every classification task.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        list of ndarray, or ndarray
-            One array per classification task, in task order (regression tasks are
-            skipped): (n_samples, n_classes) with columns in ``classes_`` order, or
-            (n_samples, n_labels) of per-label probabilities for a
-            :class:`~skmtl.tasks.MultiLabel` task. A single array when the estimator
-            has exactly one task.
-        """
-        outputs = self._outputs(X)
-        temperatures = getattr(self, "temperatures_", {})
-        probas = [
-            task.predict_proba(out / temperatures.get(task.name_, 1.0))
-            for task, out in zip(self.tasks_, outputs)
-            if task.is_classification
-        ]
-        return probas[0] if len(self.tasks_) == 1 else probas
-
-    def score_tasks(self, X, y, sample_weight=None) -> dict[str, float]:
-        """Score each task on the labelled entries of ``y``.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-        y : array-like, Series or DataFrame
-            True targets, with the columns seen in fit; missing labels are skipped.
-        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
-            Weights of the rows (or of each row and task) in each task's score.
-
-        Returns
-        -------
-        dict
-            Task name to its score: accuracy for a classification task, R² for a
-            regression task, the mean per-label accuracy for a multi-label task (NaN for
-            a task with no labelled entry).
-        """
-        outputs = self._outputs(X)
-        if sample_weight is None:
-            return self.taskset_.score_tasks(y, outputs)
-        weights = task_weights(sample_weight, len(outputs[0]), self.taskset_)
-        return self.taskset_.score_tasks(y, outputs, sample_weight=weights)
-
-    def score(self, X, y, sample_weight=None) -> float:
-        """Mean over tasks of each task's score (see :meth:`score_tasks`).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-        y : array-like, Series or DataFrame
-        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
-            Weights of the rows (or of each row and task) in each task's score.
-
-        Returns
-        -------
-        float
-        """
-        scores = np.array(list(self.score_tasks(X, y, sample_weight).values()), dtype=float)
-        return float(np.nanmean(scores)) if (~np.isnan(scores)).any() else float("nan")

@@ -1,0 +1,168 @@
+"""Building the network and the skorch net that trains it (and updating it for a warm fit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from sklearn.base import clone
+from skorch.callbacks import EarlyStopping, ProgressBar
+
+from ._pretrain import pretrain_autoencoder
+from ._training import (
+    HoldoutSplit,
+    MultiTaskCriterion,
+    MultiTaskNeuralNet,
+    TensorBatchIterator,
+    TensorData,
+)
+from .architectures import LayerSettings, get_architecture
+from .callbacks import FiniteLossGuard, PerTaskLoss, ResumeCheckpoint, TaskWeights, _resume
+from .tasks import TaskSet
+from .weighting import get_weighting
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+
+
+def _silent(*args: Any, **kwargs: Any) -> None:
+    """A print replacement that prints nothing (picklable, unlike a lambda)."""
+
+
+def _fused_supported(optimizer: type[torch.optim.Optimizer], device: str) -> bool:
+    """Whether ``optimizer`` has a fused (single-kernel) implementation on ``device``."""
+    try:
+        optimizer([torch.zeros(1, device=device, requires_grad=True)], lr=0.1, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _as_tensors(X: Any, device: str) -> Any:
+    """A checked array (or dict of arrays) as tensor(s) on ``device``, copied once."""
+    if isinstance(X, dict):
+        return {key: torch.tensor(value, device=device) for key, value in X.items()}
+    return torch.tensor(X, device=device)
+
+
+class BuildMixin:
+    """Network building of :class:`~skmtl._base.BaseMultiTask`: the module, the skorch
+    net (optimizer, criterion, balancer, callbacks, validation split), and bringing a
+    fitted net up to the current parameters for a warm-started or incremental fit."""
+
+    # -- building --------------------------------------------------------------------
+    def _callbacks(self, task_names: list[str]) -> list:
+        callbacks: list = [
+            ("per_task_loss", PerTaskLoss(task_names)),
+            ("task_weights", TaskWeights(task_names)),
+            ("finite_loss", FiniteLossGuard(task_names)),
+        ]
+        if self.early_stopping:
+            callbacks.append((
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_loss",
+                    patience=self.n_iter_no_change,
+                    threshold=self.tol,
+                    threshold_mode="abs",
+                    load_best=True,
+                    sink=print if self.verbose else _silent,
+                ),
+            ))
+        if self.verbose and self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        callbacks += [clone(cb, safe=False) for cb in (self.callbacks or [])]
+        if self.checkpoint is not None:  # last, so that it saves the other callbacks' work
+            sink = print if self.verbose else _silent
+            callbacks.append((_resume.CALLBACK_NAME, ResumeCheckpoint.from_param(self.checkpoint, sink)))
+        return callbacks
+
+    def _train_split(self) -> HoldoutSplit | None:
+        fraction = self.validation_fraction
+        if fraction is None:
+            fraction = 0.1 if (self.early_stopping or self.temperature_scaling) else None
+        return None if fraction is None else HoldoutSplit(fraction, seed=self.split_seed_)
+
+    def _build_module(self, X: Any, taskset: TaskSet) -> torch.nn.Module:
+        settings = LayerSettings(
+            hidden_layer_sizes=self._layer_sizes("hidden_layer_sizes"),
+            head_layer_sizes=self._layer_sizes("head_layer_sizes"),
+            activation=self.activation,
+            dropout=self.dropout,
+        )
+        sample = _as_tensors({k: v[:2] for k, v in X.items()} if isinstance(X, dict) else X[:2], "cpu")
+        n_features = None if isinstance(X, dict) or X.ndim != 2 else X.shape[1]
+        return get_architecture(self.architecture).build(
+            n_features, [task.n_outputs_ for task in taskset.tasks_], settings,
+            trunk=self.trunk, sample=sample,
+        )
+
+    def _initialize(self, X: Any, inputs: Any, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
+        """Build the network (and pretrain it) and the skorch net that trains it."""
+        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        optimizer_kwargs = {
+            "optimizer__weight_decay": self.weight_decay,
+            # learned balancing parameters (log-variances, GradNorm weights) get no decay
+            "optimizer__param_groups": [("balancer_.*", {"weight_decay": 0.0})],
+        }
+        if optimizer is torch.optim.SGD:
+            optimizer_kwargs["optimizer__momentum"] = 0.9
+        # not SGD: torch's fused SGD fails when a parameter gets its first gradient after
+        # others have momentum buffers (a task absent from the first batches)
+        if (isinstance(self.optimizer, str) and optimizer is not torch.optim.SGD
+                and _fused_supported(optimizer, device)):
+            optimizer_kwargs["optimizer__fused"] = True
+        task_names = [task.name_ for task in taskset.tasks_]
+        module = self._build_module(X, taskset)
+        if self.pretrain == "autoencoder":
+            self.pretrain_history_ = pretrain_autoencoder(
+                module, inputs, epochs=self.pretrain_epochs, noise=self.pretrain_noise,
+                optimizer=optimizer, lr=self.lr, batch_size=self.batch_size, device=device,
+                verbose=int(self.verbose),
+            ).history
+        spec = get_weighting(self.weighting)
+        balancer = spec.build(len(task_names), module)
+        net = MultiTaskNeuralNet(
+            module=module,
+            criterion=MultiTaskCriterion(taskset.tasks_, taskset.target_slices_),
+            balancer=balancer,
+            schedule=self.schedule,
+            jacobian_mode=getattr(balancer, "mode", "parameters"),
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            dataset=TensorData,
+            iterator_train=TensorBatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=TensorBatchIterator,
+            train_split=self._train_split(),
+            callbacks=self._callbacks(task_names),
+            device=device,
+            verbose=int(self.verbose),
+            **optimizer_kwargs,
+        )
+        self._structure_ = self._structure()
+        return net.initialize()
+
+    def _update_net(self, net: MultiTaskNeuralNet) -> None:
+        """Make a fitted net follow the current parameters (warm start, partial_fit).
+
+        Weights and optimizer state are kept; epochs, learning rate, weight decay, batch
+        size, schedule, validation split, verbosity and callbacks are the current ones.
+        """
+        net.max_epochs = self.max_epochs
+        net.batch_size = self.batch_size
+        net.schedule = self.schedule
+        net.verbose = int(self.verbose)
+        net.train_split = self._train_split()
+        net.set_params(lr=self.lr)  # skorch updates the optimizer's groups, keeps its state
+        balancer = {id(p) for p in net.balancer_.parameters()}
+        for group in net.optimizer_.param_groups:
+            own = any(id(p) in balancer for p in group["params"])
+            group["weight_decay"] = 0.0 if own else self.weight_decay
+        net.callbacks = self._callbacks(list(net.criterion_.names))
+        net.initialize_callbacks()
