@@ -9,17 +9,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, MultiOutputMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseMultiTask
+from ._predict import _available_if_probabilities
 
 _EPS = 1e-12
-
-
-def _any_classification(ensemble) -> bool:
-    tasks = getattr(ensemble, "tasks_", None)
-    return tasks is None or any(task.is_classification for task in tasks)
 
 
 class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
@@ -155,7 +150,7 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
         index = X.index if isinstance(X, pd.DataFrame) else None
         return self.estimators_[0].taskset_.decode(combined, index=index)
 
-    @available_if(_any_classification)
+    @_available_if_probabilities
     def predict_proba(self, X):
         """Combined class probabilities (vote shares with ``voting="hard"``).
 

@@ -318,3 +318,13 @@ def test_sample_weight_with_partial_fit_and_every_balancer_kind():
             est.partial_fit(X, y, sample_weight=w)
             est.partial_fit(X, y, sample_weight=w)
         assert np.isfinite(est.history_[-1, "train_loss"]), weighting
+
+
+def test_12_ensemble_predict_proba_on_regression_tasks_says_why():
+    from skmtl import MultiTaskEnsemble
+
+    X, y = linear_tasks(n=40)
+    ensemble = MultiTaskEnsemble([MultiTaskRegressor(max_epochs=1, **SMALL)]).fit(X, y)
+    assert not hasattr(ensemble, "predict_proba")
+    with pytest.raises(AttributeError, match="only regression tasks .*use predict"):
+        ensemble.predict_proba(X)
