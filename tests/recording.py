@@ -44,3 +44,22 @@ class Recorder(Callback):
             weights = None if task_weights is None else task_weights.detach().cpu().clone()
             counts = None if task_counts is None else torch.as_tensor(task_counts).cpu().clone()
             STEPS.setdefault(self.key, []).append((weights, counts))
+
+
+def call_or_refuse(call, key: str, words) -> Exception | None:
+    """Run ``call()``: None when it succeeds, the error when it refused before training.
+
+    A ValueError/TypeError must come before any training step of this call (counted by
+    the :class:`Recorder` of ``key``) and name one of ``words`` (an option or a column);
+    any other exception propagates (a crash is a failure).
+    """
+    before = BATCHES[key]
+    try:
+        call()
+    except (ValueError, TypeError) as exc:
+        steps = BATCHES[key] - before
+        assert steps == 0, f"raised after {steps} training step(s), not before: {exc!r}"
+        assert any(str(word) in str(exc) for word in words), (
+            f"the error names none of {list(words)}: {exc!r}")
+        return exc
+    return None

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 import torch
 from recording import BATCHES, INITIAL, STEPS, Recorder
+from recording import call_or_refuse as _call_or_refuse
 
 from skmtl import MultiTaskNet
 from skmtl.architectures import ARCHITECTURES
@@ -41,21 +42,8 @@ def recorder() -> Recorder:
 
 
 def call_or_refuse(call, key: str, words=OPTION_WORDS):
-    """Run ``call()``; return None if it succeeds, or the ValueError/TypeError it raised.
-
-    A refusal must happen before any training step of this call and name an option.
-    Any other exception propagates (a crash is a failure).
-    """
-    before = BATCHES[key]
-    try:
-        call()
-    except (ValueError, TypeError) as exc:
-        steps = BATCHES[key] - before
-        assert steps == 0, f"raised after {steps} training step(s), not before: {exc!r}"
-        assert any(word in str(exc) for word in words), (
-            f"the error does not name the offending option (one of {words}): {exc!r}")
-        return exc
-    return None
+    """:func:`recording.call_or_refuse` with the option names as default words."""
+    return _call_or_refuse(call, key, words)
 
 
 # -- data ------------------------------------------------------------------------------

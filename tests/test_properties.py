@@ -33,7 +33,8 @@ import pandas as pd
 import torch
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from recording import BATCHES, INITIAL, RUNNABLE_WEIGHTINGS, Recorder
+from recording import INITIAL, RUNNABLE_WEIGHTINGS, Recorder
+from recording import call_or_refuse as _call_or_refuse
 
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 from skmtl.architectures import ARCHITECTURES
@@ -245,22 +246,11 @@ def _rows(data, index):
 
 
 def call_or_refuse(call, key: str, words) -> Exception | None:
-    """Run ``call()``: None when it succeeds, the error when it refused before training.
-
-    Any other exception propagates; a ValueError/TypeError raised after a training step
-    began, or naming neither an option nor a column, fails.
-    """
-    before = BATCHES[key]
-    try:
-        call()
-    except (ValueError, TypeError) as exc:
-        steps = BATCHES[key] - before
-        assert steps == 0, f"raised after {steps} training step(s), not before: {exc!r}"
-        assert any(str(word) in str(exc) for word in words), (
-            f"the error names neither an option nor a column: {exc!r}")
-        note(f"refused: {exc!r}")
-        return exc
-    return None
+    """:func:`recording.call_or_refuse`, noting a refusal in hypothesis' report."""
+    refused = _call_or_refuse(call, key, words)
+    if refused is not None:
+        note(f"refused: {refused!r}")
+    return refused
 
 
 def check_predictions(est, X, y, cases: list[TaskCase]) -> None:
