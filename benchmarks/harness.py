@@ -1,0 +1,397 @@
+"""Measurement helpers shared by every benchmark script: the only place for them.
+
+Timing (wall time, per-epoch times, paired ratios, other processes' CPU load),
+seeds and repetitions, summaries (mean ± std, confidence interval, median with
+spread), Δ_MTL, the machine and software description, and the results files.
+Benchmark scripts import this module (and ``datasets``); they never import each
+other.  Rendering lives in ``report.py``.
+
+Results format
+--------------
+Every benchmark writes one JSON file, ``benchmarks/results/<name>.json`` (a
+``--quick`` run: ``build/benchmarks-quick/results/<name>.json``), with
+:func:`save_results`::
+
+    {
+      "benchmark": "penguins",          # the script's name
+      "schema": 1,                      # SCHEMA below
+      "quick": false,                   # smoke run?
+      "command": "python benchmarks/penguins.py",
+      "runner": "python benchmarks/run.py" or null,
+      "machine": {...},                 # machine_info(): cpu, cores, versions, threads, load
+      "skmtl": "skmtl 0.1.0 from skmtl/__init__.py",
+      "total_seconds": 181.3,           # wall time of the whole script
+      "other_load": 0.02,               # cores used by other processes during the run
+      "config": {...},                  # what the renderer needs to describe the run:
+                                        # seeds, folds, settings, data description, citation
+      "records": [                      # one per method x dataset x seed (x fold / rate)
+        {"method": "skmtl shared_bottom", "dataset": "penguins", "seed": 0,
+         "fold": 3,                     # benchmark-specific keys are allowed
+         "metrics": {"species_acc": 0.99, ...},
+         "fit_seconds": 0.83,           # wall time of fit, null if not timed
+         "epoch_seconds": [0.008, ...], # raw per-epoch times (skmtl history "dur"), or null
+         "other_load": 0.01,            # other processes' cores during the fit, or null
+         "error": null},                # "TypeError: ..." when the fit failed
+        ...
+      ],
+      "extra": {...}                    # benchmark-specific tables (tuning, label masks)
+    }
+
+A report is rendered from these files alone (``python benchmarks/report.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+#: Root of the repository (the folder that contains ``benchmarks/``).
+REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+#: Version of the results format described in the module docstring.
+SCHEMA: int = 1
+#: Results of full runs (committed) and of ``--quick`` runs (never committed).
+RESULTS_DIR: Path = REPO_ROOT / "benchmarks" / "results"
+QUICK_RESULTS_DIR: Path = REPO_ROOT / "build" / "benchmarks-quick" / "results"
+#: Other processes' load (cores) above which a timing is flagged as disturbed.
+IDLE_THRESHOLD: float = 0.1
+
+
+# ------------------------------------------------------------------ machine, software
+def _cpu_model() -> str:
+    """Return a human-readable CPU model name, or ``"unknown"``."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _version(dist: str) -> str:
+    """Return the installed version of distribution ``dist`` or ``"not installed"``."""
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_info() -> dict[str, Any]:
+    """Describe the machine and software stack a benchmark runs on.
+
+    Keys: ``cpu``, ``logical_cores``, ``os``, ``python``, ``torch``, ``skorch``,
+    ``scikit-learn``, ``numpy``, ``pandas``, ``torch_threads``, ``blas_threads``
+    (threadpoolctl), ``load_avg`` (1, 5, 15 min) and ``date_utc`` (ISO 8601).
+    """
+    info: dict[str, Any] = {
+        "cpu": _cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+    for dist in ("torch", "skorch", "scikit-learn", "numpy", "pandas"):
+        info[dist] = _version(dist)
+    try:
+        import torch
+
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:  # pragma: no cover - every benchmark needs torch
+        info["torch_threads"] = None
+    try:
+        from threadpoolctl import threadpool_info
+
+        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        info["blas_threads"] = (
+            ", ".join(f"{p.get('internal_api')}={p.get('num_threads')}" for p in pools)
+            or "none found"
+        )
+    except ImportError:
+        info["blas_threads"] = "threadpoolctl not installed"
+    try:
+        info["load_avg"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not available on this platform
+        info["load_avg"] = "unavailable"
+    info["date_utc"] = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return info
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """The command that started this process, copy-pasteable, as ``python <script> ...``."""
+    args = list(sys.argv if argv is None else argv)
+    if args:
+        script = Path(args[0]).resolve()
+        try:
+            args[0] = script.relative_to(REPO_ROOT).as_posix()
+        except ValueError:
+            args[0] = str(script)
+    return shlex.join(["python", *args])
+
+
+def import_skmtl() -> str:
+    """Import skmtl from this checkout (not an installed copy); return ``"skmtl X from Y"``."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(1, str(REPO_ROOT))
+    import skmtl
+
+    where = Path(skmtl.__file__).resolve()
+    try:
+        where = where.relative_to(REPO_ROOT)
+    except ValueError:
+        pass
+    return f"skmtl {skmtl.__version__} from {where.as_posix()}"
+
+
+def warm_up_process() -> None:
+    """Pay one-off process-wide costs before timing (the first Adam step imports dynamo)."""
+    import torch
+
+    param = torch.nn.Parameter(torch.zeros(2))
+    optimizer = torch.optim.Adam([param], lr=1e-3)
+    (param**2).sum().backward()
+    optimizer.step()
+
+
+# ----------------------------------------------------------------------------- timing
+@dataclass(frozen=True)
+class CpuSnapshot:
+    """System-wide and own CPU time at one instant (see :func:`cpu_snapshot`)."""
+
+    wall: float
+    system_busy: float
+    own: float
+
+
+def cpu_snapshot() -> CpuSnapshot | None:
+    """System-wide non-idle CPU seconds (``/proc/stat``) and this process's; None if unknown."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal (guest is part of user)
+    busy = sum(fields[:8]) - fields[3] - fields[4]
+    times = os.times()
+    return CpuSnapshot(
+        wall=time.perf_counter(),
+        system_busy=busy / os.sysconf("SC_CLK_TCK"),
+        own=times.user + times.system,
+    )
+
+
+def other_cpu_load(start: CpuSnapshot | None, end: CpuSnapshot | None) -> float | None:
+    """Average number of cores busy with *other* processes between two snapshots.
+
+    Anything well above 0 means something else competed for the CPU and timings
+    are inflated.
+    """
+    if start is None or end is None or end.wall <= start.wall:
+        return None
+    others = (end.system_busy - start.system_busy) - (end.own - start.own)
+    return max(others, 0.0) / (end.wall - start.wall)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float, float | None]:
+    """Run ``fn``; return its result, wall seconds and other processes' load (cores)."""
+    before = cpu_snapshot()
+    t0 = time.perf_counter()
+    out = fn()
+    seconds = time.perf_counter() - t0
+    return out, seconds, other_cpu_load(before, cpu_snapshot())
+
+
+def epoch_seconds(estimator: Any) -> list[float] | None:
+    """Raw per-epoch wall times (s, to 1 µs) of a fitted skmtl / skorch estimator (``dur``)."""
+    history = getattr(estimator, "history_", None)
+    if history is None:
+        history = getattr(getattr(estimator, "net_", None), "history", None)
+    if history is None:
+        return None
+    return [round(float(d), 6) for d in history[:, "dur"]]
+
+
+def weighted_load(parts: Sequence[tuple[float | None, float]]) -> float | None:
+    """Time-weighted mean of ``(load, seconds)`` pairs (None when no load is known)."""
+    known = [(load, s) for load, s in parts if load is not None]
+    total = sum(s for _, s in known)
+    return sum(load * s for load, s in known) / total if known and total > 0 else None
+
+
+def paired_ratios(numerator: Sequence[float], denominator: Sequence[float]) -> list[float]:
+    """Per-repetition ratios ``numerator[i] / denominator[i]`` (measured in the same repetition).
+
+    Pairing cancels the slow drift of a shared machine better than a ratio of means.
+    """
+    if len(numerator) != len(denominator):
+        raise ValueError(f"{len(numerator)} vs {len(denominator)} repetitions: not paired")
+    if any(d <= 0 for d in denominator):
+        raise ValueError("denominator times must be positive")
+    return [n / d for n, d in zip(numerator, denominator)]
+
+
+# --------------------------------------------------------------------- seeds, summary
+def seeds(n: int) -> list[int]:
+    """The seeds of ``n`` repetitions: ``0 .. n-1`` (every script uses the same scheme)."""
+    if n < 1:
+        raise ValueError("at least one repetition")
+    return list(range(n))
+
+
+def _finite(values: Sequence[float | None]) -> list[float]:
+    return [float(v) for v in values if v is not None and math.isfinite(v)]
+
+
+def mean_std(values: Sequence[float | None], fmt: str = ".3f") -> str | None:
+    """``"mean ± std"`` (sample std, ddof=1); the value alone for one; None for none."""
+    vals = _finite(values)
+    if not vals:
+        return None
+    if len(vals) == 1:
+        return format(vals[0], fmt)
+    return f"{statistics.mean(vals):{fmt}} ± {format(statistics.stdev(vals), fmt.lstrip('+'))}"
+
+
+def confidence_interval(values: Sequence[float | None], level: float = 0.95
+                        ) -> tuple[float, float] | None:
+    """Student-t confidence interval of the mean (None for fewer than two values)."""
+    vals = _finite(values)
+    if len(vals) < 2:
+        return None
+    from scipy import stats
+
+    half = stats.t.ppf(0.5 + level / 2, len(vals) - 1) * statistics.stdev(vals) / math.sqrt(
+        len(vals))
+    mean = statistics.mean(vals)
+    return mean - half, mean + half
+
+
+def median_spread(values: Sequence[float | None], fmt: str = ".2f", spread: str = "range"
+                  ) -> str | None:
+    """``"median (min–max)"`` (``spread="iqr"``: quartiles) over repetitions; None for none."""
+    vals = sorted(_finite(values))
+    if not vals:
+        return None
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return format(med, fmt)
+    if spread == "iqr":
+        low, high = (statistics.quantiles(vals, n=4)[i] for i in (0, 2))
+    elif spread == "range":
+        low, high = vals[0], vals[-1]
+    else:
+        raise ValueError(f"spread must be 'range' or 'iqr', not {spread!r}")
+    return f"{med:{fmt}} ({low:{fmt}}–{high:{fmt}})"
+
+
+def delta_mtl(
+    scores: Mapping[str, float],
+    single: Mapping[str, float],
+    lower_is_better: Sequence[str] = (),
+) -> float:
+    """Multi-task gain Δ_MTL in percent (Maninis et al., CVPR 2019).
+
+    ``100 / T * sum_t (-1)^{l_t} (M_t - S_t) / S_t`` with ``l_t = 1`` when lower is
+    better for task ``t``: the mean relative improvement of ``scores`` over the
+    single-task ``single``, positive when better.
+    """
+    if set(scores) != set(single):
+        raise ValueError(f"tasks differ: {sorted(scores)} vs {sorted(single)}")
+    if not scores:
+        raise ValueError("no tasks")
+    lower = set(lower_is_better)
+    unknown = lower - set(scores)
+    if unknown:
+        raise ValueError(f"lower_is_better names unknown tasks {sorted(unknown)}")
+    total = 0.0
+    for task, value in scores.items():
+        reference = single[task]
+        if reference == 0:
+            raise ValueError(f"single-task metric of {task!r} is 0; Δ_MTL is undefined")
+        sign = -1.0 if task in lower else 1.0
+        total += sign * (value - reference) / abs(reference)
+    return 100.0 * total / len(scores)
+
+
+# ---------------------------------------------------------------------- results files
+def record(method: str, dataset: str, seed: int, **fields: Any) -> dict[str, Any]:
+    """One results record with the standard keys (see the module docstring)."""
+    out: dict[str, Any] = {"method": method, "dataset": dataset, "seed": seed, "metrics": {},
+                           "fit_seconds": None, "epoch_seconds": None, "other_load": None,
+                           "error": None}
+    out.update(fields)
+    return out
+
+
+def results_path(name: str, quick: bool = False, folder: str | Path | None = None) -> Path:
+    """``<folder>/<name>.json``; the folder defaults to the full or quick results folder."""
+    base = Path(folder) if folder is not None else (QUICK_RESULTS_DIR if quick else RESULTS_DIR)
+    return (base if base.is_absolute() else REPO_ROOT / base) / f"{name}.json"
+
+
+class Run:
+    """One benchmark run: collects the metadata at start, then :meth:`save` writes the file."""
+
+    def __init__(self, name: str, quick: bool, argv: Sequence[str] | None = None) -> None:
+        self.name, self.quick = name, quick
+        self.command = command_line(None if argv is None else [sys.argv[0], *argv])
+        self.machine = machine_info()
+        self.skmtl = import_skmtl()
+        self._start, self._t0 = cpu_snapshot(), time.perf_counter()
+
+    def save(self, records: Sequence[Mapping[str, Any]], config: Mapping[str, Any],
+             extra: Mapping[str, Any] | None = None, folder: str | Path | None = None) -> Path:
+        """Write the results file; return its path."""
+        payload = {
+            "benchmark": self.name, "schema": SCHEMA, "quick": self.quick,
+            "command": self.command, "runner": os.environ.get("SKMTL_BENCH_RUNNER"),
+            "machine": self.machine, "skmtl": self.skmtl,
+            "total_seconds": time.perf_counter() - self._t0,
+            "other_load": other_cpu_load(self._start, cpu_snapshot()),
+            "config": dict(config), "records": list(records), "extra": dict(extra or {}),
+        }
+        return save_results(payload, results_path(self.name, self.quick, folder))
+
+
+def save_results(payload: Mapping[str, Any], path: str | Path) -> Path:
+    """Write ``payload`` as indented JSON (NaN becomes null); return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, Mapping):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        if hasattr(value, "item"):  # numpy scalars
+            return clean(value.item())
+        return value
+
+    text = json.dumps(clean(payload), indent=1, ensure_ascii=False)
+    # lists of numbers (per-epoch times, seeds) on one line each: a readable, diffable file
+    text = re.sub(r"\[\s*((?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*)\s*\]",
+                  lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """Read a results file, checking its schema version."""
+    payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    if payload.get("schema") != SCHEMA:
+        raise ValueError(f"{path}: schema {payload.get('schema')!r}, expected {SCHEMA}")
+    return payload
