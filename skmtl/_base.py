@@ -324,6 +324,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             self.frozen_parameters_ = apply_freeze(net.module_, self.freeze)
             net.refresh_gradient_kind()
             self._warn_nothing_to_balance(net)
+            net.criterion_.set_data(encoded)
             self._fit_loop(net, inputs, encoded, epochs, description, saved)
         self.taskset_ = taskset
         self.tasks_ = taskset.tasks_

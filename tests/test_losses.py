@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from sklearn.base import clone
 
 from skmtl import MultiTaskNet
-from skmtl.losses import BCELoss, CrossEntropyLoss, DiceLoss, FocalLoss, HuberLoss, L1Loss
+from skmtl.losses import BCELoss, CrossEntropyLoss, DiceLoss, FocalLoss, HuberLoss, L1Loss, MSELoss
 from skmtl.tasks import Classification, MultiLabel, Regression
 
 torch.manual_seed(0)
@@ -115,3 +115,24 @@ def test_losses_through_task_specs_and_clone():
     twin = clone(est)
     assert twin.tasks[1].loss is not tasks[1].loss
     assert twin.tasks[1].loss.get_params() == {"alpha": None, "class_weight": "balanced", "gamma": 2.0}
+
+
+@pytest.mark.parametrize("loss", [
+    MSELoss(), HuberLoss(delta=0.5), L1Loss(), CrossEntropyLoss(),
+    CrossEntropyLoss(class_weight="balanced", label_smoothing=0.1),
+    CrossEntropyLoss(label_smoothing=0.2), BCELoss(), BCELoss(pos_weight="balanced"),
+    FocalLoss(gamma=2.0), DiceLoss(),
+], ids=lambda loss: repr(loss))
+def test_dense_path_equals_the_masked_path_with_unit_weights(loss):
+    """The training step's fast path (all labels, weights 1) must equal the masked loss."""
+    generator = torch.Generator().manual_seed(0)
+    if "regression" in loss.kinds:
+        output, target = torch.randn(16, 1, generator=generator), torch.randn(16, 1, generator=generator)
+    elif loss.kinds == frozenset({"multilabel"}) or isinstance(loss, BCELoss):
+        output = torch.randn(16, 4, generator=generator)
+        target = (torch.rand(16, 4, generator=generator) > 0.5).float()
+    else:
+        output = torch.randn(16, 3, generator=generator)
+        target = torch.randint(0, 3, (16, 1), generator=generator).float()
+    fitted = loss.fit(target.numpy(), output.shape[1])
+    torch.testing.assert_close(fitted.dense(output, target), fitted(output, target, ones(target))[0])

@@ -32,7 +32,24 @@ class MultiTaskCriterion(nn.Module):
         self.target_slices = list(target_slices)
         self.width = max(part.stop for part in self.target_slices)
         self.static_weights = [float(task.weight) for task in tasks]
+        #: Per task, whether the data of the current fit call has every label and every
+        #: weight 1 (then the loss skips masking); set by :meth:`set_data` for each call.
+        self.dense = [False] * len(self.names)
         self.register_buffer("weights", torch.tensor(self.static_weights, dtype=torch.float32))
+
+    def set_data(self, y: torch.Tensor) -> None:
+        """Look at the encoded targets and weights of a fit call: which tasks are dense.
+
+        Parameters
+        ----------
+        y : torch.Tensor of shape (n, width + n_tasks)
+            All the rows this call trains and validates on.
+        """
+        targets, row_weights = y[:, :self.width], y[:, self.width:]
+        self.dense = [
+            bool(not torch.isnan(targets[:, part]).any() and (row_weights[:, t] == 1).all())
+            for t, part in enumerate(self.target_slices)
+        ]
 
     def task_losses(
         self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor
@@ -57,9 +74,17 @@ class MultiTaskCriterion(nn.Module):
             weights); 0 when the task is absent from the batch.
         """
         targets, row_weights = y_true[:, :self.width], y_true[:, self.width:]
+        n = len(y_true)
+        if all(self.dense):
+            losses = [loss.dense(output, targets[:, part])
+                      for loss, output, part in zip(self.losses, y_pred, self.target_slices)]
+            return losses, torch.full((len(losses),), float(n), device=y_true.device)
         losses, totals = [], []
         for t, (loss, output, part) in enumerate(zip(self.losses, y_pred, self.target_slices)):
-            value, total = loss(output, targets[:, part], row_weights[:, t])
+            if self.dense[t]:
+                value, total = loss.dense(output, targets[:, part]), n
+            else:
+                value, total = loss(output, targets[:, part], row_weights[:, t])
             losses.append(value)
             totals.append(torch.as_tensor(total, dtype=torch.float32, device=y_true.device))
         return losses, torch.stack(totals)

@@ -58,6 +58,10 @@ class BCELoss(TaskLoss):
         fitted.pos_weight_ = positive_weights(self.pos_weight, target)
         return fitted
 
+    def dense(self, output, target):
+        pos_weight = cached_to(getattr(self, "pos_weight_", None), output)
+        return F.binary_cross_entropy_with_logits(output, target, pos_weight=pos_weight)
+
     def __call__(self, output, target, weight):
         pos_weight = cached_to(getattr(self, "pos_weight_", None), output)
         mask = ~torch.isnan(target)

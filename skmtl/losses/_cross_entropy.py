@@ -44,6 +44,12 @@ class CrossEntropyLoss(TaskLoss):
         fitted.weight_ = class_weights(self.class_weight, target[:, 0], n_outputs)
         return fitted
 
+    def dense(self, output, target):
+        if getattr(self, "weight_", None) is not None:  # torch smooths weighted labels otherwise
+            return super().dense(output, target)
+        return F.cross_entropy(output, target[:, 0].long(),
+                               label_smoothing=float(self.label_smoothing))
+
     def __call__(self, output, target, weight):
         class_weight = cached_to(getattr(self, "weight_", None), output)
         target = target[:, 0]

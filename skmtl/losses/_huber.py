@@ -27,6 +27,9 @@ class HuberLoss(TaskLoss):
     def __init__(self, delta=1.0):
         self.delta = delta
 
+    def dense(self, output, target):
+        return F.huber_loss(output, target, delta=self.delta)
+
     def __call__(self, output, target, weight):
         mask = ~torch.isnan(target)
         losses = F.huber_loss(output, torch.nan_to_num(target), reduction="none", delta=self.delta)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from ._base import TaskLoss, masked_mean
 
@@ -12,6 +13,9 @@ class L1Loss(TaskLoss):
 
     name = "l1"
     kinds = frozenset({"regression"})
+
+    def dense(self, output, target):
+        return F.l1_loss(output, target)
 
     def __call__(self, output, target, weight):
         mask = ~torch.isnan(target)
