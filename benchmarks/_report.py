@@ -1,6 +1,6 @@
 """Compatibility shim for the benchmark scripts not yet migrated to results files.
 
-``speed.py``, ``architectures.py``, ``weighting.py`` and ``multilabel.py`` still build
+``architectures.py`` and ``weighting.py`` still build
 their sections themselves and import these names from here; the code now lives
 in ``harness.py`` (measuring) and ``report.py`` (rendering).  Delete this module
 once the last of them writes a results file instead.

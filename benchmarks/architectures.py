@@ -66,20 +66,15 @@ from _report import (
     save_figure,
     write_section,
 )
+from datasets import make_data
+from harness import IDLE_THRESHOLD, same_torch_threads, wait_until_idle, warm_up_process
+from harness import import_skmtl_net as import_skmtl
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
-from speed import (
-    IDLE_THRESHOLD,
-    import_skmtl,
-    make_data,
-    same_torch_threads,
-    wait_until_idle,
-    warm_up_process,
-)
 
 #: The architectures compared, in table order.
 ARCHITECTURES: tuple[str, ...] = (

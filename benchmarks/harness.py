@@ -52,7 +52,8 @@ import shlex
 import statistics
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -230,6 +231,65 @@ def weighted_load(parts: Sequence[tuple[float | None, float]]) -> float | None:
     return sum(load * s for load, s in known) / total if known and total > 0 else None
 
 
+def import_skmtl_net() -> tuple[type | None, str]:
+    """``(MultiTaskNet, "skmtl X from Y")`` from this checkout, or ``(None, reason)``.
+
+    The older interface the unmigrated scripts (architectures, weighting, multilabel) use.
+    """
+    try:
+        note = import_skmtl()
+        from skmtl import MultiTaskNet
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return None, f"`import skmtl` failed: {type(exc).__name__}: {exc}"
+    return MultiTaskNet, note
+
+
+@contextmanager
+def same_torch_threads(expected: int, label: str) -> Iterator[None]:
+    """Check that ``torch.get_num_threads()`` is ``expected`` before and after the block.
+
+    If the code inside changed it, a warning is printed and it is restored, so that
+    every method runs with the same thread count.
+    """
+    import torch
+
+    if torch.get_num_threads() != expected:
+        torch.set_num_threads(expected)
+    try:
+        yield
+    finally:
+        now = torch.get_num_threads()
+        if now != expected:
+            print(f"  WARNING: {label} changed torch threads {expected} -> {now}; restored",
+                  flush=True)
+            torch.set_num_threads(expected)
+
+
+def wait_until_idle(max_wait: float, threshold: float = IDLE_THRESHOLD) -> None:
+    """Wait (up to ``max_wait`` s) until other processes use < ``threshold`` cores.
+
+    The other processes' load is sampled over 2-second windows; after ``max_wait``
+    seconds the benchmark goes on anyway (the load is recorded next to each timing).
+    """
+    t0, waited = time.perf_counter(), False
+    while True:
+        start = cpu_snapshot()
+        time.sleep(2.0)
+        load = other_cpu_load(start, cpu_snapshot())
+        elapsed = time.perf_counter() - t0
+        if load is None or load < threshold:
+            if waited:
+                print(f"[idle after {elapsed:.0f} s]", end=" ", flush=True)
+            return
+        if elapsed >= max_wait:
+            print(f"[still busy after {elapsed:.0f} s: going on]", end=" ", flush=True)
+            return
+        if not waited:
+            print(f"[other load {load:.2f} cores: waiting]", end=" ", flush=True)
+            waited = True
+        time.sleep(3.0)
+
+
 def paired_ratios(numerator: Sequence[float], denominator: Sequence[float]) -> list[float]:
     """Per-repetition ratios ``numerator[i] / denominator[i]`` (measured in the same repetition).
 
@@ -325,6 +385,24 @@ def delta_mtl(
     return 100.0 * total / len(scores)
 
 
+def expected_calibration_error(proba: Any, y_true: Any, n_bins: int = 15) -> float:
+    """ECE of the max-probability confidence (Guo et al., ICML 2017).
+
+    ``proba`` is (n, n_classes), ``y_true`` the class indices; equal-width bins
+    ``(k/B, (k+1)/B]``; ECE = sum over bins of (share of rows) * |accuracy - mean confidence|.
+    """
+    import numpy as np
+
+    proba = np.asarray(proba, dtype=np.float64)
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == np.asarray(y_true)).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bins = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    return float(sum((bins == b).mean() * abs(correct[bins == b].mean()
+                                              - confidence[bins == b].mean())
+                     for b in range(n_bins) if (bins == b).any()))
+
+
 # ---------------------------------------------------------------------- results files
 def record(method: str, dataset: str, seed: int, **fields: Any) -> dict[str, Any]:
     """One results record with the standard keys (see the module docstring)."""
@@ -333,6 +411,19 @@ def record(method: str, dataset: str, seed: int, **fields: Any) -> dict[str, Any
                            "error": None}
     out.update(fields)
     return out
+
+
+def guarded(rec: dict[str, Any], fn: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
+    """``rec`` updated with the fields ``fn()`` returns; if ``fn`` raises, the traceback is
+    printed and ``rec["error"]`` says what failed (a failure is recorded, never worked around)."""
+    try:
+        rec.update(fn())
+    except Exception as exc:  # noqa: BLE001 - recorded in the results file
+        import traceback
+
+        print(traceback.format_exc(), file=sys.stderr, flush=True)
+        rec["error"] = f"{type(exc).__name__}: {exc}"
+    return rec
 
 
 def results_path(name: str, quick: bool = False, folder: str | Path | None = None) -> Path:

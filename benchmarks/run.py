@@ -13,8 +13,8 @@ extra first and then runs this script with the same arguments)::
 Each benchmark is its own script (``python benchmarks/<name>.py``, see its
 docstring) and runs here in a fresh subprocess, one after the other, never in
 parallel: they time things, and two torch processes on the same cores slow each
-other down several-fold.  A migrated benchmark (``penguins``, ``missing_labels``: those
-with a renderer in ``report.RENDERERS``) writes its results file
+other down several-fold.  A migrated benchmark (``speed``, ``multilabel``, ``penguins``, ``missing_labels``:
+those with a renderer in ``report.RENDERERS``) writes its results file
 (``benchmarks/results/<name>.json``; ``--quick``: ``build/benchmarks-quick/results/``)
 and the runner then renders its section with ``python benchmarks/report.py --only
 <name>``; an old script writes its own section.  Every section states the machine,

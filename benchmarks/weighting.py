@@ -99,23 +99,13 @@ from architectures import (
 )
 from architectures import _mean_std as mean_std
 from architectures import _timed as timed
+from datasets import DATA_SEED, LATENT_SEED, N_CLASSES, N_FEATURES, N_LATENT, make_data
+from harness import IDLE_THRESHOLD, same_torch_threads, wait_until_idle, warm_up_process
+from harness import import_skmtl_net as import_skmtl
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, train_test_split
 from sklearn.preprocessing import StandardScaler
-from speed import (
-    DATA_SEED,
-    IDLE_THRESHOLD,
-    LATENT_SEED,
-    N_CLASSES,
-    N_FEATURES,
-    N_LATENT,
-    import_skmtl,
-    make_data,
-    same_torch_threads,
-    wait_until_idle,
-    warm_up_process,
-)
 
 _, SKMTL_DESCRIPTION = import_skmtl()  # puts this checkout first on sys.path
 

@@ -86,9 +86,10 @@ def test_runner_starts_a_fresh_report_and_lists_every_run(tmp_path):
                           2, "2026-01-01T00:01:00+00:00")]
     body = run.runner_section(runs, "python benchmarks/run.py --quick", _report.machine_info(),
                               120.0)
-    assert "`python benchmarks/speed.py --quick --write`" in body
+    assert "`python benchmarks/speed.py --quick`" in body  # migrated: no --write
     # a migrated benchmark writes results, then report.py renders its section
     assert run.script_command("penguins", quick=True)[2:] == ["--quick"]
+    assert run.script_command("speed", quick=False)[2:] == []
     assert run.render_command("penguins", True, path)[2:5] == ["--only", "penguins", "--quick"]
     assert "| penguins |" in body and "1.5" in body
     assert "**Failed: penguins**" in body
