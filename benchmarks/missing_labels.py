@@ -25,13 +25,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import traceback
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from datasets import TASKS, census, prepare_census
-from harness import Run, epoch_seconds, import_skmtl, record, seeds, timed, warm_up_process
+from harness import Run, epoch_seconds, guarded, import_skmtl, record, seeds, timed, warm_up_process
 from harness import weighted_load as wload
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
@@ -173,16 +173,12 @@ def main(argv: list[str] | None = None) -> int:
             y = data.y_train.astype(object)
             for t in TASKS:
                 y[t] = y[t].where(~masks[rate][t].to_numpy(), None)
-            try:
-                if method in ("shared_bottom", "separate"):
-                    rec.update(fit_net(data.X_train, y if rate else data.y_train, data,
-                                       args.settings, seed, method))
-                else:
-                    rec.update(fit_per_task(method, data, masks[rate], args.settings, seed,
-                                            args.single_task_epochs == "scaled"))
-            except Exception as exc:  # noqa: BLE001 - recorded, never worked around
-                print(traceback.format_exc(), file=sys.stderr, flush=True)
-                rec["error"] = f"{type(exc).__name__}: {exc}"
+            if method in ("shared_bottom", "separate"):
+                guarded(rec, partial(fit_net, data.X_train, y if rate else data.y_train, data,
+                                     args.settings, seed, method))
+            else:
+                guarded(rec, partial(fit_per_task, method, data, masks[rate], args.settings, seed,
+                                     args.single_task_epochs == "scaled"))
             records.append(rec)
             print(f"seed {seed} missing {rate:.0%} {method}: {rec['metrics'] or rec['error']} "
                   f"fit {rec['fit_seconds'] or 0:.1f} s, epochs {rec.get('epochs')}", flush=True)

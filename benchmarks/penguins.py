@@ -23,8 +23,8 @@ import argparse
 import statistics
 import sys
 import time
-import traceback
 import warnings
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 from datasets import PENGUIN_TARGETS as TARGETS
 from datasets import penguins, penguins_preprocessor
-from harness import Run, epoch_seconds, import_skmtl, record, seeds, timed
+from harness import Run, epoch_seconds, guarded, import_skmtl, record, seeds, timed
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
@@ -105,6 +105,13 @@ def fit_predict(method: str, settings: dict[str, Any], seed: int, X_fit: pd.Data
         seconds += s
         preds[task] = np.asarray(model.predict(X_eval))
     return pd.DataFrame(preds, index=X_eval.index), {"fit_seconds": seconds}
+
+
+def scored(method: str, settings: dict[str, Any], seed: int, X_fit: pd.DataFrame,
+           y_fit: pd.DataFrame, X_test: pd.DataFrame, y_test: pd.DataFrame) -> dict[str, Any]:
+    """The record fields of one method on one split: timings and the test metrics."""
+    pred, timing = fit_predict(method, settings, seed, X_fit, y_fit, X_test)
+    return {**timing, "metrics": task_metrics(y_test, pred)}
 
 
 def task_metrics(y_true: pd.DataFrame, y_pred: pd.DataFrame) -> dict[str, float]:
@@ -187,13 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             settings = args.grid[tuned["chosen"]]
             for method in methods:
                 rec = record(method, "penguins", seed, fold=fold, models=1 if method in SKMTL else 3)
-                try:
-                    pred, timing = fit_predict(method, settings, seed, X_tr, y_tr, X_te)
-                    rec.update(timing, metrics=task_metrics(y_te, pred))
-                except Exception as exc:  # noqa: BLE001 - recorded, never worked around
-                    print(traceback.format_exc(), file=sys.stderr, flush=True)
-                    rec["error"] = f"{type(exc).__name__}: {exc}"
-                records.append(rec)
+                records.append(guarded(rec, partial(scored, method, settings, seed, X_tr, y_tr,
+                                                    X_te, y_te)))
                 print(f"[seed {seed} fold {fold}] {method}: {rec['metrics'] or rec['error']} "
                       f"({rec['fit_seconds'] or 0:.2f} s)", flush=True)
     config = {
