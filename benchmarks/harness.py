@@ -52,9 +52,9 @@ import shlex
 import statistics
 import sys
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,6 @@ IDLE_THRESHOLD: float = 0.1
 
 # ------------------------------------------------------------------ machine, software
 def _cpu_model() -> str:
-    """Return a human-readable CPU model name, or ``"unknown"``."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
@@ -83,21 +82,8 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
-def _version(dist: str) -> str:
-    """Return the installed version of distribution ``dist`` or ``"not installed"``."""
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def machine_info() -> dict[str, Any]:
-    """Describe the machine and software stack a benchmark runs on.
-
-    Keys: ``cpu``, ``logical_cores``, ``os``, ``python``, ``torch``, ``skorch``,
-    ``scikit-learn``, ``numpy``, ``pandas``, ``torch_threads``, ``blas_threads``
-    (threadpoolctl), ``load_avg`` (1, 5, 15 min) and ``date_utc`` (ISO 8601).
-    """
+    """CPU, cores, OS, versions, torch / BLAS threads, load average and UTC date."""
     info: dict[str, Any] = {
         "cpu": _cpu_model(),
         "logical_cores": os.cpu_count(),
@@ -105,7 +91,10 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
     }
     for dist in ("torch", "skorch", "scikit-learn", "numpy", "pandas"):
-        info[dist] = _version(dist)
+        try:
+            info[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            info[dist] = "not installed"
     try:
         import torch
 
@@ -167,13 +156,8 @@ def warm_up_process() -> None:
 
 
 # ----------------------------------------------------------------------------- timing
-@dataclass(frozen=True)
-class CpuSnapshot:
-    """System-wide and own CPU time at one instant (see :func:`cpu_snapshot`)."""
-
-    wall: float
-    system_busy: float
-    own: float
+#: System-wide and own CPU time at one instant (see :func:`cpu_snapshot`).
+CpuSnapshot = namedtuple("CpuSnapshot", "wall system_busy own")
 
 
 def cpu_snapshot() -> CpuSnapshot | None:
@@ -186,19 +170,12 @@ def cpu_snapshot() -> CpuSnapshot | None:
     # user nice system idle iowait irq softirq steal (guest is part of user)
     busy = sum(fields[:8]) - fields[3] - fields[4]
     times = os.times()
-    return CpuSnapshot(
-        wall=time.perf_counter(),
-        system_busy=busy / os.sysconf("SC_CLK_TCK"),
-        own=times.user + times.system,
-    )
+    return CpuSnapshot(time.perf_counter(), busy / os.sysconf("SC_CLK_TCK"),
+                       times.user + times.system)
 
 
 def other_cpu_load(start: CpuSnapshot | None, end: CpuSnapshot | None) -> float | None:
-    """Average number of cores busy with *other* processes between two snapshots.
-
-    Anything well above 0 means something else competed for the CPU and timings
-    are inflated.
-    """
+    """Average number of cores busy with *other* processes between two snapshots."""
     if start is None or end is None or end.wall <= start.wall:
         return None
     others = (end.system_busy - start.system_busy) - (end.own - start.own)
@@ -231,26 +208,9 @@ def weighted_load(parts: Sequence[tuple[float | None, float]]) -> float | None:
     return sum(load * s for load, s in known) / total if known and total > 0 else None
 
 
-def import_skmtl_net() -> tuple[type | None, str]:
-    """``(MultiTaskNet, "skmtl X from Y")`` from this checkout, or ``(None, reason)``.
-
-    The older interface the unmigrated scripts (architectures, weighting, multilabel) use.
-    """
-    try:
-        note = import_skmtl()
-        from skmtl import MultiTaskNet
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
-        return None, f"`import skmtl` failed: {type(exc).__name__}: {exc}"
-    return MultiTaskNet, note
-
-
 @contextmanager
 def same_torch_threads(expected: int, label: str) -> Iterator[None]:
-    """Check that ``torch.get_num_threads()`` is ``expected`` before and after the block.
-
-    If the code inside changed it, a warning is printed and it is restored, so that
-    every method runs with the same thread count.
-    """
+    """Run the block with ``expected`` torch threads; warn and restore if it changed them."""
     import torch
 
     if torch.get_num_threads() != expected:
@@ -266,11 +226,8 @@ def same_torch_threads(expected: int, label: str) -> Iterator[None]:
 
 
 def wait_until_idle(max_wait: float, threshold: float = IDLE_THRESHOLD) -> None:
-    """Wait (up to ``max_wait`` s) until other processes use < ``threshold`` cores.
-
-    The other processes' load is sampled over 2-second windows; after ``max_wait``
-    seconds the benchmark goes on anyway (the load is recorded next to each timing).
-    """
+    """Wait (up to ``max_wait`` s, then go on) until other processes use < ``threshold``
+    cores, sampled over 2-second windows."""
     t0, waited = time.perf_counter(), False
     while True:
         start = cpu_snapshot()
@@ -291,10 +248,7 @@ def wait_until_idle(max_wait: float, threshold: float = IDLE_THRESHOLD) -> None:
 
 
 def paired_ratios(numerator: Sequence[float], denominator: Sequence[float]) -> list[float]:
-    """Per-repetition ratios ``numerator[i] / denominator[i]`` (measured in the same repetition).
-
-    Pairing cancels the slow drift of a shared machine better than a ratio of means.
-    """
+    """Per-repetition ratios ``numerator[i] / denominator[i]`` (cancels slow machine drift)."""
     if len(numerator) != len(denominator):
         raise ValueError(f"{len(numerator)} vs {len(denominator)} repetitions: not paired")
     if any(d <= 0 for d in denominator):
@@ -361,12 +315,8 @@ def delta_mtl(
     single: Mapping[str, float],
     lower_is_better: Sequence[str] = (),
 ) -> float:
-    """Multi-task gain Δ_MTL in percent (Maninis et al., CVPR 2019).
-
-    ``100 / T * sum_t (-1)^{l_t} (M_t - S_t) / S_t`` with ``l_t = 1`` when lower is
-    better for task ``t``: the mean relative improvement of ``scores`` over the
-    single-task ``single``, positive when better.
-    """
+    """Δ_MTL (%) = ``100 / T * sum_t (-1)^{l_t} (M_t - S_t) / S_t``, ``l_t = 1`` when lower
+    is better (Maninis et al., CVPR 2019): positive when ``scores`` beat ``single``."""
     if set(scores) != set(single):
         raise ValueError(f"tasks differ: {sorted(scores)} vs {sorted(single)}")
     if not scores:
@@ -386,11 +336,8 @@ def delta_mtl(
 
 
 def expected_calibration_error(proba: Any, y_true: Any, n_bins: int = 15) -> float:
-    """ECE of the max-probability confidence (Guo et al., ICML 2017).
-
-    ``proba`` is (n, n_classes), ``y_true`` the class indices; equal-width bins
-    ``(k/B, (k+1)/B]``; ECE = sum over bins of (share of rows) * |accuracy - mean confidence|.
-    """
+    """ECE of the max-probability confidence, equal-width bins ``(k/B, (k+1)/B]`` (Guo et
+    al., ICML 2017): sum over bins of share of rows * |accuracy - mean confidence|."""
     import numpy as np
 
     proba = np.asarray(proba, dtype=np.float64)
@@ -426,11 +373,8 @@ def n_parameters(est: Any) -> int:
 
 
 def fit_census_classifier(est: Any, c: Any) -> dict[str, Any]:
-    """Fit a skmtl ``MultiTaskClassifier`` on ``c`` (``datasets.CensusData``); record fields.
-
-    ``metrics``: test ROC AUC of each task's positive-class probability; with the fit's
-    wall time, other load, per-epoch times, epochs run, best epoch and parameter count.
-    """
+    """Fit a skmtl classifier on ``c`` (``datasets.CensusData``): record fields with the test
+    ROC AUC per task, timings, epochs run, best epoch and parameter count."""
     import numpy as np
 
     _, seconds, load = timed(lambda: est.fit(c.X_train, c.y_train))

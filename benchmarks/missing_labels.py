@@ -7,17 +7,12 @@ Run from the repository root::
     python benchmarks/missing_labels.py --single-task-epochs same   # no epoch scaling
     python benchmarks/report.py --only missing_labels # render the section from the results
 
-Census-Income KDD (``datasets.census``: official files, a fixed 100,000-row
-training subsample, the whole test file).  For seed ``s`` each task draws its own
-permutation of the training rows (``numpy.random.default_rng((s, task_index))``);
-at rate ``r`` its first ``round(r * n)`` rows lose the label, so the masks are
-nested across rates.  Per rate and seed: shared_bottom and separate (the Δ_MTL
-reference) on every row with the missing labels masked, one single-task skmtl net
-per task and one HistGradientBoosting per task on that task's labelled rows; with
-every label kept, shared_bottom and HistGradientBoosting.  The single-task nets get
-their epoch budget and patience scaled by ``n / n_labelled`` (same optimizer steps).
-One record per method x rate x seed: per-task test ROC AUC, fit time, per-epoch
-times, epochs run (best), other processes' load.  Prose: ``templates/missing_labels.md``.
+Census-Income KDD (``datasets.census``, a fixed 100,000-row training subsample).  Seed
+``s``, task ``i``: the first ``round(r * n)`` rows of the permutation
+``numpy.random.default_rng((s, i))`` lose their label (masks nested across rates ``r``).
+Masked shared_bottom and separate (the Δ_MTL reference) against single-task nets and
+HistGradientBoosting per task on the labelled rows.  One record per method x rate x seed;
+the methods are described in ``templates/missing_labels.md``.
 """
 
 from __future__ import annotations
@@ -137,7 +132,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--single-task-epochs", choices=("scaled", "same"), default="scaled")
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK}")
     parser.add_argument("--results-dir", help="folder of the results file")
-    parser.add_argument("--write", action="store_true", help="ignored (old runner interface)")
     args = parser.parse_args(argv)
     q = args.quick
     args.seeds = seeds(args.seeds or (QUICK["seeds"] if q else N_SEEDS))

@@ -7,14 +7,10 @@ Run from the repository root::
     python benchmarks/penguins.py --threads 1    # one torch / BLAS thread (busy machine)
     python benchmarks/report.py --only penguins  # render the section from the results
 
-Repeated stratified K-fold (by species), seeds 0..repeats-1; every method is fitted
-on the same training folds and scored on the same test fold.  The network settings
-are chosen per outer split by an inner stratified CV of shared_bottom on the
-training folds only.  Methods: skmtl ``MultiTaskNet`` (shared_bottom, separate =
-the single-task reference of Δ_MTL, mmoe, + uncertainty, + upgrad) and one
-scikit-learn model per task (linear, HistGradientBoosting, MLP).  One record per
-method x outer split: species / sex accuracy, body-mass R² and RMSE, fit time and
-the networks' per-epoch times.  The prose is in ``templates/penguins.md``.
+Repeated stratified K-fold (by species), seeds 0..repeats-1, network settings chosen
+per outer split by an inner CV on the training folds; skmtl ``MultiTaskNet`` variants
+against one scikit-learn model per task.  One record per method x outer split.  The
+methods are described in ``templates/penguins.md``.
 """
 
 from __future__ import annotations
@@ -160,7 +156,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK}")
     parser.add_argument("--threads", type=int, help="torch and BLAS threads (default: theirs)")
     parser.add_argument("--results-dir", help="folder of the results file")
-    parser.add_argument("--write", action="store_true", help="ignored (old runner interface)")
     args = parser.parse_args(argv)
     q = args.quick
     args.folds = args.folds or (QUICK["folds"] if q else FOLDS)

@@ -73,32 +73,10 @@ def markdown_table(
     columns: Sequence[str],
     floatfmt: str | Mapping[str, str] = ".3f",
 ) -> str:
-    """Render ``rows`` as a GitHub-flavoured markdown table.
-
-    Parameters
-    ----------
-    rows
-        One mapping per table row; missing keys and ``None`` render as ``—``.
-    columns
-        Column names, in order; they are also the keys looked up in each row.
-    floatfmt
-        Format spec applied to ``float`` cells, either one spec for all
-        columns (e.g. ``".3f"``) or a mapping ``column -> spec``; columns not
-        in the mapping use ``str()``.  Integers and strings are written as is.
-
-    Returns
-    -------
-    str
-        The table, ending with a newline.  Numeric-looking columns are
-        right-aligned.
-    """
-
-    def fmt_for(col: str) -> str | None:
-        if isinstance(floatfmt, str):
-            return floatfmt
-        return floatfmt.get(col)
-
-    body = [[_format_cell(row.get(col), fmt_for(col)) for col in columns] for row in rows]
+    """GitHub markdown table of ``rows`` (missing / None cells: ``—``); ``floatfmt`` formats
+    float cells, one spec or ``{column: spec}``; numeric columns are right-aligned."""
+    body = [[_format_cell(row.get(col), floatfmt if isinstance(floatfmt, str)
+                          else floatfmt.get(col)) for col in columns] for row in rows]
     numeric = [
         all(isinstance(row.get(col), (int, float)) or row.get(col) is None for row in rows)
         and any(isinstance(row.get(col), (int, float)) for row in rows)
@@ -117,22 +95,8 @@ def provenance(
     info: Mapping[str, Any] | None = None,
     runner: str | None = None,
 ) -> str:
-    """Return the markdown block every section body must start with.
-
-    Parameters
-    ----------
-    command
-        The exact command that produced the section (see :func:`command_line`).
-    seeds
-        Which seeds were used, in words (e.g. ``"data seed 0, torch seed 0"``).
-    repetitions
-        How many repetitions were measured and how they are summarised.
-    info
-        Output of :func:`machine_info` (rendering from results: the stored one); collected
-        now if omitted.
-    runner
-        The runner command that started the script (default ``$SKMTL_BENCH_RUNNER``).
-    """
+    """The block every section starts with: command, date, machine, software, seeds,
+    repetitions; ``info`` is a :func:`machine_info` (default: now)."""
     info = machine_info() if info is None else info
     runner = runner or os.environ.get("SKMTL_BENCH_RUNNER")
     run_by = f" (run by `{runner}`)" if runner and runner != command else ""
@@ -153,33 +117,12 @@ def provenance(
 
 
 def _markers(name: str) -> tuple[str, str]:
-    """Return the BEGIN / END marker comments of section ``name``."""
     return f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
 
 
 def write_section(name: str, body_markdown: str, path: str | Path | None = None) -> Path:
-    """Write ``body_markdown`` into section ``name`` of the benchmark report.
-
-    The text between ``<!-- BEGIN {name} -->`` and ``<!-- END {name} -->`` is
-    replaced; everything else in the file is kept.  If the file does not exist
-    it is created with the standard title and intro; if the section does not
-    exist it is appended at the end of the file.
-
-    Parameters
-    ----------
-    name
-        Section name (letters, digits, ``-``, ``_``, ``.``).
-    body_markdown
-        New content of the section.  It should start with :func:`provenance`.
-    path
-        Report file (default :data:`DEFAULT_REPORT`); a relative path is taken
-        relative to the repository root, not the current directory.
-
-    Returns
-    -------
-    pathlib.Path
-        The absolute path of the file written.
-    """
+    """Replace section ``name`` of the report (appended if absent; the file created with
+    the title if missing), keeping the rest; return the absolute path written."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise ValueError(f"invalid section name {name!r}")
     target = report_path(path)
@@ -213,23 +156,8 @@ def report_path(path: str | Path | None = None) -> Path:
 
 
 def save_figure(fig: Any, name: str, alt: str, path: str | Path | None = None) -> str:
-    """Save a matplotlib figure as a PNG next to the report; return its markdown.
-
-    The file is ``<report folder>/img/benchmarks/<name>.png`` and the returned
-    markdown image link is relative to the report, so it renders on GitHub and in
-    the Sphinx site alike.  The figure is closed.
-
-    Parameters
-    ----------
-    fig
-        A matplotlib Figure.
-    name
-        File stem (letters, digits, ``-``, ``_``).
-    alt
-        Alternative text of the image.
-    path
-        Report file (default :data:`DEFAULT_REPORT`).
-    """
+    """Save ``fig`` as ``<report folder>/img/benchmarks/<name>.png``, close it, and return
+    the markdown image link, relative to the report."""
     import matplotlib.pyplot as plt
 
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
@@ -247,23 +175,8 @@ def plot_metric_by_method(
     metric: str = "score",
     title: str = "",
 ) -> Any:
-    """Per-task metric by method: one panel per task, one point (± error) per method.
-
-    Parameters
-    ----------
-    table
-        ``{method: {task: mean}}`` or a DataFrame (methods × tasks).
-    errors
-        Same shape: the error bars (e.g. std over seeds), or None.
-    metric
-        y-axis label (one string, or ``{task: label}``).
-    title
-        Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """One panel per task, one point (± error) per method; ``table`` / ``errors``:
+    ``{method: {task: value}}`` or DataFrames; ``metric``: y label, or ``{task: label}``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -309,21 +222,7 @@ def plot_time_vs_quality(
     title: str = "",
     logx: bool = True,
 ) -> Any:
-    """Scatter of cost against quality, one labelled point per method.
-
-    Parameters
-    ----------
-    points
-        ``{method: (time, quality)}``.
-    xlabel, ylabel, title
-        Labels.
-    logx
-        Log-scale time axis.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Scatter of cost against quality, one labelled point per ``{method: (time, quality)}``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -343,6 +242,26 @@ def plot_time_vs_quality(
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def metric_figure(groups: Mapping[str, Sequence[Mapping[str, Any]]], panels: Mapping[str, str],
+                  name: str, alt: str, report: Path, **plot: Any) -> str:
+    """:func:`plot_metric_by_method` of the mean ± std over each group's records of each
+    ``{panel: metric key}``, saved (:func:`save_figure`); return its link."""
+    vals = {g: {p: [r["metrics"][k] for r in rs] for p, k in panels.items()}
+            for g, rs in groups.items()}
+    return save_figure(plot_metric_by_method(
+        {g: {p: _mean(v) for p, v in d.items()} for g, d in vals.items()},
+        {g: {p: _std(v) for p, v in d.items()} for g, d in vals.items()}, **plot), name, alt, report)
+
+
+def time_figure(groups: Mapping[str, Sequence[Mapping[str, Any]]], quality: Mapping[str, float],
+                name: str, alt: str, report: Path, **plot: Any) -> str:
+    """:func:`plot_time_vs_quality` of each group's median fit time against ``quality[group]``,
+    saved; return its link."""
+    points = {g: (statistics.median(r["fit_seconds"] for r in groups[g]), q)
+              for g, q in quality.items()}
+    return save_figure(plot_time_vs_quality(points, **plot), name, alt, report)
 
 
 # ------------------------------------------------------------------------ rendering
@@ -407,7 +326,7 @@ def _std(values: Sequence[float]) -> float:
 
 #: Sections in report order; each is rendered by ``sections/<name>.py``'s ``render``.
 SECTIONS: list[str] = ["speed", "architectures", "weighting", "multilabel", "penguins",
-                       "missing_labels"]
+                       "missing_labels", "defaults", "tabular"]
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.
 RENDERERS: list[str] = [n for n in SECTIONS
                         if (Path(__file__).resolve().parent / "sections" / f"{n}.py").exists()]

@@ -11,26 +11,19 @@ extra first and then runs this script with the same arguments)::
     python benchmarks/run.py --list           # the benchmarks, in report order
 
 Each benchmark is its own script (``python benchmarks/<name>.py``, see its
-docstring) and runs here in a fresh subprocess, one after the other, never in
-parallel: they time things, and two torch processes on the same cores slow each
-other down several-fold.  A migrated benchmark (``speed``, ``multilabel``, ``penguins``, ``missing_labels``:
-those with a renderer in ``report.RENDERERS``) writes its results file
-(``benchmarks/results/<name>.json``; ``--quick``: ``build/benchmarks-quick/results/``)
-and the runner then renders its section with ``python benchmarks/report.py --only
-<name>``; an old script writes its own section.  Every section states the machine,
-the date, the command, the seeds and the repetitions; this runner
-starts the file afresh (title, contents, then the sections in the order of
-:data:`BENCHMARKS`), points the scripts at it through the ``SKMTL_BENCH_REPORT``
-environment variable, and closes with a ``runner`` section listing what ran, how
-long each script took and its exit status.  A failing script does not stop the
-others; the runner's exit status is then 1.  With ``--only``, the other sections
-are kept as they are, and so are the other rows of the ``runner`` section (marked as
-coming from an earlier run).
+docstring), run here in a fresh subprocess, one after the other, never in parallel:
+they time things.  Every benchmark writes its results file
+(``benchmarks/results/<name>.json``; ``--quick``: ``build/benchmarks-quick/results/``),
+then the runner renders its section with ``python benchmarks/report.py --only <name>``
+(renderer: ``sections/<name>.py``).  The runner starts the file afresh (title,
+contents, then the sections in the order of :data:`BENCHMARKS`) and closes with a
+``runner`` section: what ran, how long each script took, its exit status.  A failing
+script does not stop the others; the exit status is then 1.  With ``--only``, the
+other sections, and the other rows of the ``runner`` section, are kept.
 
-``--quick`` passes ``--quick`` (old scripts: ``--quick --write``) to every script (tiny sizes, one seed, few
-epochs: numbers that check the pipeline, not results) and writes to
-``build/benchmarks-quick/benchmarks.md`` unless ``--output`` says otherwise, so a
-smoke run never overwrites the measured report.
+``--quick`` passes ``--quick`` to every script (tiny sizes, one seed, few epochs:
+numbers that check the pipeline, not results) and writes to
+``build/benchmarks-quick/benchmarks.md`` unless ``--output`` says otherwise.
 """
 
 from __future__ import annotations
@@ -48,15 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import REPO_ROOT, command_line, machine_info
-from report import (
-    _TITLE,
-    FIGURE_DIR,
-    RENDERERS,
-    _markers,
-    markdown_table,
-    provenance,
-    write_section,
-)
+from report import _TITLE, FIGURE_DIR, _markers, markdown_table, provenance, write_section
 
 #: The benchmarks, in report order: name -> what it measures.
 BENCHMARKS: dict[str, str] = {
@@ -66,6 +51,8 @@ BENCHMARKS: dict[str, str] = {
     "multilabel": "multi-label yeast (losses, ensembles) and Census calibration",
     "penguins": "mixed task types (species, sex, body mass) on the Palmer penguins",
     "missing_labels": "Census-Income KDD with 50 % / 90 % of each task's labels removed",
+    "defaults": "how the defaults for raw tables were chosen (CV on training rows)",
+    "tabular": "raw DataFrames: skmtl's defaults against per-task gradient boosting",
 }
 
 #: Where a full run writes, relative to the repository root.
@@ -109,18 +96,13 @@ def _shown(command: Sequence[str]) -> str:
 
 
 def script_command(name: str, quick: bool) -> list[str]:
-    """The command that runs one benchmark script.
-
-    A migrated benchmark (one with a renderer in ``report.RENDERERS``) writes its
-    results file (``--quick``: under build/); an old one writes its section itself.
-    """
+    """The command that runs one benchmark script (it writes its results file)."""
     script = Path(__file__).resolve().parent / f"{name}.py"
-    write = [] if name in RENDERERS else ["--write"]
-    return [sys.executable, str(script), *(["--quick"] if quick else []), *write]
+    return [sys.executable, str(script), *(["--quick"] if quick else [])]
 
 
 def render_command(name: str, quick: bool, report: Path) -> list[str]:
-    """The command that renders a migrated benchmark's section from its results file."""
+    """The command that renders a benchmark's section from its results file."""
     script = Path(__file__).resolve().parent / "report.py"
     return [sys.executable, str(script), "--only", name, *(["--quick"] if quick else []),
             "--output", str(report)]
@@ -152,7 +134,7 @@ def run_script(name: str, quick: bool, report: Path, runner_command: str) -> Scr
     start = time.perf_counter()
     returncode = subprocess.call(command, cwd=REPO_ROOT, env=env)
     shown = _shown(command)
-    if name in RENDERERS and returncode == 0:  # then the section, from the results file
+    if returncode == 0:  # then the section, from the results file
         render = render_command(name, quick, report)
         returncode = subprocess.call(render, cwd=REPO_ROOT, env=env)
         shown += " && " + _shown(render[:-2])  # without the machine-specific --output path
@@ -165,10 +147,7 @@ _ROW = re.compile(r"^\| (\w+) \| `([^`]+)` \| ([\d.]+) \| (-?\d+) \|(?: ([^|]+) 
 
 
 def previous_runs(report: Path) -> list[ScriptRun]:
-    """The script runs listed in the report's current ``runner`` section (if any).
-
-    Rows written before the *started* column existed get the section's date.
-    """
+    """The runs listed in the report's ``runner`` section (no *started*: the section's date)."""
     if not report.exists():
         return []
     text = report.read_text(encoding="utf-8")
@@ -195,10 +174,8 @@ def merge_runs(old: Sequence[ScriptRun], new: Sequence[ScriptRun]) -> list[Scrip
 
 def runner_section(runs: Sequence[ScriptRun], command: str, info: dict, total: float,
                    kept: Sequence[str] = ()) -> str:
-    """The ``runner`` section: every script's command, start, wall time and exit status.
-
-    ``kept`` names the rows carried over from an earlier run (``--only``).
-    """
+    """The ``runner`` section: every script's command, start, wall time and exit status;
+    ``kept``: the rows carried over from an earlier run (``--only``)."""
     rows = [
         {"benchmark": run.name,
          "command": f"`{run.command}`",

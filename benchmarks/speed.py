@@ -7,19 +7,12 @@ Run from the repository root::
     python benchmarks/speed.py --sizes 20000 --repeats 5 --methods floor skmtl
     python benchmarks/report.py --only speed     # render the section from the results
 
-Every method trains the same network (trunk 64-256-256 ReLU, heads 1 / 2 / 5, loss
-MSE + CE + CE, Adam lr 1e-3, batch size 256, a fresh shuffle every epoch, float32 CPU)
-on the synthetic 3-task table of ``datasets.make_data``: ``floor`` (a hand-written
-PyTorch loop over tensors built once), ``floor + fused Adam`` (the same loop with the
-optimizer skmtl selects), ``skorch default`` (``skorch.NeuralNet`` with its default
-Dataset / DataLoader), ``MLPRegressor`` (scikit-learn, 8-column float target, one
-``fit`` per epoch with ``warm_start=True, max_iter=1``) and ``skmtl``
-(``MultiTaskNet`` on a DataFrame).  One record per method x N with the raw per-epoch
-times (no warm-up epoch discarded), the wall time of set-up plus training
-(``fit_seconds``) and the other processes' load.  A full run waits for an idle machine
-before each measurement and re-measures one that overlapped with other work (decided
-on the other processes' load only, never on the timing); ``--quick`` does neither.
-The prose is in ``templates/speed.md``.
+Every method trains the same network on the synthetic 3-task table
+(``datasets.make_data``): a hand-written PyTorch floor (with and without fused Adam),
+default skorch, ``MLPRegressor`` and ``skmtl.MultiTaskNet``; one record per method x N
+with the raw per-epoch times.  A full run waits for an idle machine and re-measures a
+timing that overlapped with other work; ``--quick`` does neither.  The methods are
+described in ``templates/speed.md``.
 """
 
 from __future__ import annotations
@@ -185,7 +178,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"(default {RETRY_BUSY}; 0 with --quick)"))
     parser.add_argument("--quick", action="store_true", help="smoke run: N=2000, 2 epochs")
     parser.add_argument("--results-dir", help="folder of the results file")
-    parser.add_argument("--write", action="store_true", help="ignored (old runner interface)")
     args = parser.parse_args(argv)
     q = args.quick
     args.sizes = args.sizes or list(QUICK_SIZES if q else SIZES)

@@ -4,12 +4,10 @@
 ``benchmarks/results/weighting.json`` (``--quick``: under build/); ``python
 benchmarks/report.py --only weighting`` renders it (prose: ``templates/weighting.md``).
 
-Every weighting of ``skmtl.weighting.WEIGHTINGS`` is fitted with ``weighting=NAME``.  Cost:
-``MultiTaskNet`` on the synthetic 3- and 10-task tables, gradient-level methods in both modes,
-each timed fit right after an "equal" fit on the same table (its pair), in rounds of reversed
-order; one record per variant x table x round.  Quality (default mode, one record per method
-x dataset x seed): Census per-task test ROC AUC; meats per-target relative RMSE, with RidgeCV;
-both with the single-task reference ``architecture="separate"``.
+Every ``skmtl.weighting.WEIGHTINGS`` entry is fitted with ``weighting=NAME``.  Cost: synthetic
+3- and 10-task tables, both modes of gradient-level methods, each fit right after its paired
+"equal" fit; one record per variant x table x round.  Quality: Census per-task AUC, meats
+relative RMSE (and RidgeCV), with the single-task reference ``architecture="separate"``.
 """
 
 from __future__ import annotations
@@ -37,39 +35,38 @@ import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor  # noqa: E402
 from skmtl.weighting import WEIGHTINGS  # noqa: E402
 
-METHODS, SEPARATE, SEEDS = list(WEIGHTINGS), "separate", 3
-MODES = ("representation", "parameters")
-COST = {"hidden_layer_sizes": (256, 256), "batch_size": 256, "lr": 1e-3, "random_state": 0}
-COST_N, COST_EPOCHS, ROUNDS, QUICK_COST = 20_000, 3, 2, (1_000, 2, 1)
-WAIT_IDLE, WAIT_IDLE_FIT, RETRY_BUSY, WAIT_BUDGET = 300.0, 60.0, 3, 1800.0
-COST_TARGET = {"methods": ["mgda", "pcgrad", "upgrad"], "ratio": 1.6, "n_tasks": 3,
-               "mode": "representation"}
+METHODS, SEPARATE, SEEDS, MODES = list(WEIGHTINGS), "separate", 3, ("representation", "parameters")
+COST = {"hidden_layer_sizes": (256, 256), "batch_size": 256, "lr": 1e-3, "random_state": 0,
+        "early_stopping": False, "device": "cpu"}
+#: Target: these methods in representation mode at T=3 cost at most ``ratio`` x "equal".
+COST_TARGET = {"methods": ["mgda", "pcgrad", "upgrad"], "ratio": 1.6}
 #: Earlier measurements (x an equal-weight epoch at T=3) of other libraries, not made by this
 #: script; quoted from the previous docs/benchmarks.md, shown as labelled reference rows.
 COST_REFERENCES = [("torchjd UPGrad via `mtl_backward`", 2.4), ("LibMTL PCGrad", 2.0),
                    ("LibMTL MGDA", 4.5)]
-CENSUS_ROWS, QUICK_CENSUS_ROWS, TUNE_VALID_FRACTION = 40_000, 4_000, 0.2
-CENSUS = {"hidden_layer_sizes": (128, 128), "max_epochs": 15, "n_iter_no_change": 3,
-          "early_stopping": True}
-CENSUS_LRS, CENSUS_BATCHES, QUICK_CENSUS = (1e-3, 3e-3), (256, 512, 1024), (1e-3, 512, 2)
+CENSUS = {"hidden_layer_sizes": (128, 128), "n_iter_no_change": 3, "early_stopping": True}
 MEATS = {"hidden_layer_sizes": (128, 128), "lr": 1e-3, "weight_decay": 0.0, "max_epochs": 1000,
          "batch_size": 256, "early_stopping": False, "n_iter_no_change": 100}
-#: Full-batch (256 > 161 training rows) width / depth x lr x epochs, then weight decay and
-#: early stopping on the deeper network.
-MEATS_GRID = [*({**MEATS, "hidden_layer_sizes": h, "lr": lr, "max_epochs": e}
-                for h, lr, e in itertools.product([(64,), (128, 128)], [1e-3, 3e-3], [1000, 2000])),
-              {**MEATS, "max_epochs": 2000, "weight_decay": 1e-3},
-              {**MEATS, "max_epochs": 2000, "early_stopping": True}]
-QUICK_MEATS_GRID = [{**MEATS, "max_epochs": 20}, {**MEATS, "max_epochs": 20, "lr": 3e-3}]
-MEATS_FOLDS, QUICK_MEATS_FOLDS = 5, 2
-RIDGE_ALPHAS = np.logspace(-8, 4, 49)
+TUNE_VALID_FRACTION, RIDGE_ALPHAS = 0.2, np.logspace(-8, 4, 49)
+#: Run sizes (full: as before issue 11); meats: full-batch width / depth x lr x epochs, + wd, ES.
+FULL = {"cost_n": 20_000, "cost_epochs": 3, "rounds": 2, "wait_idle": 300.0, "wait_idle_fit": 60.0,
+        "retry_busy": 3, "wait_budget": 1800.0, "census_rows": 40_000, "census_epochs": 15,
+        "census_grid": list(itertools.product([1e-3, 3e-3], [256, 512, 1024])), "meats_folds": 5,
+        "meats_grid": [*({**MEATS, "hidden_layer_sizes": h, "lr": lr, "max_epochs": e}
+                         for h, lr, e in itertools.product([(64,), (128, 128)], [1e-3, 3e-3],
+                                                           [1000, 2000])),
+                       {**MEATS, "max_epochs": 2000, "weight_decay": 1e-3},
+                       {**MEATS, "max_epochs": 2000, "early_stopping": True}]}
+QUICK = {**FULL, "cost_n": 1_000, "cost_epochs": 2, "rounds": 1, "wait_idle": 0.0,
+         "wait_idle_fit": 0.0, "retry_busy": 0, "wait_budget": 0.0, "census_rows": 4_000,
+         "census_epochs": 2, "census_grid": [(1e-3, 512)], "meats_folds": 2,
+         "meats_grid": [{**MEATS, "max_epochs": 20}, {**MEATS, "max_epochs": 20, "lr": 3e-3}]}
 
 
 def cost_fit(spec: Any, X: np.ndarray, y: pd.DataFrame, epochs: int
              ) -> tuple[list[float], float, float | None]:
     """``MultiTaskNet`` for ``epochs`` epochs: (raw epoch seconds, fit seconds, other load)."""
-    est = MultiTaskNet(weighting=spec, max_epochs=epochs, early_stopping=False, device="cpu",
-                       **COST)
+    est = MultiTaskNet(weighting=spec, max_epochs=epochs, **COST)
     _, seconds, load = timed(lambda: est.fit(X, y))
     times = epoch_seconds(est) or []
     if len(times) != epochs:
@@ -80,9 +77,7 @@ def cost_fit(spec: Any, X: np.ndarray, y: pd.DataFrame, epochs: int
 def idle(max_wait: float, budget: list[float]) -> None:
     """Wait up to ``max_wait`` s for an idle machine, within the run's waiting budget."""
     if max_wait > 0 and budget[0] > 0:
-        t0 = time.perf_counter()
-        harness.wait_until_idle(min(max_wait, budget[0]))
-        budget[0] -= time.perf_counter() - t0
+        budget[0] -= timed(lambda: harness.wait_until_idle(min(max_wait, budget[0])))[1]
 
 
 def measure_cost(spec: Any, label: str, X: np.ndarray, y: pd.DataFrame, epochs: int,
@@ -103,36 +98,36 @@ def measure_cost(spec: Any, label: str, X: np.ndarray, y: pd.DataFrame, epochs: 
 
 def run_cost(args: argparse.Namespace, threads: int) -> list[dict[str, Any]]:
     """Every (method, mode) on both tables, ``rounds`` interleaved rounds."""
-    variants = [(m, mode) for m in METHODS
+    variants = [(m, mode, m if mode is None else f"{m} ({mode})",
+                 m if mode is None else WEIGHTINGS[m](mode=mode)) for m in METHODS
                 for mode in (MODES if WEIGHTINGS[m].level == "gradient" else (None,))]
-    records, failed, data = [], set(), make_data(args.cost_n)
+    records, data = [], make_data(args.cost_n)
     for n_tasks, (X, y) in {3: (data.X, data.y_frame()), 10: make_data_10(args.cost_n)}.items():
-        for method, mode in variants:  # warm-up: lazy imports, solver set-up
-            spec = method if mode is None else WEIGHTINGS[method](mode=mode)
+        for *_, spec in variants:  # warm-up: lazy imports, solver set-up
             guarded({}, lambda s=spec, d=(X[:512], y.iloc[:512]): {"_": cost_fit(s, *d, 1)})
         for rnd in range(args.rounds):
-            for method, mode in variants if rnd % 2 == 0 else variants[::-1]:
-                label = method if mode is None else f"{method} ({mode})"
-                if (label, n_tasks) in failed:
-                    continue
-                spec = method if mode is None else WEIGHTINGS[method](mode=mode)
+            for method, mode, label, spec in variants if rnd % 2 == 0 else variants[::-1]:
                 rec = guarded(record(label, f"synthetic T={n_tasks}", COST["random_state"],
                                      weighting=method, mode=mode, n_tasks=n_tasks, n=args.cost_n,
                                      round=rnd, level=WEIGHTINGS[method].level),
                               lambda s=spec, lb=label, d=(X, y): measure_cost(
                                   s, lb, *d, args.cost_epochs, threads, args))
                 records.append(rec)
-                failed |= {(label, n_tasks)} if rec["error"] else set()
                 print(f"T={n_tasks} round {rnd} {label}: {rec['error'] or rec['epoch_seconds']}",
                       flush=True)
     return records
 
 
+def net(cls: type, method: str, seed: int, settings: dict[str, Any]) -> Any:
+    """``cls(weighting=method)``; ``SEPARATE``: one network per task, "equal" weighting."""
+    sep = method == SEPARATE
+    return cls(weighting="equal" if sep else method, random_state=seed, device="cpu",
+               architecture=SEPARATE if sep else "shared_bottom", **settings)
+
+
 def fit_census(method: str, seed: int, c: Any, settings: dict[str, Any]) -> dict[str, Any]:
     """Fit one weighting (or the separate reference) on Census; per-task test AUC."""
-    est = MultiTaskClassifier(weighting="equal" if method == SEPARATE else method, device="cpu",
-                              architecture=SEPARATE if method == SEPARATE else "shared_bottom",
-                              random_state=seed, **settings)
+    est = net(MultiTaskClassifier, method, seed, settings)
     _, seconds, load = timed(lambda: est.fit(c.X_train, c.y_train))
     return {"metrics": task_aucs(est, c.X_test, c.y_test), "fit_seconds": seconds,
             "other_load": load, "epoch_seconds": epoch_seconds(est), "epochs": int(est.n_epochs_),
@@ -142,8 +137,7 @@ def fit_census(method: str, seed: int, c: Any, settings: dict[str, Any]) -> dict
 def run_census(args: argparse.Namespace, run_seeds: list[int]) -> tuple[list, list, dict, Any]:
     """Choose lr and batch size for "equal" on a validation split, then every method x seed."""
     ds = census(args.census_rows)
-    y = ds.y.iloc[ds.train]
-    strata = y["income_50k"].astype(int) * 2 + y["never_married"].astype(int)
+    strata = ds.y.iloc[ds.train][["income_50k", "never_married"]].astype(int) @ [2, 1]
     fit_i, val_i = train_test_split(ds.train, test_size=TUNE_VALID_FRACTION, random_state=0,
                                     stratify=strata)
     tune_data, tuning = prepare_census(dataclasses.replace(ds, train=fit_i, test=val_i)), []
@@ -180,9 +174,7 @@ def fit_meats(method: str, seed: int, split: tuple, settings: dict[str, Any]) ->
         return {"metrics": relative_rmse(y_te, est.predict(X_te.astype(np.float64)),
                                          y_tr.to_numpy().mean(0)), "fit_seconds": seconds,
                 "other_load": load, "alpha": [float(a) for a in np.atleast_1d(est.alpha_)]}
-    est = MultiTaskRegressor(weighting="equal" if method == SEPARATE else method, device="cpu",
-                             architecture=SEPARATE if method == SEPARATE else "shared_bottom",
-                             random_state=seed, **settings)
+    est = net(MultiTaskRegressor, method, seed, settings)
     _, seconds, load = timed(lambda: est.fit(X_tr, y_tr))
     last = est.history_[-1]
     return {"metrics": relative_rmse(y_te, est.predict(X_te), y_tr.to_numpy().mean(0)),
@@ -209,8 +201,7 @@ def run_meats(args: argparse.Namespace, run_seeds: list[int]) -> tuple[list, lis
     X, y = meats()
     X_tr0, _, y_tr0, _ = meats_split(X, y, 0, scale=False)
     cv = [meats_cv(X_tr0, y_tr0, s, args.meats_folds) for s in args.meats_grid]
-    chosen = min(cv, key=lambda r: statistics.mean(r["scores"]))["settings"]
-    records = []
+    chosen, records = min(cv, key=lambda r: statistics.mean(r["scores"]))["settings"], []
     for seed in run_seeds:
         split = meats_split(X, y, seed)
         for method in ("RidgeCV", SEPARATE, *METHODS):
@@ -227,16 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny sizes, 1 seed, few epochs")
     p.add_argument("--results-dir", help="folder of the results file")
     args = p.parse_args(argv)
-    q = args.quick
-    args.cost_n, args.cost_epochs, args.rounds = QUICK_COST if q else (COST_N, COST_EPOCHS, ROUNDS)
-    args.wait_idle, args.wait_idle_fit = (0.0, 0.0) if q else (WAIT_IDLE, WAIT_IDLE_FIT)
-    args.retry_busy, args.budget = (0, [0.0]) if q else (RETRY_BUSY, [WAIT_BUDGET])
-    args.census_rows = QUICK_CENSUS_ROWS if q else CENSUS_ROWS
-    args.census_grid = [QUICK_CENSUS[:2]] if q else list(itertools.product(CENSUS_LRS,
-                                                                          CENSUS_BATCHES))
-    args.census_epochs = QUICK_CENSUS[2] if q else CENSUS["max_epochs"]
-    args.meats_grid, args.meats_folds = ((QUICK_MEATS_GRID, QUICK_MEATS_FOLDS) if q else
-                                         (MEATS_GRID, MEATS_FOLDS))
+    q, size = args.quick, QUICK if args.quick else FULL
+    vars(args).update(size, budget=[size["wait_budget"]])
     warnings.filterwarnings("ignore", module="cvxpy")  # NashMTL's solver notices
     warnings.filterwarnings("ignore", message=".*(not DPP|Solution may be inaccurate).*")
     run, t0, timing = Run("weighting", q, argv), time.perf_counter(), {}
@@ -250,16 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     timing["meats"] = time.perf_counter() - t0
     config = {"seeds": run_seeds, "threads": threads, "methods": METHODS, "reference": SEPARATE,
               "levels": {m: WEIGHTINGS[m].level for m in METHODS}, "modes": list(MODES),
-              "cost": {**COST, "n": args.cost_n, "epochs": args.cost_epochs,
-                       "rounds": args.rounds, "wait_idle": args.wait_idle,
-                       "retry_busy": args.retry_busy, "wait_budget": 0 if q else WAIT_BUDGET,
-                       "idle_threshold": harness.IDLE_THRESHOLD},
-              "cost_target": COST_TARGET, "cost_references": COST_REFERENCES,
-              "census": census_desc, "census_settings": census_settings,
-              "census_grid": args.census_grid, "tune_valid_fraction": TUNE_VALID_FRACTION,
-              "meats": meats_desc, "meats_settings": meats_settings,
-              "meats_folds": args.meats_folds, "seconds": timing,
-              "waited_seconds": (0 if q else WAIT_BUDGET) - args.budget[0]}
+              "cost": COST, "cost_target": COST_TARGET, "cost_references": COST_REFERENCES,
+              "idle_threshold": harness.IDLE_THRESHOLD, **size, "seconds": timing,
+              "waited_seconds": size["wait_budget"] - args.budget[0], "census": census_desc,
+              "census_settings": census_settings, "tune_valid_fraction": TUNE_VALID_FRACTION,
+              "meats": meats_desc, "meats_settings": meats_settings}
     extra = {"census_tuning": tuning, "meats_cv": cv}
     path = run.save(records + census_recs + meats_recs, config, extra, args.results_dir)
     print(f"wrote {path}")

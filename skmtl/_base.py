@@ -18,16 +18,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from skorch.callbacks import Checkpoint
 
-from ._build import OPTIMIZERS, BuildMixin, _as_tensors
+from ._build import OPTIMIZERS, BuildMixin, _as_tensors, auto_batch_size
 from ._calibration import fit_temperature
 from ._device import resolve_device
 from ._freeze import apply_freeze
 from ._predict import PredictMixin
 from ._sample_weight import task_weights, weigh_statistics
+from ._thresholds import fit_thresholds
 from ._training import MultiTaskNeuralNet
-from ._validation import check_X, is_input_dict, n_rows
+from ._validation import check_frame, check_X, is_input_dict, n_rows, uses_frame
 from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, get_architecture
-from .callbacks import ResumeCheckpoint, _resume
+from .callbacks import ConvergenceMonitor, LRSchedule, ResumeCheckpoint, _resume
 from .tasks import Task, TaskSet
 from .weighting import WEIGHTINGS, Equal, Weighting, get_weighting
 
@@ -173,7 +174,9 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         tags.target_tags.required = True
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self.trunk is None  # encoded as missing
+        tags.input_tags.string = self.trunk is None  # encoded as categories
+        tags.input_tags.sparse = self.trunk is None  # a plain 2-D X may be scipy sparse
         return tags
 
     # -- parameter checks ----------------------------------------------------------
@@ -245,8 +248,9 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric inputs without missing values.
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
+            Numeric inputs without missing values. A sparse X (converted to CSR) stays
+            sparse and is densified one batch at a time (not with a ``trunk``).
         y : array-like of shape (n_samples,) or (n_samples, n_columns), Series or DataFrame
             Targets, one column per task (a :class:`~skmtl.tasks.MultiLabel` task reads
             several). NaN, None or pd.NA mark a missing label: that (row, task) pair is
@@ -304,7 +308,12 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         resume = incremental and hasattr(self, "net_")
         if resume:
             self._check_structure()
-        X_array = check_X(self, X, reset=not resume, allow_nd=self.trunk is not None)
+        if uses_frame(self, X, reset=not resume):
+            X_array = check_frame(self, X, reset=not resume)
+        else:
+            if not resume:
+                self.preprocessor_ = None
+            X_array = check_X(self, X, reset=not resume, allow_nd=self.trunk is not None)
         return X_array, resume
 
     def _fit(self, X, y, sample_weight=None, incremental: bool = False, classes=None,
@@ -312,6 +321,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         device = self._check_params()
         X_array, resume = self._validate_input(X, y, incremental)
         n = n_rows(X_array)
+        # resolved from the rows of each fit (or partial_fit) call
+        self.batch_size_ = auto_batch_size(n) if self.batch_size == "auto" else int(self.batch_size)
         if resume:
             taskset = self.taskset_
             taskset.check_columns(y, n_samples=n)
@@ -353,6 +364,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.device_ = device
         self.n_epochs_ = len(net.history)
         self.temperatures_ = self._fit_temperatures(inputs, targets) if self.temperature_scaling else {}
+        self.thresholds_ = fit_thresholds(self, inputs, targets)  # recomputed by every fit call
         return self
 
     def _warn_nothing_to_balance(self, net: MultiTaskNeuralNet) -> None:
@@ -395,6 +407,12 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         With ``checkpoint``, the net first takes the state of ``saved`` (the checkpoint
         being resumed, if any) and then runs only the epochs it lacks.
         """
+        # the lr schedule and the convergence check span the epochs of this fit call
+        # (from the current history row; a resumed checkpoint's epochs belong to it);
+        # partial_fit (``epochs`` given) plans none: constant lr, no warning
+        for _, callback in net.callbacks_:
+            if isinstance(callback, (ConvergenceMonitor, LRSchedule)):
+                callback.plan_fit(len(net.history), self.max_epochs if epochs is None else None)
         if self.checkpoint is not None:
             seeds = {"seed_": self.seed_, "split_seed_": self.split_seed_}
             epochs = _resume.prepare(net, description, seeds, saved, epochs)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
+from scipy import sparse
 from sklearn.base import clone
 from skorch.callbacks import EarlyStopping, ProgressBar
 
@@ -13,11 +16,21 @@ from ._training import (
     HoldoutSplit,
     MultiTaskCriterion,
     MultiTaskNeuralNet,
+    SparseRows,
     TensorBatchIterator,
     TensorData,
 )
 from .architectures import LayerSettings, get_architecture
-from .callbacks import FiniteLossGuard, PerTaskLoss, ResumeCheckpoint, TaskWeights, _resume
+from .callbacks import (
+    ConvergenceMonitor,
+    FiniteLossGuard,
+    LRSchedule,
+    PerTaskLoss,
+    ResumeCheckpoint,
+    TaskWeights,
+    _resume,
+)
+from .tabular import FeatureEmbedding
 from .tasks import TaskSet
 from .weighting import get_weighting
 
@@ -42,10 +55,30 @@ def _fused_supported(optimizer: type[torch.optim.Optimizer], device: str) -> boo
 
 
 def _as_tensors(X: Any, device: str) -> Any:
-    """A checked array (or dict of arrays) as tensor(s) on ``device``, copied once."""
+    """A checked array (or dict of arrays) as tensor(s) on ``device``, copied once.
+
+    A sparse matrix stays on the host as :class:`~skmtl._training.SparseRows`, densified
+    on ``device`` one batch at a time.
+    """
+    if sparse.issparse(X):
+        return SparseRows(X, device)
     if isinstance(X, dict):
         return {key: torch.tensor(value, device=device) for key, value in X.items()}
     return torch.tensor(X, device=device)
+
+
+def auto_batch_size(n: int) -> int:
+    """``batch_size="auto"``: the batch size for a fit call on ``n`` rows.
+
+    The largest power of two at most ``n / 32`` (so at least 32 steps an epoch), kept
+    within [32, 256]; 512 from 131,072 rows (256 steps an epoch and more). So 32 up to
+    2,047 rows, 64 up to 4,095, 128 up to 8,191, and 256 (the fixed default) from 8,192
+    to 131,071 rows.
+    """
+    if n >= 131_072:
+        return 512
+    size = 1 << max(int(n) // 32, 1).bit_length() - 1
+    return int(min(max(size, 32), 256))
 
 
 class BuildMixin:
@@ -59,7 +92,10 @@ class BuildMixin:
             ("per_task_loss", PerTaskLoss(task_names)),
             ("task_weights", TaskWeights(task_names)),
             ("finite_loss", FiniteLossGuard(task_names)),
+            ("convergence", ConvergenceMonitor(type(self).__name__, self.n_iter_no_change, self.tol)),
         ]
+        if self.lr_schedule != "constant":
+            callbacks.append(("lr_schedule", LRSchedule(self.lr_schedule, self.lr)))
         if self.early_stopping:
             callbacks.append((
                 "early_stopping",
@@ -83,7 +119,8 @@ class BuildMixin:
     def _train_split(self) -> HoldoutSplit | None:
         fraction = self.validation_fraction
         if fraction is None:
-            fraction = 0.1 if (self.early_stopping or self.temperature_scaling) else None
+            fraction = 0.1 if (self.early_stopping or self.temperature_scaling
+                               or isinstance(self.threshold, str)) else None
         return None if fraction is None else HoldoutSplit(fraction, seed=self.split_seed_)
 
     def _build_module(self, X: Any, taskset: TaskSet) -> torch.nn.Module:
@@ -94,11 +131,42 @@ class BuildMixin:
             dropout=self.dropout,
         )
         sample = _as_tensors({k: v[:2] for k, v in X.items()} if isinstance(X, dict) else X[:2], "cpu")
+        if isinstance(sample, SparseRows):
+            sample = sample.dense()
         n_features = None if isinstance(X, dict) or X.ndim != 2 else X.shape[1]
         return get_architecture(self.architecture).build(
             n_features, [task.n_outputs_ for task in taskset.tasks_], settings,
-            trunk=self.trunk, sample=sample,
+            trunk=self.trunk, sample=sample, stem=self._stem(X),
         )
+
+    def _stem(self, X: Any) -> Callable[[], torch.nn.Module] | None:
+        """Factory of the input layer embedding X's columns, or None when X is read as is.
+
+        A table encoded by ``preprocessor_`` with categorical columns, or any 2-D X with
+        ``numeric_embedding``, is read through :class:`~skmtl.tabular.FeatureEmbedding`.
+        """
+        if self.trunk is not None or isinstance(X, dict) or X.ndim != 2:
+            if self.numeric_embedding is not None:
+                raise ValueError("numeric_embedding applies to 2-D X without a trunk; set "
+                                 "numeric_embedding=None with a trunk or a dict of inputs.")
+            return None
+        encoder = getattr(self, "preprocessor_", None)
+        if encoder is None:
+            n_numeric, n_plain, cardinalities = X.shape[1], 0, []
+        else:
+            n_numeric = len(encoder.numeric_)
+            n_plain = len(encoder.binary_) + len(encoder.indicators_)
+            cardinalities = encoder.cardinalities_
+        if not cardinalities and self.numeric_embedding is None:
+            return None
+        numeric = None
+        if self.numeric_embedding == "piecewise_linear" and n_numeric:
+            if sparse.issparse(X):
+                raise ValueError("numeric_embedding='piecewise_linear' needs dense X (its bins "
+                                 "are quantiles of each column); use 'periodic' or densify X.")
+            numeric = torch.as_tensor(X[:, :n_numeric])
+        return partial(FeatureEmbedding, n_numeric, n_plain, cardinalities,
+                       self.numeric_embedding, numeric)
 
     def _initialize(self, X: Any, inputs: Any, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
         """Build the network (and pretrain it) and the skorch net that trains it."""
@@ -120,21 +188,22 @@ class BuildMixin:
         if self.pretrain == "autoencoder":
             self.pretrain_history_ = pretrain_autoencoder(
                 module, inputs, epochs=self.pretrain_epochs, noise=self.pretrain_noise,
-                optimizer=optimizer, lr=self.lr, batch_size=self.batch_size, device=device,
+                optimizer=optimizer, lr=self.lr, batch_size=self.batch_size_, device=device,
                 verbose=int(self.verbose),
             ).history
         spec = get_weighting(self.weighting)
         balancer = spec.build(len(task_names), module)
         net = MultiTaskNeuralNet(
             module=module,
-            criterion=MultiTaskCriterion(taskset.tasks_, taskset.target_slices_),
+            criterion=MultiTaskCriterion(taskset.tasks_, taskset.target_slices_,
+                                         label_smoothing=self.label_smoothing),
             balancer=balancer,
             schedule=self.schedule,
             jacobian_mode=getattr(balancer, "mode", "parameters"),
             optimizer=optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            batch_size=self.batch_size_,
             dataset=TensorData,
             iterator_train=TensorBatchIterator,
             iterator_train__shuffle=True,
@@ -151,11 +220,13 @@ class BuildMixin:
     def _update_net(self, net: MultiTaskNeuralNet) -> None:
         """Make a fitted net follow the current parameters (warm start, partial_fit).
 
-        Weights and optimizer state are kept; epochs, learning rate, weight decay, batch
-        size, schedule, validation split, verbosity and callbacks are the current ones.
+        Weights and optimizer state are kept; epochs, learning rate (and its schedule),
+        weight decay, batch size, label smoothing, schedule, validation split, verbosity and
+        callbacks are the current ones.
         """
         net.max_epochs = self.max_epochs
-        net.batch_size = self.batch_size
+        net.batch_size = self.batch_size_
+        net.criterion_.set_label_smoothing(self.label_smoothing)
         net.schedule = self.schedule
         net.verbose = int(self.verbose)
         net.train_split = self._train_split()

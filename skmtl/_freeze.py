@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tabm import LinearEnsemble
 from torch import nn
 
 
@@ -23,7 +24,7 @@ def output_layers(module: nn.Module) -> list[nn.Linear]:
     for t in range(module.n_tasks):
         own = {id(p) for p in module.task_parameters(t)}
         candidates = [m for m in module.modules()
-                      if isinstance(m, nn.Linear) and id(m.weight) in own]
+                      if isinstance(m, (nn.Linear, LinearEnsemble)) and id(m.weight) in own]
         if not candidates:
             raise ValueError(f"Task {t} of {type(module).__name__} has no output layer of its own.")
         layers.append(candidates[-1])

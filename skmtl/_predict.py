@@ -9,10 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from scipy import sparse
 from sklearn.utils.validation import check_is_fitted
 
 from ._sample_weight import task_weights
-from ._validation import check_X
+from ._thresholds import apply_thresholds
+from ._training import SparseRows
+from ._validation import check_frame, check_X, uses_frame
+from .architectures import combine_members
 
 
 def _has_probabilities(estimator: Any) -> bool:
@@ -71,14 +75,21 @@ class PredictMixin:
     def _forward(self, inputs: Any) -> list[np.ndarray]:
         """Every task's raw output for checked inputs, as arrays on the CPU."""
         device = self._weights_device()
-        if isinstance(inputs, dict):
+        if sparse.issparse(inputs) or isinstance(inputs, SparseRows):
+            # densified one batch at a time by the net's batch iterator
+            inputs = inputs.to(device) if isinstance(inputs, SparseRows) else SparseRows(inputs, device)
+        elif isinstance(inputs, dict):
             inputs = {k: torch.as_tensor(v, device=device) for k, v in inputs.items()}
         else:
             inputs = torch.as_tensor(inputs, device=device)
-        return [out.numpy() for out in self.net_.forward(inputs, device="cpu")]
+        outputs = self.net_.forward(inputs, device="cpu")
+        # an ensemble's (n, k, n_out) outputs (TabM) are averaged over its members
+        return [combine_members(out, task.kind).numpy() for out, task in zip(outputs, self.tasks_)]
 
     def _outputs(self, X) -> list[np.ndarray]:
         check_is_fitted(self)
+        if uses_frame(self, X, reset=False):
+            return self._forward(check_frame(self, X, reset=False))
         return self._forward(check_X(self, X, reset=False, allow_nd=self.trunk is not None))
 
     def predict(self, X):
@@ -96,7 +107,7 @@ class PredictMixin:
             when it was a Series; an array of shape (n_samples, n_columns), or
             (n_samples,) when y was 1-D, otherwise.
         """
-        outputs = self._outputs(X)
+        outputs = apply_thresholds(self, self._outputs(X))
         index = X.index if isinstance(X, pd.DataFrame) else None
         return self.taskset_.decode(outputs, index=index)
 
@@ -144,7 +155,7 @@ class PredictMixin:
             regression task, the mean per-label accuracy for a multi-label task (NaN for
             a task with no labelled entry).
         """
-        outputs = self._outputs(X)
+        outputs = apply_thresholds(self, self._outputs(X))  # scores of what predict returns
         if sample_weight is None:
             return self.taskset_.score_tasks(y, outputs)
         weights = task_weights(sample_weight, len(outputs[0]), self.taskset_)

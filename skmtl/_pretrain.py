@@ -6,7 +6,7 @@ import torch
 from skorch import NeuralNet
 from torch import nn
 
-from ._training import TensorBatchIterator, TensorData
+from ._training import SparseRows, TensorBatchIterator, TensorData
 
 
 class DenoisingAutoencoder(nn.Module):
@@ -46,8 +46,8 @@ def pretrain_autoencoder(network: nn.Module, X: torch.Tensor, *, epochs: int, no
     Parameters
     ----------
     network : MultiTaskModule
-    X : torch.Tensor of shape (n_samples, n_features)
-        On ``device``.
+    X : torch.Tensor or SparseRows of shape (n_samples, n_features)
+        On ``device`` (a sparse X is densified one batch at a time).
     epochs : int
     noise : float
     optimizer : type of torch optimizer
@@ -66,10 +66,11 @@ def pretrain_autoencoder(network: nn.Module, X: torch.Tensor, *, epochs: int, no
             "pretrain='autoencoder' needs a network whose tasks read one shared "
             f"representation (architecture='shared_bottom'); {type(network).__name__} has none."
         )
-    if not isinstance(X, torch.Tensor) or X.ndim != 2:
+    if not isinstance(X, (torch.Tensor, SparseRows)) or X.ndim != 2:
         raise ValueError("pretrain='autoencoder' needs a 2-D X (one row of features per sample).")
     with torch.no_grad():
-        width = network.represent(X[:2].cpu()).shape[1]
+        head = X[:2].dense() if isinstance(X, SparseRows) else X[:2]
+        width = network.represent(head.cpu()).shape[1]
     autoencoder = DenoisingAutoencoder(network, nn.Linear(width, X.shape[1]), noise)
     net = NeuralNet(
         module=autoencoder, criterion=nn.MSELoss, optimizer=optimizer, lr=lr,

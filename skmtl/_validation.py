@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 _NUMERIC_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
 
@@ -126,7 +127,7 @@ def is_input_dict(X: Any) -> bool:
 
 def n_rows(X: Any) -> int:
     """Number of samples of a checked ``X`` (an array or a dict of arrays)."""
-    return len(next(iter(X.values()))) if is_input_dict(X) else len(X)
+    return len(next(iter(X.values()))) if is_input_dict(X) else X.shape[0]
 
 
 def _check_inputs(estimator: Any, X: Mapping, reset: bool) -> dict[str, np.ndarray]:
@@ -135,6 +136,11 @@ def _check_inputs(estimator: Any, X: Mapping, reset: bool) -> dict[str, np.ndarr
         raise ValueError("X is an empty dict; pass one array per input.")
     arrays = {}
     for key, value in X.items():
+        if sparse.issparse(value):
+            raise ValueError(
+                f"X[{key!r}] is a sparse matrix; a dict of inputs takes dense arrays only "
+                "(sparse X is supported as a plain 2-D X without a `trunk`)."
+            )
         array = value.to_numpy() if isinstance(value, (pd.DataFrame, pd.Series)) else value
         try:
             array = np.asarray(array, dtype=np.float32)
@@ -191,6 +197,11 @@ def check_X(estimator: Any, X: Any, reset: bool, allow_nd: bool = False) -> Any:
     """
     if is_input_dict(X):
         return _check_inputs(estimator, X, reset)
+    if sparse.issparse(X) and allow_nd:
+        raise ValueError(
+            f"X is a sparse matrix, which {type(estimator).__name__} takes only without a "
+            "`trunk` (a plain 2-D X); convert it to a dense array for a trunk."
+        )
     if isinstance(X, pd.DataFrame):
         bad = _non_numeric_columns(X)
         if bad:
@@ -202,7 +213,7 @@ def check_X(estimator: Any, X: Any, reset: bool, allow_nd: bool = False) -> Any:
     try:
         array = validate_data(
             estimator, X, reset=reset, dtype=np.float32, ensure_all_finite=True,
-            allow_nd=allow_nd,
+            allow_nd=allow_nd, accept_sparse="csr",
         )
     except ValueError as exc:
         message = str(exc)
@@ -213,7 +224,7 @@ def check_X(estimator: Any, X: Any, reset: bool, allow_nd: bool = False) -> Any:
                 "e.g. with a ColumnTransformer applying OneHotEncoder inside a Pipeline."
             ) from None
         if "NaN" in message or "infinity" in message:
-            explained = _non_finite_message(estimator, X)
+            explained = None if sparse.issparse(X) else _non_finite_message(estimator, X)
             if explained:
                 raise ValueError(explained) from None
         raise
@@ -225,3 +236,71 @@ def check_X(estimator: Any, X: Any, reset: bool, allow_nd: bool = False) -> Any:
             f"fitted on samples of shape {estimator.input_shapes_}."
         )
     return array
+
+
+def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarray:
+    """Encode a table with the estimator's fitted :class:`~skmtl.tabular.TabularEncoder`.
+
+    In fit (``reset``) the encoder is fitted on X (a DataFrame, or a dense 2-D array whose
+    columns are then named by position) and stored as ``preprocessor_``; later calls
+    apply it (an array given after a DataFrame fit is read with the fitted column names). ``n_features_in_`` and ``feature_names_in_`` are recorded and checked as
+    scikit-learn does.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+    X : DataFrame (or, after a DataFrame fit, array-like) of shape (n_samples, n_features)
+    reset : bool
+
+    Returns
+    -------
+    ndarray of float32, shape (n_samples, n_encoded_features)
+    """
+    from .tabular import TabularEncoder
+
+    if isinstance(X, pd.DataFrame):
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            what = "sample" if X.shape[0] == 0 else "feature"
+            raise ValueError(f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum "
+                             f"of 1 is required by {type(estimator).__name__}.")
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+    else:
+        if sparse.issparse(X):
+            raise ValueError(f"{type(estimator).__name__} was fitted on a dense table; X must "
+                             "be dense too (a DataFrame or a 2-D array).")
+        # 2-D, not complex, at least one row and column (scikit-learn's messages)
+        array = check_array(X, dtype=None, ensure_all_finite=False, estimator=estimator)
+        validate_data(estimator, array, reset=reset, skip_check_array=True)
+        X = pd.DataFrame(array, columns=None if reset else estimator.preprocessor_.columns_)
+    inherited = getattr(estimator.trunk, "skmtl_preprocessor_", None)
+    if reset and inherited is not None:  # a transferred trunk reads X encoded as in its source
+        estimator.preprocessor_ = copy.deepcopy(inherited)
+    elif reset:
+        estimator.preprocessor_ = TabularEncoder(
+            estimator.categorical_features, estimator.numeric_transform,
+        ).set_output(transform="default").fit(X)
+    array = estimator.preprocessor_.transform(X)
+    if reset:
+        estimator.input_shapes_ = array.shape[1:]
+    return array
+
+
+def uses_frame(estimator: Any, X: Any, reset: bool) -> bool:
+    """Whether X goes through the tabular encoder: in fit, a DataFrame or a dense 2-D array
+    without a user trunk; later, anything, when fit did."""
+    if reset:
+        if sparse.issparse(X) or is_input_dict(X):
+            return False
+        trunk = getattr(estimator, "trunk", None)
+        if trunk is not None and getattr(trunk, "skmtl_preprocessor_", None) is None:
+            return False  # a user trunk reads X as given
+        return isinstance(X, pd.DataFrame) or _ndim(X) == 2
+    return getattr(estimator, "preprocessor_", None) is not None
+
+
+def _ndim(X: Any) -> int | None:
+    """Dimensions of X as an array (None when it is not one, e.g. ragged lists)."""
+    try:
+        return np.asarray(X).ndim
+    except (TypeError, ValueError):
+        return None

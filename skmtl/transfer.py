@@ -30,7 +30,10 @@ def shared_trunk(estimator: Any) -> nn.Module:
     -------
     torch.nn.Module
         A deep copy on the CPU (the source is not modified); the new estimator copies
-        it again at fit.
+        it again at fit. It carries the source's fitted column encoding
+        (``skmtl_preprocessor_``, the source's ``preprocessor_``), which the new
+        estimator applies to X instead of fitting its own, so the trunk reads X encoded
+        as it was trained.
     """
     check_is_fitted(estimator)
     module = estimator.net_.module_
@@ -40,4 +43,6 @@ def shared_trunk(estimator: Any) -> nn.Module:
             f"{type(module).__name__} has no single shared trunk; fit the source with "
             "architecture='shared_bottom' or with a user trunk."
         )
-    return copy.deepcopy(part).cpu()
+    trunk = copy.deepcopy(part).cpu()
+    trunk.skmtl_preprocessor_ = copy.deepcopy(getattr(estimator, "preprocessor_", None))
+    return trunk

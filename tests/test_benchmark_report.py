@@ -1,4 +1,4 @@
-"""The benchmark report helpers (benchmarks/_report.py) and the runner (benchmarks/run.py)."""
+"""The benchmark report helpers (benchmarks/harness.py, report.py) and the runner (benchmarks/run.py)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,19 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-import _report  # noqa: E402
+import harness  # noqa: E402
 import report  # noqa: E402
 import run  # noqa: E402
 
 
 def test_delta_mtl_sign_corrects_lower_is_better_tasks():
     # +12.5 % on a (higher is better), RMSE 0.25 -> 0.2 is +20 %: mean 16.25 %
-    value = _report.delta_mtl({"a": 0.9, "rmse": 0.2}, {"a": 0.8, "rmse": 0.25}, ["rmse"])
+    value = harness.delta_mtl({"a": 0.9, "rmse": 0.2}, {"a": 0.8, "rmse": 0.25}, ["rmse"])
     assert value == pytest.approx(16.25)
     # the same numbers read as higher-is-better: (+12.5 - 20) / 2
-    assert _report.delta_mtl({"a": 0.9, "rmse": 0.2}, {"a": 0.8, "rmse": 0.25}) == pytest.approx(
+    assert harness.delta_mtl({"a": 0.9, "rmse": 0.2}, {"a": 0.8, "rmse": 0.25}) == pytest.approx(
         -3.75)
-    assert _report.delta_mtl({"a": 0.8}, {"a": 0.8}) == 0.0
+    assert harness.delta_mtl({"a": 0.8}, {"a": 0.8}) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -34,14 +34,14 @@ def test_delta_mtl_sign_corrects_lower_is_better_tasks():
 )
 def test_delta_mtl_rejects_bad_input(scores, single, lower, match):
     with pytest.raises(ValueError, match=match):
-        _report.delta_mtl(scores, single, lower)
+        harness.delta_mtl(scores, single, lower)
 
 
 def test_write_section_replaces_only_its_section(tmp_path):
     path = tmp_path / "report.md"
-    _report.write_section("one", "first", path=path)
-    _report.write_section("two", "second", path=path)
-    _report.write_section("one", "first again", path=path)
+    report.write_section("one", "first", path=path)
+    report.write_section("two", "second", path=path)
+    report.write_section("one", "first again", path=path)
     text = path.read_text()
     assert text.startswith("# Benchmarks")
     assert "first again" in text and "second" in text and "first\n" not in text
@@ -50,24 +50,24 @@ def test_write_section_replaces_only_its_section(tmp_path):
 
 def test_report_path_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "DEFAULT_REPORT", str(tmp_path / "r.md"))
-    assert _report.report_path() == tmp_path / "r.md"
-    assert _report.report_path("docs/x.md") == _report.REPO_ROOT / "docs/x.md"
+    assert report.report_path() == tmp_path / "r.md"
+    assert report.report_path("docs/x.md") == harness.REPO_ROOT / "docs/x.md"
 
 
 def test_save_figure_writes_a_png_next_to_the_report(tmp_path):
     pytest.importorskip("matplotlib")
-    fig = _report.plot_metric_by_method({"m1": {"t1": 0.5, "t2": 0.7}, "m2": {"t1": 0.6, "t2": 0.6}},
+    fig = report.plot_metric_by_method({"m1": {"t1": 0.5, "t2": 0.7}, "m2": {"t1": 0.6, "t2": 0.6}},
                                         {"m1": {"t1": 0.1, "t2": 0.0}, "m2": {"t1": 0.0, "t2": 0.1}},
                                         metric="AUC")
     assert [ax.get_title() for ax in fig.axes] == ["t1", "t2"]
-    markdown = _report.save_figure(fig, "demo", "alt text", path=tmp_path / "report.md")
+    markdown = report.save_figure(fig, "demo", "alt text", path=tmp_path / "report.md")
     assert markdown == "![alt text](img/benchmarks/demo.png)"
     png = tmp_path / "img" / "benchmarks" / "demo.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    fig = _report.plot_time_vs_quality({"a": (1.0, 0.9), "b": (10.0, 0.95)})
+    fig = report.plot_time_vs_quality({"a": (1.0, 0.9), "b": (10.0, 0.95)})
     assert fig.axes[0].get_xscale() == "log"
     with pytest.raises(ValueError, match="invalid figure name"):
-        _report.save_figure(fig, "../x", "alt", path=tmp_path / "report.md")
+        report.save_figure(fig, "../x", "alt", path=tmp_path / "report.md")
 
 
 def test_runner_starts_a_fresh_report_and_lists_every_run(tmp_path):
@@ -84,7 +84,7 @@ def test_runner_starts_a_fresh_report_and_lists_every_run(tmp_path):
                           "2026-01-01T00:00:00+00:00"),
             run.ScriptRun("penguins", run._shown(run.script_command("penguins", quick=True)), 90.0,
                           2, "2026-01-01T00:01:00+00:00")]
-    body = run.runner_section(runs, "python benchmarks/run.py --quick", _report.machine_info(),
+    body = run.runner_section(runs, "python benchmarks/run.py --quick", harness.machine_info(),
                               120.0)
     assert "`python benchmarks/speed.py --quick`" in body  # migrated: no --write
     # a migrated benchmark writes results, then report.py renders its section
@@ -101,8 +101,8 @@ def test_runner_only_keeps_the_other_rows_of_the_previous_run(tmp_path):
     first = [run.ScriptRun(name, f"python benchmarks/{name}.py --write", 60.0 * (i + 1), 0,
                            f"2026-01-01T00:0{i}:00+00:00")
              for i, name in enumerate(["speed", "weighting", "penguins"])]
-    _report.write_section("runner", run.runner_section(first, "python benchmarks/run.py", {
-        **_report.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"}, 360.0), path=path)
+    report.write_section("runner", run.runner_section(first, "python benchmarks/run.py", {
+        **harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"}, 360.0), path=path)
     assert run.previous_runs(path) == first
     again = [run.ScriptRun("weighting", "python benchmarks/weighting.py --write", 30.0, 1,
                            "2026-02-02T00:00:00+00:00")]
@@ -110,12 +110,12 @@ def test_runner_only_keeps_the_other_rows_of_the_previous_run(tmp_path):
     assert [r.name for r in merged] == ["speed", "weighting", "penguins"]
     assert merged[1] == again[0] and merged[0] == first[0]
     body = run.runner_section(merged, "python benchmarks/run.py --only weighting",
-                              _report.machine_info(), 30.0, kept=["speed", "penguins"])
+                              harness.machine_info(), 30.0, kept=["speed", "penguins"])
     assert "Rows speed, penguins: from an earlier run" in body
     assert "**Failed: weighting**" in body
     # rows written before the "started" column existed take the section's date
     legacy = tmp_path / "legacy.md"
-    _report.write_section("runner", "## Runner\n\n- Date (UTC): 2025-05-05T00:00:00+00:00\n\n"
+    report.write_section("runner", "## Runner\n\n- Date (UTC): 2025-05-05T00:00:00+00:00\n\n"
                           "| benchmark | command | wall time (min) | exit status |\n"
                           "|:---|:---|---:|---:|\n"
                           "| speed | `python benchmarks/speed.py --write` | 0.9 | 0 |\n",

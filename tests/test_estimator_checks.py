@@ -36,12 +36,32 @@ EXPECTED_FAILURES = {
         "mini-batch training: a row of weight 2 is not the same as the row twice (the "
         "batches and their weighted means differ), as for scikit-learn's MLP."
     ),
+    "check_sample_weight_equivalence_on_sparse_data": (
+        "as check_sample_weight_equivalence_on_dense_data: mini-batch training (sparse X "
+        "is accepted, so this check now runs)."
+    ),
+}
+
+
+#: MultiTaskNet (not a classifier, so without classifier tags) has ``predict_proba`` once
+#: fitted on class labels; sklearn's sparse-container checks then read
+#: ``classifier_tags.multi_class``, which is None. (With a trunk, sparse X is refused and
+#: the checks pass.)
+NET_SPARSE_FAILURES = {
+    check: (
+        "MultiTaskNet has predict_proba for classification targets but no classifier "
+        "tags; the check reads tags.classifier_tags.multi_class (None)."
+    )
+    for check in ("check_estimator_sparse_array", "check_estimator_sparse_matrix")
 }
 
 
 def expected_failed_checks(estimator):
     """The checks every estimator is known to fail, with reasons."""
-    return dict(EXPECTED_FAILURES)
+    failures = dict(EXPECTED_FAILURES)
+    if type(estimator) is MultiTaskNet and estimator.trunk is None:
+        failures.update(NET_SPARSE_FAILURES)
+    return failures
 
 
 def test_estimators_declare_no_failures_in_their_tags():

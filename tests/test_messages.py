@@ -7,6 +7,7 @@ import traceback
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.compose import make_column_transformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -38,34 +39,33 @@ def _with_nan(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-@pytest.mark.parametrize("as_array", [False, True], ids=["frame", "array"])
-def test_nan_in_X_message_is_skmtl_s_own_and_names_columns_and_fix(as_array):
-    X = _with_nan(_X())
-    X = X.to_numpy() if as_array else X
+def test_nan_in_X_message_is_skmtl_s_own_and_names_columns_and_fix():
+    """X read as given by a user trunk must be complete (a table is encoded: NaN are missing
+    values, see test_bad_input.py), and the message says so."""
+    X = _with_nan(_X()).to_numpy()
     with pytest.raises(ValueError) as info:
-        MultiTaskNet(**FAST).fit(X, _y())
+        MultiTaskNet(trunk=torch.nn.Identity(), **FAST).fit(X, _y())
     message = str(info.value)
-    columns = "[1, 2]" if as_array else "['f1', 'f2']"
-    # skmtl's message comes first, naming the columns and their number of rows ...
+    columns = "[1, 2]"
     assert message.startswith(f"Input X contains NaN (missing values) in X column(s) {columns} ")
     assert "(2 rows, 1 row respectively)" in message
-    # ... and what to do about it,
     assert "SimpleImputer" in message and "Pipeline" in message
-    assert "make_pipeline(SimpleImputer(), MultiTaskNet(...))" in message
-    # without scikit-learn's boilerplate.
     assert "HistGradientBoosting" not in message
     assert "does not accept missing values encoded as NaN natively" not in message
     assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
-def test_nan_in_X_at_predict_names_the_column(fitted):
+def test_nan_in_a_frame_at_predict_is_encoded_as_the_column_centre(fitted):
+    """A column without missing values in fit gets the centre value 0 for a NaN at predict
+    (no indicator was fitted for it), so the prediction equals that of the median row."""
     X = _X()
-    X.iloc[0, 0] = np.nan
-    with pytest.raises(ValueError) as info:
-        fitted.predict(X)
-    message = str(info.value)
-    assert message.startswith("Input X contains NaN (missing values) in X column(s) ['f0'] (1 row)")
-    assert "SimpleImputer" in message and "HistGradientBoosting" not in message
+    missing = X.iloc[:1].copy()
+    missing.iloc[0, 0] = np.nan
+    centre = X.iloc[:1].copy()
+    centre.iloc[0, 0] = X.iloc[:, 0].median()
+    pred = fitted.predict(missing)
+    assert pred.notna().all().all()
+    pd.testing.assert_frame_equal(pred, fitted.predict(centre), atol=1e-3)
 
 
 def test_the_suggested_imputer_pipeline_works():
@@ -81,18 +81,23 @@ def test_infinity_in_X_names_the_column_and_says_what_to_do():
         MultiTaskNet(**FAST).fit(X, _y())
     message = str(info.value)
     assert message.startswith("Input X contains infinity in X column(s) ['f2'] (1 row).")
-    assert "finite values" in message and "SimpleImputer" in message
+    assert "finite values" in message and "X.replace([np.inf, -np.inf], np.nan)" in message
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_values_too_large_for_float32_are_named():
     X = _X()
     X.iloc[2, 0] = 1e40  # finite in float64, infinite once cast to float32
-    with pytest.raises(ValueError) as info:
-        MultiTaskNet(**FAST).fit(X, _y())
+    with pytest.raises(ValueError) as info:  # read as given by a trunk
+        MultiTaskNet(trunk=torch.nn.Identity(), **FAST).fit(X.to_numpy(), _y())
     message = str(info.value)
     assert message.startswith("Input X holds values too large for float32")
-    assert "X column(s) ['f0'] (1 row)" in message and "float32" in message
+    assert "X column(s) [0] (1 row)" in message and "float32" in message
+    with pytest.raises(ValueError, match=r"X column\(s\) \['f0'\] hold values too large for "
+                       "float32 after the 'none' numeric transform"):
+        MultiTaskNet(numeric_transform="none", **FAST).fit(X, _y())
+    # the default quantile transform maps the value into range
+    assert np.isfinite(MultiTaskNet(**FAST).fit(X, _y()).preprocessor_.transform(X)).all()
 
 
 def test_nan_in_a_dict_input_names_the_input_and_rows():
@@ -319,18 +324,16 @@ def fitted():
     return MultiTaskNet(**FAST).fit(_X(), _y())
 
 
-def test_pipeline_with_column_transformer_reports_nan_from_the_network():
-    """NaN passed through a ColumnTransformer is reported by skmtl, with the new column names."""
+def test_pipeline_with_column_transformer_passes_nan_to_the_encoder():
+    """NaN passed through a ColumnTransformer's pandas output is encoded under the new
+    column names (with a missing-value indicator)."""
     X = _with_nan(_X())
     model = make_pipeline(
         make_column_transformer((StandardScaler(), ["f0", "f1", "f2"])).set_output(
             transform="pandas"
         ),
         MultiTaskNet(**FAST),
-    )
-    with pytest.raises(ValueError) as info:
-        model.fit(X, _y())
-    assert str(info.value).startswith(
-        "Input X contains NaN (missing values) in X column(s) "
-        "['standardscaler__f1', 'standardscaler__f2']"
-    )
+    ).fit(X, _y())
+    summary = model[-1].preprocessor_.summary()
+    assert summary["missing_indicator"].to_dict() == {
+        "standardscaler__f0": False, "standardscaler__f1": True, "standardscaler__f2": True}

@@ -19,13 +19,17 @@ def test_readme_example(capsys):
     pred = model.predict(X)
     assert isinstance(pred, pd.DataFrame) and list(pred.columns) == ["species", "sex", "body_mass_g"]
     assert int(y["sex"].isna().sum()) == 9  # the README's claim
-    scores = model[-1].score_tasks(model[:-1].transform(X), y)
+    scores = model.score_tasks(X, y)
     assert scores["species"] > 0.95 and scores["sex"] > 0.75 and scores["body_mass_g"] > 0.75
 
     # What the three prints show, as the README's comments say: a DataFrame of the three
     # tasks with X's index, the mean score, and one score per task.
     head = model.predict(X.head(3))
-    assert head.index.equals(X.head(3).index)  # the ColumnTransformer keeps the index
+    assert head.index.equals(X.head(3).index)  # a DataFrame's index flows to the predictions
+    summary = model.preprocessor_.summary()  # what was done to each column
+    assert summary.loc["island", "kind"] == "categorical"
+    assert (summary.loc[["bill_length_mm", "bill_depth_mm", "flipper_length_mm"], "kind"]
+            == "numeric").all()
     lines = out.strip().splitlines()
     assert lines[0].split() == ["species", "sex", "body_mass_g"]
     assert [line.split()[0] for line in lines[1:4]] == [str(i) for i in X.head(3).index]

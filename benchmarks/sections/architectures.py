@@ -10,23 +10,17 @@ from typing import Any
 from harness import IDLE_THRESHOLD, mean_std, median_spread
 from report import (
     _mean,
-    _std,
     epoch_ms,
     fill,
     header_values,
     markdown_table,
+    metric_figure,
     ok,
     paired_deltas,
-    plot_metric_by_method,
-    plot_time_vs_quality,
-    save_figure,
+    time_figure,
 )
 
 DELTA = "Δ_MTL vs separate (%) ↑"
-
-
-def _failed(recs: Sequence[Mapping[str, Any]], method: str) -> int:
-    return sum(1 for r in recs if r["method"] == method and r.get("error"))
 
 
 def census_rows(census: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]
@@ -34,7 +28,8 @@ def census_rows(census: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]
     """The accuracy table: one row per method, then the labelled paper rows."""
     tasks, ref, rows = cfg["tasks"], cfg["reference"], []
     for method in cfg["methods"]:
-        good, failed = ok(census, method=method), _failed(census, method)
+        good = ok(census, method=method)
+        failed = sum(1 for r in census if r["method"] == method and r.get("error"))
         row: dict[str, Any] = {"method": method, "seeds": len(good) if not failed
                                else f"{len(good)} ({failed} failed)"}
         row |= {f"AUC {label} ↑": mean_std([r["metrics"][t] for r in good], ".4f")
@@ -81,8 +76,7 @@ def verdict(census: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
             f"{label} {_mean([r['metrics'][t] for r in hgb]):.4f}" for t, label in tasks.items())
             + " (this run).")
     missing = [m for m in cfg["architectures"] if m not in means]
-    if missing:
-        lines.append(f"- Failed on every seed: {', '.join(missing)}.")
+    lines += [f"- Failed on every seed: {', '.join(missing)}."] if missing else []
     return "\n".join(lines) + "\n"
 
 
@@ -116,9 +110,8 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
                  f"{r['epochs']} ({r['best_epoch']})", "other load (cores)": r.get("other_load"),
                  "attempts": r.get("attempts"), "error": r["error"]}
                 for r in sorted(census, key=lambda r: r["seed"])]
-    auc_fmt = {f"AUC {label}": ".4f" for label in tasks.values()}
-    notes = [f"quick run: {cfg['census']}; max_epochs={s['max_epochs']}; synthetic N="
-             f"{sp['n']:,} — not a result"] if res["quick"] else []
+    notes = [f"quick run: Census training subsample (see Data), max_epochs={s['max_epochs']}, "
+             f"synthetic N={sp['n']:,} — not a result"] if res["quick"] else []
     values = header_values(
         res, seeds=(f"{', '.join(map(str, cfg['seeds']))}: the `random_state` of every network "
                     f"and HistGradientBoosting (Census); synthetic data seed 0, random_state="
@@ -133,20 +126,17 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         "money": ", ".join(cfg["money_columns"]), "numeric": ", ".join(cfg["numeric_columns"]),
         "min_frequency": cfg["min_frequency"], "hgb": cfg["hgb"],
         "settings": ", ".join(f"{k}={v:g}" for k, v in s.items()),
-        "lrs": ", ".join(f"{v:g}" for v in tune["lrs"]),
-        "batch_sizes": ", ".join(map(str, tune["batch_sizes"])),
-        "fit_share": f"{1 - tune['valid_fraction']:.0%}",
-        "valid_share": f"{tune['valid_fraction']:.0%}", "tune_result": tune["result"],
+        "lrs": ", ".join(f"{v:g}" for v in tune["lrs"]), "tune_result": tune["result"],
+        "batch_sizes": ", ".join(map(str, tune["batch_sizes"])), "valid": tune["valid_fraction"],
         "wait_idle": f"{cfg['wait_idle']:g}", "idle": IDLE_THRESHOLD,
         "retry_busy": cfg["retry_busy"], "threads": cfg["threads"],
         "census_table": markdown_table(rows := census_rows(census, cfg), list(rows[0]),
                                        {"other load (cores), max": ".2f"}),
         "paper_note": "Rows in italics are published figures with their source, not measured "
-        "by this run.\n" if cfg.get("paper_references") else "",
-        "verdict": verdict(census, cfg),
+        "by this run.\n" if cfg.get("paper_references") else "", "verdict": verdict(census, cfg),
         "figures": census_figures(census, cfg, report) if figures else "",
         "details": markdown_table(per_seed, list(per_seed[0]) if per_seed else [], {
-            **auc_fmt, "fit time (s)": ".1f", "other load (cores)": ".2f"}),
+            **{f"AUC {lab}": ".4f" for lab in tasks.values()}, "fit time (s)": ".1f", "other load (cores)": ".2f"}),
         "n": f"{sp['n']:,}", "hidden": tuple(sp["hidden_layer_sizes"]),
         "batch_size": sp["batch_size"], "epochs": sp["epochs"], "speed_seed": sp["seed"],
         "cost_table": markdown_table(cost := cost_rows(synth), list(cost[0]) if cost else [], {
@@ -158,21 +148,18 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
 def census_figures(census: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
                    report: Path) -> str:
     """Per-task test AUC by method, and fit time against the mean AUC over the tasks."""
-    tasks, names = cfg["tasks"], [m for m in cfg["methods"] if ok(census, method=m)]
-    if not names:
+    groups = {m: ok(census, method=m) for m in cfg["methods"] if ok(census, method=m)}
+    if not groups:
         return "No successful fit: no figure.\n\n"
-    mean = {m: {lab: _mean([r["metrics"][t] for r in ok(census, method=m)])
-                for t, lab in tasks.items()} for m in names}
-    std = {m: {lab: _std([r["metrics"][t] for r in ok(census, method=m)])
-               for t, lab in tasks.items()} for m in names}
-    links = [save_figure(plot_metric_by_method(mean, std, metric="test ROC AUC", title=(
-        "Census-Income KDD: per-task test AUC (mean ± std over seeds)")), "architectures_auc",
-        "Census-Income KDD: per-task test ROC AUC by method", report)]
-    points = {m: (statistics.median(r["fit_seconds"] for r in ok(census, method=m)),
-                  _mean(list(mean[m].values()))) for m in names}
-    links.append(save_figure(plot_time_vs_quality(
-        points, xlabel="fit time (s), median over seeds (log scale)",
-        ylabel="mean test AUC over the two tasks", title="Census-Income KDD: fit time vs mean AUC"),
-        "architectures_time_vs_auc", "Census-Income KDD: fit time against mean test AUC by method",
-        report))
+    quality = {m: _mean([_mean([r["metrics"][t] for r in g]) for t in cfg["tasks"]])
+               for m, g in groups.items()}
+    links = [metric_figure(groups, {lab: t for t, lab in cfg["tasks"].items()},
+                           "architectures_auc", "Census-Income KDD: per-task test ROC AUC by "
+                           "method", report, metric="test ROC AUC", title="Census-Income KDD: "
+                           "per-task test AUC (mean ± std over seeds)"),
+             time_figure(groups, quality, "architectures_time_vs_auc", "Census-Income KDD: fit "
+                         "time against mean test AUC by method", report,
+                         xlabel="fit time (s), median over seeds (log scale)",
+                         ylabel="mean test AUC over the two tasks",
+                         title="Census-Income KDD: fit time vs mean AUC")]
     return "".join(f"{link}\n\n" for link in links)

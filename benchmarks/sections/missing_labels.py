@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,16 +9,14 @@ from typing import Any
 from harness import IDLE_THRESHOLD, mean_std, median_spread
 from report import (
     _mean,
-    _std,
     epoch_ms,
     fill,
     header_values,
     markdown_table,
+    metric_figure,
     ok,
     paired_deltas,
-    plot_metric_by_method,
-    plot_time_vs_quality,
-    save_figure,
+    time_figure,
 )
 
 TASK_LABELS: dict[str, str] = {"income_50k": "income > 50K", "never_married": "never married"}
@@ -177,29 +174,22 @@ def ml_figures(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any], report
     for rate in cfg["rates"]:
         keys = [(0.0, m) for m in cfg["full_label_methods"]]
         keys += [(rate, m) for m in cfg["masked_methods"]]
-        means, stds = {}, {}
-        for r, m in keys:
-            good = ok(recs, rate=r, method=m)
-            if good:
-                v = {TASK_LABELS[t]: [x["metrics"][t] for x in good] for t in TASK_LABELS}
-                means[name(r, m)] = {k: _mean(x) for k, x in v.items()}
-                stds[name(r, m)] = {k: _std(x) for k, x in v.items()}
-        fig = plot_metric_by_method(means, stds, metric="test ROC AUC", title=(
-            f"Census-Income KDD, {rate:.0%} of each task's labels missing (mean ± std over "
-            "seeds)"))
-        links.append(save_figure(fig, f"missing_labels_auc_{round(rate * 100)}", (
+        groups = {name(r, m): ok(recs, rate=r, method=m) for r, m in keys
+                  if ok(recs, rate=r, method=m)}
+        links.append(metric_figure(
+            groups, {v: k for k, v in TASK_LABELS.items()}, f"missing_labels_auc_{round(rate * 100)}",
             f"Per-task test ROC AUC on Census-Income KDD with {rate:.0%} of each task's training "
-            "labels missing, by method, with the all-labels references"), report))
-    points = {}
-    for r, m in sorted({(x["rate"], x["method"]) for x in ok(recs)}):
-        good = ok(recs, rate=r, method=m)
-        points[name(r, m)] = (statistics.median(x["fit_seconds"] for x in good),
-                              _mean([_mean(list(x["metrics"].values())) for x in good]))
-    fig = plot_time_vs_quality(points, xlabel="fit time (s), median over seeds",
-                               ylabel="test ROC AUC, mean of the two tasks",
-                               title="Fit time vs quality")
-    links.append(save_figure(fig, "missing_labels_time", "Fit time against mean test ROC AUC "
-                             "of every method and missing rate", report))
+            "labels missing, by method, with the all-labels references", report,
+            metric="test ROC AUC", title=f"Census-Income KDD, {rate:.0%} of each task's labels "
+            "missing (mean ± std over seeds)"))
+    groups = {name(r, m): ok(recs, rate=r, method=m)
+              for r, m in sorted({(x["rate"], x["method"]) for x in ok(recs)})}
+    links.append(time_figure(
+        groups, {g: _mean([_mean(list(x["metrics"].values())) for x in rs])
+                 for g, rs in groups.items()}, "missing_labels_time", "Fit time against mean "
+        "test ROC AUC of every method and missing rate", report,
+        xlabel="fit time (s), median over seeds", ylabel="test ROC AUC, mean of the two tasks",
+        title="Fit time vs quality"))
     return ("Figures: per-task test AUC (mean ± std over seeds) at each missing rate next to the "
             "all-labels references, and median fit time against the mean AUC of the two tasks "
             "(mean over seeds). Labels are *rate: method*; the shared_bottom and separate "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,16 +9,14 @@ from typing import Any
 from harness import mean_std, median_spread
 from report import (
     _mean,
-    _std,
     epoch_ms,
     fill,
     header_values,
     markdown_table,
+    metric_figure,
     ok,
     paired_deltas,
-    plot_metric_by_method,
-    plot_time_vs_quality,
-    save_figure,
+    time_figure,
 )
 
 ML_YEAST_METRICS: list[tuple[str, str]] = [
@@ -193,20 +190,16 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
 def multilabel_figures(yeast: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
                        means: Mapping[str, Mapping[str, float]], report: Path) -> str:
     """Yeast: test metrics by method, and fit time against Hamming loss."""
-    panels = {"Hamming loss ↓": "hamming", "micro-F1 ↑": "micro_f1", "Jaccard ↑": "jaccard"}
-    names = [m for m in cfg["methods"] if ok(yeast, method=m)]
-    short = {m: m.replace("skmtl MultiLabel, ", "").replace("per-label ", "")
-             .replace("scikit-learn ", "") for m in names}
-    mean = {short[m]: {p: means[m][k] for p, k in panels.items()} for m in names}
-    std = {short[m]: {p: _std([r["metrics"][k] for r in ok(yeast, method=m)])
-                      for p, k in panels.items()} for m in names}
-    links = [save_figure(plot_metric_by_method(mean, std, metric="test", title=(
-        "Yeast: test metrics (mean ± std over seeds)")), "multilabel_yeast_metrics",
-        "Yeast: test Hamming loss, micro-F1 and Jaccard by method", report)]
-    points = {short[m]: (statistics.median(r["fit_seconds"] for r in ok(yeast, method=m)),
-                         means[m]["hamming"]) for m in names}
-    links.append(save_figure(plot_time_vs_quality(
-        points, xlabel="fit time (s), median over seeds", ylabel="test Hamming loss (lower is "
-        "better)", title="Yeast: fit time vs Hamming loss"), "multilabel_yeast_time_vs_hamming",
-        "Yeast: fit time against test Hamming loss by method", report))
+    names = {m.replace("skmtl MultiLabel, ", "").replace("per-label ", "")
+             .replace("scikit-learn ", ""): m for m in cfg["methods"] if ok(yeast, method=m)}
+    groups = {s: ok(yeast, method=m) for s, m in names.items()}
+    links = [metric_figure(groups, {"Hamming loss ↓": "hamming", "micro-F1 ↑": "micro_f1",
+                                    "Jaccard ↑": "jaccard"}, "multilabel_yeast_metrics",
+                           "Yeast: test Hamming loss, micro-F1 and Jaccard by method", report,
+                           metric="test", title="Yeast: test metrics (mean ± std over seeds)"),
+             time_figure(groups, {s: means[m]["hamming"] for s, m in names.items()},
+                         "multilabel_yeast_time_vs_hamming", "Yeast: fit time against test "
+                         "Hamming loss by method", report, xlabel="fit time (s), median over "
+                         "seeds", ylabel="test Hamming loss (lower is better)",
+                         title="Yeast: fit time vs Hamming loss")]
     return "".join(f"{link}\n\n" for link in links)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,16 +9,14 @@ from typing import Any
 from harness import mean_std, median_spread
 from report import (
     _mean,
-    _std,
     epoch_ms,
     fill,
     header_values,
     markdown_table,
+    metric_figure,
     ok,
     paired_deltas,
-    plot_metric_by_method,
-    plot_time_vs_quality,
-    save_figure,
+    time_figure,
 )
 
 PENGUIN_METRICS: list[tuple[str, str, str]] = [
@@ -130,25 +127,18 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
 def penguin_figures(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
                     deltas: Callable[[str], list[float]], report: Path) -> str:
     """Metrics by method, and fit time against Δ_MTL."""
-    panels = {"species accuracy": "species_acc", "sex accuracy": "sex_acc",
-              "body mass RMSE (g)": "mass_rmse"}
-    names = [m for m in cfg["methods"] if ok(recs, method=m)]
-    short = {n: n.replace("skmtl ", "").replace("sklearn ", "sk ") for n in names}
-    vals = {n: {p: [r["metrics"][k] for r in ok(recs, method=n)] for p, k in panels.items()}
-            for n in names}
-    fig = plot_metric_by_method(
-        {short[n]: {p: _mean(v) for p, v in vals[n].items()} for n in names},
-        {short[n]: {p: _std(v) for p, v in vals[n].items()} for n in names},
-        metric={"species accuracy": "accuracy ↑", "sex accuracy": "accuracy ↑",
-                "body mass RMSE (g)": "RMSE (g) ↓"},
-        title="Palmer penguins: test metrics, mean ± std over the CV splits")
-    a = save_figure(fig, "penguins_metrics", "Species accuracy, sex accuracy and body-mass RMSE "
-                    "of every method on the penguins", report)
-    points = {short[n]: (statistics.median(r["fit_seconds"] for r in ok(recs, method=n)),
-                         _mean(deltas(n))) for n in names if deltas(n)}
-    fig = plot_time_vs_quality(points, xlabel="fit time per split (s, median, log scale)",
-                               ylabel="Δ_MTL vs skmtl separate (%)",
-                               title="Palmer penguins: cost vs multi-task gain")
-    b = save_figure(fig, "penguins_time_quality",
-                    "Fit time against Δ_MTL of every method on the penguins", report)
+    names = {n.replace("skmtl ", "").replace("sklearn ", "sk "): n for n in cfg["methods"]
+             if ok(recs, method=n)}
+    groups = {s: ok(recs, method=n) for s, n in names.items()}
+    a = metric_figure(groups, {"species accuracy": "species_acc", "sex accuracy": "sex_acc",
+                               "body mass RMSE (g)": "mass_rmse"}, "penguins_metrics",
+                      "Species accuracy, sex accuracy and body-mass RMSE of every method on the "
+                      "penguins", report, metric={"species accuracy": "accuracy ↑", "sex "
+                      "accuracy": "accuracy ↑", "body mass RMSE (g)": "RMSE (g) ↓"},
+                      title="Palmer penguins: test metrics, mean ± std over the CV splits")
+    b = time_figure(groups, {s: _mean(deltas(n)) for s, n in names.items() if deltas(n)},
+                    "penguins_time_quality", "Fit time against Δ_MTL of every method on the "
+                    "penguins", report, xlabel="fit time per split (s, median, log scale)",
+                    ylabel="Δ_MTL vs skmtl separate (%)",
+                    title="Palmer penguins: cost vs multi-task gain")
     return f"{a}\n\n{b}\n\n"

@@ -8,12 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import IDLE_THRESHOLD, median_spread
-from report import (
-    fill,
-    header_values,
-    markdown_table,
-    ok,
-)
+from report import fill, header_values, markdown_table, ok
 
 SPEED_COLUMNS: list[str] = ["method", "N", "s/epoch, median (min–max)", "ratio to floor",
                             "incl. setup s/epoch", "other load (cores)", "attempts",

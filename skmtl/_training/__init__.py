@@ -3,6 +3,7 @@
 from ._criterion import MultiTaskCriterion
 from ._data import HoldoutSplit, TensorBatchIterator, TensorData
 from ._neuralnet import MultiTaskNeuralNet, gradient_kind, train_step
+from ._sparse import SparseRows
 
-__all__ = ["HoldoutSplit", "MultiTaskCriterion", "MultiTaskNeuralNet", "TensorBatchIterator", "TensorData",
+__all__ = ["HoldoutSplit", "MultiTaskCriterion", "MultiTaskNeuralNet", "SparseRows", "TensorBatchIterator", "TensorData",
            "gradient_kind", "train_step"]

@@ -2,12 +2,57 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
+from ..losses import CrossEntropyLoss
 from ..tasks import Task
+
+
+class SmoothedTargets:
+    """A multi-label loss trained on smoothed 0/1 targets ``y * (1 - epsilon) + epsilon / 2``.
+
+    Parameters
+    ----------
+    loss : TaskLoss
+        The task's fitted loss (missing labels stay NaN, so still masked).
+    epsilon : float
+    """
+
+    def __init__(self, loss, epsilon: float):
+        self.loss = loss
+        self.epsilon = float(epsilon)
+
+    def _smooth(self, target: torch.Tensor) -> torch.Tensor:
+        return target * (1.0 - self.epsilon) + self.epsilon / 2
+
+    def __call__(self, output, target, weight):
+        return self.loss(output, self._smooth(target), weight)
+
+    def dense(self, output, target):
+        return self.loss.dense(output, self._smooth(target))
+
+
+def smoothed_loss(loss, kind: str, epsilon: float):
+    """The training loss of a task of ``kind`` with label smoothing ``epsilon``.
+
+    Classification with :class:`~skmtl.losses.CrossEntropyLoss` (binary and multiclass,
+    softmax): a copy with torch's ``label_smoothing=epsilon`` (the true class gets
+    ``1 - epsilon + epsilon / K``), unless the loss sets its own ``label_smoothing``.
+    Multi-label (any loss): targets ``y * (1 - epsilon) + epsilon / 2``. Other tasks and
+    losses (regression; focal or user losses for classification) are unchanged.
+    """
+    if epsilon <= 0:
+        return loss
+    if kind == "multilabel":
+        return SmoothedTargets(loss, epsilon)
+    if kind == "classification" and isinstance(loss, CrossEntropyLoss) and not loss.label_smoothing:
+        loss = copy.copy(loss)
+        loss.label_smoothing = float(epsilon)
+    return loss
 
 
 class MultiTaskCriterion(nn.Module):
@@ -23,12 +68,18 @@ class MultiTaskCriterion(nn.Module):
         Fitted tasks, in the module's output order.
     target_slices : sequence of slice
         Columns of the encoded target matrix that each task reads.
+    label_smoothing : float, default=0.0
+        Label smoothing of the classification tasks' *training* losses (see
+        :func:`smoothed_loss`); validation losses are never smoothed.
     """
 
-    def __init__(self, tasks: Sequence[Task], target_slices: Sequence[slice]):
+    def __init__(self, tasks: Sequence[Task], target_slices: Sequence[slice],
+                 label_smoothing: float = 0.0):
         super().__init__()
         self.names = [task.name_ for task in tasks]
         self.losses = [task.loss_ for task in tasks]
+        self.kinds = [task.kind for task in tasks]
+        self.set_label_smoothing(label_smoothing)
         self.target_slices = list(target_slices)
         self.width = max(part.stop for part in self.target_slices)
         self.static_weights = [float(task.weight) for task in tasks]
@@ -36,6 +87,12 @@ class MultiTaskCriterion(nn.Module):
         #: weight 1 (then the loss skips masking); set by :meth:`set_data` for each call.
         self.dense = [False] * len(self.names)
         self.register_buffer("weights", torch.tensor(self.static_weights, dtype=torch.float32))
+
+    def set_label_smoothing(self, epsilon: float) -> None:
+        """Use label smoothing ``epsilon`` in the training losses from now on."""
+        self.label_smoothing = float(epsilon)
+        self.train_losses = [smoothed_loss(loss, kind, epsilon)
+                             for loss, kind in zip(self.losses, self.kinds)]
 
     def set_data(self, y: torch.Tensor) -> None:
         """Look at the encoded targets and weights of a fit call: which tasks are dense.
@@ -52,7 +109,7 @@ class MultiTaskCriterion(nn.Module):
         ]
 
     def task_losses(
-        self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor
+        self, y_pred: Sequence[torch.Tensor], y_true: torch.Tensor, training: bool = False
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Each task's weighted mean loss over its labelled rows in the batch.
 
@@ -61,9 +118,12 @@ class MultiTaskCriterion(nn.Module):
         Parameters
         ----------
         y_pred : sequence of torch.Tensor
-            One output per task.
+            One output per task: ``(n, n_out)``, or ``(n, k, n_out)`` for an ensemble
+            of k members (each member's loss on the labelled rows, averaged).
         y_true : torch.Tensor of shape (n, width + n_tasks)
             Encoded targets of the batch, then the per-task row weights.
+        training : bool, default=False
+            Use the training losses (with label smoothing, if any).
 
         Returns
         -------
@@ -75,16 +135,25 @@ class MultiTaskCriterion(nn.Module):
         """
         targets, row_weights = y_true[:, :self.width], y_true[:, self.width:]
         n = len(y_true)
+        task_losses = getattr(self, "train_losses", self.losses) if training else self.losses
+        members = y_pred[0].shape[1] if y_pred[0].ndim == 3 else 1
+        if y_pred[0].ndim == 3:
+            # an ensemble's (n, k, n_out) outputs (TabM): each member's rows, with the
+            # row's targets and weights, so a task's loss is the mean of its members'
+            y_pred = [output.flatten(0, 1) for output in y_pred]
+            targets = targets.repeat_interleave(members, dim=0)
+            row_weights = row_weights.repeat_interleave(members, dim=0)
         if all(self.dense):
             losses = [loss.dense(output, targets[:, part])
-                      for loss, output, part in zip(self.losses, y_pred, self.target_slices)]
+                      for loss, output, part in zip(task_losses, y_pred, self.target_slices)]
             return losses, torch.full((len(losses),), float(n), device=y_true.device)
         losses, totals = [], []
-        for t, (loss, output, part) in enumerate(zip(self.losses, y_pred, self.target_slices)):
+        for t, (loss, output, part) in enumerate(zip(task_losses, y_pred, self.target_slices)):
             if self.dense[t]:
                 value, total = loss.dense(output, targets[:, part]), n
             else:
                 value, total = loss(output, targets[:, part], row_weights[:, t])
+                total = total / members if members > 1 else total
             losses.append(value)
             totals.append(torch.as_tensor(total, dtype=torch.float32, device=y_true.device))
         return losses, torch.stack(totals)

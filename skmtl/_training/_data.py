@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
+from ._sparse import densify
+
 
 def _index(X: Any, index: torch.Tensor | slice) -> Any:
     if isinstance(X, dict):
@@ -90,7 +92,8 @@ class TensorBatchIterator:
         X, y = data.X, data.y
         for start in range(0, n, size):
             index = slice(start, start + size)
-            yield _index(X, index), None if y is None else y[index]
+            # sparse inputs (SparseRows) become dense here, one batch at a time
+            yield densify(_index(X, index)), None if y is None else densify(y[index])
 
 
 class HoldoutSplit:
@@ -130,8 +133,8 @@ class HoldoutSplit:
         """
         if n < 2:
             raise ValueError(
-                f"A validation split (early_stopping, validation_fraction or "
-                f"temperature_scaling) needs at least 2 samples; got {n}."
+                f"A validation split (early_stopping, validation_fraction, "
+                f"temperature_scaling or threshold) needs at least 2 samples; got {n}."
             )
         n_valid = min(max(1, round(self.fraction * n)), n - 1)
         generator = torch.Generator().manual_seed(int(self.seed))

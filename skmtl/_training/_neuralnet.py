@@ -53,7 +53,7 @@ def train_step(module, criterion, balancer, X, y, kind: str | None,
         ``loss``, ``y_pred``, ``task_losses``, ``task_counts`` and ``task_weights``.
     """
     y_pred, gradients = step_gradients(module, X, kind)
-    losses, totals = criterion.task_losses(y_pred, y)
+    losses, totals = criterion.task_losses(y_pred, y, training=True)
     # dense tasks are present in every batch: no device sync needed when all are
     present = [True] * len(losses) if all(criterion.dense) else (totals > 0).tolist()
     scaled = [loss if w == 1.0 else loss * w for loss, w in zip(losses, criterion.static_weights)]

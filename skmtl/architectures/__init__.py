@@ -9,6 +9,7 @@ from ._multi_input import MultiInput
 from ._ple import PLE, PLEModule
 from ._separate import Separate, SeparateModule
 from ._shared_bottom import SharedBottom, SharedBottomModule
+from ._tabm import TabM, TabMModule, combine_members
 
 #: Registry of architecture names to spec classes. Adding one is one module plus one line.
 ARCHITECTURES: dict[str, type[Architecture]] = {
@@ -18,6 +19,7 @@ ARCHITECTURES: dict[str, type[Architecture]] = {
     CGC.name: CGC,
     PLE.name: PLE,
     CrossStitch.name: CrossStitch,
+    TabM.name: TabM,
 }
 
 
@@ -61,6 +63,9 @@ __all__ = [
     "SeparateModule",
     "SharedBottom",
     "SharedBottomModule",
+    "TabM",
+    "TabMModule",
+    "combine_members",
     "get_architecture",
     "mlp",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -166,6 +166,16 @@ class Encoded(MultiTaskModule):
         return self.body(self.encoder(X).flatten(1))
 
     @property
+    def has_shared_representation(self) -> bool:  # type: ignore[override]
+        return self.body.has_shared_representation
+
+    def represent(self, X):
+        return self.body.represent(self.encoder(X).flatten(1))
+
+    def heads_forward(self, features):
+        return self.body.heads_forward(features)
+
+    @property
     def n_tasks(self) -> int:
         return self.body.n_tasks
 
@@ -263,6 +273,7 @@ class Architecture(BaseEstimator):
         settings: LayerSettings,
         trunk: nn.Module | type[nn.Module] | None = None,
         sample: Any = None,
+        stem: Callable[[], nn.Module] | None = None,
     ) -> MultiTaskModule:
         """Build the network.
 
@@ -279,12 +290,20 @@ class Architecture(BaseEstimator):
             is built on its (flattened) output.
         sample : torch.Tensor or dict of torch.Tensor, default=None
             A few input rows, used to measure the trunk's output width.
+        stem : callable or None, default=None
+            Without a ``trunk``: a factory of the input layer (e.g.
+            :class:`skmtl.tabular.FeatureEmbedding`, with an ``output_width``) the
+            network reads X through. Shared by all tasks, except under ``"separate"``
+            where each task gets its own.
 
         Returns
         -------
         MultiTaskModule
         """
         self._validate_params()
+        if trunk is None and stem is not None:
+            encoder = stem()
+            return Encoded(encoder, self._build_body(encoder.output_width, head_outputs, settings))
         if trunk is None:
             return self._build_body(n_features, head_outputs, settings)
         encoder = instantiate_trunk(trunk)

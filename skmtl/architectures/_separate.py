@@ -68,9 +68,14 @@ class Separate(LayeredArchitecture):
     """
 
     name = "separate"
-    def build(self, n_features, head_outputs, settings, trunk=None, sample=None):
+    def build(self, n_features, head_outputs, settings, trunk=None, sample=None, stem=None):
         self._validate_params()
         heads = pick(self.head_layer_sizes, settings.head_layer_sizes)
+        if trunk is None and stem is not None:  # each task its own input layer
+            encoders = [stem() for _ in head_outputs]
+            body = self._build_body(encoders[0].output_width, head_outputs, settings)
+            return SeparateModule([nn.Sequential(encoder, tower)
+                                   for encoder, tower in zip(encoders, body.towers)])
         if trunk is None:
             return self._build_body(n_features, head_outputs, settings)
         towers = []

@@ -74,8 +74,13 @@ class SharedBottom(LayeredArchitecture):
     """
 
     name = "shared_bottom"
-    def build(self, n_features, head_outputs, settings, trunk=None, sample=None):
+    def build(self, n_features, head_outputs, settings, trunk=None, sample=None, stem=None):
         self._validate_params()
+        if trunk is None and stem is not None:  # the input layer joins the shared trunk
+            encoder = stem()
+            body = self._build_body(encoder.output_width, head_outputs, settings)
+            body.trunk = nn.Sequential(encoder, *body.trunk)
+            return body
         if trunk is None:
             return self._build_body(n_features, head_outputs, settings)
         encoder = instantiate_trunk(trunk)

@@ -1,8 +1,10 @@
 """skorch callbacks for multi-task training."""
 
+from ._convergence import ConvergenceMonitor
 from ._finite_loss import FiniteLossGuard, NonFiniteLossError
+from ._lr_schedule import LRSchedule
 from ._resume import ResumeCheckpoint
 from ._task_loss import PerTaskLoss
 from ._task_weights import TaskWeights
 
-__all__ = ["FiniteLossGuard", "NonFiniteLossError", "PerTaskLoss", "ResumeCheckpoint", "TaskWeights"]
+__all__ = ["ConvergenceMonitor", "FiniteLossGuard", "LRSchedule", "NonFiniteLossError", "PerTaskLoss", "ResumeCheckpoint", "TaskWeights"]

@@ -320,7 +320,7 @@ def describe_fit(taskset, X: Any) -> dict:
         shape = {str(key): list(value.shape[1:]) for key, value in X.items()}
         n_samples = len(next(iter(X.values())))
     else:
-        shape, n_samples = list(X.shape[1:]), len(X)
+        shape, n_samples = list(X.shape[1:]), X.shape[0]
     return json.loads(json.dumps({"tasks": tasks, "n_samples": n_samples, "input_shape": shape}))
 
 

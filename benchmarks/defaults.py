@@ -1,0 +1,148 @@
+"""How skmtl's defaults for raw tables were chosen: cross-validation on training rows only.
+
+``python benchmarks/defaults.py [--quick] [--round N] [--jobs 2]`` writes
+``benchmarks/results/defaults.json``; ``python benchmarks/report.py --only defaults``
+renders it (prose: ``templates/defaults.md``).
+
+The development suite is the training rows of the tabular benchmark's datasets (never
+their test rows): Census-Income KDD, movies and flights (a fixed 20,000-row subsample of
+each training split) and yeast (its 1,500 training rows).  Each candidate is
+``MultiTaskNet(**settings)`` on the raw DataFrame, scored by 3-fold cross-validation (folds
+fixed by seed 0) as the mean over tasks of ROC AUC (binary), R² (regression) or 1 - Hamming
+loss (yeast).  Round 1 changes one setting at a time from the defaults before this
+benchmark; round 2 combines the round-1 winners (``--round 2`` fits only its candidates and keeps
+the earlier rounds' records).  One record per candidate x dataset x fold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from datasets import CATEGORICAL_COLUMNS, census, flights, movies, yeast
+from harness import Run, guarded, import_skmtl, load_results, record, results_path, timed
+from joblib import Parallel, delayed
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import hamming_loss, r2_score, roc_auc_score
+from sklearn.model_selection import KFold
+
+import_skmtl()  # this checkout's skmtl
+from skmtl import MultiTaskNet  # noqa: E402
+
+ROWS, FOLDS = 20_000, 3
+#: The defaults before this benchmark (skmtl 0.1.0 with raw-table encoding).
+BEFORE: dict[str, Any] = {"batch_size": 256, "lr": 1e-3, "max_epochs": 100,
+                          "early_stopping": False, "numeric_transform": "quantile"}
+ROUNDS: dict[int, dict[str, dict[str, Any]]] = {
+    1: {"before": {},
+        "early stopping": {"early_stopping": True},
+        "early stopping, batch auto": {"early_stopping": True, "batch_size": "auto"},
+        "early stopping, robust scaling": {"early_stopping": True, "numeric_transform": "robust"},
+        "early stopping, periodic embeddings": {"early_stopping": True,
+                                                "numeric_embedding": "periodic"},
+        "early stopping, piecewise-linear embeddings": {"early_stopping": True,
+                                                        "numeric_embedding": "piecewise_linear"},
+        "early stopping, flat_cosine": {"early_stopping": True, "lr_schedule": "flat_cosine"},
+        "early stopping, AdamW (weight_decay=1e-2)": {"early_stopping": True,
+                                                      "optimizer": "adamw", "weight_decay": 1e-2},
+        "early stopping, label smoothing 0.1": {"early_stopping": True, "label_smoothing": 0.1},
+        "early stopping, dropout 0.1": {"early_stopping": True, "dropout": 0.1},
+        "early stopping, lr 3e-3": {"early_stopping": True, "lr": 3e-3}},
+    2: {"early stopping, piecewise-linear, lr 3e-3": {
+            "early_stopping": True, "numeric_embedding": "piecewise_linear", "lr": 3e-3},
+        "early stopping, piecewise-linear, batch auto": {
+            "early_stopping": True, "numeric_embedding": "piecewise_linear", "batch_size": "auto"},
+        "early stopping, periodic, lr 3e-3": {
+            "early_stopping": True, "numeric_embedding": "periodic", "lr": 3e-3},
+        "early stopping, piecewise-linear, tabm (k=8)": {
+            "early_stopping": True, "numeric_embedding": "piecewise_linear",
+            "architecture": "tabm"}},
+}
+
+
+def suite(quick: bool) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Training rows of each dataset (subsampled to ``ROWS``): name -> (X, y)."""
+    out = {}
+    for load in (census, movies, flights, yeast):
+        data = load()
+        X, y = data.X.iloc[data.train], data.y.iloc[data.train]
+        if data.name == "census":
+            X = X.astype({c: "category" for c in CATEGORICAL_COLUMNS})
+        rows = 2_000 if quick else ROWS
+        if len(X) > rows:
+            keep = np.sort(np.random.default_rng(0).choice(len(X), rows, replace=False))
+            X, y = X.iloc[keep], y.iloc[keep]
+        out[data.name] = (X.reset_index(drop=True), y.reset_index(drop=True))
+    return out
+
+
+def cv_score(name: str, y: pd.DataFrame, pred: pd.DataFrame, proba: Any,
+             est: Any) -> dict[str, float]:
+    """Per-task validation metric on labelled rows."""
+    if name == "yeast":
+        return {"1 - hamming": 1 - float(hamming_loss(y.to_numpy(), pred.to_numpy(dtype=int)))}
+    probas = dict(zip([t.name_ for t in est.tasks_ if t.is_classification],
+                      proba if isinstance(proba, list) else [proba]))
+    out = {}
+    for task in est.tasks_:
+        keep = y[task.name_].notna().to_numpy()
+        truth = y[task.name_][keep]
+        if task.is_classification:
+            column = list(task.classes_).index(True) if True in list(task.classes_) else 1
+            out[task.name_] = float(roc_auc_score(truth.astype(bool),
+                                                  probas[task.name_][keep, column]))
+        else:
+            out[task.name_] = float(r2_score(truth, pred[task.name_][keep]))
+    return out
+
+
+def one_fold(name: str, X: pd.DataFrame, y: pd.DataFrame, fold: int, candidate: str,
+             settings: dict[str, Any], quick: bool) -> dict[str, Any]:
+    torch.set_num_threads(1)
+    fit_rows, val_rows = list(KFold(FOLDS, shuffle=True, random_state=0).split(X))[fold]
+    params = {**BEFORE, **settings, **({"max_epochs": 3} if quick else {})}
+
+    def run() -> dict[str, Any]:
+        est = MultiTaskNet(random_state=fold, **params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            _, seconds, _ = timed(lambda: est.fit(X.iloc[fit_rows], y.iloc[fit_rows]))
+        X_val, y_val = X.iloc[val_rows], y.iloc[val_rows]
+        metrics = cv_score(name, y_val, est.predict(X_val),
+                           est.predict_proba(X_val) if name != "yeast" else None, est)
+        return {"metrics": metrics, "fit_seconds": seconds, "epochs": int(est.n_epochs_)}
+
+    return guarded(record(candidate, name, fold, settings=settings), run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 rows, 3 epochs")
+    parser.add_argument("--round", type=int, default=max(ROUNDS), choices=sorted(ROUNDS))
+    parser.add_argument("--jobs", type=int, default=2, help="parallel fits, 1 thread each")
+    parser.add_argument("--results-dir", help="folder of the results file")
+    args = parser.parse_args(argv)
+    run = Run("defaults", args.quick, argv)
+    data = suite(args.quick)
+    candidates = ROUNDS[args.round]
+    path = results_path("defaults", args.quick, args.results_dir)
+    kept = [r for r in load_results(path)["records"] if r["method"] not in candidates
+            ] if args.round > 1 and path.exists() else []  # earlier rounds' records
+    jobs = [(name, X, y, fold, cand, settings, args.quick) for cand, settings in
+            candidates.items() for name, (X, y) in data.items() for fold in range(FOLDS)]
+    records = kept + Parallel(n_jobs=args.jobs, verbose=5)(delayed(one_fold)(*j) for j in jobs)
+    config = {"before": BEFORE, "rounds": {str(k): v for k, v in ROUNDS.items()},
+              "rows": ROWS, "folds": FOLDS,
+              "datasets": {n: {"rows": len(X), "tasks": list(y.columns)}
+                           for n, (X, y) in data.items()}}
+    print(run.save(records, config, folder=args.results_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

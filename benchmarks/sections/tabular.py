@@ -1,0 +1,86 @@
+"""The ``tabular`` section of docs/benchmarks.md, rendered from ``results/tabular.json``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness import mean_std, median_spread
+from report import _mean, fill, header_values, markdown_table, ok, paired_deltas
+
+REFERENCE = "skmtl separate"
+LOWER = ("hamming",)
+
+
+def _table(recs: Sequence[Mapping[str, Any]], name: str, tasks: Sequence[str]) -> str:
+    methods = list(dict.fromkeys(r["method"] for r in recs if r["dataset"] == name))
+    rows = []
+    for method in methods:
+        good = ok(recs, method=method, dataset=name)
+        failed = sum(1 for r in recs if r["method"] == method and r["dataset"] == name
+                     and r.get("error"))
+        row: dict[str, Any] = {"method": method + (f" ({failed} failed)" if failed else "")}
+        for task in tasks:
+            row[task] = mean_std([r["metrics"][task] for r in good], ".4f")
+        d = paired_deltas(recs, {"method": method, "dataset": name},
+                          {"method": REFERENCE, "dataset": name}, ("seed",), lower=LOWER)
+        row["Δ_MTL vs separate (%)"] = "—" if method == REFERENCE else mean_std(d, "+.2f")
+        row["fit s, median (min–max)"] = median_spread([r["fit_seconds"] for r in good], ".1f")
+        epochs = [r["epochs"] for r in good if r.get("epochs") is not None]
+        row["epochs"] = median_spread(epochs, ".0f") if epochs else "—"
+        rows.append(row)
+    return markdown_table(rows, ["method", *tasks, "Δ_MTL vs separate (%)",
+                                 "fit s, median (min–max)", "epochs"])
+
+
+def _mean_metric(recs: Sequence[Mapping[str, Any]], method: str, name: str, task: str) -> float:
+    return _mean([r["metrics"][task] for r in ok(recs, method=method, dataset=name)])
+
+
+def verdicts(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
+    """The issue's targets, each met or missed by how much."""
+    lines, target = [], cfg["targets"]
+    for name in ("census", "census_missing_90"):
+        if name not in cfg["datasets"]:
+            continue
+        for task in cfg["datasets"][name]["tasks"]:
+            mtl = _mean_metric(recs, "skmtl defaults", name, task)
+            hgb = _mean_metric(recs, "hgb", name, task)
+            gap = mtl - hgb
+            lines.append(f"- {name}, {task}: skmtl {mtl:.4f} vs per-task HGB {hgb:.4f} "
+                         f"({gap:+.4f}): {'met' if gap >= 0 else 'NOT met'}.")
+    if "census" in cfg["datasets"]:
+        t_mtl = [r["fit_seconds"] for r in ok(recs, method="skmtl defaults", dataset="census")]
+        t_hgb = [r["fit_seconds"] for r in ok(recs, method="hgb", dataset="census")]
+        if t_mtl and t_hgb:
+            ratio = _mean(t_mtl) / _mean(t_hgb)
+            lines.append(f"- census fit time: skmtl / HGB = {ratio:.1f}× (target ≤ "
+                         f"{target['census_time']:.0f}×): "
+                         f"{'met' if ratio <= target['census_time'] else 'NOT met'}.")
+    if "yeast" in cfg["datasets"]:
+        h = _mean_metric(recs, "skmtl threshold=accuracy", "yeast", "hamming")
+        lines.append(f"- yeast Hamming loss with thresholds: {h:.4f} (target ≤ "
+                     f"{target['yeast_hamming']}): "
+                     f"{'met' if h <= target['yeast_hamming'] else 'NOT met'}.")
+    return "\n".join(lines) + "\n"
+
+
+def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
+    cfg, recs = res["config"], res["records"]
+    tables = []
+    for name, d in cfg["datasets"].items():
+        tasks = ["hamming"] if name == "yeast" else d["tasks"]
+        tables.append(f"### {name}\n\n{d['description']} ({d['train_rows']:,} training / "
+                      f"{d['test_rows']:,} test rows). Source: {d['citation']}.\n\n"
+                      + _table(recs, name, tasks))
+    seeds = sorted({r["seed"] for r in recs})
+    values = header_values(res, seeds=f"{seeds} (random_state of every model)",
+                           repetitions=f"{len(seeds)} seed(s) per method and dataset")
+    defaults = {k: v for k, v in cfg["defaults"].items()
+                if k in ("batch_size", "lr", "lr_schedule", "max_epochs", "early_stopping",
+                         "numeric_transform", "numeric_embedding", "optimizer", "weight_decay",
+                         "label_smoothing", "dropout", "hidden_layer_sizes")}
+    values |= {"defaults": defaults, "one_hot": cfg["one_hot"], "tables": "\n".join(tables),
+               "verdicts": verdicts(recs, cfg)}
+    return fill("tabular", values)

@@ -1,0 +1,150 @@
+"""Per-label decision thresholds of binary and multi-label tasks (the ``threshold`` parameter).
+
+A binary classification task predicts its second class (``classes_[1]``) when that
+class's probability is at least the task's threshold; a multi-label task predicts a
+label present when its probability is at least that label's threshold. Probabilities
+are those of ``predict_proba`` (after temperature scaling when it is on).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import expit, softmax
+
+#: Threshold of a label whose validation rows cannot choose one.
+DEFAULT = 0.5
+
+
+def is_thresholded(task: Any) -> bool:
+    """Whether ``threshold`` applies to ``task``: a binary classification or a multi-label task."""
+    return task.kind == "multilabel" or (task.kind == "classification" and task.n_outputs_ == 2)
+
+
+def positive_probabilities(task: Any, output: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Probability of the positive class of each label, shape (n_samples, n_labels).
+
+    One column (``classes_[1]``) for a binary task, one per label for a multi-label task.
+    """
+    logits = np.asarray(output, dtype=np.float64) / temperature
+    if task.kind == "multilabel":
+        return expit(logits)
+    return softmax(logits, axis=1)[:, 1:]
+
+
+def best_threshold(proba: np.ndarray, truth: np.ndarray, metric: str) -> float:
+    """The cut point maximising ``metric`` for one label on held-out rows.
+
+    A row is predicted positive when its probability is at least the threshold. The
+    candidates are the midpoints between consecutive distinct probabilities of the
+    labelled rows, and a point below the smallest (all positive) and above the largest
+    (all negative); ties go to the candidate closest to 0.5.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples,)
+        Positive-class probabilities.
+    truth : ndarray of shape (n_samples,)
+        1 for positive, 0 for negative, NaN where the label is missing.
+    metric : {"accuracy", "f1"}
+        Accuracy (one minus the Hamming loss) or F1 of the label.
+
+    Returns
+    -------
+    float
+        0.5 when no row is labelled, or the labelled rows are all positive or all
+        negative.
+    """
+    labelled = ~np.isnan(truth)
+    p = np.asarray(proba, dtype=np.float64)[labelled]
+    positive = truth[labelled] > 0.5
+    n, n_positive = len(p), int(positive.sum())
+    if n == 0 or n_positive in (0, n):
+        return DEFAULT
+    order = np.argsort(p, kind="stable")
+    p, positive = p[order], positive[order]
+    values = np.unique(p)
+    cuts = np.concatenate([[values[0] / 2], (values[:-1] + values[1:]) / 2,
+                           [(values[-1] + 1) / 2]])
+    first = np.searchsorted(p, cuts, side="left")  # rows first.. are predicted positive
+    # true positives among rows first..n-1, for every first in 0..n
+    suffix = np.concatenate([np.cumsum(positive[::-1])[::-1], [0]])
+    tp = suffix[first]
+    fp = (n - first) - tp
+    fn = n_positive - tp
+    if metric == "accuracy":
+        scores = (tp + (n - n_positive - fp)) / n
+    else:
+        scores = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    best = np.flatnonzero(scores >= scores.max() - 1e-12)
+    return float(cuts[best[np.argmin(np.abs(cuts[best] - DEFAULT))]])
+
+
+def fit_thresholds(estimator: Any, inputs: Any, targets: np.ndarray) -> dict[str, Any]:
+    """``thresholds_`` of a just-fitted estimator, following its ``threshold`` parameter.
+
+    Parameters
+    ----------
+    estimator : BaseMultiTask
+        Fitted (``net_``, ``tasks_``, ``temperatures_``).
+    inputs : tensor, dict of tensors or SparseRows
+        The inputs of the fit call, on the training device.
+    targets : ndarray of shape (n_samples, width)
+        The encoded targets of the fit call (NaN where missing).
+
+    Returns
+    -------
+    dict
+        Task name to a float (binary task) or an array of one threshold per label
+        (multi-label task); empty when ``threshold`` is None.
+    """
+    threshold = estimator.threshold
+    tasks = [(t, task) for t, task in enumerate(estimator.tasks_) if is_thresholded(task)]
+    if threshold is None or not tasks:
+        return {}
+    if not isinstance(threshold, str):
+        return {task.name_: float(threshold) if task.kind == "classification"
+                else np.full(task.n_outputs_, float(threshold)) for _, task in tasks}
+    _, index = estimator.net_.train_split.split(len(targets))
+    if isinstance(inputs, dict):
+        held_out = {k: v[index.to(v.device)] for k, v in inputs.items()}
+    else:
+        held_out = inputs[index.to(inputs.device)]
+    outputs = estimator._forward(held_out)
+    truth = targets[index.numpy()]
+    temperatures = getattr(estimator, "temperatures_", None) or {}
+    thresholds: dict[str, Any] = {}
+    for t, task in tasks:
+        proba = positive_probabilities(task, outputs[t], temperatures.get(task.name_, 1.0))
+        part = truth[:, estimator.taskset_.target_slices_[t]]
+        if task.kind == "classification":  # the class index: 1 is the positive class
+            thresholds[task.name_] = best_threshold(proba[:, 0], part[:, 0], threshold)
+        else:
+            thresholds[task.name_] = np.array(
+                [best_threshold(proba[:, j], part[:, j], threshold) for j in range(proba.shape[1])]
+            )
+    return thresholds
+
+
+def apply_thresholds(estimator: Any, outputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Outputs whose decoding (argmax, or > 0 per label) follows ``thresholds_``.
+
+    The outputs of thresholded tasks are replaced by ±1 scores of the decision; the
+    others are returned unchanged.
+    """
+    thresholds = getattr(estimator, "thresholds_", None)
+    if not thresholds:
+        return outputs
+    temperatures = getattr(estimator, "temperatures_", None) or {}
+    decided = list(outputs)
+    for t, task in enumerate(estimator.tasks_):
+        if task.name_ not in thresholds:
+            continue
+        proba = positive_probabilities(task, outputs[t], temperatures.get(task.name_, 1.0))
+        positive = proba >= np.asarray(thresholds[task.name_], dtype=np.float64)
+        if task.kind == "multilabel":
+            decided[t] = np.where(positive, 1.0, -1.0).astype(np.float32)
+        else:
+            decided[t] = np.concatenate([~positive, positive], axis=1).astype(np.float32)
+    return decided

@@ -1,0 +1,279 @@
+"""Encoding a raw DataFrame (numbers, categories, strings, missing values) into the
+float matrix skmtl's networks read, fitted on the training rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+#: Numeric transforms by name: a scikit-learn transformer factory (None: values as given).
+NUMERIC_TRANSFORMS: dict[str, Any] = {
+    "quantile": lambda n: QuantileTransformer(
+        output_distribution="normal", n_quantiles=max(2, min(1000, n)), subsample=100_000,
+        random_state=0),
+    "robust": lambda n: RobustScaler(),
+    "standard": lambda n: StandardScaler(),
+    "none": None,
+}
+
+
+#: pandas' inferred types of object columns that hold numbers (read as numeric).
+_NUMERIC_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
+
+
+def is_categorical_dtype(column: pd.Series) -> bool:
+    """Whether a column is categorical by its dtype: category, or object / string values that
+    are not all numbers or numeric text (an object column of numbers is numeric)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return True
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.infer_dtype(column, skipna=True) in _NUMERIC_KINDS:
+        return False
+    present = column.dropna()  # text that all parses as numbers (an array of mixed types)
+    return bool(pd.to_numeric(present, errors="coerce").isna().any()) or len(present) == 0
+
+
+def _categorical_mask(X: pd.DataFrame, categorical_features: Any) -> np.ndarray:
+    """Boolean mask of the categorical columns (``"from_dtype"``, names, indices or a mask)."""
+    n = X.shape[1]
+    if categorical_features is None:
+        return np.zeros(n, dtype=bool)
+    if isinstance(categorical_features, str) and categorical_features == "from_dtype":
+        return np.array([is_categorical_dtype(X.iloc[:, j]) for j in range(n)], dtype=bool)
+    given = np.asarray(categorical_features)
+    if given.dtype == bool:
+        if given.shape != (n,):
+            raise ValueError(f"categorical_features is a boolean mask of length {len(given)}, "
+                             f"but X has {n} columns.")
+        return given
+    mask = np.zeros(n, dtype=bool)
+    columns = list(X.columns)
+    for item in given.tolist():
+        if isinstance(item, (int, np.integer)) and not isinstance(item, bool) and item not in columns:
+            if not -n <= item < n:
+                raise ValueError(f"categorical_features has index {item}, but X has {n} columns.")
+            mask[item] = True
+        elif item in columns:
+            mask[columns.index(item)] = True
+        else:
+            raise ValueError(f"categorical_features names column {item!r}, which X does not "
+                             f"have; X's columns are {columns}.")
+    return mask
+
+
+def _as_float(column: pd.Series, name: Any) -> np.ndarray:
+    """A numeric column as float64 with NaN for missing values; infinity is refused."""
+    try:
+        values = np.asarray(pd.Series(column).astype("float64").to_numpy(na_value=np.nan))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"X column {name!r} ({column.dtype}) is treated as numeric but holds values that "
+            "are not numbers; list it in categorical_features (or leave "
+            "categorical_features='from_dtype' to take category, object and string columns "
+            "as categorical).") from None
+    if np.isinf(values).any():
+        count = int(np.isinf(values).sum())
+        raise ValueError(
+            f"Input X contains infinity in X column(s) [{name!r}] ({count} "
+            f"row{'s' if count > 1 else ''}). Replace it with NaN "
+            "(X.replace([np.inf, -np.inf], np.nan)), which skmtl encodes as a missing value, "
+            "or with finite values; or impute or drop those rows.")
+    return values
+
+
+def _keys(column: pd.Series) -> pd.Series:
+    """Each value's category key: its text (so category dtype and strings agree)."""
+    return column.astype(object).astype(str)
+
+
+class TabularEncoder(TransformerMixin, BaseEstimator):
+    """Encode a DataFrame of mixed columns into one float32 matrix.
+
+    The output holds, in order: the numeric columns (transformed, missing values set to
+    0 after the transform, the centre of every transform), one missing-value indicator
+    per numeric column that had missing values in fit, and one integer code per
+    categorical column, stored as a float (0 is reserved for a missing value or a
+    category unseen in fit; the fitted categories are 1..K in sorted order). Numeric
+    columns with at most two distinct values (binary flags, booleans) are mapped to
+    0 / 1 instead of being transformed (unless ``numeric_transform="none"``).
+
+    Categorical codes are not meant to be read as numbers: skmtl's networks embed them
+    (:class:`~skmtl.tabular.FeatureEmbedding`).
+
+    Parameters
+    ----------
+    categorical_features : "from_dtype", array-like of str / int / bool, or None, default="from_dtype"
+        Which columns are categorical: by dtype (category, object, string), by name,
+        position or boolean mask, or none.
+    numeric_transform : {"quantile", "robust", "standard", "none"}, default="quantile"
+        Transform of the numeric columns: a quantile transform to a normal distribution
+        (scikit-learn's ``QuantileTransformer``), robust scaling (median and
+        inter-quartile range), standardisation, or none.
+
+    Attributes
+    ----------
+    columns_ : list
+        X's columns, in order.
+    numeric_ : list of int
+        Positions of the numeric columns (transformed).
+    binary_ : list of int
+        Positions of the numeric columns with at most two values (mapped to 0 / 1).
+    indicators_ : list of int
+        Positions of the numeric columns that get a missing-value indicator.
+    categorical_ : list of int
+        Positions of the categorical columns.
+    categories_ : list of ndarray
+        The fitted categories of each categorical column (code ``i + 1`` is
+        ``categories_[j][i]``).
+    cardinalities_ : list of int
+        Number of codes of each categorical column (its categories plus the reserved 0).
+    """
+
+    def __init__(self, categorical_features="from_dtype", numeric_transform="quantile"):
+        self.categorical_features = categorical_features
+        self.numeric_transform = numeric_transform
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> TabularEncoder:
+        """Fit the encoding of every column on the rows of X.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : TabularEncoder
+        """
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"TabularEncoder needs a DataFrame, got {type(X).__name__}.")
+        if self.numeric_transform not in NUMERIC_TRANSFORMS:
+            raise ValueError(f"numeric_transform={self.numeric_transform!r}; use one of "
+                             f"{sorted(NUMERIC_TRANSFORMS)}.")
+        mask = _categorical_mask(X, self.categorical_features)
+        self.columns_ = [c.item() if isinstance(c, np.generic) else c for c in X.columns]
+        self.categorical_ = [int(j) for j in np.flatnonzero(mask)]
+        self.numeric_, self.binary_, self.indicators_ = [], [], []
+        self.categories_, self.keys_, self.binary_values_ = [], [], []
+        numeric = []
+        for j in np.flatnonzero(~mask):
+            values = self._numeric(X, j)
+            missing = np.isnan(values)
+            if missing.any():
+                self.indicators_.append(int(j))
+            distinct = np.unique(values[~missing])
+            if len(distinct) <= 2 and self.numeric_transform != "none":
+                self.binary_.append(int(j))
+                self.binary_values_.append(distinct)
+            else:
+                self.numeric_.append(int(j))
+                numeric.append(values)
+        for j in self.categorical_:
+            column = X.iloc[:, j].dropna()
+            keys = np.unique(_keys(column).to_numpy(dtype=str))  # sorted
+            first = pd.Series(column.to_numpy(dtype=object), index=_keys(column).to_numpy())
+            first = first[~first.index.duplicated()]
+            self.categories_.append(np.array([first[k] for k in keys], dtype=object))
+            self.keys_.append(keys)
+        self.cardinalities_ = [len(c) + 1 for c in self.categories_]
+        factory = NUMERIC_TRANSFORMS[self.numeric_transform]
+        self.transformer_ = None
+        if numeric and factory is not None:  # arrays out, whatever the global output config
+            self.transformer_ = factory(len(X)).set_output(transform="default")
+            self.transformer_.fit(np.column_stack(numeric))
+        self.n_features_out_ = (len(self.numeric_) + len(self.binary_) + len(self.indicators_)
+                                + len(self.categorical_))
+        return self
+
+    def _numeric(self, X: pd.DataFrame, j: int) -> np.ndarray:
+        return _as_float(X.iloc[:, j], self.columns_[j])
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Encode X with the fitted encoding.
+
+        Unseen categories and missing values get code 0; a numeric column that had no
+        missing value in fit but has some now gets the centre value 0 (no indicator).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, n_features_out_)
+        """
+        check_is_fitted(self)
+        if list(X.columns) != self.columns_:
+            raise ValueError(f"X has columns {list(X.columns)}, but the encoder was fitted on "
+                             f"{self.columns_}.")
+        n = len(X)
+        out = np.zeros((n, self.n_features_out_), dtype=np.float32)
+        col = 0
+        if self.numeric_:
+            values = np.column_stack([self._numeric(X, j) for j in self.numeric_])
+            if self.transformer_ is not None:
+                values = self.transformer_.transform(values)
+            values = np.nan_to_num(values, nan=0.0).astype(np.float32)
+            if not np.isfinite(values).all():
+                bad = [self.columns_[j] for j, ok in zip(self.numeric_, np.isfinite(values).all(0))
+                       if not ok]
+                raise ValueError(
+                    f"X column(s) {bad} hold values too large for float32 after the "
+                    f"{self.numeric_transform!r} numeric transform; rescale them (e.g. a log "
+                    "transform) or use numeric_transform='quantile'.")
+            out[:, :len(self.numeric_)] = values
+            col = len(self.numeric_)
+        for j, distinct in zip(self.binary_, self.binary_values_):
+            values = self._numeric(X, j)
+            high = distinct[-1] if len(distinct) else np.nan
+            out[:, col] = (values == high) if len(distinct) == 2 else 0.0
+            col += 1
+        for j in self.indicators_:
+            out[:, col] = np.isnan(self._numeric(X, j))
+            col += 1
+        for j, keys in zip(self.categorical_, self.keys_):
+            column = X.iloc[:, j]
+            codes = pd.Categorical(_keys(column), categories=keys).codes.astype(np.float32) + 1
+            codes[column.isna().to_numpy()] = 0
+            out[:, col] = codes
+            col += 1
+        return out
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns (``<column>``, ``<column>__missing``)."""
+        check_is_fitted(self)
+        names = [str(self.columns_[j]) for j in self.numeric_ + self.binary_]
+        names += [f"{self.columns_[j]}__missing" for j in self.indicators_]
+        names += [str(self.columns_[j]) for j in self.categorical_]
+        return np.array(names, dtype=object)
+
+    def summary(self) -> pd.DataFrame:
+        """What was done to each column of X: one row per input column.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``kind`` (numeric, binary or categorical), ``encoding``,
+            ``missing_indicator`` and ``n_categories``, indexed by X's columns.
+        """
+        check_is_fitted(self)
+        rows = {}
+        for j, name in enumerate(self.columns_):
+            if j in self.categorical_:
+                k = self.categorical_.index(j)
+                rows[name] = ("categorical", "integer code (0 = missing or unseen), embedded",
+                              False, len(self.categories_[k]))
+            elif j in self.binary_:
+                rows[name] = ("binary", "0 / 1", j in self.indicators_, None)
+            else:
+                rows[name] = ("numeric", f"{self.numeric_transform} transform, missing -> 0",
+                              j in self.indicators_, None)
+        return pd.DataFrame.from_dict(
+            rows, orient="index",
+            columns=["kind", "encoding", "missing_indicator", "n_categories"])

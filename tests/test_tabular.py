@@ -1,0 +1,252 @@
+"""Raw DataFrames in: the fitted column encoding (skmtl.tabular.TabularEncoder), the
+network's input layer (FeatureEmbedding), and how both combine with the rest of skmtl."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold
+
+from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+from skmtl.tabular import FeatureEmbedding, TabularEncoder, embedding_dim
+
+FAST = {"max_epochs": 3, "device": "cpu", "random_state": 0, "hidden_layer_sizes": (16,)}
+N = 240
+
+
+def _table(seed: int = 0, n: int = N) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({
+        "age": rng.normal(40, 10, n),
+        "city": rng.choice(["paris", "rome", "oslo"], n).astype(object),
+        "income": rng.lognormal(3, 1, n),
+        "grade": pd.Categorical(rng.choice(["a", "b", "c", "d"], n)),
+        "member": rng.integers(0, 2, n).astype(bool),
+    })
+    X.loc[X.index[::9], "age"] = np.nan
+    X.loc[X.index[::13], "city"] = None
+    return X
+
+
+def _targets(X: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed + 1)
+    score = X["age"].fillna(40) / 10 + (X["city"] == "rome") * 2 + (X["grade"] == "a")
+    return pd.DataFrame({
+        "spend": score + rng.normal(0, 0.1, len(X)),
+        "churn": np.where(score > score.median(), "yes", "no"),
+    }, index=X.index)
+
+
+# -------------------------------------------------------------------------- the encoder
+def test_encoder_layout_codes_and_summary():
+    X = _table()
+    enc = TabularEncoder().fit(X)
+    assert enc.numeric_ == [0, 2] and enc.binary_ == [4] and enc.indicators_ == [0]
+    assert enc.categorical_ == [1, 3]
+    assert [list(c) for c in enc.categories_] == [["oslo", "paris", "rome"], ["a", "b", "c", "d"]]
+    assert enc.cardinalities_ == [4, 5]
+    out = enc.transform(X)
+    assert out.dtype == np.float32 and out.shape == (N, 6)
+    assert list(enc.get_feature_names_out()) == ["age", "income", "member", "age__missing",
+                                                 "city", "grade"]
+    # city: oslo=1, paris=2, rome=3, missing=0
+    city = X["city"].map({"oslo": 1, "paris": 2, "rome": 3}).fillna(0).to_numpy()
+    np.testing.assert_array_equal(out[:, 4], city)
+    np.testing.assert_array_equal(out[:, 3], X["age"].isna().to_numpy())
+    np.testing.assert_array_equal(out[:, 2], X["member"].to_numpy())
+    assert (out[X["age"].isna().to_numpy(), 0] == 0).all()  # missing -> centre
+    summary = enc.summary()
+    assert summary.loc["city", "kind"] == "categorical" and summary.loc["city", "n_categories"] == 3
+    assert summary.loc["age", "missing_indicator"] and summary.loc["member", "kind"] == "binary"
+
+
+def test_unseen_and_missing_categories_get_code_0():
+    X = _table()
+    enc = TabularEncoder().fit(X)
+    new = X.iloc[:3].copy()
+    new["city"] = ["berlin", None, "rome"]
+    new["grade"] = pd.Categorical(["z", "a", None])
+    out = enc.transform(new)
+    np.testing.assert_array_equal(out[:, 4], [0, 0, 3])
+    np.testing.assert_array_equal(out[:, 5], [0, 1, 0])
+
+
+def test_all_missing_numeric_column_and_explicit_categorical_features():
+    X = _table().assign(empty=np.nan, zip=np.tile([75001, 75002, 10115], N // 3))
+    enc = TabularEncoder(categorical_features=["city", "grade", "zip"]).fit(X)
+    summary = enc.summary()
+    assert summary.loc["zip", "kind"] == "categorical" and summary.loc["zip", "n_categories"] == 3
+    assert summary.loc["empty", "missing_indicator"]
+    out = enc.transform(X)
+    assert np.isfinite(out).all()
+    with pytest.raises(ValueError, match=r"categorical_features names column 'town'.*X's columns"):
+        TabularEncoder(categorical_features=["town"]).fit(X)
+    mask = np.zeros(X.shape[1], dtype=bool)
+    mask[[1, 3]] = True
+    assert TabularEncoder(categorical_features=mask).fit(X).categorical_ == [1, 3]
+    with pytest.raises(ValueError, match=r"X column 'grade' \(category\) is treated as numeric"):
+        TabularEncoder(categorical_features=[1]).fit(X)
+
+
+@pytest.mark.parametrize("transform", ["quantile", "robust", "standard", "none"])
+def test_numeric_transforms(transform):
+    X = _table()
+    out = TabularEncoder(numeric_transform=transform).fit(X).transform(X)
+    income = out[:, 1]
+    if transform == "none":
+        np.testing.assert_allclose(income, X["income"], rtol=1e-6)
+    elif transform == "quantile":
+        assert abs(np.median(income)) < 0.05 and income.std() == pytest.approx(1, abs=0.15)
+    elif transform == "robust":
+        assert abs(np.median(income)) < 1e-6
+    else:
+        assert abs(income.mean()) < 1e-5 and income.std() == pytest.approx(1, abs=1e-3)
+
+
+# ------------------------------------------------------------------------ the input layer
+@pytest.mark.parametrize("numeric, width", [(None, 2), ("periodic", 2 * 24),
+                                            ("piecewise_linear", 2 * 16)])
+def test_feature_embedding_width_parameters_and_gradients(numeric, width):
+    X = torch.as_tensor(TabularEncoder().fit(_table()).transform(_table()))
+    layer = FeatureEmbedding(2, 2, [4, 5], numeric, X[:, :2])
+    dims = embedding_dim(4) + embedding_dim(5)
+    assert layer.output_width == width + 2 + dims
+    out = layer(X)
+    assert out.shape == (N, layer.output_width)
+    assert sum(p.numel() for p in layer.embeddings.parameters()) == 4 * embedding_dim(4) + 5 * embedding_dim(5)
+    out.pow(2).sum().backward()
+    for table in layer.embeddings:
+        assert table.weight.grad.abs().sum() > 0
+    if numeric is not None:
+        assert all(p.grad is not None for p in layer.numeric.parameters())
+
+
+def test_embedding_dim_rule():
+    assert [embedding_dim(c) for c in (2, 4, 10, 100, 10_000)] == [2, 3, 6, 21, 32]
+
+
+# ----------------------------------------------------------------------- the estimators
+def test_category_dtype_and_object_strings_give_the_same_model():
+    X = _table()
+    y = _targets(X)
+    as_category = X.assign(city=X["city"].astype("category"))
+    as_strings = X.assign(grade=X["grade"].astype(object))
+    a = MultiTaskNet(**FAST).fit(as_category, y).predict(as_category)
+    b = MultiTaskNet(**FAST).fit(as_strings, y).predict(as_strings)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_raw_frame_fits_predicts_keeps_index_and_names():
+    X = _table()
+    X.index = pd.RangeIndex(1000, 1000 + N)[::-1]
+    y = _targets(X)
+    model = MultiTaskNet(max_epochs=40, device="cpu", random_state=0).fit(X[:200], y[:200])
+    assert list(model.feature_names_in_) == list(X.columns) and model.n_features_in_ == 5
+    pred = model.predict(X[200:])
+    assert pred.index.equals(X.index[200:])
+    assert (pred["churn"] == y["churn"][200:]).mean() > 0.8
+    residual = pred["spend"] - y["spend"][200:]  # the users' habit: pairs rows by index
+    assert residual.abs().mean() < y["spend"].std()
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(X[200:].rename(columns={"city": "town"}))
+
+
+def test_a_category_unseen_in_fit_does_not_break_predict():
+    X = _table()
+    model = MultiTaskNet(**FAST).fit(X, _targets(X))
+    new = X.iloc[:4].assign(city=["berlin", "rome", "lima", None])
+    assert model.predict(new).shape == (4, 2)
+
+
+@pytest.mark.parametrize("architecture", ["shared_bottom", "separate", "mmoe", "cgc", "ple",
+                                          "cross_stitch"])
+@pytest.mark.parametrize("numeric_embedding", [None, "periodic"])
+def test_every_architecture_reads_a_raw_frame_with_missing_labels(architecture,
+                                                                  numeric_embedding):
+    X = _table()
+    y = _targets(X)
+    y.loc[y.index[::3], "spend"] = np.nan
+    y.loc[y.index[1::4], "churn"] = None
+    model = MultiTaskNet(architecture=architecture, numeric_embedding=numeric_embedding,
+                         **FAST).fit(X, y)
+    embeddings = [m for m in model.net_.module_.modules() if isinstance(m, FeatureEmbedding)]
+    # one shared input layer; "separate" gives each task its own
+    assert len(embeddings) == (2 if architecture == "separate" else 1)
+    assert model.predict(X).notna().all().all()
+
+
+@pytest.mark.parametrize("weighting", ["uncertainty", "gradnorm", "mgda", "upgrad"])
+def test_weightings_and_freeze_with_embeddings(weighting):
+    X = _table()
+    y = _targets(X)
+    y.loc[y.index[::2], "spend"] = np.nan
+    model = MultiTaskNet(weighting=weighting, numeric_embedding="piecewise_linear",
+                         **FAST).fit(X, y)
+    before = {k: v.clone() for k, v in model.net_.module_.state_dict().items()}
+    model.set_params(warm_start=True, freeze="trunk").fit(X, y)
+    after = model.net_.module_.state_dict()
+    trunk = [k for k in before if k.startswith("trunk.")]
+    assert trunk and all(torch.equal(before[k], after[k]) for k in trunk)  # embeddings too
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("heads."))
+
+
+def test_partial_fit_reuses_the_fitted_encoding():
+    X = _table()
+    y = _targets(X)
+    model = MultiTaskNet(**FAST).partial_fit(X[:120], y[:120])
+    encoder = model.preprocessor_
+    later = X[120:].assign(city="berlin")  # only unseen categories in the second batch
+    model.partial_fit(later, y[120:])
+    assert model.preprocessor_ is encoder and model.n_epochs_ == 2
+    assert encoder.categories_[0].tolist() == ["oslo", "paris", "rome"]
+
+
+def test_array_after_frame_fit_and_arrays_encoded_like_frames():
+    X = _table()
+    y = _targets(X)
+    model = MultiTaskNet(**FAST).fit(X, y)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        from_array = model.predict(X.to_numpy(dtype=object))
+    pd.testing.assert_frame_equal(from_array.reset_index(drop=True),
+                                  model.predict(X).reset_index(drop=True))
+    # a numeric array is encoded as the DataFrame of the same values: the same model
+    numeric = X[["age", "income", "member"]].astype(float)
+    on_array = MultiTaskNet(**FAST).fit(numeric.to_numpy(), y)
+    on_frame = MultiTaskNet(**FAST).fit(numeric, y)
+    assert on_array.preprocessor_.columns_ == [0, 1, 2]
+    assert on_array.preprocessor_.indicators_ == [0] and on_array.preprocessor_.binary_ == [2]
+    np.testing.assert_array_equal(on_array.predict(numeric.to_numpy())["spend"],
+                                  on_frame.predict(numeric)["spend"])
+    assert not any(isinstance(m, FeatureEmbedding) for m in on_array.net_.module_.modules())
+    embedded = MultiTaskNet(numeric_embedding="periodic", **FAST).fit(numeric.to_numpy(), y)
+    assert sum(isinstance(m, FeatureEmbedding) for m in embedded.net_.module_.modules()) == 1
+    # an object array of numbers is numeric; explicit categorical columns by position
+    codes = np.column_stack([numeric.fillna(0).to_numpy(), np.tile([3, 7, 9], N // 3)])
+    both = MultiTaskNet(categorical_features=[3], **FAST).fit(codes.astype(object), y)
+    assert both.preprocessor_.categorical_ == [3] and both.preprocessor_.numeric_ == [0, 1]
+
+
+def test_pickle_clone_and_grid_search_on_a_raw_frame():
+    X = _table()
+    y = _targets(X)[["churn"]]
+    model = MultiTaskClassifier(**FAST).fit(X, y)
+    again = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_frame_equal(again.predict(X), model.predict(X))
+    assert clone(model).get_params()["numeric_transform"] == "quantile"
+    search = GridSearchCV(MultiTaskClassifier(**FAST),
+                          {"numeric_embedding": [None, "periodic"],
+                           "numeric_transform": ["quantile", "robust"]},
+                          cv=KFold(2), error_score="raise").fit(X, y["churn"])
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_regressor_with_categorical_only_table():
+    X = _table()[["city", "grade"]]
+    y = (X["city"] == "rome") * 3.0 + (X["grade"] == "b")
+    model = MultiTaskRegressor(max_epochs=60, device="cpu", random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.9
