@@ -24,40 +24,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import datasets
+import harness
 import torch
-from datasets import (
-    MIN_FREQUENCY,
-    MONEY_COLUMNS,
-    PLAIN_NUMERIC_COLUMNS,
-    TASK_LABELS,
-    TASKS,
-    CensusData,
-    census,
-    make_data,
-    prepare_census,
-)
-from harness import (
-    IDLE_THRESHOLD,
-    Run,
-    epoch_seconds,
-    fit_census_classifier,
-    guarded,
-    import_skmtl,
-    n_parameters,
-    positive_proba,
-    record,
-    same_torch_threads,
-    seeds,
-    timed,
-    wait_until_idle,
-    warm_up_process,
-    weighted_load,
-)
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-import_skmtl()  # this checkout's skmtl
+harness.import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskClassifier, MultiTaskNet  # noqa: E402
 
 ARCHITECTURES = ("shared_bottom", "separate", "mmoe", "cgc", "ple", "cross_stitch")
@@ -84,47 +58,47 @@ PAPERS = [{"method": "MMoE, PaddleRec reproduction", "income_50k": 0.9447,
            "citation": "AUC reported by PaddleRec for its MMoE model on census-income"}]
 
 
-def fit_architecture(arch: str, seed: int, c: CensusData, settings: dict[str, Any]
+def fit_architecture(arch: str, seed: int, c: datasets.CensusData, settings: dict[str, Any]
                      ) -> dict[str, Any]:
     """``MultiTaskClassifier(architecture=arch)`` on Census; its record's fields."""
     est = MultiTaskClassifier(architecture=arch, early_stopping=True, random_state=seed,
-                              device="cpu", **settings)
-    return fit_census_classifier(est, c)
+                              device="cpu", **{**harness.AS_BEFORE, **settings})
+    return harness.fit_census_classifier(est, c)
 
 
-def fit_hgb(seed: int, c: CensusData, encoding: str = HGB_ENCODING) -> dict[str, Any]:
+def fit_hgb(seed: int, c: datasets.CensusData, encoding: str = HGB_ENCODING) -> dict[str, Any]:
     """One ``HistGradientBoostingClassifier`` per task (defaults); fit time summed."""
     X, X_test = c.hgb_features(encoding)
     cat = [i < c.n_categorical for i in range(X.shape[1])] if encoding == "ordinal" else None
     metrics, parts = {}, []
-    for task in TASKS:
+    for task in datasets.TASKS:
         est = HistGradientBoostingClassifier(random_state=seed, categorical_features=cat)
-        _, seconds, load = timed(lambda e=est, t=task: e.fit(X, c.y_train[t]))
+        _, seconds, load = harness.timed(lambda e=est, t=task: e.fit(X, c.y_train[t]))
         parts.append((load, seconds))
-        score = positive_proba(est.predict_proba(X_test), est.classes_)
+        score = harness.positive_proba(est.predict_proba(X_test), est.classes_)
         metrics[task] = float(roc_auc_score(c.y_test[task], score))
     return {"metrics": metrics, "fit_seconds": sum(s for _, s in parts),
-            "other_load": weighted_load(parts)}
+            "other_load": harness.weighted_load(parts)}
 
 
 def time_architecture(arch: str, data: Any, epochs: int) -> dict[str, Any]:
     """Per-epoch times and parameter count of ``MultiTaskNet(architecture=arch)``."""
     est = MultiTaskNet(architecture=arch, hidden_layer_sizes=tuple(SPEED["hidden_layer_sizes"]),
                        batch_size=SPEED["batch_size"], max_epochs=epochs, early_stopping=False,
-                       random_state=SPEED["seed"], device="cpu")
-    _, seconds, load = timed(lambda: est.fit(data.X, data.y_frame()))
-    return {"fit_seconds": seconds, "other_load": load, "epoch_seconds": epoch_seconds(est),
-            "parameters": n_parameters(est)}
+                       random_state=SPEED["seed"], device="cpu", **harness.AS_BEFORE)
+    _, seconds, load = harness.timed(lambda: est.fit(data.X, data.y_frame()))
+    return {"fit_seconds": seconds, "other_load": load, "epoch_seconds": harness.epoch_seconds(est),
+            "parameters": harness.n_parameters(est)}
 
 
 def measured(fit: Callable[[], dict[str, Any]], wait: float, retries: int) -> dict[str, Any]:
     """``fit()``, re-run (at most ``retries`` times) while other processes were busy."""
     for attempt in range(1, retries + 2):
         if wait:
-            wait_until_idle(wait)
+            harness.wait_until_idle(wait)
         out = {**fit(), "attempts": attempt}
         load = out.get("other_load")
-        if load is None or load < IDLE_THRESHOLD or attempt > retries:
+        if load is None or load < harness.IDLE_THRESHOLD or attempt > retries:
             return out
         print(f"[other load {load:.2f} cores: re-measuring]", end=" ", flush=True)
     raise AssertionError("unreachable")
@@ -132,12 +106,12 @@ def measured(fit: Callable[[], dict[str, Any]], wait: float, retries: int) -> di
 
 def tune() -> None:
     """Print the validation AUCs behind :data:`TRAIN` and :data:`HGB_ENCODING`."""
-    ds = census()
+    ds = datasets.census()
     y = ds.y.iloc[ds.train]
     strata = y["income_50k"].astype(int) * 2 + y["never_married"].astype(int)
     fit, valid = train_test_split(ds.train, test_size=TUNE["valid_fraction"],
                                   random_state=TUNE["seed"], stratify=strata)
-    c = prepare_census(dataclasses.replace(ds, train=fit, test=valid))
+    c = datasets.prepare_census(dataclasses.replace(ds, train=fit, test=valid))
     print(f"tuning split (validation rows as 'test'): {c.description}", flush=True)
     scores = {}
     for encoding in ("ordinal", "onehot"):
@@ -148,7 +122,7 @@ def tune() -> None:
         scores[f"shared_bottom lr={lr:g} batch={batch}"] = out["metrics"]
         print(f"lr={lr:g} batch={batch}: {out['epochs']} epochs (best {out['best_epoch']})")
     for name, auc in scores.items():
-        print(f"{name}: " + ", ".join(f"{TASK_LABELS[t]} {v:.4f}" for t, v in auc.items()))
+        print(f"{name}: " + ", ".join(f"{datasets.TASK_LABELS[t]} {v:.4f}" for t, v in auc.items()))
     for prefix in ("HGB", "shared_bottom"):
         best = max((k for k in scores if k.startswith(prefix)), key=lambda k: sum(
             scores[k].values()))
@@ -163,32 +137,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tune", action="store_true", help="print the tuning results and exit")
     p.add_argument("--results-dir", help="folder of the results file")
     args = p.parse_args(argv)
-    warm_up_process()
+    harness.warm_up_process()
     if args.tune:
         tune()
         return 0
     q = args.quick
-    run, timing, t0 = Run("architectures", q, argv), {}, time.perf_counter()
+    run, timing, t0 = harness.Run("architectures", q, argv), {}, time.perf_counter()
     wait, retries = (0.0, 0) if q else (WAIT_IDLE, RETRY_BUSY)
     threads = torch.get_num_threads()
     settings = {**TRAIN, "max_epochs": QUICK_EPOCHS if q else TRAIN["max_epochs"]}
-    ds = census(QUICK_ROWS if q else None)
-    c = prepare_census(ds)
-    records, run_seeds = [], seeds(args.seeds or (1 if q else SEEDS))
+    ds = datasets.census(QUICK_ROWS if q else None)
+    c = datasets.prepare_census(ds)
+    records, run_seeds = [], harness.seeds(args.seeds or (1 if q else SEEDS))
     for seed, method in itertools.product(run_seeds, [*ARCHITECTURES, HGB]):
         fit = (lambda s=seed: fit_hgb(s, c)) if method == HGB else (
             lambda a=method, s=seed: fit_architecture(a, s, c, settings))
-        with same_torch_threads(threads, method):
-            rec = guarded(record(method, "census", seed), lambda f=fit: measured(f, wait, retries))
+        with harness.same_torch_threads(threads, method):
+            rec = harness.guarded(harness.record(method, "census", seed), lambda f=fit: measured(f, wait, retries))
         records.append(rec)
         print(f"[seed {seed}] {method}: {rec['metrics'] or rec['error']} "
               f"({rec['fit_seconds'] or 0:.1f} s)", flush=True)
     timing["Census"], t0 = time.perf_counter() - t0, time.perf_counter()
     speed = {**SPEED, **(QUICK_SPEED if q else {})}
-    data = make_data(speed["n"])
+    data = datasets.make_data(speed["n"])
     for arch in ARCHITECTURES:
-        with same_torch_threads(threads, arch):
-            rec = guarded(record(arch, "synthetic", speed["seed"], n=speed["n"]), lambda a=arch:
+        with harness.same_torch_threads(threads, arch):
+            rec = harness.guarded(harness.record(arch, "synthetic", speed["seed"], n=speed["n"]), lambda a=arch:
                           measured(lambda: time_architecture(a, data, speed["epochs"]), wait,
                                    retries))
         records.append(rec)
@@ -196,12 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     timing["synthetic timing"] = time.perf_counter() - t0
     config = {"seeds": run_seeds, "architectures": list(ARCHITECTURES),
               "methods": [*ARCHITECTURES, HGB], "reference": REFERENCE, "hgb": HGB,
-              "tasks": TASK_LABELS, "target_auc": TARGET_AUC, "settings": settings,
+              "tasks": datasets.TASK_LABELS, "target_auc": TARGET_AUC, "settings": settings,
               "tune": TUNE, "census": c.description + (f"; {ds.description}" if q else ""),
-              "census_citation": ds.citation, "money_columns": list(MONEY_COLUMNS),
-              "numeric_columns": list(PLAIN_NUMERIC_COLUMNS), "min_frequency": MIN_FREQUENCY,
+              "census_citation": ds.citation, "money_columns": list(datasets.MONEY_COLUMNS),
+              "numeric_columns": list(datasets.PLAIN_NUMERIC_COLUMNS), "min_frequency": datasets.MIN_FREQUENCY,
               "speed": speed, "threads": threads, "wait_idle": wait, "retry_busy": retries,
-              "seconds": timing, "paper_references": PAPERS}
+              "seconds": timing, "paper_references": PAPERS, "as_before": harness.AS_BEFORE}
     print(f"wrote {run.save(records, config, {}, args.results_dir)}")
     return 0
 

@@ -6,10 +6,12 @@ renders it (prose: ``templates/defaults.md``).
 
 The development suite is the training rows of the tabular benchmark's datasets (never
 their test rows): Census-Income KDD, movies and flights (a fixed 20,000-row subsample of
-each training split) and yeast (its 1,500 training rows).  Each candidate is
+each training split) and yeast (its 1,500 training rows); from round 3 on, also
+scikit-learn's digits (1,797 rows; tasks digit, odd, above 4), a small table on which every
+earlier candidate is fitted too.  Each candidate is
 ``MultiTaskNet(**settings)`` on the raw DataFrame, scored by 3-fold cross-validation (folds
 fixed by seed 0) as the mean over tasks of ROC AUC (binary), R² (regression) or 1 - Hamming
-loss (yeast).  Round 1 changes one setting at a time from the defaults before this
+loss (yeast); accuracy for multiclass tasks.  Round 1 changes one setting at a time from the defaults before this
 benchmark; round 2 combines the round-1 winners (``--round 2`` fits only its candidates and keeps
 the earlier rounds' records).  One record per candidate x dataset x fold.
 """
@@ -27,6 +29,7 @@ import torch
 from datasets import CATEGORICAL_COLUMNS, census, flights, movies, yeast
 from harness import Run, guarded, import_skmtl, load_results, record, results_path, timed
 from joblib import Parallel, delayed
+from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import hamming_loss, r2_score, roc_auc_score
 from sklearn.model_selection import KFold
@@ -62,7 +65,20 @@ ROUNDS: dict[int, dict[str, dict[str, Any]]] = {
         "early stopping, piecewise-linear, tabm (k=8)": {
             "early_stopping": True, "numeric_embedding": "piecewise_linear",
             "architecture": "tabm"}},
+    3: {"piecewise-linear, batch auto, early stopping auto": {
+            "early_stopping": "auto", "numeric_embedding": "piecewise_linear",
+            "batch_size": "auto"},
+        "piecewise-linear, batch auto, no early stopping": {
+            "early_stopping": False, "numeric_embedding": "piecewise_linear",
+            "batch_size": "auto"},
+        "piecewise-linear, batch 256, early stopping auto": {
+            "early_stopping": "auto", "numeric_embedding": "piecewise_linear"},
+        "early stopping, piecewise-linear, batch auto": {
+            "early_stopping": True, "numeric_embedding": "piecewise_linear",
+            "batch_size": "auto"}},
 }
+#: Datasets that joined the suite in a later round (earlier rounds were not fitted on them).
+LATER: dict[str, int] = {"digits": 3}
 
 
 def suite(quick: bool) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
@@ -78,6 +94,10 @@ def suite(quick: bool) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
             keep = np.sort(np.random.default_rng(0).choice(len(X), rows, replace=False))
             X, y = X.iloc[keep], y.iloc[keep]
         out[data.name] = (X.reset_index(drop=True), y.reset_index(drop=True))
+    digits = load_digits(as_frame=True)  # a small table: 1,797 rows, 3 tasks
+    out["digits"] = (digits.data, pd.DataFrame({"digit": digits.target,
+                                                "odd": digits.target % 2 == 1,
+                                                "above_4": digits.target > 4}))
     return out
 
 
@@ -92,7 +112,9 @@ def cv_score(name: str, y: pd.DataFrame, pred: pd.DataFrame, proba: Any,
     for task in est.tasks_:
         keep = y[task.name_].notna().to_numpy()
         truth = y[task.name_][keep]
-        if task.is_classification:
+        if task.is_classification and len(task.classes_) > 2:  # accuracy
+            out[task.name_] = float((pred[task.name_][keep] == truth).mean())
+        elif task.is_classification:
             column = list(task.classes_).index(True) if True in list(task.classes_) else 1
             out[task.name_] = float(roc_auc_score(truth.astype(bool),
                                                   probas[task.name_][keep, column]))
@@ -134,7 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     kept = [r for r in load_results(path)["records"] if r["method"] not in candidates
             ] if args.round > 1 and path.exists() else []  # earlier rounds' records
     jobs = [(name, X, y, fold, cand, settings, args.quick) for cand, settings in
-            candidates.items() for name, (X, y) in data.items() for fold in range(FOLDS)]
+            candidates.items() for name, (X, y) in data.items() for fold in range(FOLDS)
+            if LATER.get(name, 1) <= args.round]
+    if args.round in LATER.values():  # the candidates kept from earlier rounds, on it too
+        old = {r["method"]: r["settings"] for r in kept}
+        jobs += [(name, X, y, fold, cand, settings, args.quick) for cand, settings in old.items()
+                 for name, (X, y) in data.items() if LATER.get(name) == args.round
+                 for fold in range(FOLDS)]
     records = kept + Parallel(n_jobs=args.jobs, verbose=5)(delayed(one_fold)(*j) for j in jobs)
     config = {"before": BEFORE, "rounds": {str(k): v for k, v in ROUNDS.items()},
               "rows": ROWS, "folds": FOLDS,

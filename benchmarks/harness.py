@@ -68,6 +68,8 @@ RESULTS_DIR: Path = REPO_ROOT / "benchmarks" / "results"
 QUICK_RESULTS_DIR: Path = REPO_ROOT / "build" / "benchmarks-quick" / "results"
 #: Other processes' load (cores) above which a timing is flagged as disturbed.
 IDLE_THRESHOLD: float = 0.1
+#: skmtl keywords: X as the script preprocessed it, as before raw-table encoding.
+AS_BEFORE: dict[str, Any] = {"numeric_transform": "none", "numeric_embedding": None}
 
 
 # ------------------------------------------------------------------ machine, software

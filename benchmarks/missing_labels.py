@@ -23,15 +23,15 @@ import sys
 from functools import partial
 from typing import Any
 
+import harness
 import numpy as np
 import pandas as pd
 from datasets import TASKS, census, prepare_census
-from harness import Run, epoch_seconds, guarded, import_skmtl, record, seeds, timed, warm_up_process
 from harness import weighted_load as wload
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-import_skmtl()  # this checkout's skmtl
+harness.import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskClassifier  # noqa: E402
 
 RATES, TRAIN_ROWS, SUBSAMPLE_SEED, N_SEEDS = (0.5, 0.9), 100_000, 0, 3
@@ -73,8 +73,8 @@ def fit_net(X: np.ndarray, y: pd.DataFrame, data: Any, settings: dict[str, Any],
             architecture: str = "shared_bottom") -> dict[str, Any]:
     """Fit a ``MultiTaskClassifier`` (early stopping on 10 % of its rows); AUC per column of y."""
     est = MultiTaskClassifier(architecture=architecture, early_stopping=True, random_state=seed,
-                              device="cpu", **settings)
-    _, seconds, load = timed(lambda: est.fit(X, y))
+                              device="cpu", **{**harness.AS_BEFORE, **settings})
+    _, seconds, load = harness.timed(lambda: est.fit(X, y))
     probas = est.predict_proba(data.X_test)
     probas = probas if isinstance(probas, list) else [probas]
     classes = est.classes_ if len(y.columns) > 1 else [est.classes_]
@@ -82,7 +82,7 @@ def fit_net(X: np.ndarray, y: pd.DataFrame, data: Any, settings: dict[str, Any],
            for t, p, c in zip(y.columns, probas, classes)}
     valid = [float(v) for v in est.history_[:, "valid_loss"]]
     return {"metrics": auc, "fit_seconds": seconds, "other_load": load,
-            "epoch_seconds": epoch_seconds(est),
+            "epoch_seconds": harness.epoch_seconds(est),
             "epochs": [[int(est.n_epochs_), int(np.argmin(valid)) + 1]],
             "budgets": [[settings["max_epochs"], settings["n_iter_no_change"]]]}
 
@@ -110,7 +110,7 @@ def fit_per_task(method: str, data: Any, missing: pd.DataFrame, settings: dict[s
             est = HistGradientBoostingClassifier(
                 random_state=seed,
                 categorical_features=np.arange(X_train.shape[1]) < data.n_categorical)
-            _, s, load = timed(lambda e=est, X=X_train[keep], y=data.y_train[task].to_numpy()[
+            _, s, load = harness.timed(lambda e=est, X=X_train[keep], y=data.y_train[task].to_numpy()[
                 keep]: e.fit(X, y))
             proba = est.predict_proba(X_test)[:, list(est.classes_).index(True)]
             part = {"metrics": {task: float(roc_auc_score(data.y_test[task], proba))},
@@ -134,7 +134,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--results-dir", help="folder of the results file")
     args = parser.parse_args(argv)
     q = args.quick
-    args.seeds = seeds(args.seeds or (QUICK["seeds"] if q else N_SEEDS))
+    args.seeds = harness.seeds(args.seeds or (QUICK["seeds"] if q else N_SEEDS))
     args.rates = sorted(set(args.rates or RATES))
     if any(not 0 < r < 1 for r in args.rates):
         parser.error("--rates must lie strictly between 0 and 1")
@@ -148,8 +148,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    run = Run("missing_labels", args.quick, argv)
-    warm_up_process()
+    run = harness.Run("missing_labels", args.quick, argv)
+    harness.warm_up_process()
     dataset = census(args.train_rows, SUBSAMPLE_SEED)
     data = prepare_census(dataset)
     n = len(data.y_train)
@@ -163,15 +163,15 @@ def main(argv: list[str] | None = None) -> int:
         for rate in masks:
             stats.append({"rate": rate, "seed": seed, **mask_stats(data.y_train, masks[rate])})
         for rate, method in plan:
-            rec = record(method, "census", seed, rate=rate)
+            rec = harness.record(method, "census", seed, rate=rate)
             y = data.y_train.astype(object)
             for t in TASKS:
                 y[t] = y[t].where(~masks[rate][t].to_numpy(), None)
             if method in ("shared_bottom", "separate"):
-                guarded(rec, partial(fit_net, data.X_train, y if rate else data.y_train, data,
+                harness.guarded(rec, partial(fit_net, data.X_train, y if rate else data.y_train, data,
                                      args.settings, seed, method))
             else:
-                guarded(rec, partial(fit_per_task, method, data, masks[rate], args.settings, seed,
+                harness.guarded(rec, partial(fit_per_task, method, data, masks[rate], args.settings, seed,
                                      args.single_task_epochs == "scaled"))
             records.append(rec)
             print(f"seed {seed} missing {rate:.0%} {method}: {rec['metrics'] or rec['error']} "
@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "rates": args.rates, "settings": args.settings, "default_settings": TRAIN,
         "single_task_epochs": args.single_task_epochs, "reference": "separate",
         "full_label_methods": FULL_LABEL_METHODS, "masked_methods": MASKED_METHODS,
+        "as_before": harness.AS_BEFORE,
     }
     path = run.save(records, config, {"masks": stats}, args.results_dir)
     print(f"wrote {path}")

@@ -21,11 +21,11 @@ import time
 import warnings
 from typing import Any
 
+import harness
 import numpy as np
 import sklearn.metrics as skm
 import torch
 from datasets import census, prepare_census, yeast
-from harness import Run, epoch_seconds, guarded, import_skmtl, record, seeds, timed, warm_up_process
 from harness import expected_calibration_error as ece
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
@@ -35,7 +35,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import_skmtl()  # this checkout's skmtl
+harness.import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskClassifier, MultiTaskEnsemble  # noqa: E402
 from skmtl.losses import BCELoss, DiceLoss, FocalLoss  # noqa: E402
 from skmtl.tasks import Classification, MultiLabel  # noqa: E402
@@ -82,7 +82,7 @@ def metrics(Y_true: Any, Y_pred: Any) -> dict[str, float]:
 
 def multilabel_net(loss: Any, settings: dict[str, Any], seed: int, labels: list[str]) -> Any:
     return MultiTaskClassifier(tasks=[MultiLabel(labels, loss=loss)], random_state=seed,
-                               device="cpu", early_stopping=True, **settings)
+                               device="cpu", early_stopping=True, **{**harness.AS_BEFORE, **settings})
 
 
 def cross_validate(name: str, loss: Any, settings: dict[str, Any], X: np.ndarray, Y: Any,
@@ -102,7 +102,7 @@ def cross_validate(name: str, loss: Any, settings: dict[str, Any], X: np.ndarray
                 out[key].append(m[key])
         return {}
 
-    _, out["seconds"], _ = timed(lambda: guarded(out, all_folds))
+    _, out["seconds"], _ = harness.timed(lambda: harness.guarded(out, all_folds))
     print(f"CV {name} {settings}: {np.mean(out['hamming'] or [np.nan]):.4f}", flush=True)
     return out
 
@@ -118,7 +118,7 @@ def fit_yeast(method: str, settings: dict[str, Any], seed: int, data: dict[str, 
     if method == SEPARATE:
         est = MultiTaskClassifier(tasks=[Classification(lab) for lab in labels],
                                   architecture="separate", random_state=seed, device="cpu",
-                                  early_stopping=True, **settings)
+                                  early_stopping=True, **{**harness.AS_BEFORE, **settings})
     elif method.startswith("skmtl MultiLabel, "):
         loss = LOSSES[method.removeprefix("skmtl MultiLabel, ")]()
         est = multilabel_net(loss, settings, seed, labels)
@@ -133,7 +133,7 @@ def fit_yeast(method: str, settings: dict[str, Any], seed: int, data: dict[str, 
         est = MultiOutputClassifier(RandomForestClassifier(trees, random_state=seed, n_jobs=1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        _, seconds, load = timed(lambda: est.fit(X, Y if "skmtl" in method else Y.to_numpy()))
+        _, seconds, load = harness.timed(lambda: est.fit(X, Y if "skmtl" in method else Y.to_numpy()))
     out: dict[str, Any] = {"fit_seconds": seconds, "other_load": load}
     ensemble = "ensemble" in method
     pred = None if ensemble else np.asarray(est.predict(X_te), dtype=np.int64)
@@ -146,7 +146,7 @@ def fit_yeast(method: str, settings: dict[str, Any], seed: int, data: dict[str, 
         if not ensemble and not np.array_equal(pred, by_proba):
             raise AssertionError("predict() differs from predict_proba() > 0.5")
         pred, nets = by_proba, est.estimators_ if ensemble else [est]
-        out["epoch_seconds"] = [t for net in nets for t in epoch_seconds(net) or []]
+        out["epoch_seconds"] = [t for net in nets for t in harness.epoch_seconds(net) or []]
         out["epochs"] = [int(net.n_epochs_) for net in nets] if ensemble else int(est.n_epochs_)
         out["best_epoch"] = None if ensemble else int(np.argmin(est.history_[:, "valid_loss"])) + 1
     elif method.startswith("scikit-learn"):
@@ -167,11 +167,11 @@ def same_network(a: Any, b: Any, X: np.ndarray) -> bool:
 def fit_census(est: Any, c: Any, first: Any) -> dict[str, Any]:
     """Fit ``est`` on the income task; its record's fields (``first``: the unscaled fit)."""
     y = c.y_test["income_50k"].to_numpy()
-    _, s, load = timed(lambda: est.fit(c.X_train, c.y_train["income_50k"]))
+    _, s, load = harness.timed(lambda: est.fit(c.X_train, c.y_train["income_50k"]))
     proba = np.asarray(est.predict_proba(c.X_test), dtype=np.float64)
     assert list(est.classes_) == [False, True], est.classes_
     temps, valid = dict(est.temperatures_), est.history_[:, "valid_loss"]
-    return dict(fit_seconds=s, other_load=load, epoch_seconds=epoch_seconds(est),
+    return dict(fit_seconds=s, other_load=load, epoch_seconds=harness.epoch_seconds(est),
                 epochs=int(est.n_epochs_), best_epoch=int(np.argmin(valid)) + 1,
                 temperature=float(next(iter(temps.values()))) if temps else 1.0,
                 identical_network=None if first is None else same_network(first, est, c.X_test),
@@ -192,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
         threadpool_limits(args.threads)
-    run, timing, t0 = Run("multilabel", q, argv), {}, time.perf_counter()
-    warm_up_process()
+    run, timing, t0 = harness.Run("multilabel", q, argv), {}, time.perf_counter()
+    harness.warm_up_process()
     ds = yeast()
     scaler = StandardScaler().fit(X_raw := ds.X.iloc[ds.train].to_numpy())
     data = {"X": scaler.transform(X_raw).astype(np.float32),
@@ -213,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     methods = [SEPARATE, *(f"skmtl MultiLabel, {n}" for n in LOSSES),
                f"skmtl ensemble: {ENSEMBLE_SIZE} x {ensemble_loss}, soft voting",
                "scikit-learn MLPClassifier", f"per-label RandomForest ({trees} trees per label)"]
-    records, run_seeds = [], seeds(args.seeds or (1 if q else SEEDS))
+    records, run_seeds = [], harness.seeds(args.seeds or (1 if q else SEEDS))
     for seed, method in itertools.product(run_seeds, methods):
-        records.append(rec := guarded(record(method, "yeast", seed), lambda m=method, s=seed:
+        records.append(rec := harness.guarded(harness.record(method, "yeast", seed), lambda m=method, s=seed:
                                       fit_yeast(m, settings, s, data, ensemble_loss, trees)))
         print(f"[seed {seed}] {method}: {rec['metrics'] or rec['error']}", flush=True)
     timing["Yeast test runs"], t0 = time.perf_counter() - t0, time.perf_counter()
@@ -226,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         for method, scaling in zip(CALIBRATION, (False, True)):
             est = MultiTaskClassifier(temperature_scaling=scaling, early_stopping=True,
                                       device="cpu", random_state=seed,
-                                      **{**CENSUS, "max_epochs": epochs})
-            records.append(guarded(record(method, "census", seed),
+                                      **{**harness.AS_BEFORE, **CENSUS, "max_epochs": epochs})
+            records.append(harness.guarded(harness.record(method, "census", seed),
                                    lambda e=est, f=first: fit_census(e, c, f)))
             first = est if first is None and not records[-1]["error"] else first
             print(f"[seed {seed}] census {method}: {records[-1]['metrics']}", flush=True)
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
               "census": c.description + (f"; {cds.description}" if rows else ""),
               "census_citation": cds.citation, "census_settings": {**CENSUS, "max_epochs": epochs},
               "calibration_methods": list(CALIBRATION), "ece_bins": ECE_BINS, "seconds": timing,
-              "paper_references": PAPERS}
+              "paper_references": PAPERS, "as_before": harness.AS_BEFORE}
     extra = {"cv": cv, "loss_cv": loss_cv, "chosen": chosen}
     print(f"wrote {run.save(records, config, extra, args.results_dir)}")
     return 0

@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 from datasets import PENGUIN_TARGETS as TARGETS
 from datasets import penguins, penguins_preprocessor
-from harness import Run, epoch_seconds, guarded, import_skmtl, record, seeds, timed
+from harness import AS_BEFORE, Run, epoch_seconds, guarded, import_skmtl, record, seeds, timed
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
@@ -85,7 +85,8 @@ def fit_predict(method: str, settings: dict[str, Any], seed: int, X_fit: pd.Data
                 y_fit: pd.DataFrame, X_eval: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Fit on ``(X_fit, y_fit)``, predict ``X_eval``; per-task models see their labelled rows."""
     if method in SKMTL:
-        net = MultiTaskNet(random_state=seed, device="cpu", **settings, **SKMTL[method])
+        net = MultiTaskNet(random_state=seed, device="cpu",
+                           **{**AS_BEFORE, "early_stopping": False, **settings, **SKMTL[method]})
         model = make_pipeline(penguins_preprocessor(), net)
         _, seconds, load = timed(lambda: model.fit(X_fit, y_fit))
         pred = pd.DataFrame(model.predict(X_eval))[TARGETS]
@@ -177,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     data = penguins()
     print(f"Palmer penguins: {data.description}", flush=True)
     _, warm, _ = timed(lambda: make_pipeline(penguins_preprocessor(), MultiTaskNet(
-        max_epochs=2, random_state=0, device="cpu", weighting="upgrad")).fit(data.X, data.y))
+        max_epochs=2, random_state=0, device="cpu", weighting="upgrad", early_stopping=False,
+        batch_size=256, **AS_BEFORE)).fit(data.X, data.y))
     records, tuning = [], []
     methods = [*SKMTL, *PER_TASK]
     for seed in args.seeds:
@@ -199,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": args.threads, "reference": "skmtl separate (single-task)", "methods": methods,
         "seconds": {"warm-up": warm, "inner CV": sum(t["seconds"] for t in tuning),
                     "outer fits": sum(r["fit_seconds"] or 0 for r in records)},
+        "as_before": {**AS_BEFORE, "early_stopping": False},
     }
     path = run.save(records, config, {"tuning": tuning}, args.results_dir)
     print(f"wrote {path}")

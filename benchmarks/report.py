@@ -28,15 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import (
-    QUICK_RESULTS_DIR,
-    REPO_ROOT,
-    RESULTS_DIR,
-    delta_mtl,
-    load_results,
-    machine_info,
-    median_spread,
-)
+import harness
 
 #: Templates of the section prose, one per rendered benchmark.
 TEMPLATES: Path = Path(__file__).resolve().parent / "templates"
@@ -97,7 +89,7 @@ def provenance(
 ) -> str:
     """The block every section starts with: command, date, machine, software, seeds,
     repetitions; ``info`` is a :func:`machine_info` (default: now)."""
-    info = machine_info() if info is None else info
+    info = harness.machine_info() if info is None else info
     runner = runner or os.environ.get("SKMTL_BENCH_RUNNER")
     run_by = f" (run by `{runner}`)" if runner and runner != command else ""
     return (
@@ -152,7 +144,7 @@ def write_section(name: str, body_markdown: str, path: str | Path | None = None)
 def report_path(path: str | Path | None = None) -> Path:
     """Absolute path of the report file (default :data:`DEFAULT_REPORT`)."""
     target = Path(DEFAULT_REPORT if path is None else path)
-    return target if target.is_absolute() else REPO_ROOT / target
+    return target if target.is_absolute() else harness.REPO_ROOT / target
 
 
 def save_figure(fig: Any, name: str, alt: str, path: str | Path | None = None) -> str:
@@ -305,7 +297,7 @@ def paired_deltas(records: Sequence[Mapping[str, Any]], method: Mapping[str, Any
         if ref is None:
             continue
         keys = metrics or {k: k for k in rec["metrics"]}
-        out.append(delta_mtl({t: rec["metrics"][k] for t, k in keys.items()},
+        out.append(harness.delta_mtl({t: rec["metrics"][k] for t, k in keys.items()},
                              {t: ref["metrics"][k] for t, k in keys.items()}, lower))
     return out
 
@@ -313,7 +305,7 @@ def paired_deltas(records: Sequence[Mapping[str, Any]], method: Mapping[str, Any
 def epoch_ms(recs: Sequence[Mapping[str, Any]]) -> str | None:
     """Median (min–max) over records of each record's median per-epoch time, in ms."""
     per = [1000 * statistics.median(r["epoch_seconds"]) for r in recs if r.get("epoch_seconds")]
-    return median_spread(per, ".1f")
+    return harness.median_spread(per, ".1f")
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -342,10 +334,10 @@ def renderer(name: str) -> Callable[[Mapping[str, Any], Path, bool], str]:
 def render(name: str, results_file: str | Path, report: str | Path | None = None,
            figures: bool = True) -> Path:
     """Render section ``name`` from ``results_file`` into ``report``; return the report path."""
-    res = load_results(results_file)
+    res = harness.load_results(results_file)
     path = Path(results_file).resolve()
     try:
-        res["_path"] = path.relative_to(REPO_ROOT).as_posix()
+        res["_path"] = path.relative_to(harness.REPO_ROOT).as_posix()
     except ValueError:
         res["_path"] = path.name
     target = report_path(report)
@@ -356,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=list(RENDERERS), metavar="NAME")
     parser.add_argument("--quick", action="store_true",
-                        help=f"read {QUICK_RESULTS_DIR.relative_to(REPO_ROOT)}, write "
+                        help=f"read {harness.QUICK_RESULTS_DIR.relative_to(harness.REPO_ROOT)}, write "
                         f"{QUICK_REPORT}")
     parser.add_argument("--results-dir", help="folder of the results files")
     parser.add_argument("--output", help="report file (default docs/benchmarks.md, or "
@@ -364,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-figures", action="store_true", help="tables only")
     args = parser.parse_args(argv)
     folder = Path(args.results_dir) if args.results_dir else (
-        QUICK_RESULTS_DIR if args.quick else RESULTS_DIR)
+        harness.QUICK_RESULTS_DIR if args.quick else harness.RESULTS_DIR)
     output = args.output or (QUICK_REPORT if args.quick and "SKMTL_BENCH_REPORT" not in
                              os.environ else None)
     status = 0

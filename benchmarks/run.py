@@ -3,27 +3,20 @@
 Run from the repository root (``bash scripts/bench.sh`` installs the ``benchmarks``
 extra first and then runs this script with the same arguments)::
 
-    python benchmarks/run.py                  # every benchmark, full size: rewrites
-                                              # docs/benchmarks.md from scratch
-    python benchmarks/run.py --quick          # smoke run of every benchmark (< 5 min),
-                                              # written to build/benchmarks-quick/
+    python benchmarks/run.py                  # every benchmark, full size: rewrites docs/benchmarks.md
+    python benchmarks/run.py --quick          # smoke run (< 5 min) -> build/benchmarks-quick/
     python benchmarks/run.py --only weighting penguins   # replace those sections only
     python benchmarks/run.py --list           # the benchmarks, in report order
 
-Each benchmark is its own script (``python benchmarks/<name>.py``, see its
-docstring), run here in a fresh subprocess, one after the other, never in parallel:
-they time things.  Every benchmark writes its results file
-(``benchmarks/results/<name>.json``; ``--quick``: ``build/benchmarks-quick/results/``),
-then the runner renders its section with ``python benchmarks/report.py --only <name>``
-(renderer: ``sections/<name>.py``).  The runner starts the file afresh (title,
-contents, then the sections in the order of :data:`BENCHMARKS`) and closes with a
-``runner`` section: what ran, how long each script took, its exit status.  A failing
-script does not stop the others; the exit status is then 1.  With ``--only``, the
-other sections, and the other rows of the ``runner`` section, are kept.
-
-``--quick`` passes ``--quick`` to every script (tiny sizes, one seed, few epochs:
-numbers that check the pipeline, not results) and writes to
-``build/benchmarks-quick/benchmarks.md`` unless ``--output`` says otherwise.
+Each benchmark script (``python benchmarks/<name>.py``, see its docstring) runs here in a
+fresh subprocess, one at a time (they time things), writes its results file
+(``benchmarks/results/<name>.json``; ``--quick``: ``build/benchmarks-quick/results/``), and
+``report.py --only <name>`` renders its section (``sections/<name>.py``).  The report is
+started afresh (title, contents, sections in :data:`BENCHMARKS` order) and closes with a
+``runner`` section (each script's wall time and exit status).  A failing script does not stop
+the others; the exit status is then 1.  ``--only`` keeps the other sections and runner rows.
+``--quick`` passes ``--quick`` to every script (tiny sizes: checks the pipeline, not results)
+and writes ``build/benchmarks-quick/benchmarks.md`` unless ``--output`` says otherwise.
 """
 
 from __future__ import annotations

@@ -24,24 +24,14 @@ import traceback
 import warnings
 from collections.abc import Callable
 
+import harness
 import sklearn.neural_network  # noqa: F401 - imported before anything is timed
 import skorch  # noqa: F401 - imported before anything is timed
 import torch
 from datasets import DATA_SEED, LATENT_SEED, N_CLASSES, N_FEATURES, SyntheticData, make_data
-from harness import (
-    IDLE_THRESHOLD,
-    Run,
-    cpu_snapshot,
-    import_skmtl,
-    other_cpu_load,
-    record,
-    same_torch_threads,
-    wait_until_idle,
-    warm_up_process,
-)
 from torch import nn
 
-import_skmtl()  # this checkout's skmtl
+harness.import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskNet  # noqa: E402
 
 HIDDEN, BATCH_SIZE, LR, TORCH_SEED = 256, 256, 1e-3, 0
@@ -136,7 +126,7 @@ def skmtl(data: SyntheticData, epochs: int) -> list[float]:
     """``skmtl.MultiTaskNet`` on a DataFrame of the three targets."""
     est = MultiTaskNet(hidden_layer_sizes=(HIDDEN, HIDDEN), head_layer_sizes=(),
                        batch_size=BATCH_SIZE, max_epochs=epochs, lr=LR, random_state=TORCH_SEED,
-                       device="cpu", early_stopping=False)
+                       device="cpu", early_stopping=False, **harness.AS_BEFORE)
     est.fit(data.X, data.y_frame())
     times = [float(d) for d in est.history_[:, "dur"]]
     if len(times) != epochs:
@@ -151,17 +141,17 @@ MEASURERS: dict[str, Callable[[SyntheticData, int], list[float]]] = {
 
 def measure(method: str, data: SyntheticData, epochs: int, threads: int) -> dict:
     """One attempt: per-epoch times, set-up + training wall time, other processes' load."""
-    rec = record(method, "synthetic", DATA_SEED, n=data.n)
-    before, t0 = cpu_snapshot(), time.perf_counter()
+    rec = harness.record(method, "synthetic", DATA_SEED, n=data.n)
+    before, t0 = harness.cpu_snapshot(), time.perf_counter()
     try:
-        with same_torch_threads(threads, method):
+        with harness.same_torch_threads(threads, method):
             times = MEASURERS[method](data, epochs)
         rec["fit_seconds"] = time.perf_counter() - t0
         rec["epoch_seconds"] = [round(s, 6) for s in times]
     except Exception as exc:  # noqa: BLE001 - recorded, never worked around
         print(traceback.format_exc(), file=sys.stderr, flush=True)
         rec["error"] = f"{type(exc).__name__}: {exc}"
-    rec["other_load"] = other_cpu_load(before, cpu_snapshot())
+    rec["other_load"] = harness.other_cpu_load(before, harness.cpu_snapshot())
     return rec
 
 
@@ -171,10 +161,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help=f"epochs timed per method ({REPEATS})")
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), help="default: all")
     parser.add_argument("--wait-idle", type=float, metavar="S", help=(
-        f"wait up to S s for other processes to use < {IDLE_THRESHOLD} cores before each "
+        f"wait up to S s for other processes to use < {harness.IDLE_THRESHOLD} cores before each "
         f"measurement (default {WAIT_IDLE:g}; 0 with --quick)"))
     parser.add_argument("--retry-busy", type=int, metavar="K", help=(
-        f"re-measure at most K times when other processes used >= {IDLE_THRESHOLD} cores "
+        f"re-measure at most K times when other processes used >= {harness.IDLE_THRESHOLD} cores "
         f"(default {RETRY_BUSY}; 0 with --quick)"))
     parser.add_argument("--quick", action="store_true", help="smoke run: N=2000, 2 epochs")
     parser.add_argument("--results-dir", help="folder of the results file")
@@ -192,8 +182,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    run = Run("speed", args.quick, argv)
-    warm_up_process()  # the first Adam step imports torch._dynamo: not charged to a method
+    run = harness.Run("speed", args.quick, argv)
+    harness.warm_up_process()  # the first Adam step imports torch._dynamo: not charged to a method
     threads = torch.get_num_threads()
     print(f"torch.get_num_threads() = {threads} (used by every method)", flush=True)
     records = []
@@ -203,11 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"N={n:>8,}  {method:<18} ...", end=" ", flush=True)
             for attempt in range(1, args.retry_busy + 2):
                 if args.wait_idle > 0:
-                    wait_until_idle(args.wait_idle)
+                    harness.wait_until_idle(args.wait_idle)
                 rec = measure(method, data, args.repeats, threads)
                 rec["attempts"] = attempt
                 load = rec["other_load"]
-                if rec["error"] or load is None or load < IDLE_THRESHOLD or (
+                if rec["error"] or load is None or load < harness.IDLE_THRESHOLD or (
                         attempt > args.retry_busy):
                     break
                 print(f"[other load {load:.2f} cores: re-measuring]", end=" ", flush=True)
@@ -219,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "wait_idle": args.wait_idle, "retry_busy": args.retry_busy, "threads": threads,
         "data_seed": DATA_SEED, "latent_seed": LATENT_SEED, "torch_seed": TORCH_SEED,
         "hidden": HIDDEN, "batch_size": BATCH_SIZE, "lr": LR, "target": TARGET,
+        "as_before": harness.AS_BEFORE,
     }
     path = run.save(records, config, folder=args.results_dir)
     print(f"wrote {path}")

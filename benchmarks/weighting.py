@@ -26,12 +26,11 @@ import numpy as np
 import pandas as pd
 import torch
 from datasets import census, make_data, make_data_10, meats, meats_split, prepare_census
-from harness import Run, epoch_seconds, guarded, import_skmtl, record, seeds, task_aucs, timed
 from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
-import_skmtl()  # this checkout's skmtl
+harness.import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor  # noqa: E402
 from skmtl.weighting import WEIGHTINGS  # noqa: E402
 
@@ -66,9 +65,9 @@ QUICK = {**FULL, "cost_n": 1_000, "cost_epochs": 2, "rounds": 1, "wait_idle": 0.
 def cost_fit(spec: Any, X: np.ndarray, y: pd.DataFrame, epochs: int
              ) -> tuple[list[float], float, float | None]:
     """``MultiTaskNet`` for ``epochs`` epochs: (raw epoch seconds, fit seconds, other load)."""
-    est = MultiTaskNet(weighting=spec, max_epochs=epochs, **COST)
-    _, seconds, load = timed(lambda: est.fit(X, y))
-    times = epoch_seconds(est) or []
+    est = MultiTaskNet(weighting=spec, max_epochs=epochs, **{**harness.AS_BEFORE, **COST})
+    _, seconds, load = harness.timed(lambda: est.fit(X, y))
+    times = harness.epoch_seconds(est) or []
     if len(times) != epochs:
         raise RuntimeError(f"history_ has {len(times)} epochs, expected {epochs}")
     return times, seconds, load
@@ -77,7 +76,7 @@ def cost_fit(spec: Any, X: np.ndarray, y: pd.DataFrame, epochs: int
 def idle(max_wait: float, budget: list[float]) -> None:
     """Wait up to ``max_wait`` s for an idle machine, within the run's waiting budget."""
     if max_wait > 0 and budget[0] > 0:
-        budget[0] -= timed(lambda: harness.wait_until_idle(min(max_wait, budget[0])))[1]
+        budget[0] -= harness.timed(lambda: harness.wait_until_idle(min(max_wait, budget[0])))[1]
 
 
 def measure_cost(spec: Any, label: str, X: np.ndarray, y: pd.DataFrame, epochs: int,
@@ -104,10 +103,10 @@ def run_cost(args: argparse.Namespace, threads: int) -> list[dict[str, Any]]:
     records, data = [], make_data(args.cost_n)
     for n_tasks, (X, y) in {3: (data.X, data.y_frame()), 10: make_data_10(args.cost_n)}.items():
         for *_, spec in variants:  # warm-up: lazy imports, solver set-up
-            guarded({}, lambda s=spec, d=(X[:512], y.iloc[:512]): {"_": cost_fit(s, *d, 1)})
+            harness.guarded({}, lambda s=spec, d=(X[:512], y.iloc[:512]): {"_": cost_fit(s, *d, 1)})
         for rnd in range(args.rounds):
             for method, mode, label, spec in variants if rnd % 2 == 0 else variants[::-1]:
-                rec = guarded(record(label, f"synthetic T={n_tasks}", COST["random_state"],
+                rec = harness.guarded(harness.record(label, f"synthetic T={n_tasks}", COST["random_state"],
                                      weighting=method, mode=mode, n_tasks=n_tasks, n=args.cost_n,
                                      round=rnd, level=WEIGHTINGS[method].level),
                               lambda s=spec, lb=label, d=(X, y): measure_cost(
@@ -122,15 +121,15 @@ def net(cls: type, method: str, seed: int, settings: dict[str, Any]) -> Any:
     """``cls(weighting=method)``; ``SEPARATE``: one network per task, "equal" weighting."""
     sep = method == SEPARATE
     return cls(weighting="equal" if sep else method, random_state=seed, device="cpu",
-               architecture=SEPARATE if sep else "shared_bottom", **settings)
+               architecture=SEPARATE if sep else "shared_bottom", **{**harness.AS_BEFORE, **settings})
 
 
 def fit_census(method: str, seed: int, c: Any, settings: dict[str, Any]) -> dict[str, Any]:
     """Fit one weighting (or the separate reference) on Census; per-task test AUC."""
     est = net(MultiTaskClassifier, method, seed, settings)
-    _, seconds, load = timed(lambda: est.fit(c.X_train, c.y_train))
-    return {"metrics": task_aucs(est, c.X_test, c.y_test), "fit_seconds": seconds,
-            "other_load": load, "epoch_seconds": epoch_seconds(est), "epochs": int(est.n_epochs_),
+    _, seconds, load = harness.timed(lambda: est.fit(c.X_train, c.y_train))
+    return {"metrics": harness.task_aucs(est, c.X_test, c.y_test), "fit_seconds": seconds,
+            "other_load": load, "epoch_seconds": harness.epoch_seconds(est), "epochs": int(est.n_epochs_),
             "best_epoch": int(np.argmin(est.history_[:, "valid_loss"])) + 1}
 
 
@@ -144,7 +143,7 @@ def run_census(args: argparse.Namespace, run_seeds: list[int]) -> tuple[list, li
     for lr, batch in args.census_grid:
         settings = {**CENSUS, "lr": lr, "batch_size": batch, "max_epochs": args.census_epochs}
         idle(args.wait_idle_fit, args.budget)
-        tuning.append(guarded(record("equal", "census validation", 0, settings=settings),
+        tuning.append(harness.guarded(harness.record("equal", "census validation", 0, settings=settings),
                               lambda s=settings: fit_census("equal", 0, tune_data, s)))
         print(f"census tuning lr={lr:g} batch={batch}: {tuning[-1]['metrics']}", flush=True)
     good = [r for r in tuning if not r["error"]] or tuning[:1]
@@ -152,7 +151,7 @@ def run_census(args: argparse.Namespace, run_seeds: list[int]) -> tuple[list, li
     c, records = prepare_census(ds), []
     for seed, method in itertools.product(run_seeds, [SEPARATE, *METHODS]):
         idle(args.wait_idle_fit, args.budget)
-        records.append(guarded(record(method, "census", seed), lambda m=method, s=seed:
+        records.append(harness.guarded(harness.record(method, "census", seed), lambda m=method, s=seed:
                                fit_census(m, s, c, chosen)))
         print(f"census seed {seed} {method}: {records[-1]['metrics']}", flush=True)
     return records, tuning, chosen, c.description + "; " + ds.description
@@ -170,15 +169,15 @@ def fit_meats(method: str, seed: int, split: tuple, settings: dict[str, Any]) ->
     X_tr, X_te, y_tr, y_te = split
     if method == "RidgeCV":
         est = RidgeCV(alphas=RIDGE_ALPHAS, alpha_per_target=True)
-        _, seconds, load = timed(lambda: est.fit(X_tr.astype(np.float64), y_tr))
+        _, seconds, load = harness.timed(lambda: est.fit(X_tr.astype(np.float64), y_tr))
         return {"metrics": relative_rmse(y_te, est.predict(X_te.astype(np.float64)),
                                          y_tr.to_numpy().mean(0)), "fit_seconds": seconds,
                 "other_load": load, "alpha": [float(a) for a in np.atleast_1d(est.alpha_)]}
     est = net(MultiTaskRegressor, method, seed, settings)
-    _, seconds, load = timed(lambda: est.fit(X_tr, y_tr))
+    _, seconds, load = harness.timed(lambda: est.fit(X_tr, y_tr))
     last = est.history_[-1]
     return {"metrics": relative_rmse(y_te, est.predict(X_te), y_tr.to_numpy().mean(0)),
-            "fit_seconds": seconds, "other_load": load, "epoch_seconds": epoch_seconds(est),
+            "fit_seconds": seconds, "other_load": load, "epoch_seconds": harness.epoch_seconds(est),
             "epochs": int(est.n_epochs_), "weights": {t: float(last[f"weight_{t}"])
                                                       for t in y_tr.columns}}
 
@@ -189,7 +188,8 @@ def meats_cv(X: np.ndarray, y: pd.DataFrame, settings: dict[str, Any], folds: in
     scores, t0 = [], time.perf_counter()
     for tr, va in KFold(folds, shuffle=True, random_state=0).split(X):
         scaler = StandardScaler().fit(X[tr])
-        est = MultiTaskRegressor(weighting="equal", random_state=0, device="cpu", **settings)
+        est = MultiTaskRegressor(weighting="equal", random_state=0, device="cpu",
+                                 **{**harness.AS_BEFORE, **settings})
         est.fit(scaler.transform(X[tr]).astype(np.float32), y.iloc[tr])
         pred = est.predict(scaler.transform(X[va]).astype(np.float32))
         scores.append(relative_rmse(y.iloc[va], pred, y.iloc[tr].to_numpy().mean(0))["average"])
@@ -205,7 +205,7 @@ def run_meats(args: argparse.Namespace, run_seeds: list[int]) -> tuple[list, lis
     for seed in run_seeds:
         split = meats_split(X, y, seed)
         for method in ("RidgeCV", SEPARATE, *METHODS):
-            records.append(guarded(record(method, "meats", seed), lambda m=method, d=split, s=seed:
+            records.append(harness.guarded(harness.record(method, "meats", seed), lambda m=method, d=split, s=seed:
                                    fit_meats(m, s, d, chosen)))
             print(f"meats seed {seed} {method}: {records[-1]['metrics']}", flush=True)
     return records, cv, chosen, (f"{len(X)} rows, {X.shape[1]} features, targets "
@@ -222,9 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     vars(args).update(size, budget=[size["wait_budget"]])
     warnings.filterwarnings("ignore", module="cvxpy")  # NashMTL's solver notices
     warnings.filterwarnings("ignore", message=".*(not DPP|Solution may be inaccurate).*")
-    run, t0, timing = Run("weighting", q, argv), time.perf_counter(), {}
+    run, t0, timing = harness.Run("weighting", q, argv), time.perf_counter(), {}
     harness.warm_up_process()
-    threads, run_seeds = torch.get_num_threads(), seeds(args.seeds or (1 if q else SEEDS))
+    threads, run_seeds = torch.get_num_threads(), harness.seeds(args.seeds or (1 if q else SEEDS))
     records = run_cost(args, threads)
     timing["cost"], t0 = time.perf_counter() - t0, time.perf_counter()
     census_recs, tuning, census_settings, census_desc = run_census(args, run_seeds)
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
               "idle_threshold": harness.IDLE_THRESHOLD, **size, "seconds": timing,
               "waited_seconds": size["wait_budget"] - args.budget[0], "census": census_desc,
               "census_settings": census_settings, "tune_valid_fraction": TUNE_VALID_FRACTION,
-              "meats": meats_desc, "meats_settings": meats_settings}
+              "meats": meats_desc, "meats_settings": meats_settings, "as_before": harness.AS_BEFORE}
     extra = {"census_tuning": tuning, "meats_cv": cv}
     path = run.save(records + census_recs + meats_recs, config, extra, args.results_dir)
     print(f"wrote {path}")

@@ -39,10 +39,21 @@ def _ndim(X: Any) -> int:
     return int(ndim) if ndim is not None else np.asarray(X).ndim
 
 
+#: ``early_stopping="auto"`` holds out a validation split and stops early from this many rows
+#: (benchmarks/defaults.py: early stopping helped on every table of the development suite,
+#: whose smallest fits have 1,000 rows; below, a 10 % validation split is under 100 rows).
+EARLY_STOPPING_ROWS = 1_000
+
 #: Parameters that define the network: a warm-started or incremental fit cannot change them.
 _STRUCTURE = ("tasks", "architecture", "trunk", "weighting", "hidden_layer_sizes",
               "head_layer_sizes", "activation", "dropout", "optimizer", "categorical_features",
               "numeric_transform", "numeric_embedding")
+
+
+def _labelled_rows(targets: np.ndarray, weights: np.ndarray, slices: list[slice]) -> int:
+    """Rows with at least one label of positive weight."""
+    present = np.column_stack([~np.isnan(targets[:, part]).all(axis=1) for part in slices])
+    return int((present & (weights > 0)).any(axis=1).sum())
 
 
 class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
@@ -82,7 +93,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -110,7 +121,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         threshold=None,
         categorical_features="from_dtype",
         numeric_transform="quantile",
-        numeric_embedding=None,
+        numeric_embedding="piecewise_linear",
         hidden_layer_sizes=(128, 128),
         head_layer_sizes=(),
         activation="relu",
@@ -121,8 +132,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         lr_schedule="constant",
         label_smoothing=0.0,
         max_epochs=100,
-        batch_size=256,
-        early_stopping=False,
+        batch_size="auto",
+        early_stopping="auto",
         validation_fraction=None,
         n_iter_no_change=10,
         tol=1e-4,
@@ -336,6 +347,10 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             random_state = check_random_state(self.random_state)
             self.seed_ = int(random_state.randint(np.iinfo(np.int32).max))
             self.split_seed_ = int(random_state.randint(np.iinfo(np.int32).max))
+        # "auto": from 1,000 rows with a label (a split of unlabelled rows cannot validate)
+        self.early_stopping_ = (
+            _labelled_rows(targets, weights, taskset.target_slices_) >= EARLY_STOPPING_ROWS
+            and epochs is None if self.early_stopping == "auto" else bool(self.early_stopping))
         description, saved = self._read_checkpoint(taskset, X_array, resume, epochs)
         seed = self.seed_
         if resume:  # a different but reproducible stream for every continuation

@@ -96,7 +96,7 @@ class BuildMixin:
         ]
         if self.lr_schedule != "constant":
             callbacks.append(("lr_schedule", LRSchedule(self.lr_schedule, self.lr)))
-        if self.early_stopping:
+        if self.early_stopping_:
             callbacks.append((
                 "early_stopping",
                 EarlyStopping(
@@ -119,7 +119,7 @@ class BuildMixin:
     def _train_split(self) -> HoldoutSplit | None:
         fraction = self.validation_fraction
         if fraction is None:
-            fraction = 0.1 if (self.early_stopping or self.temperature_scaling
+            fraction = 0.1 if (self.early_stopping_ or self.temperature_scaling
                                or isinstance(self.threshold, str)) else None
         return None if fraction is None else HoldoutSplit(fraction, seed=self.split_seed_)
 
@@ -140,33 +140,24 @@ class BuildMixin:
         )
 
     def _stem(self, X: Any) -> Callable[[], torch.nn.Module] | None:
-        """Factory of the input layer embedding X's columns, or None when X is read as is.
+        """Factory of the input layer embedding the encoded table's columns, or None.
 
-        A table encoded by ``preprocessor_`` with categorical columns, or any 2-D X with
-        ``numeric_embedding``, is read through :class:`~skmtl.tabular.FeatureEmbedding`.
+        A table encoded by ``preprocessor_`` (without a user ``trunk``) with categorical
+        columns or ``numeric_embedding`` is read through
+        :class:`~skmtl.tabular.FeatureEmbedding`; X read as given (sparse, images, dicts,
+        a trunk) is not, and ``numeric_embedding`` does not apply to it.
         """
-        if self.trunk is not None or isinstance(X, dict) or X.ndim != 2:
-            if self.numeric_embedding is not None:
-                raise ValueError("numeric_embedding applies to 2-D X without a trunk; set "
-                                 "numeric_embedding=None with a trunk or a dict of inputs.")
-            return None
         encoder = getattr(self, "preprocessor_", None)
-        if encoder is None:
-            n_numeric, n_plain, cardinalities = X.shape[1], 0, []
-        else:
-            n_numeric = len(encoder.numeric_)
-            n_plain = len(encoder.binary_) + len(encoder.indicators_)
-            cardinalities = encoder.cardinalities_
-        if not cardinalities and self.numeric_embedding is None:
+        if encoder is None or self.trunk is not None:
             return None
-        numeric = None
-        if self.numeric_embedding == "piecewise_linear" and n_numeric:
-            if sparse.issparse(X):
-                raise ValueError("numeric_embedding='piecewise_linear' needs dense X (its bins "
-                                 "are quantiles of each column); use 'periodic' or densify X.")
-            numeric = torch.as_tensor(X[:, :n_numeric])
-        return partial(FeatureEmbedding, n_numeric, n_plain, cardinalities,
-                       self.numeric_embedding, numeric)
+        n_numeric = len(encoder.numeric_)
+        n_plain = len(encoder.binary_) + len(encoder.indicators_)
+        embedding = self.numeric_embedding if n_numeric else None
+        if not encoder.cardinalities_ and embedding is None:
+            return None
+        numeric = torch.as_tensor(X[:, :n_numeric]) if embedding == "piecewise_linear" else None
+        return partial(FeatureEmbedding, n_numeric, n_plain, encoder.cardinalities_, embedding,
+                       numeric)
 
     def _initialize(self, X: Any, inputs: Any, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
         """Build the network (and pretrain it) and the skorch net that trains it."""

@@ -53,7 +53,11 @@ _PARAMETERS = """
     pretrain : {"autoencoder"} or None, default=None
         Before supervised training, train the shared trunk as a denoising autoencoder on
         every row of X (rows without any label included). Needs
-        ``architecture="shared_bottom"``.
+        ``architecture="shared_bottom"``. Measured with 30 labelled rows of 6,000
+        (tests/test_transfer_calibration_ensemble.py's data), it helped without numeric
+        embeddings (R² 0.786 against 0.710) but not with the default
+        ``numeric_embedding="piecewise_linear"`` (0.688 against 0.777): combine it with
+        ``numeric_embedding=None``.
     pretrain_epochs : int, default=20
         Epochs of autoencoder pretraining.
     pretrain_noise : float, default=0.1
@@ -94,11 +98,14 @@ _PARAMETERS = """
         The fitted encoding is ``preprocessor_`` (``preprocessor_.summary()`` describes
         each column). Not applied to sparse X, images, dicts of inputs or X read by a
         user ``trunk``, which are read as given.
-    numeric_embedding : {"periodic", "piecewise_linear"} or None, default=None
+    numeric_embedding : {"piecewise_linear", "periodic"} or None, default="piecewise_linear"
         Numeric feature embeddings from ``rtdl_num_embeddings`` (Gorishniy et al.,
         NeurIPS 2022) on the transformed numeric columns: ``"periodic"`` (PLR, 24 wide
         per feature) or ``"piecewise_linear"`` (16 wide, on up to 48 quantile bins of
-        the training rows). None feeds the numbers as they are.
+        the training rows). None feeds the numbers as they are. Ignored for X read as
+        given (sparse X, images, dicts of inputs, a user trunk). The default was chosen by
+        cross-validation on training rows (docs/benchmarks.md, "How the defaults for raw
+        tables were chosen").
     hidden_layer_sizes : array-like of int, default=(128, 128)
         Widths of the shared trunk's dense layers (of each expert, tower or column for
         the other architectures, unless their spec sets its own).
@@ -139,25 +146,30 @@ _PARAMETERS = """
         the best of the last ``n_iter_no_change`` epochs beats the best before by more
         than ``tol``), it warns with a :class:`~sklearn.exceptions.ConvergenceWarning`
         (not ``partial_fit``).
-    batch_size : int or "auto", default=256
+    batch_size : int or "auto", default="auto"
         Rows per mini-batch. ``"auto"`` adapts it to the n rows of each ``fit`` (or
         ``partial_fit``) call so that small tables get enough steps per epoch: the largest
         power of two at most n / 32, within [32, 256], and 512 from 131,072 rows (32 up to
         2,047 rows, 64 up to 4,095, 128 up to 8,191, 256 up to 131,071). The size used is
-        ``batch_size_``. With the default ``max_epochs`` it helped on digits (3 tasks:
-        mean accuracy 0.985 against 0.983 with 256, 3-fold CV) but not on yeast (Hamming
-        loss 0.234 against 0.225: more steps over-fit there), so it is not the default.
-    early_stopping : bool, default=False
+        ``batch_size_``. Without early stopping it helped on digits (3 tasks: mean
+        accuracy 0.985 against 0.983 with 256, 3-fold CV) but not on yeast (Hamming loss
+        0.234 against 0.225: more steps over-fit there); with the default early stopping
+        and numeric embeddings it ranked first (docs/benchmarks.md, "How the defaults for
+        raw tables were chosen").
+    early_stopping : "auto" or bool, default="auto"
         Hold out a validation split (``validation_fraction``, 0.1 when None) and stop
         when the total validation loss has not improved by at least ``tol`` for
         ``n_iter_no_change`` epochs, then restore the weights of the best epoch.
+        ``"auto"`` does so in a ``fit`` on at least 1,000 rows with a label (never in
+        ``partial_fit``): early stopping helped on every table of the development suite
+        (whose smallest fits have 1,000 rows), and below that the validation split would
+        hold under 100 rows. Whether it did is ``early_stopping_``.
     validation_fraction : float or None, default=None
         Share of rows held out at random for validation; the History then records
         ``valid_loss`` and ``valid_loss_<task>`` each epoch. None holds out 0.1 when
-        ``early_stopping`` or ``temperature_scaling`` is True, or ``threshold`` is a
-        string, and nothing otherwise
-        (scikit-learn's MLP behaviour); a float holds out that share even without early
-        stopping, to monitor it.
+        the fit stops early (``early_stopping_``), ``temperature_scaling`` is True or
+        ``threshold`` is a string, and nothing otherwise; a float holds out that share
+        even without early stopping, to monitor it.
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping, with ``early_stopping``; also the
         window of the ``max_epochs`` convergence check.
@@ -202,6 +214,8 @@ _PARAMETERS = """
     temperatures_ : dict
         Task name to the fitted temperature of each classification task (empty without
         ``temperature_scaling``).
+    early_stopping_ : bool
+        Whether the last ``fit`` held out a validation split and stopped early.
     preprocessor_ : skmtl.tabular.TabularEncoder or None
         The fitted encoding of X's columns (None for X read as given: sparse, images,
         dicts of inputs, a user trunk).

@@ -133,7 +133,7 @@ def test_cross_stitch_starts_near_identity_and_learns_the_mixing():
         torch.testing.assert_close(stitch.sum(dim=1), torch.ones(3))
     X, y = _mixed_data()
     est = MultiTaskNet(architecture="cross_stitch", max_epochs=20, lr=1e-2, device="cpu",
-                       random_state=0).fit(X, y)
+                       random_state=0, numeric_embedding=None).fit(X, y)
     initial = module.stitches[0].detach()
     learned = est.net_.module_.stitches[0].detach().clone()
     assert (learned - initial).abs().max() > 1e-3  # the mixing was trained

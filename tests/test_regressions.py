@@ -166,7 +166,8 @@ def test_6_unpickled_model_predicts_where_its_weights_are():
 ])
 def test_7_last_shared_layer_is_a_dense_layer(architecture, owner):
     X, y = linear_tasks(n=64)
-    est = MultiTaskNet(architecture=architecture, hidden_layer_sizes=(8, 8), max_epochs=1,
+    est = MultiTaskNet(architecture=architecture, numeric_embedding=None,  # the bare network
+                       hidden_layer_sizes=(8, 8), max_epochs=1,
                        device="cpu").fit(X, y)
     module = est.net_.module_
     params = module.last_shared_parameters()
@@ -179,7 +180,8 @@ def test_7_last_shared_layer_is_a_dense_layer(architecture, owner):
 
 def test_8_int_layer_size_in_an_architecture_spec():
     X, y = linear_tasks(n=64)
-    est = MultiTaskNet(architecture=MMoE(expert_layer_sizes=16, tower_layer_sizes=4),
+    est = MultiTaskNet(numeric_embedding=None,
+                       architecture=MMoE(expert_layer_sizes=16, tower_layer_sizes=4),
                        max_epochs=1, device="cpu").fit(X, y)
     assert est.net_.module_.experts[0][0].out_features == 16
 

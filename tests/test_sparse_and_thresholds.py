@@ -21,7 +21,7 @@ from skmtl.tasks import Classification, MultiLabel, Regression
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=4, batch_size=32, lr=1e-2, random_state=0,
             device="cpu")
 #: Sparse X is read as given; dense X is encoded (numeric_transform): compare them "as given".
-AS_GIVEN = dict(FAST, numeric_transform="none")
+AS_GIVEN = dict(FAST, numeric_transform="none", numeric_embedding=None)
 
 
 def _sparse_data(n=240, d=30, seed=0):

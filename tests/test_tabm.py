@@ -30,8 +30,9 @@ def _data(n=240, seed=0):
 
 
 def _fast(**kw):
+    # the bare TabM network (with the input layer: tests/test_tabular.py)
     params = dict(architecture=TabM(k=4), hidden_layer_sizes=(32,), max_epochs=30, lr=1e-2,
-                  device="cpu", random_state=0)
+                  device="cpu", random_state=0, numeric_embedding=None)
     params.update(kw)
     return params
 

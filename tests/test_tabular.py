@@ -164,7 +164,7 @@ def test_a_category_unseen_in_fit_does_not_break_predict():
 
 
 @pytest.mark.parametrize("architecture", ["shared_bottom", "separate", "mmoe", "cgc", "ple",
-                                          "cross_stitch"])
+                                          "cross_stitch", "tabm"])
 @pytest.mark.parametrize("numeric_embedding", [None, "periodic"])
 def test_every_architecture_reads_a_raw_frame_with_missing_labels(architecture,
                                                                   numeric_embedding):
@@ -222,7 +222,9 @@ def test_array_after_frame_fit_and_arrays_encoded_like_frames():
     assert on_array.preprocessor_.indicators_ == [0] and on_array.preprocessor_.binary_ == [2]
     np.testing.assert_array_equal(on_array.predict(numeric.to_numpy())["spend"],
                                   on_frame.predict(numeric)["spend"])
-    assert not any(isinstance(m, FeatureEmbedding) for m in on_array.net_.module_.modules())
+    assert sum(isinstance(m, FeatureEmbedding) for m in on_array.net_.module_.modules()) == 1
+    plain = MultiTaskNet(numeric_embedding=None, **FAST).fit(numeric.to_numpy(), y)
+    assert not any(isinstance(m, FeatureEmbedding) for m in plain.net_.module_.modules())
     embedded = MultiTaskNet(numeric_embedding="periodic", **FAST).fit(numeric.to_numpy(), y)
     assert sum(isinstance(m, FeatureEmbedding) for m in embedded.net_.module_.modules()) == 1
     # an object array of numbers is numeric; explicit categorical columns by position

@@ -62,8 +62,10 @@ def test_batch_size_resolved_per_call():
     assert model.get_params()["batch_size"] == "auto"
     model.set_params(batch_size=50).partial_fit(X, y)
     assert model.batch_size_ == 50 and len(model.history_[-1]["batches"]) == 6
-    fixed = MultiTaskNet(max_epochs=1, **SMALL).fit(X, y)
-    assert fixed.batch_size == 256 and fixed.batch_size_ == 256
+    default = MultiTaskNet(max_epochs=1, **SMALL).fit(X, y)
+    assert default.batch_size == "auto" and default.batch_size_ == 32
+    fixed = MultiTaskNet(max_epochs=1, batch_size=256, **SMALL).fit(X, y)
+    assert fixed.batch_size_ == 256
 
 
 def test_auto_batch_size_in_pretraining():

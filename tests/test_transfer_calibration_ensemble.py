@@ -14,7 +14,9 @@ from sklearn.model_selection import GridSearchCV
 from skmtl import MultiTaskClassifier, MultiTaskEnsemble, MultiTaskNet, MultiTaskRegressor
 from skmtl.transfer import shared_trunk
 
-COMMON = dict(hidden_layer_sizes=(64, 64), lr=3e-3, device="cpu")
+# the bare network on numeric arrays (layer names, few-label regimes); the input layer's
+# combinations with these features are tested in tests/test_tabular.py
+COMMON = dict(hidden_layer_sizes=(64, 64), lr=3e-3, device="cpu", numeric_embedding=None)
 
 
 def latent_data(n, seed, d=30, noise=0.05):
@@ -79,7 +81,9 @@ def test_partial_fit_one_epoch_per_call_with_declared_classes():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 4))
     y = np.where(X[:, 0] > 0.5, "high", np.where(X[:, 0] < -0.5, "low", "mid"))
-    clf = MultiTaskClassifier(random_state=0, **COMMON)
+    # the first call has no "low" rows: a quantile transform fitted on it would clip them
+    # (docs/guide.md, "Tables"); standardisation extrapolates
+    clf = MultiTaskClassifier(random_state=0, numeric_transform="standard", **COMMON)
     first = y[:40] != "low"
     clf.partial_fit(X[:40][first], y[:40][first], classes=["high", "low", "mid"])
     assert clf.classes_.tolist() == ["high", "low", "mid"] and len(clf.history_) == 1
@@ -100,8 +104,10 @@ def test_autoencoder_pretraining_on_unlabelled_rows_helps_with_few_labels(seed):
     labelled = y.copy()
     labelled.iloc[30:] = np.nan  # 30 labelled rows, 5970 rows without any label
     X_test, y_test, _ = latent_data(2000, 4, d=200, noise=1.0)
+    # without numeric embeddings: with them (the default) pretraining did not help here
+    # (measured: 0.688 with pretraining vs 0.777 without, seed 0; see the pretrain docstring)
     settings = dict(hidden_layer_sizes=(64, 64), lr=1e-3, max_epochs=50, device="cpu",
-                    random_state=seed)
+                    random_state=seed, numeric_embedding=None)
     plain = MultiTaskNet(**settings).fit(X[:30], y[:30])
     pretrained = MultiTaskNet(pretrain="autoencoder", pretrain_epochs=30, pretrain_noise=0.5,
                               **settings).fit(X, labelled)
@@ -138,7 +144,7 @@ def test_temperature_scaling_fixes_an_overconfident_model():
     X_train, y_train, X_test, y_test = X[:1500], noisy[:1500], X[1500:], noisy[1500:]
     # big, unregularised, long: memorises the noise and becomes overconfident
     settings = dict(hidden_layer_sizes=(256, 256), max_epochs=100, lr=3e-3, device="cpu",
-                    random_state=0, validation_fraction=0.3)
+                    random_state=0, validation_fraction=0.3, early_stopping=False)
     raw = MultiTaskClassifier(**settings).fit(X_train, y_train)
     scaled = MultiTaskClassifier(temperature_scaling=True, **settings).fit(X_train, y_train)
     np.testing.assert_array_equal(raw.predict(X_test), scaled.predict(X_test))  # same network

@@ -7,18 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import report as rep
 from harness import IDLE_THRESHOLD, mean_std, median_spread
-from report import (
-    _mean,
-    epoch_ms,
-    fill,
-    header_values,
-    markdown_table,
-    metric_figure,
-    ok,
-    paired_deltas,
-    time_figure,
-)
 
 DELTA = "Δ_MTL vs separate (%) ↑"
 
@@ -28,17 +18,17 @@ def census_rows(census: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]
     """The accuracy table: one row per method, then the labelled paper rows."""
     tasks, ref, rows = cfg["tasks"], cfg["reference"], []
     for method in cfg["methods"]:
-        good = ok(census, method=method)
+        good = rep.ok(census, method=method)
         failed = sum(1 for r in census if r["method"] == method and r.get("error"))
         row: dict[str, Any] = {"method": method, "seeds": len(good) if not failed
                                else f"{len(good)} ({failed} failed)"}
         row |= {f"AUC {label} ↑": mean_std([r["metrics"][t] for r in good], ".4f")
                 for t, label in tasks.items()}
         row[DELTA] = "reference" if method == ref else mean_std(
-            paired_deltas(census, {"method": method}, {"method": ref}, ["seed"]), "+.3f")
+            rep.paired_deltas(census, {"method": method}, {"method": ref}, ["seed"]), "+.3f")
         row["fit time (s), median (min–max)"] = median_spread([r["fit_seconds"] for r in good],
                                                               ".1f")
-        row["median epoch (ms)"] = epoch_ms(good)
+        row["median epoch (ms)"] = rep.epoch_ms(good)
         row["epochs run (best)"] = ", ".join(f"{r['epochs']} ({r['best_epoch']})" for r in good
                                              if r.get("epochs")) or None
         params = {r.get("parameters") for r in good} - {None}
@@ -59,8 +49,8 @@ def verdict(census: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
     goal = " and ".join(f"≥ {target[t]:.3f} ({label})" for t, label in tasks.items())
     lines = [f"Target: the best skmtl architecture with default hyperparameters reaches {goal} "
              "mean test AUC."]
-    means = {m: {t: _mean([r["metrics"][t] for r in ok(census, method=m)]) for t in tasks}
-             for m in cfg["architectures"] if ok(census, method=m)}
+    means = {m: {t: rep._mean([r["metrics"][t] for r in rep.ok(census, method=m)]) for t in tasks}
+             for m in cfg["architectures"] if rep.ok(census, method=m)}
     if not means:
         return lines[0] + "\n- No architecture was measured: the target cannot be evaluated.\n"
     for t, label in tasks.items():
@@ -70,10 +60,10 @@ def verdict(census: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
     meeting = [m for m, v in means.items() if all(v[t] >= target[t] for t in tasks)]
     lines.append(f"- **Target met** by: {', '.join(meeting)}." if meeting else
                  "- **Target NOT met**: no architecture reaches both thresholds.")
-    hgb = ok(census, method=cfg["hgb"])
+    hgb = rep.ok(census, method=cfg["hgb"])
     if hgb:
         lines.append(f"- For comparison, {cfg['hgb']}: " + ", ".join(
-            f"{label} {_mean([r['metrics'][t] for r in hgb]):.4f}" for t, label in tasks.items())
+            f"{label} {rep._mean([r['metrics'][t] for r in hgb]):.4f}" for t, label in tasks.items())
             + " (this run).")
     missing = [m for m in cfg["architectures"] if m not in means]
     lines += [f"- Failed on every seed: {', '.join(missing)}."] if missing else []
@@ -82,7 +72,7 @@ def verdict(census: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
 
 def cost_rows(synth: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The cost table: per-epoch times of one run, parameters, ratio of medians."""
-    base = [r["epoch_seconds"] for r in ok(synth, method="shared_bottom") if r["epoch_seconds"]]
+    base = [r["epoch_seconds"] for r in rep.ok(synth, method="shared_bottom") if r["epoch_seconds"]]
     rows = []
     for r in synth:
         times = r.get("epoch_seconds") or []
@@ -112,7 +102,7 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
                 for r in sorted(census, key=lambda r: r["seed"])]
     notes = [f"quick run: Census training subsample (see Data), max_epochs={s['max_epochs']}, "
              f"synthetic N={sp['n']:,} — not a result"] if res["quick"] else []
-    values = header_values(
+    values = rep.header_values(
         res, seeds=(f"{', '.join(map(str, cfg['seeds']))}: the `random_state` of every network "
                     f"and HistGradientBoosting (Census); synthetic data seed 0, random_state="
                     f"{sp['seed']} (timing)"),
@@ -130,34 +120,34 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         "batch_sizes": ", ".join(map(str, tune["batch_sizes"])), "valid": tune["valid_fraction"],
         "wait_idle": f"{cfg['wait_idle']:g}", "idle": IDLE_THRESHOLD,
         "retry_busy": cfg["retry_busy"], "threads": cfg["threads"],
-        "census_table": markdown_table(rows := census_rows(census, cfg), list(rows[0]),
+        "census_table": rep.markdown_table(rows := census_rows(census, cfg), list(rows[0]),
                                        {"other load (cores), max": ".2f"}),
         "paper_note": "Rows in italics are published figures with their source, not measured "
         "by this run.\n" if cfg.get("paper_references") else "", "verdict": verdict(census, cfg),
         "figures": census_figures(census, cfg, report) if figures else "",
-        "details": markdown_table(per_seed, list(per_seed[0]) if per_seed else [], {
+        "details": rep.markdown_table(per_seed, list(per_seed[0]) if per_seed else [], {
             **{f"AUC {lab}": ".4f" for lab in tasks.values()}, "fit time (s)": ".1f", "other load (cores)": ".2f"}),
         "n": f"{sp['n']:,}", "hidden": tuple(sp["hidden_layer_sizes"]),
         "batch_size": sp["batch_size"], "epochs": sp["epochs"], "speed_seed": sp["seed"],
-        "cost_table": markdown_table(cost := cost_rows(synth), list(cost[0]) if cost else [], {
+        "cost_table": rep.markdown_table(cost := cost_rows(synth), list(cost[0]) if cost else [], {
             "ratio to shared_bottom": ".2f", "other load (cores)": ".2f"}),
     }
-    return fill("architectures", values)
+    return rep.fill("architectures", values)
 
 
 def census_figures(census: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
                    report: Path) -> str:
     """Per-task test AUC by method, and fit time against the mean AUC over the tasks."""
-    groups = {m: ok(census, method=m) for m in cfg["methods"] if ok(census, method=m)}
+    groups = {m: rep.ok(census, method=m) for m in cfg["methods"] if rep.ok(census, method=m)}
     if not groups:
         return "No successful fit: no figure.\n\n"
-    quality = {m: _mean([_mean([r["metrics"][t] for r in g]) for t in cfg["tasks"]])
+    quality = {m: rep._mean([rep._mean([r["metrics"][t] for r in g]) for t in cfg["tasks"]])
                for m, g in groups.items()}
-    links = [metric_figure(groups, {lab: t for t, lab in cfg["tasks"].items()},
+    links = [rep.metric_figure(groups, {lab: t for t, lab in cfg["tasks"].items()},
                            "architectures_auc", "Census-Income KDD: per-task test ROC AUC by "
                            "method", report, metric="test ROC AUC", title="Census-Income KDD: "
                            "per-task test AUC (mean ± std over seeds)"),
-             time_figure(groups, quality, "architectures_time_vs_auc", "Census-Income KDD: fit "
+             rep.time_figure(groups, quality, "architectures_time_vs_auc", "Census-Income KDD: fit "
                          "time against mean test AUC by method", report,
                          xlabel="fit time (s), median over seeds (log scale)",
                          ylabel="mean test AUC over the two tasks",

@@ -21,8 +21,9 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     scores = {(c, n): [score(r) for r in ok(recs, method=c, dataset=n)]
               for c in candidates for n in names}
     ranks: dict[str, list[int]] = {c: [] for c in candidates}
-    for name in names:  # rank of the mean CV score on each dataset (1 = best)
-        order = sorted(candidates, key=lambda c: -_mean(scores[c, name]))
+    for name in names:  # rank of the mean CV score on each dataset (1 = best), among fitted
+        order = sorted((c for c in candidates if scores[c, name]),
+                       key=lambda c: -_mean(scores[c, name]))
         for i, cand in enumerate(order):
             ranks[cand].append(i + 1)
     before = {(r["dataset"], r["seed"]): score(r) for r in ok(recs, method="before")}

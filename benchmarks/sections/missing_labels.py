@@ -6,18 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import report as rep
 from harness import IDLE_THRESHOLD, mean_std, median_spread
-from report import (
-    _mean,
-    epoch_ms,
-    fill,
-    header_values,
-    markdown_table,
-    metric_figure,
-    ok,
-    paired_deltas,
-    time_figure,
-)
 
 TASK_LABELS: dict[str, str] = {"income_50k": "income > 50K", "never_married": "never married"}
 ML_LABELS: dict[str, tuple[str, str, str]] = {  # key: (all labels, masked, figure)
@@ -55,7 +45,7 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
                    key=lambda k: (k[0], order.index(k[1])))
     rows, details = [], []
     for rate, method in cells:
-        good = ok(recs, rate=rate, method=method)
+        good = rep.ok(recs, rate=rate, method=method)
         failed = sum(1 for r in recs if r["rate"] == rate and r["method"] == method
                      and r.get("error"))
         label = _ml_label(method, rate)
@@ -66,16 +56,16 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         if method == ref:
             row["Δ_MTL vs separate (%)"] = "reference"
         elif rate > 0:
-            row["Δ_MTL vs separate (%)"] = mean_std(paired_deltas(
+            row["Δ_MTL vs separate (%)"] = mean_std(rep.paired_deltas(
                 recs, {"rate": rate, "method": method}, {"rate": rate, "method": ref}, ["seed"]),
                 "+.2f")
         if rate > 0 and method in cfg["full_label_methods"]:
-            row["Δ vs same method, all labels (%)"] = mean_std(paired_deltas(
+            row["Δ vs same method, all labels (%)"] = mean_std(rep.paired_deltas(
                 recs, {"rate": rate, "method": method}, {"rate": 0.0, "method": method},
                 ["seed"]), "+.2f")
         row["fit time (s), median (min–max)"] = median_spread(
             [r["fit_seconds"] for r in good], ".1f")
-        row["median epoch (ms)"] = epoch_ms(good)
+        row["median epoch (ms)"] = rep.epoch_ms(good)
         row["epochs run (best), per seed"] = "; ".join(
             "/".join(f"{e} ({b})" for e, b in r["epochs"]) for r in good if r.get("epochs")
         ) or None
@@ -101,15 +91,15 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         mask_rows.append(row)
     findings = []
     for rate in cfg["rates"]:
-        means = {m: {t: _mean([r["metrics"][t] for r in ok(recs, rate=rate, method=m)])
-                     for t in tasks} for m in cfg["masked_methods"] if ok(recs, rate=rate, method=m)}
+        means = {m: {t: rep._mean([r["metrics"][t] for r in rep.ok(recs, rate=rate, method=m)])
+                     for t in tasks} for m in cfg["masked_methods"] if rep.ok(recs, rate=rate, method=m)}
         if not means:
             continue
         best = "; ".join(f"{TASK_LABELS[t]}: {_ml_label(max(means, key=lambda m, t=t: means[m][t]), rate)}"
                          f" ({max(v[t] for v in means.values()):.4f})" for t in tasks)
-        d = paired_deltas(recs, {"rate": rate, "method": "shared_bottom"},
+        d = rep.paired_deltas(recs, {"rate": rate, "method": "shared_bottom"},
                           {"rate": rate, "method": ref}, ["seed"])
-        tail = (f". Δ_MTL of masked shared_bottom vs masked separate: {_mean(d):+.2f}% (mean "
+        tail = (f". Δ_MTL of masked shared_bottom vs masked separate: {rep._mean(d):+.2f}% (mean "
                 f"over {len(d)} seed(s))") if d else ""
         findings.append(f"- {rate:.0%} missing, highest mean test AUC per task: {best}{tail}.\n")
     s, default = cfg["settings"], cfg["default_settings"]
@@ -127,18 +117,18 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     notes = [cfg["subsample"]] if "subsample" in cfg["subsample"] else []
     if res["quick"] or s["max_epochs"] != default["max_epochs"]:
         notes.append(f"max_epochs={s['max_epochs']} (default {default['max_epochs']})")
-    capped = sorted({f"{_ml_label(r['method'], r['rate'])} at {r['rate']:.0%}" for r in ok(recs)
+    capped = sorted({f"{_ml_label(r['method'], r['rate'])} at {r['rate']:.0%}" for r in rep.ok(recs)
                      for (e, _), (m, _) in zip(r.get("epochs") or [], r.get("budgets") or [])
                      if e >= m})
     if capped and not res["quick"]:
         notes.append("network fit(s) that used their whole epoch budget (early stopping did "
                      "not trigger): " + ", ".join(capped))
-    busy = [r for r in ok(recs) if (r.get("other_load") or 0) >= IDLE_THRESHOLD]
+    busy = [r for r in rep.ok(recs) if (r.get("other_load") or 0) >= IDLE_THRESHOLD]
     if busy:
         notes.append(f"{len(busy)} of {len(recs)} fits ran while other processes used ≥ "
                      f"{IDLE_THRESHOLD} cores on average (column *other load*): their fit times "
                      "are inflated; AUCs are not affected")
-    values = header_values(
+    values = rep.header_values(
         res,
         seeds=(f"seed s in {{{', '.join(map(str, cfg['seeds']))}}}: label masks drawn with "
                "`numpy.random.default_rng((s, task_index))` and `random_state=s` for every "
@@ -152,16 +142,16 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
                 f"skmtl, n_iter_no_change={s['n_iter_no_change']}, best epoch restored)")
     values |= {
         "notes": "".join(f"- {n}\n" for n in notes), "citation": cfg["citation"],
-        "dataset": cfg["dataset"], "masks": markdown_table(mask_rows, list(mask_rows[0])),
+        "dataset": cfg["dataset"], "masks": rep.markdown_table(mask_rows, list(mask_rows[0])),
         "single_task_budget": how + (f" ({listed})" if listed else ""), "settings": settings,
-        "table": markdown_table(rows, ML_COLUMNS, {"other load (cores)": ".2f"}),
+        "table": rep.markdown_table(rows, ML_COLUMNS, {"other load (cores)": ".2f"}),
         "findings": "".join(findings),
         "figures": ml_figures(recs, cfg, report) if figures else "",
-        "details": markdown_table(details, list(details[0]), {
+        "details": rep.markdown_table(details, list(details[0]), {
             "AUC income > 50K": ".4f", "AUC never married": ".4f", "fit time (s)": ".1f",
             "other load (cores)": ".2f"}),
     }
-    return fill("missing_labels", values)
+    return rep.fill("missing_labels", values)
 
 
 def ml_figures(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any], report: Path) -> str:
@@ -174,18 +164,18 @@ def ml_figures(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any], report
     for rate in cfg["rates"]:
         keys = [(0.0, m) for m in cfg["full_label_methods"]]
         keys += [(rate, m) for m in cfg["masked_methods"]]
-        groups = {name(r, m): ok(recs, rate=r, method=m) for r, m in keys
-                  if ok(recs, rate=r, method=m)}
-        links.append(metric_figure(
+        groups = {name(r, m): rep.ok(recs, rate=r, method=m) for r, m in keys
+                  if rep.ok(recs, rate=r, method=m)}
+        links.append(rep.metric_figure(
             groups, {v: k for k, v in TASK_LABELS.items()}, f"missing_labels_auc_{round(rate * 100)}",
             f"Per-task test ROC AUC on Census-Income KDD with {rate:.0%} of each task's training "
             "labels missing, by method, with the all-labels references", report,
             metric="test ROC AUC", title=f"Census-Income KDD, {rate:.0%} of each task's labels "
             "missing (mean ± std over seeds)"))
-    groups = {name(r, m): ok(recs, rate=r, method=m)
-              for r, m in sorted({(x["rate"], x["method"]) for x in ok(recs)})}
-    links.append(time_figure(
-        groups, {g: _mean([_mean(list(x["metrics"].values())) for x in rs])
+    groups = {name(r, m): rep.ok(recs, rate=r, method=m)
+              for r, m in sorted({(x["rate"], x["method"]) for x in rep.ok(recs)})}
+    links.append(rep.time_figure(
+        groups, {g: rep._mean([rep._mean(list(x["metrics"].values())) for x in rs])
                  for g, rs in groups.items()}, "missing_labels_time", "Fit time against mean "
         "test ROC AUC of every method and missing rate", report,
         xlabel="fit time (s), median over seeds", ylabel="test ROC AUC, mean of the two tasks",

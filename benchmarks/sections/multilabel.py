@@ -6,18 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import report as rep
 from harness import mean_std, median_spread
-from report import (
-    _mean,
-    epoch_ms,
-    fill,
-    header_values,
-    markdown_table,
-    metric_figure,
-    ok,
-    paired_deltas,
-    time_figure,
-)
 
 ML_YEAST_METRICS: list[tuple[str, str]] = [
     ("hamming", "Hamming loss ↓"), ("micro_f1", "micro-F1 ↑"), ("jaccard", "Jaccard (samples) ↑"),
@@ -59,19 +49,19 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     ref, yeast = cfg["reference"], [r for r in res["records"] if r["dataset"] == "yeast"]
     rows, means = [], {}
     for method in cfg["methods"]:
-        good = ok(yeast, method=method)
+        good = rep.ok(yeast, method=method)
         failed = len([r for r in yeast if r["method"] == method and r.get("error")])
         row: dict[str, Any] = {"method": method, "seeds": len(good) if not failed
                                else f"{len(good)} ({failed} failed)"}
         for key, col in ML_YEAST_METRICS:
             row[col] = mean_std([r["metrics"][key] for r in good], ".4f")
-        means[method] = {k: _mean([r["metrics"][k] for r in good]) for k, _ in ML_YEAST_METRICS}
+        means[method] = {k: rep._mean([r["metrics"][k] for r in good]) for k, _ in ML_YEAST_METRICS}
         for col, key, lower in ((ML_DELTA_H, "hamming", ["t"]), (ML_DELTA_F1, "micro_f1", [])):
-            row[col] = "reference" if method == ref else mean_std(paired_deltas(
+            row[col] = "reference" if method == ref else mean_std(rep.paired_deltas(
                 yeast, {"method": method}, {"method": ref}, ["seed"], {"t": key}, lower), "+.2f")
         row["fit time (s), median (min–max)"] = median_spread([r["fit_seconds"] for r in good],
                                                               ".1f")
-        row["median epoch (ms)"] = epoch_ms(good)
+        row["median epoch (ms)"] = rep.epoch_ms(good)
         rows.append(row)
     papers = cfg.get("paper_references") or []
     for p in papers:  # published figures, not measured in this run
@@ -101,9 +91,9 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         + ". Losses that up-weight positive labels (balanced BCE, weighted focal) or optimise "
         "Dice move the 0.5 operating point towards recall; no threshold was re-tuned for them, "
         "so their Hamming loss is reported as measured at 0.5.\n")
-    labels = list(next((r["label_errors"] for r in ok(yeast)), {}))
-    label_rows = [{"method": m, **{lab: _mean([r["label_errors"][lab] for r in ok(yeast, method=m)])
-                                   for lab in labels}} for m in cfg["methods"] if ok(yeast, method=m)]
+    labels = list(next((r["label_errors"] for r in rep.ok(yeast)), {}))
+    label_rows = [{"method": m, **{lab: rep._mean([r["label_errors"][lab] for r in rep.ok(yeast, method=m)])
+                                   for lab in labels}} for m in cfg["methods"] if rep.ok(yeast, method=m)]
     per_seed = [{"method": r["method"], "seed": r["seed"],
                  **{c: r["metrics"].get(k) for k, c in ML_YEAST_METRICS},
                  "fit time (s)": r["fit_seconds"], "epochs (best)": _epochs_note(r),
@@ -111,7 +101,7 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     cal = [r for r in recs if r["dataset"] == "census"]
     cal_rows, cal_details = [], []
     for method in cfg["calibration_methods"]:
-        good = ok(cal, method=method)
+        good = rep.ok(cal, method=method)
         row = {"method": method, "seeds": len(good)}
         row |= {c: mean_std([r["metrics"][k] for r in good], f) for k, c, f in ML_CALIBRATION}
         row["temperature"] = mean_std([r["temperature"] for r in good], ".3f")
@@ -138,7 +128,7 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     cs = cfg["census_settings"]
     notes = ["quick run: reduced tuning grid and epoch budget, fewer trees, Census subsample — "
              "not a result"] if res["quick"] else []
-    values = header_values(
+    values = rep.header_values(
         res, seeds=(f"{', '.join(map(str, cfg['seeds']))}: the `random_state` of every skmtl "
                     "network, ensemble, MLPClassifier and random forest, one seed per repetition;"
                     f" the settings were tuned with seed {cfg['tune_seed']} only (KFold seed "
@@ -162,42 +152,42 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         "threads": f"{threads} torch thread(s) (" + ("torch's default" if cfg.get("threads")
                                                     is None else f"`--threads {cfg['threads']}`")
         + ")",
-        "yeast_table": markdown_table(rows, list(rows[0]), hamming_fmt),
+        "yeast_table": rep.markdown_table(rows, list(rows[0]), hamming_fmt),
         "paper_note": "Rows in italics are published figures with their citation, not measured "
         "by this run.\n" if papers else "",
         "verdict": "\n".join(verdict) + "\n", "tradeoff": tradeoff,
         "yeast_figures": multilabel_figures(yeast, cfg, means, report) if figures else "",
-        "labels": markdown_table(label_rows, ["method", *labels], {lab: ".3f" for lab in labels}),
-        "yeast_details": markdown_table(per_seed, list(per_seed[0]), {**hamming_fmt,
+        "labels": rep.markdown_table(label_rows, ["method", *labels], {lab: ".3f" for lab in labels}),
+        "yeast_details": rep.markdown_table(per_seed, list(per_seed[0]), {**hamming_fmt,
                                                                       "fit time (s)": ".1f"}),
-        "cv": markdown_table(_cv_rows(extra["cv"], extra["chosen"], "settings (BCE)"),
+        "cv": rep.markdown_table(_cv_rows(extra["cv"], extra["chosen"], "settings (BCE)"),
                              ["settings (BCE)", "CV Hamming loss", "CV micro-F1",
                               "epochs run per fold", "time (s)", "error"], {"time (s)": ".1f"}),
-        "loss_cv": markdown_table(_cv_rows(
+        "loss_cv": rep.markdown_table(_cv_rows(
             extra["loss_cv"], [r["name"] for r in extra["loss_cv"]].index(cfg["ensemble_loss"]),
             "loss"), ["loss", "CV Hamming loss", "CV micro-F1", "epochs run per fold", "time (s)",
                       "error"], {"time (s)": ".1f"}),
         "census_citation": cfg["census_citation"], "census": cfg["census"],
         "census_settings": ", ".join(f"{k}={v:g}" for k, v in cs.items()),
         "ece_bins": cfg["ece_bins"],
-        "census_table": markdown_table(cal_rows, list(cal_rows[0])), "identity": identity,
-        "census_details": markdown_table(cal_details, list(cal_details[0]), {
+        "census_table": rep.markdown_table(cal_rows, list(cal_rows[0])), "identity": identity,
+        "census_details": rep.markdown_table(cal_details, list(cal_details[0]), {
             **{c: f for _, c, f in ML_CALIBRATION}, "temperature": ".3f", "fit time (s)": ".1f"}),
     }
-    return fill("multilabel", values)
+    return rep.fill("multilabel", values)
 
 
 def multilabel_figures(yeast: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
                        means: Mapping[str, Mapping[str, float]], report: Path) -> str:
     """Yeast: test metrics by method, and fit time against Hamming loss."""
     names = {m.replace("skmtl MultiLabel, ", "").replace("per-label ", "")
-             .replace("scikit-learn ", ""): m for m in cfg["methods"] if ok(yeast, method=m)}
-    groups = {s: ok(yeast, method=m) for s, m in names.items()}
-    links = [metric_figure(groups, {"Hamming loss ↓": "hamming", "micro-F1 ↑": "micro_f1",
+             .replace("scikit-learn ", ""): m for m in cfg["methods"] if rep.ok(yeast, method=m)}
+    groups = {s: rep.ok(yeast, method=m) for s, m in names.items()}
+    links = [rep.metric_figure(groups, {"Hamming loss ↓": "hamming", "micro-F1 ↑": "micro_f1",
                                     "Jaccard ↑": "jaccard"}, "multilabel_yeast_metrics",
                            "Yeast: test Hamming loss, micro-F1 and Jaccard by method", report,
                            metric="test", title="Yeast: test metrics (mean ± std over seeds)"),
-             time_figure(groups, {s: means[m]["hamming"] for s, m in names.items()},
+             rep.time_figure(groups, {s: means[m]["hamming"] for s, m in names.items()},
                          "multilabel_yeast_time_vs_hamming", "Yeast: fit time against test "
                          "Hamming loss by method", report, xlabel="fit time (s), median over "
                          "seeds", ylabel="test Hamming loss (lower is better)",

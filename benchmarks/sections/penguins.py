@@ -6,18 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import report as rep
 from harness import mean_std, median_spread
-from report import (
-    _mean,
-    epoch_ms,
-    fill,
-    header_values,
-    markdown_table,
-    metric_figure,
-    ok,
-    paired_deltas,
-    time_figure,
-)
 
 PENGUIN_METRICS: list[tuple[str, str, str]] = [
     ("species_acc", "species accuracy ↑", ".3f"),
@@ -35,12 +25,12 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     ref = cfg["reference"]
 
     def deltas(method: str) -> list[float]:
-        return paired_deltas(recs, {"method": method}, {"method": ref}, ("seed", "fold"),
+        return rep.paired_deltas(recs, {"method": method}, {"method": ref}, ("seed", "fold"),
                              PENGUIN_DELTA, ["body_mass_g"])
 
     rows, means = [], {}
     for method in cfg["methods"]:
-        good = ok(recs, method=method)
+        good = rep.ok(recs, method=method)
         failed = sum(1 for r in recs if r["method"] == method and r.get("error"))
         d = deltas(method)
         row: dict[str, Any] = {
@@ -48,13 +38,13 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
             "splits": len(good) if not failed else f"{len(good)} ({failed} failed)"}
         for key, col, fmt in PENGUIN_METRICS:
             row[col] = mean_std([r["metrics"][key] for r in good], fmt)
-            means.setdefault(key, {})[method] = _mean([r["metrics"][key] for r in good])
+            means.setdefault(key, {})[method] = rep._mean([r["metrics"][key] for r in good])
         row["Δ_MTL vs separate (%) ↑"] = mean_std(d, "+.2f")
         if method != ref and d:
-            means.setdefault("delta", {})[method] = _mean(d)
+            means.setdefault("delta", {})[method] = rep._mean(d)
         row["Δ_MTL > 0"] = "—" if method == ref or not d else f"{sum(x > 0 for x in d)}/{len(d)}"
         row["fit time (s), median (min–max)"] = median_spread([r["fit_seconds"] for r in good])
-        row["median epoch (ms)"] = epoch_ms(good)
+        row["median epoch (ms)"] = rep.epoch_ms(good)
         rows.append(row)
     columns = list(rows[0]) if rows else []
     best = []
@@ -73,24 +63,24 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
                  for i, s in enumerate(short)]
         per = ", ".join(f"r{t['seed']}f{t['fold']}: {short[t['chosen']]}" for t in tuning)
         tuning_md = ("<details><summary>Nested CV behind the skmtl settings (training folds "
-                     "only)</summary>\n\n" + markdown_table(trows, list(trows[0]))
+                     "only)</summary>\n\n" + rep.markdown_table(trows, list(trows[0]))
                      + f"\nChosen per split: {per}.\n\n</details>\n\n")
     details = []
     for method in cfg["methods"]:
         for seed in cfg["seeds"]:
-            good = ok(recs, method=method, seed=seed)
+            good = rep.ok(recs, method=method, seed=seed)
             if good:
-                d = paired_deltas(
+                d = rep.paired_deltas(
                     recs, {"method": method, "seed": seed}, {"method": ref, "seed": seed},
                     ("seed", "fold"), PENGUIN_DELTA, ["body_mass_g"])
                 details.append({"method": method, "repeat (seed)": seed,
-                                **{c: _mean([r["metrics"][k] for r in good])
+                                **{c: rep._mean([r["metrics"][k] for r in good])
                                    for k, c, _ in PENGUIN_METRICS},
-                                "Δ_MTL (%)": _mean(d) if d else None})
+                                "Δ_MTL (%)": rep._mean(d) if d else None})
     fmt = {c: f for _, c, f in PENGUIN_METRICS} | {"Δ_MTL (%)": "+.2f"}
     failures = [r for r in recs if r.get("error")]
     threads = res["machine"]["torch_threads"]
-    values = header_values(
+    values = rep.header_values(
         res,
         seeds=(f"{', '.join(map(str, cfg['seeds']))}: repeat *r* uses `StratifiedKFold("
                f"{cfg['folds']}, shuffle=True, random_state=r)` (stratified by species), inner "
@@ -110,33 +100,33 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         "threads": f"{threads} torch thread(s) ("
         + ("torch's default" if cfg.get("threads") is None else f"`--threads {cfg['threads']}`")
         + ")",
-        "table": markdown_table(rows, columns),
+        "table": rep.markdown_table(rows, columns),
         "best": "".join(best),
         "failures": "Failed fits (left out of the means): " + "; ".join(
             f"{r['method']} r{r['seed']}f{r['fold']}: {r['error']}" for r in failures) + "\n\n"
         if failures else "",
         "figures": penguin_figures(recs, cfg, deltas, report) if figures else "",
         "tuning": tuning_md,
-        "details": markdown_table(details, ["method", "repeat (seed)",
+        "details": rep.markdown_table(details, ["method", "repeat (seed)",
                                             *(c for _, c, _ in PENGUIN_METRICS), "Δ_MTL (%)"],
                                   fmt),
     }
-    return fill("penguins", values)
+    return rep.fill("penguins", values)
 
 
 def penguin_figures(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
                     deltas: Callable[[str], list[float]], report: Path) -> str:
     """Metrics by method, and fit time against Δ_MTL."""
     names = {n.replace("skmtl ", "").replace("sklearn ", "sk "): n for n in cfg["methods"]
-             if ok(recs, method=n)}
-    groups = {s: ok(recs, method=n) for s, n in names.items()}
-    a = metric_figure(groups, {"species accuracy": "species_acc", "sex accuracy": "sex_acc",
+             if rep.ok(recs, method=n)}
+    groups = {s: rep.ok(recs, method=n) for s, n in names.items()}
+    a = rep.metric_figure(groups, {"species accuracy": "species_acc", "sex accuracy": "sex_acc",
                                "body mass RMSE (g)": "mass_rmse"}, "penguins_metrics",
                       "Species accuracy, sex accuracy and body-mass RMSE of every method on the "
                       "penguins", report, metric={"species accuracy": "accuracy ↑", "sex "
                       "accuracy": "accuracy ↑", "body mass RMSE (g)": "RMSE (g) ↓"},
                       title="Palmer penguins: test metrics, mean ± std over the CV splits")
-    b = time_figure(groups, {s: _mean(deltas(n)) for s, n in names.items() if deltas(n)},
+    b = rep.time_figure(groups, {s: rep._mean(deltas(n)) for s, n in names.items() if deltas(n)},
                     "penguins_time_quality", "Fit time against Δ_MTL of every method on the "
                     "penguins", report, xlabel="fit time per split (s, median, log scale)",
                     ylabel="Δ_MTL vs skmtl separate (%)",

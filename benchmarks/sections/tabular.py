@@ -24,7 +24,8 @@ def _table(recs: Sequence[Mapping[str, Any]], name: str, tasks: Sequence[str]) -
         for task in tasks:
             row[task] = mean_std([r["metrics"][task] for r in good], ".4f")
         d = paired_deltas(recs, {"method": method, "dataset": name},
-                          {"method": REFERENCE, "dataset": name}, ("seed",), lower=LOWER)
+                          {"method": REFERENCE, "dataset": name}, ("seed",),
+                          lower=[t for t in LOWER if t in tasks])
         row["Δ_MTL vs separate (%)"] = "—" if method == REFERENCE else mean_std(d, "+.2f")
         row["fit s, median (min–max)"] = median_spread([r["fit_seconds"] for r in good], ".1f")
         epochs = [r["epochs"] for r in good if r.get("epochs") is not None]

@@ -7,18 +7,8 @@ from pathlib import Path
 from statistics import median as _med
 from typing import Any
 
+import report as rep
 from harness import mean_std, median_spread, paired_ratios
-from report import (
-    _mean,
-    epoch_ms,
-    fill,
-    header_values,
-    markdown_table,
-    metric_figure,
-    ok,
-    paired_deltas,
-    time_figure,
-)
 
 DELTA = "Δ_MTL vs separate (%) ↑"
 TASKS = {"income_50k": "AUC income > 50K ↑", "never_married": "AUC never married ↑"}
@@ -28,7 +18,7 @@ AUC_FILES, RMSE_FILES = ("census_auc", "census_time_vs_auc"), ("meats_rmse", "me
 def cost_stats(recs: Sequence[Mapping[str, Any]], label: str, n_tasks: int) -> dict[str, Any]:
     """s/epoch median (min–max), paired and unpaired ratios to "equal", load, attempts."""
     table = [r for r in recs if r["dataset"] == f"synthetic T={n_tasks}"]
-    good, equal = ok(table, method=label), ok(table, method="equal")
+    good, equal = rep.ok(table, method=label), rep.ok(table, method="equal")
     failed = next((r["error"] for r in table if r["method"] == label and r["error"]), None)
     times, base = ([t for r in rs for t in r["epoch_seconds"]] for rs in (good, equal))
     ratios = [1.0] * len(good) if label == "equal" else paired_ratios(
@@ -72,7 +62,7 @@ def cost_table(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> tup
                      f"- {m}: {r:.2f}× ({'met' if r <= target['ratio'] else 'NOT met'}).")
     lines.append(f"- **Target {'met' if met else 'NOT met'}.**")
     fmt = {c: ".2f" for c in rows[0] if "equal row" in c} | {"max other load (cores)": ".2f"}
-    return markdown_table(rows, list(rows[0]), fmt), "\n".join(lines) + "\n"
+    return rep.markdown_table(rows, list(rows[0]), fmt), "\n".join(lines) + "\n"
 
 
 def quality_rows(recs: Sequence[Mapping[str, Any]], methods: Sequence[str],
@@ -81,7 +71,7 @@ def quality_rows(recs: Sequence[Mapping[str, Any]], methods: Sequence[str],
     """Mean ± std over seeds per metric, Δ_MTL paired by seed, fit time, epochs."""
     rows = []
     for m in methods:
-        good, bad = ok(recs, method=m), [r for r in recs if r["method"] == m and r["error"]]
+        good, bad = rep.ok(recs, method=m), [r for r in recs if r["method"] == m and r["error"]]
         row: dict[str, Any] = {
             "method": m + (f" (failed on {len(bad)} seed(s): {bad[0]['error']})" if bad else ""),
             "level": levels.get(m, "single-task" if m == "separate" else "baseline"),
@@ -89,11 +79,11 @@ def quality_rows(recs: Sequence[Mapping[str, Any]], methods: Sequence[str],
         row |= {c: mean_std([r["metrics"][k] for r in good], ".3f" if lower else ".4f")
                 for k, c in metrics.items()}
         tasks = {k: k for k in metrics if k != "average"}
-        row[DELTA] = mean_std(paired_deltas(recs, {"method": m}, {"method": "separate"}, ["seed"],
+        row[DELTA] = mean_std(rep.paired_deltas(recs, {"method": m}, {"method": "separate"}, ["seed"],
                                             tasks, list(tasks) if lower else []), "+.2f")
         row["fit time (s), median (min–max)"] = median_spread([r["fit_seconds"] for r in good],
                                                               ".1f")
-        row["median epoch (ms)"] = epoch_ms(good)
+        row["median epoch (ms)"] = rep.epoch_ms(good)
         row["epochs run (best)"] = ", ".join(f"{r['epochs']}" + (f" ({r['best_epoch']})" if r.get(
             "best_epoch") else "") for r in good if r.get("epochs")) or None
         rows.append(row)
@@ -105,14 +95,14 @@ def figures_for(recs: Sequence[Mapping[str, Any]], methods: Sequence[str],
                 report: Path) -> str:
     """Per-task metric by method (mean ± std), fit time against the mean metric (``files``:
     the figure names of the section before issue 11, so that the images are replaced)."""
-    groups = {m: ok(recs, method=m) for m in methods if ok(recs, method=m)}
+    groups = {m: rep.ok(recs, method=m) for m in methods if rep.ok(recs, method=m)}
     tasks = [k for k in metrics if k != "average"]
-    quality = {m: _mean([_mean([r["metrics"][k] for r in g]) for k in tasks])
+    quality = {m: rep._mean([rep._mean([r["metrics"][k] for r in g]) for k in tasks])
                for m, g in groups.items()}
-    links = [metric_figure(groups, {metrics[k].rstrip(" ↑↓"): k for k in tasks},
+    links = [rep.metric_figure(groups, {metrics[k].rstrip(" ↑↓"): k for k in tasks},
                            f"weighting_{files[0]}", f"{name}: {what} by method", report,
                            metric=what, title=f"{name}: {what} by method (mean ± std over seeds)"),
-             time_figure(groups, quality, f"weighting_{files[1]}", f"{name}: fit time against "
+             rep.time_figure(groups, quality, f"weighting_{files[1]}", f"{name}: fit time against "
                          f"mean {what}", report, xlabel="fit time (s), median over seeds",
                          ylabel=f"mean {what}", title=f"{name}: fit time vs {what}")]
     return "".join(f"{link}\n\n" for link in links)
@@ -132,13 +122,13 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
               for r in cost]
     census_methods = ["separate", *cfg["methods"]]
     census_rows = quality_rows(census, census_methods, TASKS, False, levels)
-    targets = {t: t for t in next((r["metrics"] for r in ok(meats)), {}) if t != "average"}
+    targets = {t: t for t in next((r["metrics"] for r in rep.ok(meats)), {}) if t != "average"}
     meats_metrics = {"average": "avg rel. RMSE ↓", **targets}
     meats_methods = ["RidgeCV", "separate", *cfg["methods"]]
     meats_rows = quality_rows(meats, meats_methods, meats_metrics, True, levels)
     weights = [{"method": m, "level": levels[m], **w, "sum": sum(w.values())} for m, w in {
-        m: {t: _mean([r["weights"][t] for r in ok(meats, method=m)]) for t in targets}
-        for m in cfg["methods"] if ok(meats, method=m)}.items()]
+        m: {t: rep._mean([r["weights"][t] for r in rep.ok(meats, method=m)]) for t in targets}
+        for m in cfg["methods"] if rep.ok(meats, method=m)}.items()]
     tuning = [{"lr": r["settings"]["lr"], "batch_size": r["settings"]["batch_size"],
                **{c: r["metrics"].get(k) for k, c in TASKS.items()},
                "epochs (best)": f"{r.get('epochs')} ({r.get('best_epoch')})",
@@ -155,7 +145,7 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
                                         if r.get("alpha") else None)}
                 for r in sorted(census + meats, key=lambda r: (r["dataset"], r["seed"]))]
     cs, ms = cfg["census_settings"], cfg["meats_settings"]
-    values = header_values(
+    values = rep.header_values(
         res, seeds=(f"cost: data seed 0, `random_state={cfg['cost']['random_state']}`; quality: "
                     f"seeds {', '.join(map(str, cfg['seeds']))} (`random_state` of every fit; "
                     "meats: also the train / test split)"),
@@ -171,24 +161,24 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         "cost_epochs": cfg["cost_epochs"], "rounds": cfg["rounds"], "idle": cfg["idle_threshold"],
         "wait_idle": f"{cfg['wait_idle']:g}", "retry_busy": cfg["retry_busy"],
         "cost_table": cost_md, "cost_verdict": verdict,
-        "cost_epochs_table": markdown_table(epochs, list(epochs[0])) if epochs else "",
+        "cost_epochs_table": rep.markdown_table(epochs, list(epochs[0])) if epochs else "",
         "census": cfg["census"], "census_settings": ", ".join(
             f"{k}={tuple(v) if isinstance(v, list) else v}" for k, v in cs.items()),
         "tune_fraction": f"{cfg['tune_valid_fraction']:.0%}",
-        "census_table": markdown_table(census_rows, list(census_rows[0])),
+        "census_table": rep.markdown_table(census_rows, list(census_rows[0])),
         "census_figures": figures_for(census, census_methods, TASKS, "Census", AUC_FILES,
-                                      "test ROC AUC", report) if figures and ok(census) else "",
-        "tuning": markdown_table(tuning, list(tuning[0]), {c: ".4f" for c in TASKS.values()}),
+                                      "test ROC AUC", report) if figures and rep.ok(census) else "",
+        "tuning": rep.markdown_table(tuning, list(tuning[0]), {c: ".4f" for c in TASKS.values()}),
         "meats": cfg["meats"], "meats_folds": cfg["meats_folds"], "n_cv": len(cv),
         "meats_settings": ", ".join(f"{k}={tuple(v) if isinstance(v, list) else v}"
                                     for k, v in ms.items()),
-        "meats_table": markdown_table(meats_rows, list(meats_rows[0])),
+        "meats_table": rep.markdown_table(meats_rows, list(meats_rows[0])),
         "meats_figures": figures_for(meats, meats_methods, meats_metrics, "meats", RMSE_FILES,
-                                     "relative RMSE", report) if figures and ok(meats) else "",
-        "weights": markdown_table(weights, ["method", "level", *targets, "sum"], ".3f")
+                                     "relative RMSE", report) if figures and rep.ok(meats) else "",
+        "weights": rep.markdown_table(weights, ["method", "level", *targets, "sum"], ".3f")
         if weights else "",
-        "cv": markdown_table(cv, list(cv[0]), {}) if cv else "",
-        "per_seed": markdown_table(per_seed, list(per_seed[0]), {
+        "cv": rep.markdown_table(cv, list(cv[0]), {}) if cv else "",
+        "per_seed": rep.markdown_table(per_seed, list(per_seed[0]), {
             **dict.fromkeys(per_seed[0], ".4f"), "fit time (s)": ".2f"}) if per_seed else "",
     }
-    return fill("weighting", values)
+    return rep.fill("weighting", values)

@@ -3,6 +3,7 @@ numeric feature embeddings from ``rtdl_num_embeddings``."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -58,7 +59,9 @@ class FeatureEmbedding(nn.Module):
                     raise ValueError("numeric_embedding='piecewise_linear' needs the training "
                                      "rows to compute its bins.")
                 n_bins = int(max(2, min(48, len(X_train) // 4)))
-                bins = compute_bins(X_train.float().cpu(), n_bins=n_bins)
+                with warnings.catch_warnings():  # a column with few values gets one bin: fine
+                    warnings.filterwarnings("ignore", message=".*bin edges", category=UserWarning)
+                    bins = compute_bins(X_train.float().cpu(), n_bins=n_bins)
                 self.numeric = PiecewiseLinearEmbeddings(bins, 16, activation=False,
                                                          version="B")
             else:

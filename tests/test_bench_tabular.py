@@ -1,0 +1,79 @@
+"""The ``tabular`` and ``defaults`` sections render from results files alone."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import harness  # noqa: E402
+import report  # noqa: E402
+
+
+def _payload(name: str, records: list, config: dict) -> dict:
+    return {"benchmark": name, "schema": harness.SCHEMA, "quick": False,
+            "command": f"python benchmarks/{name}.py", "runner": None,
+            "machine": {**harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"},
+            "skmtl": "skmtl 0.0", "total_seconds": 120.0, "other_load": 0.0,
+            "records": records, "extra": {}, "config": config}
+
+
+def _render(tmp_path: Path, name: str, payload: dict) -> str:
+    results = tmp_path / f"{name}.json"
+    results.write_text(json.dumps(payload))
+    out = tmp_path / "report.md"
+    report.render(name, results, out, figures=False)
+    return out.read_text()
+
+
+def test_tabular_section_gives_mean_std_delta_and_the_target_verdicts(tmp_path):
+    tasks = ["income_50k", "never_married"]
+    aucs = {"skmtl defaults": [(0.950, 0.994), (0.952, 0.996)],
+            "skmtl separate": [(0.948, 0.994), (0.948, 0.994)],
+            "hgb": [(0.955, 0.995), (0.955, 0.995)]}
+    records = [harness.record(m, "census", s, metrics=dict(zip(tasks, a)),
+                              fit_seconds={"hgb": 10.0}.get(m, 60.0 + s), epochs=20)
+               for m, runs in aucs.items() for s, a in enumerate(runs)]
+    records.append(harness.record("skmtl one-hot MLP (before)", "census", 0,
+                                  error="RuntimeError: boom"))
+    records += [harness.record(m, "yeast", 0, metrics={"hamming": h}, fit_seconds=1.0)
+                for m, h in (("skmtl separate", 0.20), ("skmtl threshold=accuracy", 0.19))]
+    datasets = {"census": {"citation": "UCI", "description": "raw", "train_rows": 100,
+                           "test_rows": 50, "tasks": tasks},
+                "yeast": {"citation": "river", "description": "yeast", "train_rows": 10,
+                          "test_rows": 5, "tasks": ["Class1"]}}
+    config = {"one_hot": {"lr": 3e-3}, "targets": {"census_time": 10.0, "yeast_hamming": 0.185},
+              "datasets": datasets, "defaults": {"batch_size": "auto", "lr": 1e-3}}
+    text = _render(tmp_path, "tabular", _payload("tabular", records, config))
+    # mean ± std over the seeds, and the failure shown
+    assert "| skmtl defaults | 0.9510 ± 0.0014 | 0.9950 ± 0.0014 |" in text
+    assert "skmtl one-hot MLP (before) (1 failed)" in text
+    # Δ_MTL vs separate per seed: seed 0 (0.950/0.948 - 1 + 0) / 2 = +0.105 %
+    # seed 1 ((0.952/0.948 - 1) + (0.996/0.994 - 1)) / 2 = +0.311 %
+    assert "+0.21 ± 0.15" in text
+    # the verdicts, with the gaps
+    assert "census, income_50k: skmtl 0.9510 vs per-task HGB 0.9550 (-0.0040): NOT met" in text
+    assert "census fit time: skmtl / HGB = 6.0× (target ≤ 10×): met" in text
+    assert "yeast Hamming loss with thresholds: 0.1900 (target ≤ 0.185): NOT met" in text
+    # yeast's lower-is-better Hamming loss: Δ_MTL is positive when it is lower
+    assert "| skmtl threshold=accuracy | 0.1900 | +5.00 |" in text
+
+
+def test_defaults_section_ranks_candidates_per_dataset(tmp_path):
+    scores = {("before", "a"): 0.80, ("before", "b"): 0.50, ("x", "a"): 0.90, ("x", "b"): 0.40,
+              ("y", "a"): 0.85, ("y", "b"): 0.60}
+    records = [harness.record(c, d, fold, metrics={"t": s + fold / 100}, settings={},
+                              fit_seconds=1.0, epochs=10)
+               for (c, d), s in scores.items() for fold in range(2)]
+    config = {"before": {"lr": 1e-3}, "rounds": {}, "rows": 100, "folds": 2,
+              "datasets": {"a": {"rows": 10, "tasks": ["t"]}, "b": {"rows": 10, "tasks": ["t"]}}}
+    text = _render(tmp_path, "defaults", _payload("defaults", records, config))
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "rank" not in line]
+    # y: ranks 2 (a) and 1 (b) -> 1.50; x: 1 and 3 -> 2.00; before: 3 and 2 -> 2.50
+    assert [r.split("|")[1].strip() for r in rows] == ["y", "x", "before"]
+    assert rows[0].split("|")[2].strip() == "1.50"
+    assert "+7.50 ± 2.89" in rows[0]  # (+5, +5, +10, +10) points
+    assert "Best candidate by mean rank: y (mean rank 1.50)." in text
