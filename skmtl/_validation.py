@@ -277,8 +277,7 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarra
         estimator.preprocessor_ = copy.deepcopy(inherited)
     elif reset:
         estimator.preprocessor_ = TabularEncoder(
-            estimator.categorical_features, estimator.numeric_transform,
-        ).set_output(transform="default").fit(X)
+            estimator.categorical_features, estimator.numeric_transform).fit(X)
     array = estimator.preprocessor_.transform(X)
     if reset:
         estimator.input_shapes_ = array.shape[1:]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
@@ -92,7 +92,7 @@ def _keys(column: pd.Series) -> pd.Series:
     return column.astype(object).astype(str)
 
 
-class TabularEncoder(TransformerMixin, BaseEstimator):
+class TabularEncoder(BaseEstimator):
     """Encode a DataFrame of mixed columns into one float32 matrix.
 
     The output holds, in order: the numeric columns (transformed, missing values set to
@@ -103,6 +103,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     columns with at most two distinct values (binary flags, booleans) are mapped to
     0 / 1 instead of being transformed (unless ``numeric_transform="none"``).
 
+    It always returns a NumPy array (scikit-learn's ``set_output`` does not apply).
     Categorical codes are not meant to be read as numbers: skmtl's networks embed them
     (:class:`~skmtl.tabular.FeatureEmbedding`).
 
@@ -244,6 +245,20 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             out[:, col] = codes
             col += 1
         return out
+
+    def fit_transform(self, X: pd.DataFrame, y: Any = None) -> np.ndarray:
+        """Fit on X, then encode it (see :meth:`fit` and :meth:`transform`).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, n_features_out_)
+        """
+        return self.fit(X).transform(X)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output columns (``<column>``, ``<column>__missing``)."""
