@@ -11,6 +11,8 @@ from sklearn.base import BaseEstimator
 from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import _NUMERIC_KINDS
+
 #: Numeric transforms by name: a scikit-learn transformer factory (None: values as given).
 NUMERIC_TRANSFORMS: dict[str, Any] = {
     "quantile": lambda n: QuantileTransformer(
@@ -22,8 +24,6 @@ NUMERIC_TRANSFORMS: dict[str, Any] = {
 }
 
 
-#: pandas' inferred types of object columns that hold numbers (read as numeric).
-_NUMERIC_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
 
 
 def is_categorical_dtype(column: pd.Series) -> bool:
@@ -216,8 +216,10 @@ class TabularEncoder(BaseEstimator):
         n = len(X)
         out = np.zeros((n, self.n_features_out_), dtype=np.float32)
         col = 0
+        # each numeric column read once (the indicators reuse it)
+        numbers = {j: self._numeric(X, j) for j in self.numeric_ + self.binary_}
         if self.numeric_:
-            values = np.column_stack([self._numeric(X, j) for j in self.numeric_])
+            values = np.column_stack([numbers[j] for j in self.numeric_])
             if self.transformer_ is not None:
                 values = self.transformer_.transform(values)
             values = np.nan_to_num(values, nan=0.0).astype(np.float32)
@@ -231,12 +233,12 @@ class TabularEncoder(BaseEstimator):
             out[:, :len(self.numeric_)] = values
             col = len(self.numeric_)
         for j, distinct in zip(self.binary_, self.binary_values_):
-            values = self._numeric(X, j)
+            values = numbers[j]
             high = distinct[-1] if len(distinct) else np.nan
             out[:, col] = (values == high) if len(distinct) == 2 else 0.0
             col += 1
         for j in self.indicators_:
-            out[:, col] = np.isnan(self._numeric(X, j))
+            out[:, col] = np.isnan(numbers[j])
             col += 1
         for j, keys in zip(self.categorical_, self.keys_):
             column = X.iloc[:, j]
