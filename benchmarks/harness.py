@@ -369,6 +369,34 @@ def task_aucs(estimator: Any, X: Any, y: Any) -> dict[str, float]:
             for i, task in enumerate(y.columns)}
 
 
+def is_regression(column: Any) -> bool:
+    """Whether a target column (a Series) is a regression: floats with more than 2 values."""
+    import pandas as pd
+
+    values = column.dropna()
+    return bool(pd.api.types.is_float_dtype(values) and values.nunique() > 2)
+
+
+def table_metrics(name: str, y_true: Any, predict: Callable[[str], Any]) -> dict[str, float]:
+    """Per-task test metric of a raw-table benchmark on each task's labelled rows: ROC AUC
+    (binary; ``predict(task)`` gives the positive probability) or R² (regression); for
+    ``name == "yeast"`` the Hamming loss over all labels (``predict(task)`` gives 0/1 labels or
+    probabilities, cut at 0.5)."""
+    import numpy as np
+    from sklearn.metrics import hamming_loss, r2_score, roc_auc_score
+
+    if name == "yeast":
+        pred = np.column_stack([np.asarray(predict(t), dtype=float) > 0.5 for t in y_true.columns])
+        return {"hamming": float(hamming_loss(y_true.to_numpy(), pred.astype(int)))}
+    out = {}
+    for task in y_true.columns:
+        keep, p = y_true[task].notna().to_numpy(), np.asarray(predict(task), dtype=float)
+        truth = y_true[task][keep]
+        out[task] = float(r2_score(truth, p[keep]) if is_regression(y_true[task]) else
+                          roc_auc_score(truth.astype(bool), p[keep]))
+    return out
+
+
 def n_parameters(est: Any) -> int:
     """Trainable scalars of a fitted skmtl estimator's network."""
     return int(sum(p.numel() for p in est.net_.module_.parameters()))

@@ -46,6 +46,7 @@ BENCHMARKS: dict[str, str] = {
     "missing_labels": "Census-Income KDD with 50 % / 90 % of each task's labels removed",
     "defaults": "how the defaults for raw tables were chosen (CV on training rows)",
     "tabular": "raw DataFrames: skmtl's defaults against per-task gradient boosting",
+    "ensembles": "TabM against ensembles of k independent networks (quality and time)",
 }
 
 #: Where a full run writes, relative to the repository root.

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -36,10 +35,20 @@ from datasets import (
     prepare_census,
     yeast,
 )
-from harness import Run, epoch_seconds, guarded, import_skmtl, record, seeds, timed, warm_up_process
+from harness import (
+    Run,
+    epoch_seconds,
+    guarded,
+    import_skmtl,
+    is_regression,
+    record,
+    seeds,
+    table_metrics,
+    timed,
+    warm_up_process,
+)
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import hamming_loss, r2_score, roc_auc_score
 
 import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskNet  # noqa: E402
@@ -75,25 +84,6 @@ def load(name: str, quick: bool) -> Dataset:
     return data
 
 
-def is_regression(column: pd.Series) -> bool:
-    values = column.dropna()
-    return pd.api.types.is_float_dtype(values) and values.nunique() > 2
-
-
-def score(name: str, y_true: pd.DataFrame, predict: Callable[[str], np.ndarray]) -> dict:
-    """Per-task test metric on labelled rows (yeast: Hamming loss over all labels)."""
-    if name == "yeast":
-        pred = np.column_stack([predict(t) > 0.5 for t in y_true.columns])
-        return {"hamming": float(hamming_loss(y_true.to_numpy(), pred.astype(int)))}
-    out = {}
-    for task in y_true.columns:
-        keep, p = y_true[task].notna().to_numpy(), predict(task)
-        truth = y_true[task][keep]
-        out[task] = float(r2_score(truth, p[keep]) if is_regression(y_true[task]) else
-                          roc_auc_score(truth.astype(bool), p[keep]))
-    return out
-
-
 def hgb_frame(X: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """Object columns as categories of the training rows (``reference``); > 255 as codes."""
     X = X.copy()
@@ -127,7 +117,7 @@ def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
                     models[task].fit(Xh[keep], y[task][keep].astype(bool))
 
         _, out["fit_seconds"], out["other_load"] = timed(fit_all)
-        out["metrics"] = score(data.name, y_te, lambda t: (
+        out["metrics"] = table_metrics(data.name, y_te, lambda t: (
             models[t].predict(Xh_te) if is_regression(y[t]) else
             models[t].predict_proba(Xh_te)[:, 1]))
         return out
@@ -154,9 +144,9 @@ def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
     positive = {t.name_: list(t.classes_).index(True) if True in list(t.classes_) else 1
                 for t in net.tasks_ if t.is_classification}
     if data.name == "yeast":  # the decisions (thresholds apply to predict)
-        out["metrics"] = score(data.name, y_te, lambda t: pred[t].to_numpy())
+        out["metrics"] = table_metrics(data.name, y_te, lambda t: pred[t].to_numpy())
     else:
-        out["metrics"] = score(data.name, y_te, lambda t: (
+        out["metrics"] = table_metrics(data.name, y_te, lambda t: (
             probas[t][:, positive[t]] if t in probas else pred[t].to_numpy(dtype=float)))
     return out
 

@@ -77,3 +77,43 @@ def test_defaults_section_ranks_candidates_per_dataset(tmp_path):
     assert rows[0].split("|")[2].strip() == "1.50"
     assert "+7.50 ± 2.89" in rows[0]  # (+5, +5, +10, +10) points
     assert "Best candidate by mean rank: y (mean rank 1.50)." in text
+
+
+def test_ensembles_section_gives_paired_quality_and_time_against_one_network(tmp_path):
+    tasks = ["a", "b"]
+    runs = {"one network": [((0.90, 0.80), 10.0), ((0.92, 0.80), 12.0)],
+            "TabM k=8": [((0.909, 0.808), 50.0), ((0.92, 0.82), 72.0)]}
+    records = [harness.record(m, "census", s, metrics=dict(zip(tasks, a)), fit_seconds=t,
+                              predict_seconds=0.5, parameters=1000, epochs=20)
+               for m, rs in runs.items() for s, (a, t) in enumerate(rs)]
+    records.append(harness.record("ensemble of 8 networks", "census", 0, error="OSError: x"))
+    records += [harness.record(m, "yeast", 0, metrics={"hamming": h}, fit_seconds=1.0,
+                               predict_seconds=0.1, parameters=10, epochs=5)
+                for m, h in (("one network", 0.20), ("TabM k=8", 0.19))]
+    config = {"reference": "one network", "quick": None,
+              "methods": {"one network": "MultiTaskNet()", "TabM k=8": "TabM(k=8)"},
+              "datasets": {"census": {"citation": "UCI", "train_rows": 100, "test_rows": 50,
+                                      "tasks": tasks},
+                           "yeast": {"citation": "river", "train_rows": 10, "test_rows": 5,
+                                     "tasks": ["Class1"]}}}
+    text = _render(tmp_path, "ensembles", _payload("ensembles", records, config))
+    row = next(line for line in text.splitlines() if line.startswith("| TabM k=8 | 0.9145"))
+    # Δ per seed: (+1 % + 1 %) / 2 = +1.00; (0 % + 2.5 %) / 2 = +1.25
+    assert "+1.12 ± 0.18" in row
+    assert "| 5.5 ± 0.7 |" in row  # fit ratios 5.0 and 6.0
+    assert "ensemble of 8 networks (1 failed)" in text
+    assert "| TabM k=8 | 0.1900 | +5.00 |" in text  # Hamming: lower is better
+    assert "- *TabM k=8*: `TabM(k=8)`" in text
+
+
+def test_table_metrics_scores_labelled_rows_and_yeast_hamming():
+    import numpy as np
+    import pandas as pd
+
+    y = pd.DataFrame({"r": [1.0, 2.0, np.nan, 4.0], "c": [True, False, True, None]})
+    pred = {"r": np.array([1.0, 2.0, 99.0, 4.0]), "c": np.array([0.9, 0.1, 0.8, 0.5])}
+    out = harness.table_metrics("t", y, pred.__getitem__)
+    assert out == {"r": 1.0, "c": 1.0}  # the NaN row of r and the None row of c are skipped
+    labels = pd.DataFrame({"x": [1, 0], "z": [1, 1]})
+    got = harness.table_metrics("yeast", labels, {"x": [0.7, 0.6], "z": [1, 1]}.__getitem__)
+    assert got == {"hamming": 0.25}
