@@ -47,6 +47,8 @@ BENCHMARKS: dict[str, str] = {
     "defaults": "how the defaults for raw tables were chosen (CV on training rows)",
     "tabular": "raw DataFrames: skmtl's defaults against per-task gradient boosting",
     "ensembles": "TabM against ensembles of k independent networks (quality and time)",
+    "precision": "mixed precision (bf16) and torch.compile against float32 on the speed table",
+    "distributed": "data-parallel training: 1 process against 2 processes (torchrun, gloo)",
 }
 
 #: Where a full run writes, relative to the repository root.

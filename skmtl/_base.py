@@ -24,8 +24,12 @@ from ._device import resolve_device
 from ._freeze import apply_freeze
 from ._predict import PredictMixin
 from ._sample_weight import task_weights, weigh_statistics
+from ._threads import limit_worker_threads
 from ._thresholds import fit_thresholds
-from ._training import MultiTaskNeuralNet
+from ._training import MultiTaskNeuralNet, _distributed
+from ._training._compile import check_compile, compile_options
+from ._training._placement import data_nbytes, keep_on_host
+from ._training._precision import PRECISIONS, check_precision
 from ._validation import check_frame, check_X, is_input_dict, n_rows, uses_frame
 from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, get_architecture
 from .callbacks import ConvergenceMonitor, LRSchedule, ResumeCheckpoint, _resume
@@ -102,6 +106,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "verbose": ["verbose"],
         "callbacks": [list, None],
         "checkpoint": [str, os.PathLike, Checkpoint, None],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "compile": ["boolean", dict],
     }
 
     def __init__(
@@ -142,6 +148,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         verbose=0,
         callbacks=None,
         checkpoint=None,
+        precision="32",
+        compile=False,
     ):
         self.tasks = tasks
         self.architecture = architecture
@@ -178,6 +186,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
         self.checkpoint = checkpoint
+        self.precision = precision
+        self.compile = compile
 
     # -- tags ----------------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -228,6 +238,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
                 f"The 'device' parameter of {type(self).__name__} must be 'auto' or a torch "
                 f"device such as 'cpu', 'cuda' or 'cuda:1'. Got {self.device!r} instead."
             ) from None
+        check_precision(self.precision, device, type(self).__name__)
+        check_compile(compile_options(self.compile), device)
         return device
 
     def _structure(self) -> dict[str, str]:
@@ -332,6 +344,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         device = self._check_params()
         X_array, resume = self._validate_input(X, y, incremental)
         n = n_rows(X_array)
+        device = _distributed.setup(device, n)  # data-parallel: this process's device
         # resolved from the rows of each fit (or partial_fit) call
         self.batch_size_ = auto_batch_size(n) if self.batch_size == "auto" else int(self.batch_size)
         if resume:
@@ -347,6 +360,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             random_state = check_random_state(self.random_state)
             self.seed_ = int(random_state.randint(np.iinfo(np.int32).max))
             self.split_seed_ = int(random_state.randint(np.iinfo(np.int32).max))
+            self.seed_, self.split_seed_ = _distributed.same_seeds(self.seed_, self.split_seed_)
         # "auto": from 1,000 rows with a label (a split of unlabelled rows cannot validate)
         self.early_stopping_ = (
             _labelled_rows(targets, weights, taskset.target_slices_) >= EARLY_STOPPING_ROWS
@@ -356,8 +370,12 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         if resume:  # a different but reproducible stream for every continuation
             seed = (seed + 7919 * len(self.net_.history)) % np.iinfo(np.int32).max
         devices = [torch.device(device).index or 0] if torch.device(device).type == "cuda" else []
-        inputs = _as_tensors(X_array, device)
-        encoded = torch.tensor(np.concatenate([targets, weights], axis=1), device=device)
+        encoded = np.concatenate([targets, weights], axis=1)
+        # data too large for the CUDA device stay in pinned host memory, streamed per chunk
+        host = keep_on_host(data_nbytes(X_array, encoded), device)
+        inputs = _as_tensors(X_array, device, host=host)
+        encoded = _as_tensors(encoded, device, host=host)
+        limit_worker_threads()  # one torch thread per Dask worker thread (see _threads.py)
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             if resume:
@@ -367,6 +385,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
                     param.requires_grad_(True)
             else:
                 net = self._initialize(X_array, inputs, taskset, device)
+                _distributed.same_start(net)
             self.frozen_parameters_ = apply_freeze(net.module_, self.freeze)
             net.refresh_gradient_kind()
             self._warn_nothing_to_balance(net)

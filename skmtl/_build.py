@@ -20,6 +20,9 @@ from ._training import (
     TensorBatchIterator,
     TensorData,
 )
+from ._training._compile import compile_options
+from ._training._distributed import FollowerCheckpoint, is_main, main_only
+from ._training._placement import to_pinned
 from .architectures import LayerSettings, get_architecture
 from .callbacks import (
     ConvergenceMonitor,
@@ -54,17 +57,20 @@ def _fused_supported(optimizer: type[torch.optim.Optimizer], device: str) -> boo
     return True
 
 
-def _as_tensors(X: Any, device: str) -> Any:
+def _as_tensors(X: Any, device: str, host: bool = False) -> Any:
     """A checked array (or dict of arrays) as tensor(s) on ``device``, copied once.
 
     A sparse matrix stays on the host as :class:`~skmtl._training.SparseRows`, densified
-    on ``device`` one batch at a time.
+    on ``device`` one batch at a time. With ``host`` (data too large for the device, see
+    :func:`~skmtl._training._placement.keep_on_host`) dense arrays go to pinned host
+    memory instead, and the batch iterator streams them to ``device``.
     """
     if sparse.issparse(X):
         return SparseRows(X, device)
+    convert = to_pinned if host else partial(torch.tensor, device=device)
     if isinstance(X, dict):
-        return {key: torch.tensor(value, device=device) for key, value in X.items()}
-    return torch.tensor(X, device=device)
+        return {key: convert(value) for key, value in X.items()}
+    return convert(X)
 
 
 def auto_batch_size(n: int) -> int:
@@ -88,6 +94,7 @@ class BuildMixin:
 
     # -- building --------------------------------------------------------------------
     def _callbacks(self, task_names: list[str]) -> list:
+        verbose = main_only(self.verbose)  # data-parallel training: only rank 0 prints
         callbacks: list = [
             ("per_task_loss", PerTaskLoss(task_names)),
             ("task_weights", TaskWeights(task_names)),
@@ -105,15 +112,16 @@ class BuildMixin:
                     threshold=self.tol,
                     threshold_mode="abs",
                     load_best=True,
-                    sink=print if self.verbose else _silent,
+                    sink=print if verbose else _silent,
                 ),
             ))
-        if self.verbose and self.verbose >= 2:
+        if verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         callbacks += [clone(cb, safe=False) for cb in (self.callbacks or [])]
         if self.checkpoint is not None:  # last, so that it saves the other callbacks' work
-            sink = print if self.verbose else _silent
-            callbacks.append((_resume.CALLBACK_NAME, ResumeCheckpoint.from_param(self.checkpoint, sink)))
+            sink = print if verbose else _silent
+            writer = ResumeCheckpoint if is_main() else FollowerCheckpoint  # rank 0 writes
+            callbacks.append((_resume.CALLBACK_NAME, writer.from_param(self.checkpoint, sink)))
         return callbacks
 
     def _train_split(self) -> HoldoutSplit | None:
@@ -180,7 +188,7 @@ class BuildMixin:
             self.pretrain_history_ = pretrain_autoencoder(
                 module, inputs, epochs=self.pretrain_epochs, noise=self.pretrain_noise,
                 optimizer=optimizer, lr=self.lr, batch_size=self.batch_size_, device=device,
-                verbose=int(self.verbose),
+                verbose=main_only(self.verbose),
             ).history
         spec = get_weighting(self.weighting)
         balancer = spec.build(len(task_names), module)
@@ -191,6 +199,8 @@ class BuildMixin:
             balancer=balancer,
             schedule=self.schedule,
             jacobian_mode=getattr(balancer, "mode", "parameters"),
+            precision=self.precision,
+            compile_options=compile_options(self.compile),
             optimizer=optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
@@ -198,11 +208,12 @@ class BuildMixin:
             dataset=TensorData,
             iterator_train=TensorBatchIterator,
             iterator_train__shuffle=True,
+            iterator_train__shard=True,  # data-parallel training: each process's share
             iterator_valid=TensorBatchIterator,
             train_split=self._train_split(),
             callbacks=self._callbacks(task_names),
             device=device,
-            verbose=int(self.verbose),
+            verbose=main_only(self.verbose),
             **optimizer_kwargs,
         )
         self._structure_ = self._structure()
@@ -219,7 +230,9 @@ class BuildMixin:
         net.batch_size = self.batch_size_
         net.criterion_.set_label_smoothing(self.label_smoothing)
         net.schedule = self.schedule
-        net.verbose = int(self.verbose)
+        net.precision = self.precision
+        net.compile_options = compile_options(self.compile)
+        net.verbose = main_only(self.verbose)
         net.train_split = self._train_split()
         net.set_params(lr=self.lr)  # skorch updates the optimizer's groups, keeps its state
         balancer = {id(p) for p in net.balancer_.parameters()}

@@ -201,6 +201,26 @@ _PARAMETERS = """
         ``f_*`` names are not used. The file loads with
         ``torch.load(weights_only=True)``, so a tampered one is refused. ``partial_fit``
         does not support it.
+    precision : {"32", "bf16", "16"}, default="32"
+        Arithmetic of the forward passes (training, validation and prediction). "32":
+        float32. "bf16": :func:`torch.autocast` to bfloat16, on the CPU and on GPUs that
+        support it. "16": autocast to float16 with gradient scaling
+        (:class:`torch.amp.GradScaler`), on CUDA only (a ValueError elsewhere). Weights,
+        losses, balancing and the optimizer stay in float32: outputs are cast back to
+        float32 before the losses, and predictions are float32. With "16", the gradient
+        is scaled where it enters the network (at its outputs), so loss weightings see
+        the true losses; gradient aggregations see the scaled Jacobian, which changes
+        nothing for those whose update scales with it (all but ``"nash_mtl"`` and
+        ``"gradnorm"``'s weight update). See the user guide ("Mixed precision and
+        torch.compile") for the measured effect.
+    compile : bool or dict, default=False
+        Run the network's forward pass through :func:`torch.compile` (a dict gives its
+        keyword arguments, e.g. ``{"mode": "max-autotune"}``). The compiled wrapper
+        shares the network's weights and is rebuilt after unpickling; ``net_.module_``
+        stays the plain network. The first steps pay the compilation (seconds to tens
+        of seconds). The default inductor backend needs a C++ compiler on the CPU
+        (a RuntimeError says so at fit); a compilation failure raises a RuntimeError
+        naming ``compile`` rather than falling back silently.
 
     Attributes
     ----------

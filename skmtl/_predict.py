@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import update_wrapper
 from types import MethodType
 from typing import Any
@@ -10,13 +11,15 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import sparse
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from . import _chunks
+from ._chunks import forward_in_chunks, row_count, take_rows
 from ._sample_weight import task_weights
 from ._thresholds import apply_thresholds
 from ._training import SparseRows
-from ._validation import check_frame, check_X, uses_frame
-from .architectures import combine_members
+from ._validation import check_frame, check_X, is_input_dict, uses_frame
 
 
 def _has_probabilities(estimator: Any) -> bool:
@@ -72,25 +75,73 @@ class PredictMixin:
             return param.device
         return torch.device("cpu")
 
-    def _forward(self, inputs: Any) -> list[np.ndarray]:
-        """Every task's raw output for checked inputs, as arrays on the CPU."""
+    def _forward(self, inputs: Any, rows: int | None = None) -> list[np.ndarray]:
+        """Every task's raw output for checked inputs, as float32 arrays on the CPU.
+
+        ``inputs`` (an array, tensor, sparse matrix, :class:`SparseRows` or dict of them)
+        go to the device and through the network in chunks of ``rows`` rows (None: as
+        :meth:`_chunk_rows` says).
+        """
+        if sparse.issparse(inputs):
+            inputs = SparseRows(inputs)
+        n = row_count(inputs)
+        if rows is None or isinstance(inputs, SparseRows):
+            rows = self._chunk_rows(n, isinstance(inputs, SparseRows))
+        return self._run_chunks(n, lambda a, b: take_rows(inputs, a, b), rows)
+
+    def _chunk_rows(self, n: int, densified: bool = False) -> int:
+        """Rows per prediction chunk of ``n`` rows (see :func:`~skmtl._chunks.chunk_rows`).
+
+        Beyond :data:`~skmtl._chunks.SMALL_ROWS` rows, the network's widest tensor per row
+        is found on two rows of zeros. Sparse inputs, densified chunk by chunk, get at
+        most a batch.
+        """
+        limit = self.net_.batch_size if densified else None
+        if n <= _chunks.SMALL_ROWS:
+            return _chunks.chunk_rows(1, limit)
         device = self._weights_device()
-        if sparse.issparse(inputs) or isinstance(inputs, SparseRows):
-            # densified one batch at a time by the net's batch iterator
-            inputs = inputs.to(device) if isinstance(inputs, SparseRows) else SparseRows(inputs, device)
-        elif isinstance(inputs, dict):
-            inputs = {k: torch.as_tensor(v, device=device) for k, v in inputs.items()}
+        shapes = self.input_shapes_
+        if isinstance(shapes, dict):
+            probe = {key: torch.zeros((2, *shape), device=device) for key, shape in shapes.items()}
         else:
-            inputs = torch.as_tensor(inputs, device=device)
-        outputs = self.net_.forward(inputs, device="cpu")
-        # an ensemble's (n, k, n_out) outputs (TabM) are averaged over its members
-        return [combine_members(out, task.kind).numpy() for out, task in zip(outputs, self.tasks_)]
+            probe = torch.zeros((2, *shapes), device=device)
+        return _chunks.chunk_rows(_chunks.widest_row(self.net_.module_, probe), limit)
+
+    def _run_chunks(self, n: int, read, rows: int) -> list[np.ndarray]:
+        """:func:`~skmtl._chunks.forward_in_chunks` with this estimator's network."""
+        kinds = [task.kind for task in self.tasks_]
+        return forward_in_chunks(self.net_.module_, n, read, kinds, self._weights_device(), rows)
 
     def _outputs(self, X) -> list[np.ndarray]:
+        """Every task's raw output for X as given to predict: checked and encoded chunk by
+        chunk (a sparse matrix or a dict of inputs is checked whole, then chunked)."""
         check_is_fitted(self)
-        if uses_frame(self, X, reset=False):
-            return self._forward(check_frame(self, X, reset=False))
-        return self._forward(check_X(self, X, reset=False, allow_nd=self.trunk is not None))
+        frame = uses_frame(self, X, reset=False)
+        if not frame and (sparse.issparse(X) or is_input_dict(X)):
+            return self._forward(check_X(self, X, reset=False, allow_nd=self.trunk is not None))
+        try:
+            n = _num_samples(X)
+        except TypeError:  # not array-like: the checks below say why
+            n = None
+        if frame:
+            def check(part):
+                return check_frame(self, part, reset=False)
+        else:
+            def check(part):
+                return check_X(self, part, reset=False, allow_nd=self.trunk is not None)
+        rows = None if n is None else self._chunk_rows(n)
+        if rows is None or n <= rows:
+            return self._forward(check(X), rows)
+
+        def read(start: int, stop: int) -> Any:
+            part = _safe_indexing(X, slice(start, stop))
+            if start == 0:
+                return check(part)
+            with warnings.catch_warnings():  # the first chunk's warnings (e.g. about
+                warnings.simplefilter("ignore")  # feature names) hold for every chunk
+                return check(part)
+
+        return self._run_chunks(n, read, rows)
 
     def predict(self, X):
         """Predict every task.

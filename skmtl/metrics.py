@@ -46,23 +46,40 @@ def _task(estimator: Any, name: str) -> tuple[int, Any]:
     raise ValueError(f"No task named {name!r}; the tasks are {[t.name_ for t in tasks]}.")
 
 
-def _score(estimator: Any, X: Any, y: Any, name: str, metric: str | Callable) -> float:
-    position, task = _task(estimator, name)
+def _predictions(estimator: Any, X: Any, metric: str | Callable) -> Any:
+    """What ``metric`` scores: ``predict(X)``, or ``predict_proba(X)`` for a probability metric.
+
+    One call covers every task, so scoring several tasks runs the network once.
+    """
+    if callable(metric) or metric in _PREDICT_METRICS:
+        return estimator.predict(X)
+    return estimator.predict_proba(X)
+
+
+def _scorable(estimator: Any, name: str, metric: str | Callable) -> Any:
+    """Task ``name``, checked for ``metric`` (before anything is predicted)."""
+    _, task = _task(estimator, name)
     if task.kind == "multilabel":
         raise ValueError(f"Task {name!r} is multi-label; score its label columns with a callable.")
+    if not (callable(metric) or metric in _PREDICT_METRICS or task.is_classification):
+        raise ValueError(f"{metric!r} needs probabilities, but task {name!r} is a regression.")
+    return task
+
+
+def _score(estimator: Any, predictions: Any, y: Any, name: str, metric: str | Callable) -> float:
+    """Score of task ``name`` from :func:`_predictions` of all tasks."""
+    task = _scorable(estimator, name, metric)
     truth = as_target_frame(y)[0][task.columns_[0]]
     labelled = ~pd.isna(truth).to_numpy()
     truth = truth.to_numpy()[labelled]
     if callable(metric) or metric in _PREDICT_METRICS:
-        predicted = estimator.predict(X)
+        predicted = predictions
         column = predicted[task.columns_[0]] if isinstance(predicted, pd.DataFrame) else (
             predicted if np.ndim(predicted) == 1 else np.asarray(predicted)[:, task.columns_[0]])
         column = np.asarray(column)[labelled]
         function = metric if callable(metric) else _PREDICT_METRICS[metric]
         return float(function(truth, column))
-    if not task.is_classification:
-        raise ValueError(f"{metric!r} needs probabilities, but task {name!r} is a regression.")
-    probas = estimator.predict_proba(X)
+    probas = predictions
     classification = [t for t in _final(estimator).tasks_ if t.is_classification]
     proba = probas if len(_final(estimator).tasks_) == 1 else probas[
         [t.name_ for t in classification].index(name)]
@@ -90,8 +107,9 @@ def _check_metric(metric: Any) -> None:
 def task_scorer(task: str, metric: str | Callable = "accuracy") -> Callable:
     """A scorer of one task, for ``scoring=`` in GridSearchCV or cross_validate.
 
-    The scorer predicts with the (fitted) estimator or pipeline and scores the task's
-    labelled rows only. Higher is better (losses are negated, as in scikit-learn).
+    The scorer predicts with the (fitted) estimator or pipeline (one ``predict`` or
+    ``predict_proba`` call, which runs the network once for all tasks) and scores the
+    task's labelled rows only. Higher is better (losses are negated, as in scikit-learn).
 
     Parameters
     ----------
@@ -119,7 +137,8 @@ def task_scorer(task: str, metric: str | Callable = "accuracy") -> Callable:
     _check_metric(metric)
 
     def scorer(estimator: Any, X: Any, y: Any) -> float:
-        return _score(estimator, X, y, task, metric)
+        _scorable(estimator, task, metric)  # a wrong task fails before predicting
+        return _score(estimator, _predictions(estimator, X, metric), y, task, metric)
 
     scorer.__name__ = f"{task}_{getattr(metric, '__name__', metric)}"
     return scorer
@@ -127,6 +146,9 @@ def task_scorer(task: str, metric: str | Callable = "accuracy") -> Callable:
 
 def mean_task_scorer(tasks: Sequence[str], metric: str | Callable = "accuracy") -> Callable:
     """A scorer of the mean of one metric over several tasks.
+
+    The scorer predicts once (one ``predict`` or ``predict_proba`` call for all the
+    tasks) and scores each task's labelled rows from those predictions.
 
     Parameters
     ----------
@@ -143,7 +165,10 @@ def mean_task_scorer(tasks: Sequence[str], metric: str | Callable = "accuracy") 
     _check_metric(metric)
 
     def scorer(estimator: Any, X: Any, y: Any) -> float:
-        return float(np.mean([_score(estimator, X, y, name, metric) for name in tasks]))
+        for name in tasks:  # a wrong task fails before predicting
+            _scorable(estimator, name, metric)
+        predictions = _predictions(estimator, X, metric)  # one prediction for all tasks
+        return float(np.mean([_score(estimator, predictions, y, name, metric) for name in tasks]))
 
     scorer.__name__ = f"mean_{getattr(metric, '__name__', metric)}"
     return scorer

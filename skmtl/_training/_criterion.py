@@ -150,12 +150,16 @@ class MultiTaskCriterion(nn.Module):
         losses, totals = [], []
         for t, (loss, output, part) in enumerate(zip(task_losses, y_pred, self.target_slices)):
             if self.dense[t]:
-                value, total = loss.dense(output, targets[:, part]), n
+                # a fill on the device: ``torch.as_tensor(n, device=...)`` would copy a
+                # host scalar, a device sync on CUDA
+                value = loss.dense(output, targets[:, part])
+                total = torch.full((), float(n), dtype=torch.float32, device=y_true.device)
             else:
                 value, total = loss(output, targets[:, part], row_weights[:, t])
-                total = total / members if members > 1 else total
+                total = torch.as_tensor(total / members if members > 1 else total,
+                                        dtype=torch.float32, device=y_true.device)
             losses.append(value)
-            totals.append(torch.as_tensor(total, dtype=torch.float32, device=y_true.device))
+            totals.append(total)
         return losses, torch.stack(totals)
 
     def combine(self, losses: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""The training data path: tensors on the device, batches as index slices."""
+"""The training data path: tensors on the device (or streamed to it from pinned host
+memory), batches gathered by index."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
+from . import _distributed
 from ._sparse import densify
 
 
@@ -22,8 +24,52 @@ def _length(X: Any) -> int:
     return len(X)
 
 
+def _take(X: Any, index: torch.Tensor | slice) -> Any:
+    """``_index``, except that rows gathered from pinned memory land in pinned memory."""
+    if isinstance(X, dict):
+        return {key: _take(value, index) for key, value in X.items()}
+    if isinstance(index, slice) or not isinstance(X, torch.Tensor) or not X.is_pinned():
+        return X[index]
+    out = torch.empty((len(index), *X.shape[1:]), dtype=X.dtype, pin_memory=True)
+    return torch.index_select(X, 0, index, out=out)
+
+
+def _to_device(X: Any, device: Any) -> Any:
+    """Tensors copied to ``device`` without waiting (from pinned memory); sparse rows
+    (:class:`~skmtl._training.SparseRows`) to be densified there."""
+    if isinstance(X, dict):
+        return {key: _to_device(value, device) for key, value in X.items()}
+    if isinstance(X, torch.Tensor):
+        return X.to(device, non_blocking=True)
+    return X.to(device)
+
+
+def _data_device(data: TensorData) -> torch.device:
+    """Where the rows of ``data`` are (sparse rows: where they are densified)."""
+    value = data.y if data.y is not None else data.X
+    if isinstance(value, dict):
+        value = next(iter(value.values()))
+    return torch.device(value.device)
+
+
+def _rows_device(X: Any) -> torch.device:
+    """Where the rows of inputs ``X`` are selected (sparse rows: on the host)."""
+    if isinstance(X, dict):
+        X = next(iter(X.values()))
+    return X.device if isinstance(X, torch.Tensor) else torch.device("cpu")
+
+
+def _batch_slices(n: int, size: int, part: tuple[int, int] | None) -> list[slice]:
+    """Positions (in the epoch's order) of each batch: this process's share of it when
+    training is data-parallel."""
+    if part is None:
+        return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+    return [_distributed.shard(start, min(start + size, n), *part) for start in range(0, n, size)]
+
+
 class TensorData(Dataset):
-    """Inputs and encoded targets held as tensors (already on the training device).
+    """Inputs and encoded targets held as tensors (on the training device, or in pinned
+    host memory when they are streamed to it).
 
     Parameters
     ----------
@@ -54,46 +100,110 @@ class TensorData(Dataset):
         -------
         TensorData
         """
-        return TensorData(_index(self.X, index), None if self.y is None else self.y[index])
+        return TensorData(_take(self.X, index), None if self.y is None else _take(self.y, index))
 
 
 class TensorBatchIterator:
     """Iterate over a :class:`TensorData` in batches without a DataLoader.
 
-    When shuffling, each epoch draws one permutation on the data's device, gathers
-    the rows in that order once, and yields consecutive slices of the result: batch
-    ``k`` holds rows ``perm[k * batch_size:(k + 1) * batch_size]``. Without shuffling,
-    batches are contiguous views of the data. Either way there is no per-sample
-    indexing and no collate.
+    When shuffling, each epoch draws one permutation (from torch's CPU generator, so
+    that every device trains on the same batches), copies it once to where the data
+    are, and batch ``k`` gathers rows ``perm[k * batch_size:(k + 1) * batch_size]`` by
+    index: the data are never copied whole (no permuted copy per epoch). Without
+    shuffling, batches are contiguous views of the data. Either way there is no
+    per-sample indexing and no collate.
+
+    Data on the host while ``device`` is an accelerator (kept in pinned memory because
+    they are too large for it, see :func:`~skmtl._training._placement.keep_on_host`) are
+    *streamed*: ``chunk_batches`` batches at a time are gathered into pinned memory and
+    copied to the device without waiting (``non_blocking=True``), then sliced there.
+    Streaming yields exactly the batches of the resident path.
 
     Parameters
     ----------
     dataset : TensorData
     batch_size : int
     shuffle : bool, default=False
+    shard : bool, default=False
+        In data-parallel training (see :mod:`skmtl._training._distributed`), every
+        process takes rank 0's permutation and yields only its share of each batch.
+    device : str, torch.device or None, default=None
+        Where the batches are used (the net sets its own device). None: where the data
+        are.
+    stream : bool or None, default=None
+        Force (True) or forbid (False) streaming; None: stream when the data are on the
+        CPU and ``device`` is not.
+    chunk_batches : int, default=16
+        Batches moved to the device together when streaming.
     **kwargs
         Ignored (DataLoader arguments skorch may pass).
     """
 
-    def __init__(self, dataset: TensorData, batch_size: int, shuffle: bool = False, **kwargs):
+    def __init__(self, dataset: TensorData, batch_size: int, shuffle: bool = False,
+                 shard: bool = False, device: Any = None, stream: bool | None = None,
+                 chunk_batches: int = 16, **kwargs):
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        self.shard = shard
+        self.device = device
+        self.stream = stream
+        self.chunk_batches = int(chunk_batches)
 
     def __len__(self) -> int:
         return -(-len(self.dataset) // self.batch_size)
 
+    def streaming(self) -> bool:
+        """Whether this iterator streams its batches from the host to ``device``."""
+        if self.stream is not None:
+            return bool(self.stream)
+        return (self.device is not None and torch.device(self.device).type != "cpu"
+                and _data_device(self.dataset).type == "cpu")
+
     def __iter__(self):
         data = self.dataset
-        n, size = len(data), self.batch_size
+        n = len(data)
+        part = _distributed.world() if self.shard else None
+        order = None
         if self.shuffle:
-            device = data.y.device if data.y is not None else None
-            data = data.take(torch.randperm(n, device=device))
+            # drawn by the CPU generator whatever the device: the same batches on every
+            # device, and positions the host can use without reading them back
+            order = torch.randperm(n)
+            if part is not None:
+                order = _distributed.same_order(order)
+        batches = _batch_slices(n, self.batch_size, part)
+        if self.streaming():
+            yield from self._stream(batches, order)
+            return
         X, y = data.X, data.y
-        for start in range(0, n, size):
-            index = slice(start, start + size)
+        # one copy of the permutation per epoch to where the rows are (sparse: the host)
+        x_order = None if order is None else order.to(_rows_device(X), non_blocking=True)
+        if order is not None and y is not None:
+            order = order.to(y.device, non_blocking=True)
+        for index in batches:
+            x_index = index if order is None else x_order[index]
+            y_index = index if order is None else order[index]
             # sparse inputs (SparseRows) become dense here, one batch at a time
-            yield densify(_index(X, index)), None if y is None else densify(y[index])
+            yield densify(_index(X, x_index)), None if y is None else densify(y[y_index])
+
+    def _stream(self, batches: list[slice], order: torch.Tensor | None):
+        """The batches, ``chunk_batches`` at a time gathered on the host and moved."""
+        X, y = self.dataset.X, self.dataset.y
+        device = _data_device(self.dataset) if self.device is None else self.device
+        for k in range(0, len(batches), self.chunk_batches):
+            group = batches[k:k + self.chunk_batches]
+            if order is None and all(a.stop == b.start for a, b in zip(group, group[1:])):
+                rows = slice(group[0].start, group[-1].stop)  # a view: still pinned
+            else:
+                positions = order if order is not None else torch.arange(len(self.dataset))
+                rows = torch.cat([positions[index] for index in group])
+            X_chunk = _to_device(_take(X, rows), device)
+            y_chunk = None if y is None else _to_device(_take(y, rows), device)
+            offset = 0
+            for index in group:
+                local = slice(offset, offset + index.stop - index.start)
+                offset = local.stop
+                yield densify(_index(X_chunk, local)), None if y_chunk is None else y_chunk[local]
 
 
 class HoldoutSplit:
@@ -143,7 +253,7 @@ class HoldoutSplit:
 
     def __call__(self, dataset: TensorData, y: Any = None, **kwargs) -> tuple[TensorData, TensorData]:
         train, valid = self.split(len(dataset))
+        self.valid_index_ = valid  # on the CPU: a net fitted on CUDA unpickles anywhere
         device = dataset.y.device if dataset.y is not None else None
         train, valid = train.to(device), valid.to(device)
-        self.valid_index_ = valid
         return dataset.take(train), dataset.take(valid)

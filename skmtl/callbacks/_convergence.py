@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import torch.distributed as dist
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
@@ -74,6 +75,8 @@ class ConvergenceMonitor(Callback):
         rows = net.history[start:]
         if planned is None or len(net.history) - start < planned or not rows:
             return  # partial_fit, or stopped before max_epochs (early stopping)
+        if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+            return  # data-parallel: the histories agree, the main process warns
         monitor = "valid_loss" if "valid_loss" in rows[-1] else "train_loss"
         losses = [row[monitor] for row in rows if monitor in row]
         improving, before, recent = still_improving(losses, self.n_iter_no_change, self.tol)

@@ -20,7 +20,10 @@ class FiniteLossGuard(Callback):
     Python float), so it adds no device work; only when that total is NaN or infinite
     does it look at the step's per-task losses to name the task(s) responsible. Since
     it stops at the first such batch, a non-finite task is caught before its gradients
-    spread NaN through the shared layers into the other tasks.
+    spread NaN through the shared layers into the other tasks. On a CUDA device the
+    batch losses are read once per epoch (no device sync per step), so the batches
+    are checked at the end of the epoch: the error names the same batch's tasks, but
+    the rest of that epoch has been trained.
 
     Parameters
     ----------
@@ -31,9 +34,31 @@ class FiniteLossGuard(Callback):
     def __init__(self, task_names: Sequence[str]):
         self.task_names = task_names
 
+    def initialize(self):
+        self.deferred_: dict[str, list] = {}
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.deferred_ = {}
+
     def on_batch_end(self, net, batch=None, training=False, task_losses=None, **kwargs):
         prefix = "train" if training else "valid"
-        total = net.history[-1]["batches"][-1][f"{prefix}_loss"]
+        row = net.history[-1]["batches"][-1]
+        if f"{prefix}_loss" not in row:
+            # on CUDA the batch losses are read once, at the end of the epoch (see
+            # MultiTaskNeuralNet.run_single_epoch): the batches are checked then
+            self.deferred_.setdefault(prefix, []).append(task_losses)
+            return
+        self._check(net, prefix, row[f"{prefix}_loss"], task_losses)
+
+    def on_epoch_end(self, net, **kwargs):
+        for prefix, task_losses in self.deferred_.items():
+            rows = [row for row in net.history[-1]["batches"] if f"{prefix}_batch_size" in row]
+            for row, losses in zip(rows, task_losses):
+                self._check(net, prefix, row[f"{prefix}_loss"], losses)
+        self.deferred_ = {}
+
+    def _check(self, net, prefix: str, total: float, task_losses) -> None:
         if math.isfinite(total):
             return
         names = self.task_names

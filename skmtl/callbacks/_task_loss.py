@@ -52,3 +52,5 @@ class PerTaskLoss(Callback):
             totals = (losses * weights).sum(0) / weights.sum(0).clamp(min=1)
             for name, value in zip(self.task_names, totals.tolist()):
                 net.history.record(f"{prefix}_loss_{name}", value)
+        # release the steps' device tensors (a pickled net must not hold CUDA tensors)
+        self.losses_, self.counts_ = {}, {}

@@ -43,6 +43,7 @@ class TaskWeights(Callback):
             means = torch.stack(self.weights_).float().mean(0).tolist()
             for name, value in zip(self.task_names, means):
                 net.history.record(f"weight_{name}", value)
+            self.weights_ = []  # release the device tensors (a pickled net holds none)
         keys = [f"train_loss_{name}" for name in self.task_names]
         if all(key in row for key in keys):
             losses = torch.tensor([row[key] for key in keys])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
@@ -94,11 +96,28 @@ class TaskLoss(BaseEstimator):
 
 
 
+_COPIES: dict[int, tuple[weakref.ref, dict]] = {}
+
+
 def cached_to(tensor: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
-    """``tensor`` on ``like``'s device and dtype (None stays None)."""
+    """``tensor`` on ``like``'s device and dtype (None stays None), copied once.
+
+    A fitted loss keeps its class weights on the CPU (so that it pickles anywhere); the
+    copy on the training device is made at the first batch and reused while
+    ``tensor`` lives, since a copy from the host per batch waits for a CUDA device.
+    ``tensor`` must not be modified in place afterwards.
+    """
     if tensor is None or (tensor.device == like.device and tensor.dtype == like.dtype):
         return tensor
-    return tensor.to(device=like.device, dtype=like.dtype)
+    key = id(tensor)
+    entry = _COPIES.get(key)
+    if entry is None or entry[0]() is not tensor:
+        entry = _COPIES[key] = (weakref.ref(tensor, lambda _, key=key: _COPIES.pop(key, None)), {})
+    copies = entry[1]
+    target = (like.device, like.dtype)
+    if target not in copies:
+        copies[target] = tensor.to(device=like.device, dtype=like.dtype)
+    return copies[target]
 
 
 def balanced_weights(counts: np.ndarray) -> np.ndarray:

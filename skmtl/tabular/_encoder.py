@@ -242,7 +242,8 @@ class TabularEncoder(BaseEstimator):
             col += 1
         for j, keys in zip(self.categorical_, self.keys_):
             column = X.iloc[:, j]
-            codes = pd.Categorical(_keys(column), categories=keys).codes.astype(np.float32) + 1
+            # position among the fitted keys, -1 for an unseen one: + 1 makes unseen 0
+            codes = pd.Index(keys).get_indexer(_keys(column)).astype(np.float32) + 1
             codes[column.isna().to_numpy()] = 0
             out[:, col] = codes
             col += 1

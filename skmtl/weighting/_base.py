@@ -31,6 +31,12 @@ class Balancer(nn.Module):
     #: Per-task gradients the balancer needs: None, "shared" (the shared representation
     #: or parameters, see ``mode``) or "last_shared" (the last shared layer).
     jacobian: str | None = None
+    #: Whether :meth:`backward` takes ``present`` as a boolean tensor on the device (and
+    #: gives exactly the same result as with the list of bools, also when no task is
+    #: present): the training step then reads nothing back from the device. Balancers
+    #: that branch in Python on which tasks are present keep it False, and the step
+    #: reads the presence of the tasks with missing labels (one device sync per step).
+    device_presence: bool = False
 
     def __init__(self, n_tasks: int):
         super().__init__()
@@ -45,9 +51,10 @@ class Balancer(nn.Module):
         losses : sequence of torch.Tensor
             One scalar per task: the task's weighted mean loss over its labelled rows,
             times its static ``weight``.
-        present : sequence of bool
+        present : sequence of bool, or torch.Tensor of bool of shape (n_tasks,)
             Whether each task has a labelled row of positive weight in the batch. An
-            absent task takes no part in the balancing and its weight is 0.
+            absent task takes no part in the balancing and its weight is 0. A tensor
+            (on the losses' device) only when :attr:`device_presence` is True.
         gradients : TaskGradients or None
             The source of per-task gradients, when :attr:`jacobian` is set and the
             network has trainable shared tensors; None otherwise, and then each task's
@@ -84,9 +91,39 @@ class Balancer(nn.Module):
         """
 
 
+_MASKS: dict[tuple, torch.Tensor] = {}
+_MAX_MASKS = 4096
+
+
+def presence_mask(present: Sequence[bool], device: torch.device | str) -> torch.Tensor:
+    """``present`` as a boolean tensor on ``device``, made once per pattern and device.
+
+    Copying a Python list to a CUDA device waits for the device (a sync); a batch has
+    one of at most ``2 ** n_tasks`` patterns, so each is copied once and then reused
+    (the first 4096 patterns are kept).
+
+    Parameters
+    ----------
+    present : sequence of bool
+    device : torch.device or str
+
+    Returns
+    -------
+    torch.Tensor of bool of shape (len(present),)
+        Shared: do not modify it in place.
+    """
+    key = (tuple(bool(p) for p in present), str(torch.device(device)))
+    mask = _MASKS.get(key)
+    if mask is None:
+        mask = torch.tensor(key[0], dtype=torch.bool, device=device)
+        if len(_MASKS) < _MAX_MASKS:  # bounded: many tasks have many patterns
+            _MASKS[key] = mask
+    return mask
+
+
 def _indicator(present: Sequence[bool], losses: Sequence[torch.Tensor]) -> torch.Tensor:
     like = losses[0]
-    return torch.tensor([float(p) for p in present], dtype=like.dtype, device=like.device)
+    return presence_mask(present, like.device).to(like.dtype)
 
 
 class LossBalancer(Balancer):
@@ -114,7 +151,12 @@ class LossBalancer(Balancer):
         # An absent task's loss is an exact 0 (a masked mean over no row): it adds a zero
         # gradient, as a masked loss does in plain PyTorch, and its weight is reported 0.
         stacked = torch.stack(list(losses))
-        mask = torch.tensor(list(present), device=stacked.device)
+        if isinstance(present, torch.Tensor):  # device_presence: no branch on the host
+            total, weights = self.combine(stacked, present)
+            if total.requires_grad:
+                total.backward()
+            return torch.where(present, weights.detach(), torch.zeros_like(weights))
+        mask = presence_mask(present, stacked.device)
         if any(present):
             total, weights = self.combine(stacked, mask)
         else:  # no label in the batch: nothing to weigh (a zero step, as in plain PyTorch)

@@ -10,6 +10,9 @@ from ._base import LossBalancer, Weighting
 class GLSBalancer(LossBalancer):
     """Geometric mean of the losses of the tasks labelled in the batch."""
 
+    # a batch without labels: combine() adds the same zero gradients as the host path
+    device_presence = True
+
     def combine(self, losses, present):
         logs = torch.where(present, torch.log(losses.clamp(min=1e-12)), torch.zeros_like(losses))
         n = present.sum().clamp(min=1)

@@ -99,10 +99,11 @@ class RepresentationGradients(TaskGradients):
                                         retain_graph=i < len(tasks) - 1)
             rows.append(torch.zeros_like(self.detached) if grads[0] is None else grads[0])
             _accumulate(params, grads[1:])
-        return torch.stack(rows).reshape(len(tasks), -1)
+        # float32 even when z is not (mixed precision): the aggregators solve in it
+        return torch.stack(rows).reshape(len(tasks), -1).float()
 
     def apply(self, update):
-        self.features.backward(update.view_as(self.features))
+        self.features.backward(update.view_as(self.features).to(self.features.dtype))
 
 
 class ParameterGradients(TaskGradients):

@@ -1,0 +1,230 @@
+"""Export of fitted skmtl estimators, and Pipelines ending in one, to ONNX.
+
+:func:`to_onnx` converts a fitted estimator (or a scikit-learn Pipeline whose last step
+is one) into an ONNX model that ONNX Runtime runs without Python, torch or skmtl: the
+preprocessing skmtl does inside ``fit`` (``preprocessor_``), the network and each
+task's decoding are part of the graph, which has one output per task named after it
+(plus ``<task>_proba`` for classification and multi-label tasks). skmtl's estimators
+are registered with skl2onnx's converter registry, so that the steps before them in a
+Pipeline are converted by skl2onnx's own converters. :func:`onnx_inputs` turns rows of
+X into the inputs the model expects. Needs the ``onnx`` extra (onnx, skl2onnx; onnxruntime
+to run the result).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+try:
+    import onnx
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import (
+        BooleanTensorType,
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "skmtl.export needs onnx and skl2onnx (and onnxruntime to run the exported "
+        "models): pip install 'skmtl[onnx]'."
+    ) from exc
+
+from .._base import BaseMultiTask
+from ._converter import output_specs, register
+
+__all__ = ["onnx_inputs", "to_onnx"]
+
+register()
+
+_ONNX_NUMPY = {
+    onnx.TensorProto.FLOAT: np.float32,
+    onnx.TensorProto.DOUBLE: np.float64,
+    onnx.TensorProto.INT64: np.int64,
+    onnx.TensorProto.BOOL: np.bool_,
+    onnx.TensorProto.STRING: object,
+}
+
+
+def _final_estimator(model: Any) -> BaseMultiTask:
+    last = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    if not isinstance(last, BaseMultiTask):
+        what = "a Pipeline whose last step is " if isinstance(model, Pipeline) else ""
+        raise TypeError(
+            f"to_onnx exports skmtl estimators (MultiTaskNet, MultiTaskClassifier, "
+            f"MultiTaskRegressor) or Pipelines ending in one; got {what}"
+            f"{type(last).__name__}. For other scikit-learn models use skl2onnx.to_onnx.")
+    check_is_fitted(last)
+    return last
+
+
+def _column_type(column: pd.Series, categorical: bool | None) -> Any:
+    """The input type of a DataFrame column: ``categorical`` says whether skmtl's encoder
+    reads it as categories (None in a Pipeline: then the column's dtype decides)."""
+    if categorical or (categorical is None and isinstance(column.dtype, pd.CategoricalDtype)):
+        return StringTensorType([None, 1])
+    numpy_dtype = isinstance(column.dtype, np.dtype)  # not nullable (no pd.NA)
+    if numpy_dtype and column.dtype.kind == "b":
+        return BooleanTensorType([None, 1])
+    if numpy_dtype and column.dtype.kind in "iu":
+        return Int64TensorType([None, 1])
+    if categorical is not None or pd.api.types.is_numeric_dtype(column):
+        return DoubleTensorType([None, 1])  # skmtl's encoder reads it as numbers
+    return StringTensorType([None, 1])
+
+
+def _array_type(array: np.ndarray, name: str) -> Any:
+    shape = [None, *array.shape[1:]]
+    kinds = {"f": DoubleTensorType if array.dtype == np.float64 else FloatTensorType,
+             "i": Int64TensorType, "u": Int64TensorType, "b": BooleanTensorType}
+    if array.dtype.kind not in kinds:
+        raise TypeError(
+            f"X{'' if name == 'X' else f'[{name!r}]'} holds {array.dtype} values; to_onnx "
+            "exports numeric arrays: give a DataFrame sample for text or categorical columns.")
+    return kinds[array.dtype.kind](shape)
+
+
+def _initial_types(model: Any, estimator: BaseMultiTask, X: Any) -> list[tuple[str, Any]]:
+    """The ONNX inputs for sample rows X: one per DataFrame column or dict key, else "X"."""
+    if sparse.issparse(X):
+        raise TypeError(
+            "to_onnx needs dense sample rows X: ONNX models read dense tensors. Pass "
+            "X.toarray() (the exported model then takes dense rows).")
+    if isinstance(X, pd.DataFrame):
+        encoder = getattr(estimator, "preprocessor_", None)
+        if model is not estimator or encoder is None:
+            return [(str(c), _column_type(X[c], None)) for c in X.columns]
+        categorical = {encoder.columns_[j] for j in encoder.categorical_}
+        return [(str(c), _column_type(X[c], c in categorical)) for c in X.columns]
+    if isinstance(X, dict) or hasattr(X, "keys"):
+        return [(str(k), _array_type(np.asarray(X[k]), str(k))) for k in X.keys()]
+    array = np.asarray(X)
+    if array.ndim < 2:
+        raise ValueError(f"X must be 2-D (or more, for a trunk); got shape {array.shape}.")
+    return [("X", _array_type(array, "X"))]
+
+
+def to_onnx(model: Any, X: Any, *, path: str | os.PathLike | None = None,
+            target_opset: int | None = None) -> onnx.ModelProto:
+    """Export a fitted skmtl estimator, or a Pipeline ending in one, to ONNX.
+
+    The graph includes the preprocessing skmtl fits (``preprocessor_``: numeric
+    transforms, missing-value indicators, category codes, with 0 for missing or unseen
+    categories), the network (TabM members averaged as ``predict`` does) and each
+    task's decoding. Its outputs, one per task and named after it, are: for a
+    classification task ``<task>``, the predicted labels in their original classes
+    (int64 for integer classes, bool for booleans, float64 for other numbers, else
+    strings: ``str`` of each class), after the fitted decision threshold if any, and
+    ``<task>_proba``, float32 probabilities of shape (n, n_classes) in ``classes_``
+    order, temperature-scaled if fitted; for a multi-label task ``<task>``, int64 0/1
+    labels of shape (n, n_labels), and ``<task>_proba``; for a regression task
+    ``<task>``, float32 values of shape (n,) in the target's scale.
+
+    Parameters
+    ----------
+    model : MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor or Pipeline
+        Fitted; a Pipeline's steps before the skmtl estimator are converted by
+        skl2onnx's converters (e.g. StandardScaler, ColumnTransformer, OneHotEncoder).
+    X : DataFrame, array-like or dict of arrays
+        A few rows shaped like the model's input; they define the ONNX inputs: one
+        (n, 1) input per column of a DataFrame, named after it (skl2onnx's convention:
+        categorical and text columns as strings, integer columns as int64, booleans as
+        bool, other numbers as float64), one input ``"X"`` for an array (float64 for
+        float64 arrays, else its type), one input per key for a dict (``SliceDict``).
+    path : str or path-like, default=None
+        When given, the model is also saved there.
+    target_opset : int, default=None
+        Opset of the default ONNX domain; None uses skl2onnx's default. The network is
+        exported at ``min(target_opset, 18)``.
+
+    Returns
+    -------
+    onnx.ModelProto
+        The exported model (run it with ``onnxruntime.InferenceSession``).
+
+    Raises
+    ------
+    TypeError
+        For a model that is not (or does not end in) a skmtl estimator, sparse X, or a
+        network (e.g. a user trunk) that torch's ONNX exporter cannot export, naming its
+        class and torch's message.
+    """
+    estimator = _final_estimator(model)
+    initial_types = _initial_types(model, estimator, X)
+    clashes = sorted({name for name, _ in output_specs(estimator)}
+                     & {name for name, _ in initial_types})
+    if clashes:
+        raise ValueError(
+            f"The ONNX outputs are named after the tasks, but {clashes} also name(s) an input "
+            "(a column or key of X); ONNX names must differ. Rename the task (e.g. "
+            "Regression(column, name='...')) or the column.")
+    precision = getattr(estimator.net_, "precision", "32")  # what predict runs under
+    if precision != "32":
+        warnings.warn(
+            f"{type(estimator).__name__} predicts with precision={precision!r} (autocast), but "
+            "the ONNX model computes in float32: its outputs differ from predict's by the "
+            "rounding of that precision (labels near a decision boundary may differ).",
+            UserWarning, stacklevel=2)
+    onx = convert_sklearn(model, initial_types=initial_types, target_opset=target_opset)
+    if path is not None:
+        onnx.save(onx, os.fspath(path))
+    return onx
+
+
+def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
+    """The input dict of an exported model for rows X (for ``InferenceSession.run``).
+
+    Parameters
+    ----------
+    onnx_model : onnx.ModelProto or onnxruntime.InferenceSession
+        A model made by :func:`to_onnx`.
+    X : DataFrame, array-like or dict of arrays
+        Rows shaped like the sample given to :func:`to_onnx`. String inputs get each
+        value's ``str`` (a missing value becomes ``"nan"`` or ``"None"``, an unseen
+        category: code 0, as in ``predict``).
+
+    Returns
+    -------
+    dict
+        Input name to an array of the input's type.
+    """
+    if hasattr(onnx_model, "get_inputs"):
+        inputs = [(i.name, {"tensor(float)": onnx.TensorProto.FLOAT,
+                            "tensor(double)": onnx.TensorProto.DOUBLE,
+                            "tensor(int64)": onnx.TensorProto.INT64,
+                            "tensor(bool)": onnx.TensorProto.BOOL,
+                            "tensor(string)": onnx.TensorProto.STRING}[i.type])
+                  for i in onnx_model.get_inputs()]
+    else:
+        inputs = [(i.name, i.type.tensor_type.elem_type) for i in onnx_model.graph.input]
+    feed = {}
+    if isinstance(X, pd.DataFrame):
+        columns = {str(c): c for c in X.columns}
+        for name, elem in inputs:
+            column = X[columns[name]]
+            if elem == onnx.TensorProto.STRING:
+                values = column.astype(object).astype(str).to_numpy(dtype=object)
+            elif elem in (onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT):
+                values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+            else:
+                if column.isna().any():
+                    raise ValueError(
+                        f"X column {name!r} has missing values, but the model's input for it "
+                        "is int64 / bool (the sample given to to_onnx had none): export with a "
+                        "sample where the column is float or a nullable dtype (Int64, boolean).")
+                values = column.to_numpy()
+            feed[name] = values.astype(_ONNX_NUMPY[elem]).reshape(-1, 1)
+        return feed
+    if isinstance(X, dict) or hasattr(X, "keys"):
+        return {name: np.asarray(X[name]).astype(_ONNX_NUMPY[elem]) for name, elem in inputs}
+    ((name, elem),) = inputs
+    return {name: np.asarray(X).astype(_ONNX_NUMPY[elem])}

@@ -1,0 +1,121 @@
+"""The column selection and categorical codes of a fitted
+:class:`~skmtl.tabular.TabularEncoder` as ONNX (and ONNX-ML) operators.
+
+The numeric transform, binary flags and missing-value indicators are computed in the
+torch graph (:class:`~skmtl.export._torch_graph.NumericEncoding`); what needs strings
+(category keys) is done here, before it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from onnx import TensorProto
+from skl2onnx.common.data_types import StringTensorType
+
+
+def _column(scope, operator, container, j: int, per_column: bool) -> tuple[str, Any]:
+    """The name and type of X's column ``j``, shape (n, 1)."""
+    if per_column:
+        variable = operator.inputs[j]
+        return variable.onnx_name, variable.type
+    matrix = operator.inputs[0]
+    index = scope.get_unique_variable_name("skmtl_column_index")
+    container.add_initializer(index, TensorProto.INT64, [1], [j])
+    name = scope.get_unique_variable_name(f"skmtl_column{j}")
+    container.add_node("Gather", [matrix.onnx_name, index], [name], axis=1,
+                       name=scope.get_unique_operator_name("Gather"))
+    return name, matrix.type
+
+
+def _cast(scope, container, name: str, to: int) -> str:
+    out = scope.get_unique_variable_name(f"{name}_cast")
+    container.add_node("Cast", [name], [out], to=to, name=scope.get_unique_operator_name("Cast"))
+    return out
+
+
+def _concat(scope, container, names: list[str], seed: str) -> str:
+    if len(names) == 1:
+        return names[0]
+    out = scope.get_unique_variable_name(seed)
+    container.add_node("Concat", names, [out], axis=1, name=scope.get_unique_operator_name("Concat"))
+    return out
+
+
+def _codes(scope, container, name: str, kind: Any, keys: np.ndarray, column: Any) -> str:
+    """The integer codes (1..K in sorted key order, 0 for missing or unseen) of a column."""
+    out = scope.get_unique_variable_name("skmtl_codes")
+    attrs: dict[str, Any] = {"default_int64": 0}
+    values = list(range(1, len(keys) + 1))
+    if isinstance(kind, StringTensorType):
+        attrs["keys_strings"] = [str(k) for k in keys] or ["\x00"]
+    else:
+        try:
+            floats = [float(k) for k in keys]
+        except ValueError:
+            raise TypeError(
+                f"Categorical column {column!r} has text categories (e.g. {keys[0]!r}) but is "
+                "given to the ONNX model as numbers; export with a DataFrame sample X so that "
+                "the column becomes a string input.") from None
+        name = _cast(scope, container, name, TensorProto.FLOAT)
+        attrs["keys_floats"] = floats or [float("nan")]
+    attrs["values_int64s"] = values or [0]  # a column without categories: always code 0
+    container.add_node("LabelEncoder", [name], [out], op_domain="ai.onnx.ml", op_version=2,
+                       name=scope.get_unique_operator_name("LabelEncoder"), **attrs)
+    return out
+
+
+def encode_inputs(scope, operator, container, encoder: Any) -> list[str]:
+    """The torch graph's inputs for a model with a ``preprocessor_``.
+
+    Parameters
+    ----------
+    scope, operator, container
+        skl2onnx's conversion objects; ``operator.inputs`` is either one matrix with
+        X's columns or one (n, 1) input per column.
+    encoder : skmtl.tabular.TabularEncoder
+        Fitted.
+
+    Returns
+    -------
+    list of str
+        ``numbers`` (float64, the non-categorical columns in X's order) when there are
+        such columns, then ``codes`` (int64, one per categorical column) when there are.
+    """
+    n = len(encoder.columns_)
+    per_column = len(operator.inputs) == n and n > 1
+    if not per_column and len(operator.inputs) != 1:
+        raise ValueError(
+            f"The model reads {n} columns, but the ONNX graph has {len(operator.inputs)} "
+            "inputs; give one matrix input or one input per column.")
+    names = []
+    plain = sorted(encoder.numeric_ + encoder.binary_)
+    if plain:
+        if per_column:
+            columns = []
+            for j in plain:
+                name, kind = _column(scope, operator, container, j, True)
+                if isinstance(kind, StringTensorType):
+                    raise TypeError(f"Column {encoder.columns_[j]!r} is numeric for the model, "
+                                    "but the ONNX input given for it holds strings.")
+                columns.append(_cast(scope, container, name, TensorProto.DOUBLE))
+            names.append(_concat(scope, container, columns, "skmtl_numbers"))
+        else:
+            matrix = operator.inputs[0]
+            if isinstance(matrix.type, StringTensorType):
+                raise TypeError("The model's ONNX input is a matrix of strings; export with a "
+                                "DataFrame sample X (one input per column) instead.")
+            index = scope.get_unique_variable_name("skmtl_numeric_index")
+            container.add_initializer(index, TensorProto.INT64, [len(plain)], plain)
+            selected = scope.get_unique_variable_name("skmtl_numeric_columns")
+            container.add_node("Gather", [matrix.onnx_name, index], [selected], axis=1,
+                               name=scope.get_unique_operator_name("Gather"))
+            names.append(_cast(scope, container, selected, TensorProto.DOUBLE))
+    if encoder.categorical_:
+        codes = []
+        for j, keys in zip(encoder.categorical_, encoder.keys_):
+            name, kind = _column(scope, operator, container, j, per_column)
+            codes.append(_codes(scope, container, name, kind, keys, encoder.columns_[j]))
+        names.append(_concat(scope, container, codes, "skmtl_all_codes"))
+    return names

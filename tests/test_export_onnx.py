@@ -1,0 +1,288 @@
+"""ONNX export (skmtl.export.to_onnx): ONNX Runtime's outputs equal predict's and
+predict_proba's, for every architecture and task type, skmtl's own preprocessing,
+Pipelines, user trunks and dicts of inputs; unsupported cases raise clear errors."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import sparse
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from skorch.helper import SliceDict
+from torch import nn
+
+from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+from skmtl.architectures import MultiInput
+from skmtl.tasks import MultiLabel
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("skl2onnx")
+onnx = pytest.importorskip("onnx")
+from skmtl.export import onnx_inputs, to_onnx  # noqa: E402
+
+# two epochs on tiny data are enough to compare outputs
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ARCHITECTURES = ["shared_bottom", "separate", "mmoe", "cgc", "ple", "cross_stitch", "tabm"]
+SMALL = dict(hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
+N = 80
+
+
+def run(onx, X):
+    """ONNX Runtime's outputs for rows X, by output name."""
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, onnx_inputs(session, X))))
+
+
+def assert_parity(model, onx, X):
+    """Labels identical, probabilities and regression values within float32 precision."""
+    got = run(onx, X)
+    predicted = model.predict(X)
+    proba = model.predict_proba(X) if hasattr(model, "predict_proba") else []
+    proba = [proba] if isinstance(proba, np.ndarray) else list(proba)
+    frame = predicted if isinstance(predicted, pd.DataFrame) else None
+    for t, task in enumerate(model.tasks_):
+        if frame is not None:
+            expected = frame[task.columns_].to_numpy()
+        else:
+            expected = np.asarray(predicted).reshape(len(X), -1)[:, t:t + task.target_width_]
+        if task.kind == "regression":
+            np.testing.assert_allclose(got[task.name_], expected[:, 0].astype(np.float64),
+                                       rtol=1e-5, atol=1e-5)
+            continue
+        if task.kind == "multilabel":
+            np.testing.assert_array_equal(got[task.name_], expected.astype(np.int64))
+        else:
+            np.testing.assert_array_equal(got[task.name_], expected[:, 0])
+        np.testing.assert_allclose(got[f"{task.name_}_proba"], proba.pop(0), rtol=1e-5, atol=1e-6)
+    return got
+
+
+@pytest.fixture(scope="module")
+def table():
+    """A raw DataFrame: numbers with NaN, a category, text with None, booleans, integers;
+    and targets of every task type."""
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({
+        "size": rng.normal(size=N),
+        "weight": np.where(rng.rand(N) < 0.2, np.nan, rng.exponential(size=N)),
+        "colour": pd.Categorical(rng.choice(["red", "green", "blue"], N)),
+        "shop": rng.choice(["north", "south", None], N).astype(object),
+        "member": rng.rand(N) > 0.5,
+        "visits": rng.randint(0, 9, N),
+        "vip": pd.array(rng.choice([True, False, None], N), dtype="boolean"),  # nullable, NA
+        "rooms": pd.array(np.where(rng.rand(N) < 0.2, None, rng.randint(1, 6, N)), dtype="Int64"),
+    })
+    y = pd.DataFrame({
+        "price": X["size"] * 30 + 100,
+        "sold": np.where(X["size"] > 0, "yes", "no"),
+        "grade": rng.randint(1, 4, N),
+        "l1": rng.randint(0, 2, N),
+        "l2": rng.randint(0, 2, N),
+    })
+    # predict-time rows: unseen categories and missing values
+    X_new = X.iloc[:20].copy()
+    X_new.loc[0, "shop"] = "east"
+    X_new["colour"] = X_new["colour"].cat.add_categories(["purple"])
+    X_new.loc[1, "colour"] = "purple"
+    X_new.loc[2, "colour"] = np.nan
+    X_new.loc[3, "size"] = np.nan
+    X_new.loc[4, "weight"] = np.nan
+    X_new.loc[5, "shop"] = None
+    X_new.loc[6, ["vip", "rooms"]] = pd.NA
+    return X, y, X_new
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_parity_every_architecture_and_task_type(table, architecture):
+    X, y, X_new = table
+    model = MultiTaskNet(tasks=[MultiLabel(["l1", "l2"], name="labels")], architecture=architecture,
+                         **SMALL).fit(X, y)
+    onx = to_onnx(model, X.iloc[:5])
+    assert [i.name for i in onx.graph.input] == list(X.columns)
+    assert [o.name for o in onx.graph.output] == [
+        "price", "sold", "sold_proba", "grade", "grade_proba", "labels", "labels_proba"]
+    got = assert_parity(model, onx, X_new)
+    assert_parity(model, onx, X_new.iloc[:1])  # one row: the batch axis is dynamic
+    assert got["sold"].dtype == object and set(got["sold"]) <= {"yes", "no"}
+    assert got["grade"].dtype == np.int64
+    assert got["labels"].shape == (20, 2) and got["labels_proba"].dtype == np.float32
+    assert got["price"].shape == (20,) and got["price"].dtype == np.float32
+
+
+@pytest.mark.parametrize("transform", ["quantile", "robust", "standard", "none"])
+def test_parity_array_X_numeric_transforms(transform):
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(N, 4)) * [1, 10, 100, 1]
+    X[:, 3] = rng.randint(0, 2, N)  # a binary column (0 / 1 unless "none")
+    X[rng.rand(N) < 0.1, 1] = np.nan  # a missing-value indicator
+    Y = np.column_stack([X[:, 0] * 2, np.nan_to_num(X[:, 1]) + 5])
+    model = MultiTaskRegressor(numeric_transform=transform, **SMALL).fit(X, Y)
+    onx = to_onnx(model, X[:3])
+    assert [i.name for i in onx.graph.input] == ["X"]
+    X_new = np.vstack([X[:10], [[np.nan, np.nan, 300.0, 1.0], [-4.0, 3.0, np.nan, np.nan]]])
+    assert_parity(model, onx, X_new)
+
+
+def test_labels_types_temperature_and_thresholds():
+    rng = np.random.RandomState(2)
+    X = rng.normal(size=(120, 3))
+    y = pd.DataFrame({
+        "flag": X[:, 0] + 0.5 * rng.normal(size=120) > 0,  # bool classes
+        "level": np.where(X[:, 1] > 0, 2.0, 1.0),  # float classes
+        "a": (X[:, 2] > 0).astype(int), "b": (X[:, 0] > 0.3).astype(int),
+    })
+    model = MultiTaskClassifier(tasks=[MultiLabel(["a", "b"], name="ab")], temperature_scaling=True,
+                                threshold="f1", **SMALL).fit(X, y)
+    assert model.thresholds_ and model.temperatures_
+    got = assert_parity(model, to_onnx(model, X[:2]), X)
+    assert got["flag"].dtype == bool
+    assert got["level"].dtype == np.float64 and set(got["level"]) <= {1.0, 2.0}
+
+
+def test_pipeline_with_standard_scaler():
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(N, 3)) * 50
+    y = pd.DataFrame({"v": X[:, 0], "c": np.where(X[:, 1] > 0, "p", "n")})
+    pipe = Pipeline([("scale", StandardScaler()), ("net", MultiTaskNet(**SMALL))]).fit(X, y)
+    onx = to_onnx(pipe, X[:2])
+    got = run(onx, X)
+    np.testing.assert_allclose(got["v"], pipe.predict(X)["v"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(got["c"], pipe.predict(X)["c"].to_numpy())
+    np.testing.assert_allclose(got["c_proba"], pipe.predict_proba(X)[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("output", ["sparse", "pandas"])
+def test_pipeline_with_column_transformer(table, output):
+    X, y, X_new = table
+    X = X[["size", "shop"]].assign(shop=X["shop"].fillna("none"))
+    X_new = X_new[["size", "shop"]].assign(shop=X_new["shop"].fillna("none"), size=X_new["size"].fillna(0))
+    encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=output == "sparse")
+    prep = ColumnTransformer([("num", StandardScaler(), ["size"]), ("cat", encoder, ["shop"])],
+                             sparse_threshold=1.0)
+    if output == "pandas":  # the encoder's columns reach skmtl by name
+        prep.set_output(transform="pandas")
+    pipe = Pipeline([("prep", prep), ("net", MultiTaskNet(**SMALL))]).fit(X, y[["price", "sold"]])
+    assert (pipe[-1].preprocessor_ is None) == (output == "sparse")
+    onx = to_onnx(pipe, X.iloc[:3])
+    assert [i.name for i in onx.graph.input] == ["size", "shop"]
+    got = run(onx, X_new)
+    predicted = pipe.predict(X_new)
+    np.testing.assert_allclose(got["price"], predicted["price"], rtol=1e-5, atol=1e-4)
+    np.testing.assert_array_equal(got["sold"], predicted["sold"].to_numpy())
+    np.testing.assert_allclose(got["sold_proba"], pipe.predict_proba(X_new)[0], rtol=1e-5,
+                               atol=1e-6)
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.RandomState(4)
+    images = rng.normal(size=(40, 1, 8, 8)).astype(np.float32)
+    y = pd.DataFrame({"bright": images.mean(axis=(1, 2, 3)), "edge": (images[:, 0, 0, 0] > 0).astype(int)})
+    return images, y
+
+
+def test_parity_cnn_trunk_on_images(images):
+    X, y = images
+    model = MultiTaskNet(trunk=SmallCNN(), **SMALL).fit(X, y)
+    onx = to_onnx(model, X[:2])
+    assert_parity(model, onx, X)
+
+
+def test_parity_slicedict_multi_input(images):
+    X, y = images
+    rng = np.random.RandomState(5)
+    inputs = SliceDict(img=X, tab=rng.normal(size=(len(X), 3)).astype(np.float32))
+    trunk = MultiInput({"img": SmallCNN, "tab": None}, hidden_layer_sizes=(8,))
+    model = MultiTaskNet(trunk=trunk, **SMALL).fit(inputs, y)
+    reordered = {"tab": inputs["tab"][:2], "img": inputs["img"][:2]}  # key order does not matter
+    onx = to_onnx(model, reordered)
+    assert sorted(i.name for i in onx.graph.input) == ["img", "tab"]
+    assert_parity(model, onx, inputs)
+
+
+class ErfinvTrunk(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3, 4)
+
+    def forward(self, X):
+        return torch.erfinv(torch.tanh(self.linear(X)))
+
+
+def test_unexportable_trunk_names_the_module_and_torch_message():
+    rng = np.random.RandomState(6)
+    X = rng.normal(size=(30, 3)).astype(np.float32)
+    model = MultiTaskRegressor(trunk=ErfinvTrunk(), **SMALL).fit(X, X[:, 0])
+    with pytest.raises(TypeError, match=r"ErfinvTrunk.*erfinv"):
+        to_onnx(model, X[:2])
+
+
+def test_refused_inputs_and_models(tmp_path):
+    rng = np.random.RandomState(7)
+    X = rng.normal(size=(30, 3))
+    model = MultiTaskRegressor(**SMALL).fit(X, X[:, 0])
+    with pytest.raises(TypeError, match="dense"):
+        to_onnx(model, sparse.csr_matrix(X[:2]))
+    with pytest.raises(TypeError, match="LinearRegression"):
+        to_onnx(LinearRegression().fit(X, X[:, 0]), X[:2])
+    with pytest.raises(TypeError, match="DataFrame"):
+        to_onnx(model, np.array([["a", "b", "c"]], dtype=object))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    clash = MultiTaskRegressor(**SMALL).fit(frame, pd.DataFrame({"a": X[:, 0]}))  # task "a"
+    with pytest.raises(ValueError, match=r"\['a'\] also name"):
+        to_onnx(clash, frame[:2])
+    path = tmp_path / "model.onnx"
+    onx = to_onnx(model, X[:2], path=path)
+    assert onnx.load(str(path)).SerializeToString() == onx.SerializeToString()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing of torch's exporter leaks to users
+        to_onnx(model, X[:2])
+    if "precision" in model.get_params():  # predict under autocast: float32 ONNX differs
+        bf16 = MultiTaskRegressor(precision="bf16", device="cpu", **SMALL).fit(X, X[:, 0])
+        with pytest.warns(UserWarning, match="precision='bf16'"):
+            to_onnx(bf16, X[:2])
+
+
+def test_int_input_refuses_missing_values():
+    rng = np.random.RandomState(8)
+    X = pd.DataFrame({"a": rng.randint(0, 5, 30), "b": rng.normal(size=30)})
+    model = MultiTaskRegressor(**SMALL).fit(X, X["b"].to_numpy() * 2)
+    onx = to_onnx(model, X[:2])
+    assert [i.type.tensor_type.elem_type for i in onx.graph.input] == [
+        onnx.TensorProto.INT64, onnx.TensorProto.DOUBLE]
+    with pytest.raises(ValueError, match="'a' has missing values"):
+        onnx_inputs(onx, X.assign(a=np.where(X["a"] > 2, np.nan, X["a"])))
+
+
+def test_quantile_transform_in_torch_matches_scikit_learn():
+    """The torch (ONNX-exportable) quantile transform equals scikit-learn's, with 1,000
+    quantiles (the two-level search), repeated quantiles, out-of-range values and NaN."""
+    from sklearn.preprocessing import QuantileTransformer
+
+    from skmtl.export._quantile import QuantileNormal
+
+    rng = np.random.RandomState(9)
+    X = np.column_stack([rng.normal(size=3000), rng.randint(0, 5, 3000), rng.exponential(size=3000)])
+    transformer = QuantileTransformer(output_distribution="normal", n_quantiles=1000).fit(X)
+    rows = np.vstack([X[:500], rng.normal(size=(100, 3)) * 5, [[np.nan, 2.0, -1.0]],
+                      transformer.quantiles_])
+    got = QuantileNormal(transformer)(torch.as_tensor(rows)).numpy()
+    expected = transformer.transform(rows)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-8, equal_nan=True)
