@@ -49,6 +49,7 @@ BENCHMARKS: dict[str, str] = {
     "ensembles": "TabM against ensembles of k independent networks (quality and time)",
     "precision": "mixed precision (bf16) and torch.compile against float32 on the speed table",
     "distributed": "data-parallel training: 1 process against 2 processes (torchrun, gloo)",
+    "serving": "prediction at 1M rows: rows/s and peak memory, skmtl, ONNX Runtime, MLPRegressor",
 }
 
 #: Where a full run writes, relative to the repository root.

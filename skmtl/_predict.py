@@ -110,7 +110,13 @@ class PredictMixin:
     def _run_chunks(self, n: int, read, rows: int) -> list[np.ndarray]:
         """:func:`~skmtl._chunks.forward_in_chunks` with this estimator's network."""
         kinds = [task.kind for task in self.tasks_]
-        return forward_in_chunks(self.net_.module_, n, read, kinds, self._weights_device(), rows)
+        device = self._weights_device()
+        net = self.net_
+        # the training's autocast (precision=) and torch.compile wrapper (compile=), if any
+        amp = net._mixed_precision() if hasattr(net, "_mixed_precision") else None
+        context = None if amp is None else (lambda: amp.autocast(device.type))
+        module = net._network() if getattr(net, "compile_options", None) else net.module_
+        return forward_in_chunks(module, n, read, kinds, device, rows, context=context)
 
     def _outputs(self, X) -> list[np.ndarray]:
         """Every task's raw output for X as given to predict: checked and encoded chunk by

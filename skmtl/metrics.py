@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from .tasks import as_target_frame
 
-__all__ = ["mean_task_scorer", "task_scorer"]
+__all__ = ["mean_task_scorer", "task_scorer", "task_scorers"]
 
 #: Metrics computed from predicted labels/values, and whether higher is better.
 _PREDICT_METRICS: dict[str, Callable] = {
@@ -171,4 +171,59 @@ def mean_task_scorer(tasks: Sequence[str], metric: str | Callable = "accuracy") 
         return float(np.mean([_score(estimator, predictions, y, name, metric) for name in tasks]))
 
     scorer.__name__ = f"mean_{getattr(metric, '__name__', metric)}"
+    return scorer
+
+
+def task_scorers(scores: Mapping[str, tuple[str | Sequence[str], str | Callable]]) -> Callable:
+    """One scorer of several tasks and metrics that predicts once, for ``scoring=``.
+
+    A ``scoring`` dict of :func:`task_scorer` and :func:`mean_task_scorer` runs the
+    network once per entry (scikit-learn calls them one after the other); this scorer
+    makes at most one ``predict`` and one ``predict_proba`` call for all its entries and
+    returns a dict of scores, which GridSearchCV and cross_validate accept as
+    multi-metric ``scoring`` (``refit`` then names one of its keys).
+
+    Parameters
+    ----------
+    scores : mapping
+        Score name to ``(task, metric)``, the score of :func:`task_scorer`, or
+        ``(list of tasks, metric)``, the mean over the tasks as :func:`mean_task_scorer`
+        gives; metrics as in :func:`task_scorer`.
+
+    Returns
+    -------
+    callable
+        ``scorer(estimator, X, y) -> dict`` of score name to float.
+
+    Examples
+    --------
+    >>> from skmtl.metrics import task_scorers
+    >>> scoring = task_scorers({"income_auc": ("income", "roc_auc"),
+    ...                         "married_auc": ("never_married", "roc_auc"),
+    ...                         "mean_auc": (["income", "never_married"], "roc_auc")})
+    """
+    entries = {}
+    for key, spec in scores.items():
+        if not (isinstance(spec, tuple) and len(spec) == 2):
+            raise ValueError(f"scores[{key!r}] is {spec!r}; give a (task, metric) or "
+                             "([task, ...], metric) pair.")
+        tasks, metric = spec
+        _check_metric(metric)
+        entries[key] = ([tasks] if isinstance(tasks, str) else list(tasks), metric)
+
+    def scorer(estimator: Any, X: Any, y: Any) -> dict[str, float]:
+        for tasks, metric in entries.values():  # a wrong task fails before predicting
+            for name in tasks:
+                _scorable(estimator, name, metric)
+        predictions: dict[bool, Any] = {}  # probabilities or not -> one call for all tasks
+        out = {}
+        for key, (tasks, metric) in entries.items():
+            proba = not (callable(metric) or metric in _PREDICT_METRICS)
+            if proba not in predictions:
+                predictions[proba] = _predictions(estimator, X, metric)
+            out[key] = float(np.mean([_score(estimator, predictions[proba], y, name, metric)
+                                      for name in tasks]))
+        return out
+
+    scorer.__name__ = "task_scorers"
     return scorer

@@ -12,7 +12,7 @@ from skorch.helper import SliceDict
 import skmtl._chunks as chunks
 from skmtl import MultiTaskNet
 from skmtl.architectures import MultiInput, TabM
-from skmtl.metrics import mean_task_scorer, task_scorer
+from skmtl.metrics import mean_task_scorer, task_scorer, task_scorers
 from skmtl.tabular import TabularEncoder
 from skmtl.tasks import Classification, MultiLabel, Regression
 
@@ -181,6 +181,46 @@ def test_cpu_chunks_run_in_slices_of_forward_rows(monkeypatch, array_model):
         handle.remove()
     # 8 chunks of 7 rows (3 + 3 + 1), then one of 4 rows (3 + 1)
     assert sizes == [3, 3, 1] * 8 + [3, 1]
+
+
+def test_task_scorers_predict_once_for_all_entries(monkeypatch, array_model):
+    X, y = _data()
+    monkeypatch.setattr(chunks, "CHUNK_ROWS", CHUNK)
+    spec = {"bin_acc": ("bin", "accuracy"), "tri_acc": ("tri", "accuracy"),
+            "r_r2": ("r", "r2"), "bin_auc": ("bin", "roc_auc"),
+            "mean_auc": (["bin", "tri"], "roc_auc")}
+    calls, handle = _count_forwards(array_model)
+    try:
+        scores = task_scorers(spec)(array_model, X, y)
+        # one predict and one predict_proba for the five scores
+        assert len(calls) == 2 * -(-N // CHUNK)
+    finally:
+        handle.remove()
+    assert list(scores) == list(spec)
+    assert scores["bin_acc"] == task_scorer("bin", "accuracy")(array_model, X, y)
+    assert scores["r_r2"] == task_scorer("r", "r2")(array_model, X, y)
+    assert scores["mean_auc"] == mean_task_scorer(["bin", "tri"], "roc_auc")(array_model, X, y)
+    assert scores["bin_auc"] == task_scorer("bin", "roc_auc")(array_model, X, y)
+
+
+def test_task_scorers_as_multi_metric_scoring_of_cross_validate():
+    from sklearn.model_selection import cross_validate
+
+    X, y = _data(n=80)
+    scoring = task_scorers({"bin_acc": ("bin", "accuracy"), "r_r2": ("r", "r2")})
+    result = cross_validate(MultiTaskNet(tasks=TASKS, **FAST), X, y, cv=2, scoring=scoring)
+    assert result["test_bin_acc"].shape == (2,) and result["test_r_r2"].shape == (2,)
+    assert np.isfinite(result["test_bin_acc"]).all()
+
+
+def test_task_scorers_refuse_a_bad_entry(array_model):
+    with pytest.raises(ValueError, match=r"scores\['x'\] is 'bin'; give a \(task, metric\)"):
+        task_scorers({"x": "bin"})
+    with pytest.raises(ValueError, match="Unknown metric 'auc'"):
+        task_scorers({"x": ("bin", "auc")})
+    X, y = _data()
+    with pytest.raises(ValueError, match="No task named 'nope'"):
+        task_scorers({"x": ("nope", "accuracy")})(array_model, X, y)
 
 
 def test_mean_task_scorer_rejects_a_regression_task_before_predicting(array_model):

@@ -213,11 +213,27 @@ class TabularEncoder(BaseEstimator):
         if list(X.columns) != self.columns_:
             raise ValueError(f"X has columns {list(X.columns)}, but the encoder was fitted on "
                              f"{self.columns_}.")
+        if self._is_identity(X):  # numbers as given: one float32 conversion, NaN -> 0
+            with np.errstate(over="ignore"):  # float32 overflow: refused below
+                values = X.to_numpy(dtype=np.float32, copy=True)  # never a view of X
+            if not np.isinf(values).any():  # else (infinity, float32 overflow): the
+                return np.nan_to_num(values, nan=0.0, copy=False)  # reading below says which
         n = len(X)
         out = np.zeros((n, self.n_features_out_), dtype=np.float32)
         col = 0
-        # each numeric column read once (the indicators reuse it)
-        numbers = {j: self._numeric(X, j) for j in self.numeric_ + self.binary_}
+        # each numeric column read once (the indicators reuse it); columns of plain numpy
+        # dtypes in one conversion (per column, pandas' overhead dominates on 64 columns)
+        positions = self.numeric_ + self.binary_
+        plain = [j for j in positions if isinstance(X.dtypes.iloc[j], np.dtype)
+                 and X.dtypes.iloc[j].kind in "fiub"]
+        numbers = {}
+        if plain:
+            block = X.iloc[:, plain].to_numpy(dtype=np.float64)
+            if np.isinf(block).any():  # the per-column reading names the column
+                for j in plain:
+                    self._numeric(X, j)
+            numbers = {j: block[:, k] for k, j in enumerate(plain)}
+        numbers.update({j: self._numeric(X, j) for j in positions if j not in numbers})
         if self.numeric_:
             values = np.column_stack([numbers[j] for j in self.numeric_])
             if self.transformer_ is not None:
@@ -248,6 +264,13 @@ class TabularEncoder(BaseEstimator):
             out[:, col] = codes
             col += 1
         return out
+
+    def _is_identity(self, X: pd.DataFrame) -> bool:
+        """Whether the encoding of X is its values as float32 (NaN as 0): no transform, no
+        categorical, binary or indicator column, and only plain numpy number columns."""
+        return (self.transformer_ is None and not self.binary_ and not self.indicators_
+                and not self.categorical_
+                and all(isinstance(t, np.dtype) and t.kind in "fiub" for t in X.dtypes))
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None) -> np.ndarray:
         """Fit on X, then encode it (see :meth:`fit` and :meth:`transform`).
