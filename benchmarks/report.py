@@ -319,7 +319,7 @@ def _std(values: Sequence[float]) -> float:
 #: Sections in report order; each is rendered by ``sections/<name>.py``'s ``render``.
 SECTIONS: list[str] = ["speed", "architectures", "weighting", "multilabel", "penguins",
                        "missing_labels", "defaults", "tabular", "ensembles",
-                       "precision", "distributed", "serving"]
+                       "precision", "data_parallel", "serving"]
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.
 RENDERERS: list[str] = [n for n in SECTIONS
                         if (Path(__file__).resolve().parent / "sections" / f"{n}.py").exists()]

@@ -48,7 +48,7 @@ BENCHMARKS: dict[str, str] = {
     "tabular": "raw DataFrames: skmtl's defaults against per-task gradient boosting",
     "ensembles": "TabM against ensembles of k independent networks (quality and time)",
     "precision": "mixed precision (bf16) and torch.compile against float32 on the speed table",
-    "distributed": "data-parallel training: 1 process against 2 processes (torchrun, gloo)",
+    "data_parallel": "data-parallel training: 1 process against 2 processes (torchrun, gloo)",
     "serving": "prediction at 1M rows: rows/s and peak memory, skmtl, ONNX Runtime, MLPRegressor",
 }
 

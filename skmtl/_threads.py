@@ -27,8 +27,10 @@ def _on_dask_worker() -> bool:
     """Whether this thread runs a task of a Dask worker (without importing distributed)."""
     if "distributed" not in sys.modules:
         return False
-    from distributed import get_worker
-
+    try:
+        from distributed import get_worker
+    except ImportError:  # a module of that name that is not Dask's
+        return False
     try:
         get_worker()
     except ValueError:  # not on a worker's task thread

@@ -4,6 +4,7 @@ The Dask tests share one ``LocalCluster`` of two worker processes (one thread ea
 by nannies, as on a real cluster; the halving test runs the guide's example itself.
 """
 
+import sys
 import functools
 import os
 import re
@@ -213,3 +214,13 @@ def test_guide_halving_search_on_dask_equals_serial(client):
     np.testing.assert_allclose(on_dask.cv_results_["mean_test_score"],
                                serial.cv_results_["mean_test_score"], rtol=0, atol=1e-6)
     assert on_dask.best_params_ == serial.best_params_
+
+
+def test_a_foreign_module_named_distributed_is_not_taken_for_dask(monkeypatch):
+    # e.g. a script called distributed.py on sys.path: fits must not fail importing from it
+    import types
+
+    from skmtl._threads import dask_worker_threads
+
+    monkeypatch.setitem(sys.modules, "distributed", types.ModuleType("distributed"))
+    assert dask_worker_threads() is None

@@ -1,4 +1,4 @@
-"""The ``distributed`` benchmark section renders from a results file alone."""
+"""The ``data_parallel`` benchmark section renders from a results file alone."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ def _payload(records: list) -> dict:
     config = {"n": 20_000, "epochs": 5, "repeats": 2, "settings": {ONE: [1, 2], TWO: [2, 1]},
               "hidden": 256, "batch_size": 256, "lr": 1e-3, "test_fraction": 0.2,
               "data_seed": 0, "latent_seed": 1234}
-    return {"benchmark": "distributed", "schema": harness.SCHEMA, "quick": False,
-            "command": "python benchmarks/distributed.py", "runner": None,
+    return {"benchmark": "data_parallel", "schema": harness.SCHEMA, "quick": False,
+            "command": "python benchmarks/data_parallel.py", "runner": None,
             "machine": {**harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"},
             "skmtl": "skmtl 0.0", "total_seconds": 90.0, "other_load": 0.0,
             "records": records, "extra": {}, "config": config,
-            "_path": "benchmarks/results/distributed.json"}
+            "_path": "benchmarks/results/data_parallel.json"}
 
 
 def _record(method: str, seed: int, epochs: list[float], r2: float, **extra) -> dict:
@@ -33,14 +33,14 @@ def _record(method: str, seed: int, epochs: list[float], r2: float, **extra) -> 
                           **extra)
 
 
-def test_distributed_section_gives_mean_std_and_the_paired_ratio(tmp_path):
+def test_data_parallel_section_gives_mean_std_and_the_paired_ratio(tmp_path):
     records = [
         # medians: 1.0 and 2.0 for one process, 0.6 and 1.0 for two -> ratios 0.6 and 0.5
         _record(ONE, 0, [1.5, 1.0, 0.9], 0.70), _record(TWO, 0, [0.7, 0.6, 0.5], 0.70),
         _record(ONE, 1, [2.2, 2.0, 1.9], 0.72), _record(TWO, 1, [1.1, 1.0, 0.9], 0.7202),
         harness.record(TWO, "synthetic", 2, error="RuntimeError: the launch failed"),
     ]
-    render = importlib.import_module("sections.distributed").render
+    render = importlib.import_module("sections.data_parallel").render
     text = render(_payload(records), tmp_path / "report.md", False)
     # mean ± std over the seeds of the median epoch times, and of the test scores
     assert "| 1 process × 2 threads | 2 | 1.500 ± 0.707 |" in text
@@ -54,10 +54,10 @@ def test_distributed_section_gives_mean_std_and_the_paired_ratio(tmp_path):
     assert "$" not in text.replace("$results_file", "")
 
 
-def test_distributed_section_without_pairs_says_so(tmp_path):
+def test_data_parallel_section_without_pairs_says_so(tmp_path):
     records = [_record(ONE, 0, [1.0], 0.7),
                harness.record(TWO, "synthetic", 0, error="RuntimeError: boom")]
-    render = importlib.import_module("sections.distributed").render
+    render = importlib.import_module("sections.data_parallel").render
     text = render(_payload(records), tmp_path / "report.md", False)
     assert "Paired ratio: not available" in text
     assert "| 2 processes × 1 thread (1 failed) | 0 |" in text

@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    python benchmarks/distributed.py             # N = 20000, 5 epochs, 3 seeds -> results/
-    python benchmarks/distributed.py --quick     # N = 2000, 2 epochs, 1 seed -> build/
-    python benchmarks/report.py --only distributed
+    python benchmarks/data_parallel.py             # N = 20000, 5 epochs, 3 seeds -> results/
+    python benchmarks/data_parallel.py --quick     # N = 2000, 2 epochs, 1 seed -> build/
+    python benchmarks/report.py --only data_parallel
 
 Both settings train ``skmtl.MultiTaskNet`` on the speed benchmark's synthetic 3-task
 table (``datasets.make_data``, the network of ``speed.py``) with the same global batch,
@@ -13,7 +13,7 @@ this script in worker mode: with P = 2, skmtl joins the launcher's gloo process 
 and trains data-parallel (each process takes its half of every batch, gradients are
 averaged). Rank 0 times the epochs (the ``dur`` of the history) and scores the test
 rows; one record per setting x seed. No timing is asserted; the settings are
-described in ``templates/distributed.md``.
+described in ``templates/data_parallel.md``.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker(args.n, args.seed, args.epochs, args.threads, args.out)
         return 0
-    run = harness.Run("distributed", args.quick, argv)
+    run = harness.Run("data_parallel", args.quick, argv)
     records = []
     for seed in harness.seeds(args.repeats):
         for setting, (processes, threads) in SETTINGS.items():

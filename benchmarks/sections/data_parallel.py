@@ -1,4 +1,4 @@
-"""The ``distributed`` section of docs/benchmarks.md, rendered from ``results/distributed.json``."""
+"""The ``data_parallel`` section of docs/benchmarks.md, rendered from ``results/data_parallel.json``."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def ratio_line(recs: Sequence[Mapping[str, Any]]) -> str:
 
 
 def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
-    """The ``distributed`` section (no figure)."""
+    """The ``data_parallel`` section (no figure)."""
     cfg, recs = res["config"], res["records"]
     rows = []
     for setting in cfg["settings"]:
@@ -68,4 +68,4 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         "hidden": cfg["hidden"], "batch_size": cfg["batch_size"], "lr": f"{cfg['lr']:g}",
         "table": markdown_table(rows, COLUMNS), "ratio": ratio_line(recs),
     }
-    return fill("distributed", values)
+    return fill("data_parallel", values)
