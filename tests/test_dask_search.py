@@ -4,10 +4,10 @@ The Dask tests share one ``LocalCluster`` of two worker processes (one thread ea
 by nannies, as on a real cluster; the halving test runs the guide's example itself.
 """
 
-import sys
 import functools
 import os
 import re
+import sys
 import threading
 import warnings
 from pathlib import Path
