@@ -38,6 +38,8 @@ ROWS, QUICK_ROWS, REPEATS, THREADS = 1_000_000, 100_000, 3, 2
 #: depend on how well the weights are trained.
 FIT_ROWS, QUICK_FIT_ROWS, EPOCHS = 5_000, 1_000, 1
 HIDDEN, X_SEED, MODEL_SEED = (256, 256), 1, 0
+#: Rows per call of the reference row's bare forward (skmtl's own slice size on the CPU).
+FORWARD_SLICE = 2_048
 #: Rows of the default-encoding row (information only; its piecewise-linear embeddings
 #: make it about ten times slower, so a full 1M-row run of it would take minutes).
 DEFAULTS_ROWS, QUICK_DEFAULTS_ROWS = 200_000, 20_000
@@ -51,6 +53,7 @@ METHODS: dict[str, str] = {
     "skmtl-defaults": "skmtl predict (default tabular encoding)",
     "onnx": "skmtl ONNX export, ONNX Runtime",
     "mlp": "scikit-learn MLPRegressor",
+    "torch": "the same network's forward alone (reference)",
 }
 _RESULT = "SERVING-RESULT "
 
@@ -129,6 +132,17 @@ def _predictor(method: str, fit_rows: int) -> Any:
             warnings.simplefilter("ignore")
             model.fit(data.X, data.y_float3())
         return model.predict
+    if method == "torch":  # the ceiling: the plain-MLP module on slices, nothing else
+        import torch
+
+        module = _skmtl_model(False, fit_rows).net_.module_.eval()
+
+        def forward(X: Any) -> list:
+            x = torch.from_numpy(X)
+            with torch.inference_mode():
+                return [module(x[i:i + FORWARD_SLICE]) for i in range(0, len(x), FORWARD_SLICE)]
+
+        return forward
     raise ValueError(f"unknown method {method!r}; use one of {list(METHODS)}")
 
 

@@ -5,12 +5,30 @@ import inspect
 import pytest
 
 import skmtl
-from skmtl import architectures, callbacks, losses, metrics, plotting, tasks, transfer, weighting
+from skmtl import (
+    architectures,
+    callbacks,
+    losses,
+    metrics,
+    plotting,
+    tabular,
+    tasks,
+    transfer,
+    weighting,
+)
+
+MODULES = [skmtl, architectures, callbacks, losses, metrics, plotting, tabular, tasks, transfer,
+           weighting]
+try:  # the `onnx` extra
+    from skmtl import export
+
+    MODULES.append(export)
+except ImportError:
+    pass
 
 PUBLIC = [
     (module, name)
-    for module in (skmtl, architectures, callbacks, losses, metrics, plotting, tasks, transfer,
-                   weighting)
+    for module in MODULES
     for name in module.__all__
     if not name.startswith("__") and not inspect.ismodule(getattr(module, name))
     and not isinstance(getattr(module, name), (dict, int, str))

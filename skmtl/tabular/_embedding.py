@@ -16,7 +16,17 @@ NUMERIC_EMBEDDINGS: tuple[str, ...] = ("periodic", "piecewise_linear")
 
 def embedding_dim(cardinality: int) -> int:
     """Width of a categorical column's embedding: ``min(32, round(1.6 * c ** 0.56))``, at
-    least 2 (the rule of fast.ai's tabular models), for ``c`` codes."""
+    least 2 (the rule of fast.ai's tabular models), for ``c`` codes.
+
+    Parameters
+    ----------
+    cardinality : int
+        Number of codes of the column (the reserved code 0 included).
+
+    Returns
+    -------
+    int
+    """
     return int(max(2, min(32, round(1.6 * cardinality ** 0.56))))
 
 

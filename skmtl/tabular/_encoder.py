@@ -215,7 +215,13 @@ class TabularEncoder(BaseEstimator):
                              f"{self.columns_}.")
         if self._is_identity(X):  # numbers as given: one float32 conversion, NaN -> 0
             with np.errstate(over="ignore"):  # float32 overflow: refused below
-                values = X.to_numpy(dtype=np.float32, copy=True)  # never a view of X
+                values = X.to_numpy(dtype=np.float32)  # X's own float32 block: no copy
+                # one reading pass: a finite sum (in float64: no overflow) means no NaN or
+                # infinity, and the values are returned as they are (read-only use)
+                total = np.add.reduce(values, axis=None, dtype=np.float64)
+            if np.isfinite(total):
+                return values
+            values = np.array(values, dtype=np.float32)  # never write into X
             if not np.isinf(values).any():  # else (infinity, float32 overflow): the
                 return np.nan_to_num(values, nan=0.0, copy=False)  # reading below says which
         n = len(X)
