@@ -51,6 +51,7 @@ BEFORE = {"skmtl_rows_per_s": 675_000, "skmtl_memory_mb": 1354,
 METHODS: dict[str, str] = {
     "skmtl": "skmtl predict (plain MLP, as in the issue)",
     "skmtl-defaults": "skmtl predict (default tabular encoding)",
+    "skmtl-bf16": "skmtl predict (plain MLP, precision=\"bf16\")",
     "onnx": "skmtl ONNX export, ONNX Runtime",
     "mlp": "scikit-learn MLPRegressor",
     "torch": "the same network's forward alone (reference)",
@@ -90,13 +91,13 @@ def _peak_kb() -> int:
 
 
 # ------------------------------------------------------------------------ the predictors
-def _skmtl_model(defaults: bool, fit_rows: int) -> Any:
+def _skmtl_model(defaults: bool, fit_rows: int, precision: str = "32") -> Any:
     from datasets import make_data
 
     from skmtl import MultiTaskNet
 
     data = make_data(fit_rows)
-    settings = {} if defaults else harness.AS_BEFORE
+    settings = {} if defaults else {**harness.AS_BEFORE, "precision": precision}
     model = MultiTaskNet(hidden_layer_sizes=HIDDEN, max_epochs=EPOCHS, random_state=MODEL_SEED,
                          device="cpu", **settings)
     with warnings.catch_warnings():
@@ -106,8 +107,9 @@ def _skmtl_model(defaults: bool, fit_rows: int) -> Any:
 
 def _predictor(method: str, fit_rows: int) -> Any:
     """A fitted model's ``predict(X)`` for ``method`` (one call on all rows)."""
-    if method in ("skmtl", "skmtl-defaults"):
-        return _skmtl_model(method == "skmtl-defaults", fit_rows).predict
+    if method in ("skmtl", "skmtl-defaults", "skmtl-bf16"):
+        return _skmtl_model(method == "skmtl-defaults", fit_rows,
+                            "bf16" if method == "skmtl-bf16" else "32").predict
     if method == "onnx":
         import numpy as np
         import onnxruntime as ort

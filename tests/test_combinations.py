@@ -341,3 +341,46 @@ def test_partial_fit_meets_a_missing_label_after_a_fully_labelled_first_batch(co
     est.partial_fit(X.iloc[first], y.iloc[first])
     est.partial_fit(X.iloc[later], y_later)
     check_trained(est, X.iloc[later], y.iloc[later], rec.key)
+
+
+# -- mixed precision in combination ---------------------------------------------------------
+
+PRECISION_WEIGHTINGS = ["equal", "uncertainty", "gradnorm", "mgda", "upgrad", "pcgrad"]
+PRECISION_MATRIX = list(itertools.product(sorted(ARCHITECTURES), PRECISION_WEIGHTINGS,
+                                          [None, "trunk"]))
+
+
+@pytest.mark.parametrize(("architecture", "weighting", "freeze"), PRECISION_MATRIX,
+                         ids=["-".join(map(str, case)) for case in PRECISION_MATRIX])
+def test_bf16_combination_with_sparse_labels_trains_or_refuses(architecture, weighting, freeze):
+    """precision="bf16" with every architecture, loss weightings and aggregators, freezing
+    and sparse missing labels: trains (finite losses, well-formed float predictions) or
+    refuses before training, exactly as in float32."""
+    X, y = make_data("sparse")
+    rec = recorder()
+    est = MultiTaskNet(tasks=TASKS, architecture=architecture, weighting=weighting, freeze=freeze,
+                       precision="bf16", callbacks=[rec], **FAST)
+    refused = call_or_refuse(lambda: est.fit(X, y), rec.key)
+    reference = MultiTaskNet(tasks=TASKS, architecture=architecture, weighting=weighting,
+                             freeze=freeze, **FAST)
+    refused_32 = call_or_refuse(lambda: reference.fit(X, y), recorder().key)
+    assert (refused is None) == (refused_32 is None), "bf16 and float32 disagree on refusing"
+    if refused is None:
+        check_trained(est, X, y, rec.key)
+        for proba in est.predict_proba(X):
+            assert proba.dtype == np.float32 or proba.dtype == np.float64
+
+
+@pytest.mark.parametrize("architecture", ["shared_bottom", "tabm", "mmoe"])
+def test_bf16_partial_fit_then_warm_start_with_late_missing_labels(architecture):
+    X_full, y_full = make_data("none", seed=1)
+    X, y = make_data("sparse")
+    rec = recorder()
+    est = MultiTaskNet(tasks=TASKS, architecture=architecture, weighting="uncertainty",
+                       precision="bf16", callbacks=[rec], **FAST)
+    est.partial_fit(X_full, y_full)
+    est.partial_fit(X, y)
+    check_trained(est, X, y_full, rec.key)
+    est.set_params(warm_start=True, max_epochs=1)
+    est.fit(X, y)
+    check_trained(est, X, y_full, rec.key, n_epochs=3)  # dtypes of the first call's y
