@@ -27,11 +27,9 @@ import numpy as np
 from datasets import CATEGORICAL_COLUMNS, Dataset, census, movies, yeast
 from harness import (
     Run,
-    guarded,
+    fit_grid,
     import_skmtl,
     n_parameters,
-    record,
-    seeds,
     table_metrics,
     timed,
     warm_up_process,
@@ -113,18 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = Run("ensembles", args.quick, argv)
     warm_up_process()
-    records, described = [], {}
-    for name in args.only:
+    described = {}
+
+    def load_and_describe(name: str) -> Dataset:
         data = load(name, args.quick)
         described[name] = {"citation": data.citation, "train_rows": len(data.train),
                            "test_rows": len(data.test), "tasks": list(data.y.columns)}
-        for seed in seeds(QUICK["seeds"] if args.quick else args.seeds):
-            for method in METHODS:
-                rec = guarded(record(method, name, seed),
-                              partial(fit, method, data, seed, args.quick))
-                print(f"{name} seed {seed} {method}: {rec['metrics']} "
-                      f"{rec['fit_seconds'] or 0:.1f}s {rec['error'] or ''}", flush=True)
-                records.append(rec)
+        return data
+
+    records = fit_grid(args.only, QUICK["seeds"] if args.quick else args.seeds, load_and_describe,
+                       lambda name: list(METHODS),
+                       lambda method, data, seed: fit(method, data, seed, args.quick))
     config = {"quick": QUICK if args.quick else None, "datasets": described,
               "reference": REFERENCE, "methods": {m: repr(a) if a is not None else
                                                   f"MultiTaskEnsemble(n_seeds={k})" if k else

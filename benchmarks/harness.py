@@ -55,6 +55,7 @@ import time
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -435,6 +436,23 @@ def guarded(rec: dict[str, Any], fn: Callable[[], Mapping[str, Any]]) -> dict[st
         print(traceback.format_exc(), file=sys.stderr, flush=True)
         rec["error"] = f"{type(exc).__name__}: {exc}"
     return rec
+
+
+def fit_grid(datasets: Sequence[str], n_seeds: int, load: Callable[[str], Any],
+             methods: Callable[[str], Sequence[str]],
+             fit: Callable[[str, Any, int], Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Records of ``fit(method, data, seed)`` for every dataset (``load(name)``), seed
+    (:func:`seeds`) and method (``methods(name)``), each :func:`guarded` and printed."""
+    records = []
+    for name in datasets:
+        data = load(name)
+        for seed in seeds(n_seeds):
+            for method in methods(name):
+                rec = guarded(record(method, name, seed), partial(fit, method, data, seed))
+                print(f"{name} seed {seed} {method}: {rec['metrics']} "
+                      f"{rec['fit_seconds'] or 0:.1f}s {rec['error'] or ''}", flush=True)
+                records.append(rec)
+    return records
 
 
 def results_path(name: str, quick: bool = False, folder: str | Path | None = None) -> Path:

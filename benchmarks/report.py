@@ -282,6 +282,19 @@ def ok(records: Sequence[Mapping[str, Any]], **match: Any) -> list[Mapping[str, 
             and all(r.get(k) == v for k, v in match.items())]
 
 
+def quality_cells(records: Sequence[Mapping[str, Any]], method: str, dataset: str,
+                  tasks: Sequence[str], fmt: str = ".4f") -> tuple[dict[str, Any], list]:
+    """A table row's method cell (with its number of failed records) and each task's metric
+    as mean ± std over the method's good records on ``dataset``; and those records."""
+    good = ok(records, method=method, dataset=dataset)
+    failed = sum(1 for r in records if r["method"] == method and r["dataset"] == dataset
+                 and r.get("error"))
+    row: dict[str, Any] = {"method": method + (f" ({failed} failed)" if failed else "")}
+    for task in tasks:
+        row[task] = harness.mean_std([r["metrics"][task] for r in good], fmt)
+    return row, good
+
+
 def paired_deltas(records: Sequence[Mapping[str, Any]], method: Mapping[str, Any],
                   reference: Mapping[str, Any], pair_on: Sequence[str],
                   metrics: Mapping[str, str] | None = None, lower: Sequence[str] = ()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -38,11 +37,9 @@ from datasets import (
 from harness import (
     Run,
     epoch_seconds,
-    guarded,
+    fit_grid,
     import_skmtl,
     is_regression,
-    record,
-    seeds,
     table_metrics,
     timed,
     warm_up_process,
@@ -165,19 +162,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = Run("tabular", args.quick, argv)
     warm_up_process()
-    records, described = [], {}
-    for name in args.only:
+    described = {}
+
+    def load_and_describe(name: str) -> Dataset:
         data = load(name, args.quick)
         described[name] = {"citation": data.citation, "description": data.description,
                            "train_rows": len(data.train), "test_rows": len(data.test),
                            "tasks": list(data.y.columns)}
-        for seed in seeds(QUICK["seeds"] if args.quick else args.seeds):
-            for method in methods(name):
-                rec = guarded(record(method, name, seed),
-                              partial(fit, method, data, seed, args.quick))
-                print(f"{name} seed {seed} {method}: {rec['metrics']} "
-                      f"{rec['fit_seconds'] or 0:.1f}s {rec['error'] or ''}", flush=True)
-                records.append(rec)
+        return data
+
+    records = fit_grid(args.only, QUICK["seeds"] if args.quick else args.seeds, load_and_describe,
+                       methods,
+                       lambda method, data, seed: fit(method, data, seed, args.quick))
     config = {"one_hot": ONE_HOT, "quick": QUICK if args.quick else None, "targets": TARGETS,
               "datasets": described, "defaults": {k: v for k, v in MultiTaskNet().get_params()
                                                   .items() if k not in ("tasks", "callbacks")}}

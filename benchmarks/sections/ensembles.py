@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import mean_std, median_spread, paired_ratios
-from report import fill, header_values, markdown_table, ok, paired_deltas
+from report import fill, header_values, markdown_table, ok, paired_deltas, quality_cells
 
 LOWER = ("hamming",)
 
@@ -25,12 +25,7 @@ def _table(recs: Sequence[Mapping[str, Any]], name: str, tasks: Sequence[str],
            reference: str) -> str:
     rows = []
     for method in dict.fromkeys(r["method"] for r in recs if r["dataset"] == name):
-        good = ok(recs, method=method, dataset=name)
-        failed = sum(1 for r in recs if r["method"] == method and r["dataset"] == name
-                     and r.get("error"))
-        row: dict[str, Any] = {"method": method + (f" ({failed} failed)" if failed else "")}
-        for task in tasks:
-            row[task] = mean_std([r["metrics"][task] for r in good], ".4f")
+        row, good = quality_cells(recs, method, name, tasks)
         d = paired_deltas(recs, {"method": method, "dataset": name},
                           {"method": reference, "dataset": name}, ("seed",),
                           lower=[t for t in LOWER if t in tasks])

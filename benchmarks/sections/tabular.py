@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import mean_std, median_spread
-from report import _mean, fill, header_values, markdown_table, ok, paired_deltas
+from report import _mean, fill, header_values, markdown_table, ok, paired_deltas, quality_cells
 
 REFERENCE = "skmtl separate"
 LOWER = ("hamming",)
@@ -17,12 +17,7 @@ def _table(recs: Sequence[Mapping[str, Any]], name: str, tasks: Sequence[str]) -
     methods = list(dict.fromkeys(r["method"] for r in recs if r["dataset"] == name))
     rows = []
     for method in methods:
-        good = ok(recs, method=method, dataset=name)
-        failed = sum(1 for r in recs if r["method"] == method and r["dataset"] == name
-                     and r.get("error"))
-        row: dict[str, Any] = {"method": method + (f" ({failed} failed)" if failed else "")}
-        for task in tasks:
-            row[task] = mean_std([r["metrics"][task] for r in good], ".4f")
+        row, good = quality_cells(recs, method, name, tasks)
         d = paired_deltas(recs, {"method": method, "dataset": name},
                           {"method": REFERENCE, "dataset": name}, ("seed",),
                           lower=[t for t in LOWER if t in tasks])
