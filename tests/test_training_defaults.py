@@ -95,6 +95,28 @@ def test_warns_once_when_stopped_at_max_epochs_while_improving():
     message = str(found[0].message)
     assert "MultiTaskNet" in message and "max_epochs=12" in message
     assert "train_loss" in message and "early_stopping=True" in message
+    # it points at the user's fit call (this file), not at skorch's callback loop
+    assert found[0].filename == __file__
+
+
+def test_warning_points_at_the_call_inside_a_search():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = make_data(missing=False)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        GridSearchCV(MultiTaskNet(max_epochs=12, batch_size=32, **SMALL), {"lr": [1e-3]},
+                     cv=2).fit(X, y)
+    import os
+
+    import skorch
+
+    import skmtl
+
+    libraries = tuple(os.path.dirname(m.__file__) + os.sep for m in (skmtl, skorch))
+    found = convergence_warnings(record)
+    assert found and not any(w.filename.startswith(libraries) for w in found), (
+        [w.filename for w in found])
 
 
 def test_warning_monitors_validation_loss():
