@@ -113,10 +113,9 @@ class PredictMixin:
         device = self._weights_device()
         net = self.net_
         # the training's autocast (precision=) and torch.compile wrapper (compile=), if any
-        amp = net._mixed_precision() if hasattr(net, "_mixed_precision") else None
+        amp = net._mixed_precision()
         context = None if amp is None else (lambda: amp.autocast(device.type))
-        module = net._network() if getattr(net, "compile_options", None) else net.module_
-        return forward_in_chunks(module, n, read, kinds, device, rows, context=context)
+        return forward_in_chunks(net._network(), n, read, kinds, device, rows, context=context)
 
     def _outputs(self, X) -> list[np.ndarray]:
         """Every task's raw output for X as given to predict: checked and encoded chunk by

@@ -87,6 +87,11 @@ def _as_float(column: pd.Series, name: Any) -> np.ndarray:
     return values
 
 
+def _plain_number(dtype: Any) -> bool:
+    """Whether a column's dtype is a NumPy number or bool (not a pandas extension dtype)."""
+    return isinstance(dtype, np.dtype) and dtype.kind in "fiub"
+
+
 def _keys(column: pd.Series) -> pd.Series:
     """Each value's category key: its text (so category dtype and strings agree)."""
     return column.astype(object).astype(str)
@@ -230,8 +235,7 @@ class TabularEncoder(BaseEstimator):
         # each numeric column read once (the indicators reuse it); columns of plain numpy
         # dtypes in one conversion (per column, pandas' overhead dominates on 64 columns)
         positions = self.numeric_ + self.binary_
-        plain = [j for j in positions if isinstance(X.dtypes.iloc[j], np.dtype)
-                 and X.dtypes.iloc[j].kind in "fiub"]
+        plain = [j for j in positions if _plain_number(X.dtypes.iloc[j])]
         numbers = {}
         if plain:
             block = X.iloc[:, plain].to_numpy(dtype=np.float64)
@@ -276,7 +280,7 @@ class TabularEncoder(BaseEstimator):
         categorical, binary or indicator column, and only plain numpy number columns."""
         return (self.transformer_ is None and not self.binary_ and not self.indicators_
                 and not self.categorical_
-                and all(isinstance(t, np.dtype) and t.kind in "fiub" for t in X.dtypes))
+                and all(_plain_number(t) for t in X.dtypes))
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None) -> np.ndarray:
         """Fit on X, then encode it (see :meth:`fit` and :meth:`transform`).
