@@ -110,7 +110,11 @@ def main(out: str) -> None:
         message = str(error)
     with open(os.path.join(out, f"rank{rank}_mismatch.txt"), "w") as f:
         f.write(repr(message))
+    # every process is done with the collectives before the group is torn down
+    torch.distributed.barrier()
     torch.distributed.destroy_process_group()
+    with open(os.path.join(out, f"rank{rank}_done.txt"), "w") as f:
+        f.write("done")
 
 
 if __name__ == "__main__":

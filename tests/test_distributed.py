@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,8 +51,11 @@ def ddp_run(tmp_path_factory) -> Path:
            "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(key, None)
-    # a second launch only if the first did not get its processes started (e.g. another
-    # launch on this machine took the rendezvous port first); a failure in training fails
+    # A second launch only if the first did not get its processes started (e.g. another
+    # launch on this machine took the rendezvous port first), or if both processes ran the
+    # whole script, group teardown included, and one was then aborted while the
+    # interpreter exited (seen once in CI under load: "terminate called without an active
+    # exception" from a gloo thread). A failure in training fails; so does a second abort.
     for _attempt in range(2):
         done = subprocess.run(
             [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
@@ -59,8 +63,11 @@ def ddp_run(tmp_path_factory) -> Path:
             env=env, capture_output=True, text=True, timeout=600,
         )
         started = (out / "rank0_equal.json").exists()
-        if done.returncode == 0 or started:
+        finished = all((out / f"rank{r}_done.txt").exists() for r in (0, 1))
+        if done.returncode == 0 or (started and not finished):
             break
+        for leftover in out.iterdir():
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (out / "log.txt").write_text(done.stdout)
     return out
