@@ -1,8 +1,9 @@
 """skmtl: multi-task learning as a first-class citizen of scikit-learn."""
 
-from . import architectures, callbacks, losses, metrics, tasks, transfer, weighting
+from . import affinity, architectures, callbacks, losses, metrics, tasks, transfer, weighting
 from ._ensemble import MultiTaskEnsemble
 from ._estimators import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+from ._grouping import TaskGrouping
 
 __version__ = "0.1.0"
 
@@ -11,7 +12,9 @@ __all__ = [
     "MultiTaskEnsemble",
     "MultiTaskNet",
     "MultiTaskRegressor",
+    "TaskGrouping",
     "__version__",
+    "affinity",
     "architectures",
     "callbacks",
     "losses",

@@ -33,6 +33,7 @@ from ._training._precision import PRECISIONS, check_precision
 from ._validation import check_frame, check_X, is_input_dict, n_rows, uses_frame
 from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, get_architecture
 from .callbacks import ConvergenceMonitor, LRSchedule, ResumeCheckpoint, _resume
+from .callbacks._affinity import affinity_mode, history_affinity
 from .tasks import Task, TaskSet
 from .weighting import WEIGHTINGS, Equal, Weighting, get_weighting
 
@@ -108,6 +109,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "checkpoint": [str, os.PathLike, Checkpoint, None],
         "precision": [StrOptions(set(PRECISIONS))],
         "compile": ["boolean", dict],
+        "task_affinity": ["boolean"],
+        "affinity_interval": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -150,6 +153,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         checkpoint=None,
         precision="32",
         compile=False,
+        task_affinity=False,
+        affinity_interval=10,
     ):
         self.tasks = tasks
         self.architecture = architecture
@@ -188,6 +193,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.checkpoint = checkpoint
         self.precision = precision
         self.compile = compile
+        self.task_affinity = task_affinity
+        self.affinity_interval = affinity_interval
 
     # -- tags ----------------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -388,6 +395,9 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
                 _distributed.same_start(net)
             self.frozen_parameters_ = apply_freeze(net.module_, self.freeze)
             net.refresh_gradient_kind()
+            if self.task_affinity:  # nothing shared to compare: fail before training
+                affinity_mode(net.module_,
+                              f"architecture={self.architecture!r}, freeze={self.freeze!r}")
             self._warn_nothing_to_balance(net)
             net.criterion_.set_data(encoded)
             self._fit_loop(net, inputs, encoded, epochs, description, saved)
@@ -397,6 +407,10 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.history_ = net.history
         self.device_ = device
         self.n_epochs_ = len(net.history)
+        if self.task_affinity:  # over every epoch that measured it (warm fits accumulate)
+            self.task_affinity_ = history_affinity(net.history, [t.name_ for t in self.tasks_])[0]
+        else:
+            self.__dict__.pop("task_affinity_", None)
         self.temperatures_ = self._fit_temperatures(inputs, targets) if self.temperature_scaling else {}
         self.thresholds_ = fit_thresholds(self, inputs, targets)  # recomputed by every fit call
         return self

@@ -27,6 +27,7 @@ from .architectures import LayerSettings, get_architecture
 from .callbacks import (
     ConvergenceMonitor,
     FiniteLossGuard,
+    GradientAffinity,
     LRSchedule,
     PerTaskLoss,
     ResumeCheckpoint,
@@ -101,6 +102,8 @@ class BuildMixin:
             ("finite_loss", FiniteLossGuard(task_names)),
             ("convergence", ConvergenceMonitor(type(self).__name__, self.n_iter_no_change, self.tol)),
         ]
+        if self.task_affinity:
+            callbacks.append(("task_affinity", GradientAffinity(task_names, self.affinity_interval)))
         if self.lr_schedule != "constant":
             callbacks.append(("lr_schedule", LRSchedule(self.lr_schedule, self.lr)))
         if self.early_stopping_:

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseMultiTask
-from ._predict import _available_if_probabilities
+from ._predict import _available_if_probabilities, mean_score
 
 _EPS = 1e-12
 
@@ -202,4 +202,4 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
         """
         if sample_weight is not None:
             raise ValueError("sample_weight is not supported by score yet; pass None.")
-        return float(np.nanmean(list(self.score_tasks(X, y).values())))
+        return mean_score(self.score_tasks(X, y))

@@ -221,6 +221,20 @@ _PARAMETERS = """
         of seconds). The default inductor backend needs a C++ compiler on the CPU
         (a RuntimeError says so at fit); a compilation failure raises a RuntimeError
         naming ``compile`` rather than falling back silently.
+    task_affinity : bool, default=False
+        Measure the tasks' gradient affinity during training: every
+        ``affinity_interval`` training steps, before the step, the cosine similarity
+        between each pair of tasks' loss gradients on the shared representation (or,
+        for architectures without one, on the shared parameters), recorded per epoch
+        in ``history_`` (``task_affinity``, ``task_affinity_n``, ``task_affinity_sq``)
+        and averaged in ``task_affinity_`` (see
+        :class:`skmtl.callbacks.GradientAffinity`). It does not change training: the
+        fitted weights are those of a fit without it. A ValueError at fit when the
+        tasks share nothing trainable (``architecture="separate"``, or every shared
+        parameter frozen without a shared representation).
+    affinity_interval : int, default=10
+        With ``task_affinity``, measure every ``affinity_interval``-th training step
+        (counted across epochs and continued fits).
 
     Attributes
     ----------
@@ -253,7 +267,16 @@ _PARAMETERS = """
     history_ : skorch.history.History
         Per-epoch records: ``train_loss`` (the weighted total), ``train_loss_<task>``
         for each task and, when a validation split is held out, ``valid_loss`` and
-        ``valid_loss_<task>``; plus ``dur`` (seconds) and ``epoch``.
+        ``valid_loss_<task>``; plus ``dur`` (seconds) and ``epoch``. With
+        ``task_affinity``: ``task_affinity`` (the epoch's mean gradient cosine of every
+        pair of tasks, a nested list, NaN for a pair not measured that epoch),
+        ``task_affinity_n`` (measurements of each pair) and ``task_affinity_sq`` (mean
+        squared cosine).
+    task_affinity_ : pandas.DataFrame of shape (n_tasks, n_tasks)
+        Only with ``task_affinity``: the mean gradient affinity over every measured
+        step of the epochs in ``history_`` (so a warm-started or ``partial_fit``
+        continuation adds to it); index and columns are the task names, NaN for a pair
+        never measured.
     net_ : skorch.NeuralNet
         The fitted skorch net (its ``module_`` is the torch network).
     device_ : str

@@ -61,6 +61,22 @@ class _available_if_probabilities:
         return MethodType(self.fn, obj)
 
 
+def mean_score(scores: dict[str, float]) -> float:
+    """The mean of per-task scores, skipping NaN (tasks without a label); NaN if all are.
+
+    Parameters
+    ----------
+    scores : dict
+        Task name to score, as ``score_tasks`` returns.
+
+    Returns
+    -------
+    float
+    """
+    values = np.array(list(scores.values()), dtype=float)
+    return float(np.nanmean(values)) if (~np.isnan(values)).any() else float("nan")
+
+
 class PredictMixin:
     """Prediction methods of :class:`~skmtl._base.BaseMultiTask` (on a fitted ``net_``).
 
@@ -231,5 +247,4 @@ class PredictMixin:
         -------
         float
         """
-        scores = np.array(list(self.score_tasks(X, y, sample_weight).values()), dtype=float)
-        return float(np.nanmean(scores)) if (~np.isnan(scores)).any() else float("nan")
+        return mean_score(self.score_tasks(X, y, sample_weight))

@@ -50,11 +50,12 @@ def make_data(missing: bool) -> tuple[np.ndarray, pd.DataFrame]:
 
 
 def make_estimator(weighting: str, **params) -> MultiTaskNet:
-    """The model fitted in one process and in two."""
+    """The model fitted in one process and in two (measuring the gradient affinity at
+    every step, which must not change the training)."""
     return MultiTaskNet(weighting=weighting, hidden_layer_sizes=(16,), max_epochs=6,
                         batch_size=BATCH_SIZE, early_stopping=True, validation_fraction=0.2,
                         n_iter_no_change=3, numeric_embedding=None, random_state=0,
-                        device="cpu", **params)
+                        device="cpu", task_affinity=True, affinity_interval=1, **params)
 
 
 def summary(est: MultiTaskNet) -> dict:
@@ -65,6 +66,8 @@ def summary(est: MultiTaskNet) -> dict:
         "valid_loss": list(history[:, "valid_loss"]),
         "task_losses": [[row[f"train_loss_{t}"] for t in ("r", "c", "m")] for row in history],
         "task_weights": [[row.get(f"weight_{t}") for t in ("r", "c", "m")] for row in history],
+        "affinity": list(history[:, "task_affinity"]),
+        "affinity_counts": list(history[:, "task_affinity_n"]),
         "parameters": [p.detach().double().reshape(-1).tolist()
                        for p in est.net_.module_.parameters()],
     }

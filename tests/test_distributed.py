@@ -40,6 +40,9 @@ import _ddp_script  # noqa: E402
 
 #: relative tolerance of the 2-process loss trajectory against the 1-process one
 RTOL = {"equal": 1e-5, "uncertainty": 1e-5, "upgrad": 2e-3}
+#: absolute tolerance of the 2-process gradient affinity (measured on half batches, pooled)
+#: against the 1-process one (measured on whole batches); measured: at most 0.018
+AFFINITY_ATOL = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +87,9 @@ def test_processes_agree_exactly(ddp_run, name):
     assert first["valid_loss"] == second["valid_loss"]
     assert first["task_losses"] == second["task_losses"]
     assert first["parameters"] == second["parameters"]
+    # the gradient affinity is pooled over the processes: both record the same
+    np.testing.assert_array_equal(first["affinity"], second["affinity"])
+    assert first["affinity_counts"] == second["affinity_counts"]
 
 
 @pytest.mark.parametrize("name", list(_ddp_script.CONFIGS))
@@ -98,6 +104,14 @@ def test_two_processes_follow_one_process(ddp_run, name):
     np.testing.assert_allclose(ddp["task_losses"], single["task_losses"], rtol=RTOL[name])
     if name == "uncertainty":  # the learned task weights follow too
         np.testing.assert_allclose(ddp["task_weights"], single["task_weights"], rtol=RTOL[name])
+    # each process measures the gradient affinity on its share of every batch, so the
+    # processes together measure about twice as often as one process (not exactly: a
+    # share without a label of a task, such as the last batch's empty one, measures
+    # nothing), and the pooled cosines stay close to those of the whole batches
+    single_counts = np.diagonal(np.array(single["affinity_counts"]), axis1=1, axis2=2)
+    ddp_counts = np.diagonal(np.array(ddp["affinity_counts"]), axis1=1, axis2=2)
+    assert (single_counts < ddp_counts).all() and (ddp_counts <= 2 * single_counts).all()
+    np.testing.assert_allclose(ddp["affinity"], single["affinity"], atol=AFFINITY_ATOL)
 
 
 def test_warm_start_and_partial_fit_continue_data_parallel(ddp_run):

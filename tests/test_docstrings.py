@@ -6,6 +6,7 @@ import pytest
 
 import skmtl
 from skmtl import (
+    affinity,
     architectures,
     callbacks,
     losses,
@@ -17,7 +18,7 @@ from skmtl import (
     weighting,
 )
 
-MODULES = [skmtl, architectures, callbacks, losses, metrics, plotting, tabular, tasks, transfer,
+MODULES = [skmtl, affinity, architectures, callbacks, losses, metrics, plotting, tabular, tasks, transfer,
            weighting]
 try:  # the `onnx` extra
     from skmtl import export

@@ -4,7 +4,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
-from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor, TaskGrouping
 from skmtl.architectures import ARCHITECTURES
 
 # Small networks and enough epochs to pass the checks' accuracy/R² thresholds quickly.
@@ -23,6 +23,8 @@ ESTIMATORS += [
     for Estimator in ESTIMATOR_TYPES
 ]
 ESTIMATORS.append(MultiTaskNet(early_stopping=True, **FAST))
+# the grouping meta-estimator ("auto": affinity run, then one candidate per group count)
+ESTIMATORS.append(TaskGrouping(MultiTaskNet(**FAST), affinity_epochs=2, random_state=0))
 
 
 #: Checks skmtl's estimators are known to fail, with the reason (kept here, not in the
@@ -59,7 +61,8 @@ NET_SPARSE_FAILURES = {
 def expected_failed_checks(estimator):
     """The checks every estimator is known to fail, with reasons."""
     failures = dict(EXPECTED_FAILURES)
-    if type(estimator) is MultiTaskNet and estimator.trunk is None:
+    inner = estimator.estimator if isinstance(estimator, TaskGrouping) else estimator
+    if type(inner) is MultiTaskNet and inner.trunk is None:
         failures.update(NET_SPARSE_FAILURES)
     return failures
 

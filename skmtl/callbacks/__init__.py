@@ -1,5 +1,6 @@
 """skorch callbacks for multi-task training."""
 
+from ._affinity import GradientAffinity
 from ._convergence import ConvergenceMonitor
 from ._finite_loss import FiniteLossGuard, NonFiniteLossError
 from ._lr_schedule import LRSchedule
@@ -7,4 +8,4 @@ from ._resume import ResumeCheckpoint
 from ._task_loss import PerTaskLoss
 from ._task_weights import TaskWeights
 
-__all__ = ["ConvergenceMonitor", "FiniteLossGuard", "LRSchedule", "NonFiniteLossError", "PerTaskLoss", "ResumeCheckpoint", "TaskWeights"]
+__all__ = ["ConvergenceMonitor", "FiniteLossGuard", "GradientAffinity", "LRSchedule", "NonFiniteLossError", "PerTaskLoss", "ResumeCheckpoint", "TaskWeights"]

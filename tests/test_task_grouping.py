@@ -1,0 +1,321 @@
+"""TaskGrouping: affinity -> partition -> one skmtl network per group."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skmtl import MultiTaskClassifier, MultiTaskNet, TaskGrouping
+from skmtl.affinity import make_task_clusters, partition_tasks
+from skmtl.tasks import Classification, MultiLabel, Regression
+
+FAST = dict(hidden_layer_sizes=(16,), max_epochs=3, batch_size=64, lr=1e-2, random_state=0,
+            device="cpu")
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():  # 3-epoch fits warn that they stopped early
+        warnings.simplefilter("ignore")
+        yield
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    X, y, truth = make_task_clusters(240, random_state=0)
+    A = pd.DataFrame(np.where(truth[:, None] == truth[None], 0.5, 0.0), index=y.columns,
+                     columns=y.columns)
+    return X, y, truth, A
+
+
+def test_given_matrix_groups_like_partition_tasks(clusters):
+    X, y, _, A = clusters
+    A = A.copy()
+    A.loc["c0_t2", "c0_t0"] = A.loc["c0_t0", "c0_t2"] = -1.0  # split cluster 0
+    grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=3, affinity=A).fit(X, y)
+    assert grouping.groups_ == partition_tasks(A, 3)
+    assert grouping.groups_ == [["c0_t0", "c0_t1"], ["c0_t2"], ["c1_t0", "c1_t1", "c1_t2"]]
+    assert grouping.n_groups_ == 3
+    assert [[t.name_ for t in est.tasks_] for est in grouping.estimators_] == grouping.groups_
+    assert [t.name_ for t in grouping.tasks_] == list(y.columns)
+    result = grouping.affinity_
+    assert result.method == "given" and result.seconds == 0
+    pd.testing.assert_frame_equal(result.matrix, A)
+    assert result.standard_error.isna().all().all()
+    assert (result.n_measurements == 0).all().all()
+    assert not hasattr(grouping, "validation_losses_")
+    assert grouping.n_features_in_ == X.shape[1]
+    # every group's network was trained with the same seed
+    assert {est.random_state for est in grouping.estimators_} == {0}
+
+
+def test_given_frame_is_aligned_on_task_names_and_array_on_column_order(clusters):
+    X, y, truth, A = clusters
+    shuffled = A.loc[A.index[::-1], A.columns[[3, 0, 5, 1, 4, 2]]]
+    grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity=shuffled).fit(X, y)
+    assert grouping.groups_ == [list(y.columns[:3]), list(y.columns[3:])]
+    pd.testing.assert_frame_equal(grouping.affinity_.matrix, A)
+    # a plain array follows y's column order; with an array y the tasks are "0", "1", ...
+    grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=2,
+                            affinity=A.to_numpy()).fit(X, y.to_numpy())
+    assert grouping.groups_ == [["0", "1", "2"], ["3", "4", "5"]]
+
+
+def test_gradient_affinity_recovers_the_true_clusters():
+    X, y, truth = make_task_clusters(2000, random_state=0)
+    template = MultiTaskNet(hidden_layer_sizes=(64, 64), batch_size=128, lr=1e-2, max_epochs=2,
+                            affinity_interval=1, random_state=0, device="cpu")
+    grouping = TaskGrouping(template, n_groups=2, affinity="gradient", affinity_epochs=5,
+                            random_state=0).fit(X, y)
+    assert grouping.affinity_.method == "gradient"
+    assert grouping.affinity_.seconds > 0
+    assert (grouping.affinity_.n_measurements.to_numpy() > 0).all()
+    labels = np.empty(len(truth), dtype=int)
+    for g, group in enumerate(grouping.groups_):
+        labels[[list(y.columns).index(name) for name in group]] = g
+    assert adjusted_rand_score(truth, labels) == 1.0
+
+
+def test_lookahead_affinity_is_measured_when_asked(clusters):
+    X, y, _, _ = clusters
+    grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity="lookahead",
+                            affinity_epochs=1).fit(X, y.iloc[:, [0, 1, 3]])
+    assert grouping.affinity_.method == "lookahead"
+    assert list(grouping.affinity_.matrix.index) == ["c0_t0", "c0_t1", "c1_t0"]
+    assert grouping.groups_ == partition_tasks(grouping.affinity_.matrix, 2)
+
+
+def test_auto_picks_the_lowest_validation_loss(clusters):
+    X, y, _, A = clusters
+    template = MultiTaskNet(**FAST)
+    grouping = TaskGrouping(template, n_groups="auto", affinity=A, max_groups=3).fit(X, y)
+    losses = grouping.validation_losses_
+    assert sorted(losses) == [1, 2, 3]
+    assert all(np.isfinite(v) and v > 0 for v in losses.values())
+    errors = grouping.validation_standard_errors_
+    lowest = min(losses, key=lambda k: (losses[k], k))
+    assert errors[lowest] == 0
+    # one-standard-error rule: the fewest groups within one standard error of the lowest
+    chosen = min(k for k in losses if losses[k] - losses[lowest] <= errors[k])
+    assert grouping.n_groups_ == chosen
+    assert grouping.groups_ == partition_tasks(A, chosen, exact=True)
+    # the loss of one group for all: the sum over tasks of each task's MSE on its
+    # standardised target, on each of 10 blocks of the held-out rows, averaged over the
+    # blocks (the template's seed splits and trains)
+    train, held = train_test_split(np.arange(len(y)), test_size=0.2, random_state=0)
+    one = clone(template).fit(X[train], y.iloc[train])
+    pred = one.predict(X[held])
+    truth = y.iloc[held].to_numpy()
+    expected = np.mean([
+        sum(np.mean(((pred[t.name_].to_numpy()[b] - truth[b, k]) / t.scale_) ** 2)
+            for k, t in enumerate(one.tasks_))
+        for b in np.array_split(np.arange(len(held)), 10)
+    ])
+    assert losses[1] == pytest.approx(expected, rel=1e-4)
+
+
+def test_one_standard_error_rule_prefers_fewer_groups():
+    from skmtl._grouping import _one_se
+
+    base = np.array([1.0, 1.2, 0.8, 1.1, 0.9])
+    noise = np.array([0.04, -0.05, 0.02, 0.05, -0.04])
+    # 3 groups lowest by 0.01 on average, within the noise of the paired difference
+    choice, means, errors = _one_se({1: base + 0.2, 2: base + noise, 3: base - 0.01})
+    assert choice == 2 and errors[3] == 0
+    assert means[2] - means[3] <= errors[2] and means[1] - means[3] > errors[1]
+    # a consistent improvement, however small, is not within one standard error
+    choice, _, _ = _one_se({1: base + 0.01, 2: base})
+    assert choice == 2
+    assert _one_se({}) == (None, {}, {})
+
+
+def test_auto_is_capped_by_the_number_of_tasks(clusters):
+    X, y, _, A = clusters
+    two = A.loc[["c0_t0", "c1_t0"], ["c0_t0", "c1_t0"]]
+    grouping = TaskGrouping(MultiTaskNet(**FAST), affinity=two, max_groups=4).fit(
+        X, y[["c0_t0", "c1_t0"]])
+    assert sorted(grouping.validation_losses_) == [1, 2]
+
+
+def test_predictions_follow_y_columns_and_x_index(clusters):
+    X, y, _, A = clusters
+    order = ["c0_t0", "c1_t0", "c0_t1", "c1_t1"]  # groups interleave in y
+    y4, A4 = y[order], A.loc[order, order]
+    index = pd.Index(np.arange(len(y))[::-1] * 10, name="id")
+    Xf = pd.DataFrame(X, index=index, columns=[f"x{i}" for i in range(X.shape[1])])
+    yf = y4.set_index(index)
+    grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity=A4).fit(Xf, yf)
+    assert grouping.groups_ == [["c0_t0", "c0_t1"], ["c1_t0", "c1_t1"]]
+    assert list(grouping.feature_names_in_) == list(Xf.columns)
+    test = Xf.iloc[[5, 1, 7]]
+    pred = grouping.predict(test)
+    assert list(pred.columns) == order
+    assert list(pred.index) == list(test.index)
+    # each column is its group's network's prediction, on the same rows
+    first, second = grouping.estimators_
+    np.testing.assert_allclose(pred["c0_t1"], first.predict(test)["c0_t1"])
+    np.testing.assert_allclose(pred["c1_t0"], second.predict(test)["c1_t0"])
+    residual = pred["c0_t0"] - yf.loc[test.index, "c0_t0"]
+    assert list(residual.index) == list(test.index) and residual.notna().all()
+    scores = grouping.score_tasks(test, yf.loc[test.index])
+    assert list(scores) == order
+    assert grouping.score(test, yf.loc[test.index]) == pytest.approx(np.mean(list(scores.values())))
+    # arrays in, arrays out, shaped like y
+    grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=2,
+                            affinity=A4.to_numpy()).fit(X, y4.to_numpy())
+    out = grouping.predict(X[:7])
+    assert isinstance(out, np.ndarray) and out.shape == (7, 4) and out.dtype == np.float64
+    np.testing.assert_allclose(out[:, 1], grouping.estimators_[1].predict(X[:7])[1])
+
+
+def test_one_task_needs_no_affinity_run_and_keeps_y_shape(clusters):
+    X, y, _, _ = clusters
+    grouping = TaskGrouping(MultiTaskNet(**FAST)).fit(X, y["c0_t0"].to_numpy())
+    assert grouping.groups_ == [["0"]] and grouping.validation_losses_ == {}
+    assert grouping.affinity_.matrix.shape == (1, 1) and grouping.affinity_.seconds == 0
+    assert grouping.predict(X[:5]).shape == (5,)
+    series = TaskGrouping(MultiTaskNet(**FAST), n_groups=1).fit(X, y["c0_t0"])
+    assert series.predict(X[:5]).name == "c0_t0"
+
+
+def mixed_data(n=240, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4))
+    y = pd.DataFrame({
+        "size": X[:, 0] * 2 + rng.normal(0, 0.1, n),
+        "kind": np.where(X[:, 1] > 0, "cat", "dog"),
+        "level": np.digitize(X[:, 2], [-0.5, 0.5]),
+    })
+    y["level"] = y["level"].map({0: "low", 1: "mid", 2: "high"})
+    return X, y
+
+
+def test_classification_and_regression_mix_with_probabilities():
+    X, y = mixed_data()
+    A = np.array([[0, 0, 0], [0, 0, 1], [0, 1, 0]], dtype=float)
+    template = MultiTaskNet(tasks={"level": "classification"}, **FAST)
+    grouping = TaskGrouping(template, n_groups=2, affinity=A).fit(X, y)
+    assert grouping.groups_ == [["size"], ["kind", "level"]]
+    assert grouping.estimators_[1].tasks == {"level": "classification"}
+    assert grouping.estimators_[0].tasks == {}
+    assert [t.kind for t in grouping.tasks_] == ["regression", "classification",
+                                                  "classification"]
+    probas = grouping.predict_proba(X[:6])
+    assert [p.shape for p in probas] == [(6, 2), (6, 3)]
+    np.testing.assert_allclose([p.sum(axis=1) for p in probas], 1, rtol=1e-5)
+    expected = grouping.estimators_[1].predict_proba(X[:6])
+    for got, want in zip(probas, expected):
+        np.testing.assert_allclose(got, want)
+    pred = grouping.predict(X[:6])
+    assert set(pred["kind"]) <= {"cat", "dog"} and set(pred["level"]) <= {"low", "mid", "high"}
+    # a regression-only grouping has no probabilities
+    regression = TaskGrouping(MultiTaskNet(**FAST), n_groups=1, affinity=np.zeros((1, 1)))
+    regression.fit(X, y[["size"]])
+    assert not hasattr(regression, "predict_proba")
+    # one classification task alone: a single array, as the skmtl estimators return
+    single = TaskGrouping(MultiTaskClassifier(**FAST), n_groups=1).fit(X, y["kind"])
+    assert single.predict_proba(X[:3]).shape == (3, 2)
+
+
+def test_task_specs_are_split_between_the_groups():
+    X, y = mixed_data()
+    tasks = [Regression("size", name="S"), Classification("kind"), Classification("level")]
+    A = pd.DataFrame([[0, 1, 0], [1, 0, 0], [0, 0, 0]], index=["S", "kind", "level"],
+                     columns=["S", "kind", "level"], dtype=float)
+    grouping = TaskGrouping(MultiTaskNet(tasks=tasks, **FAST), n_groups=2, affinity=A).fit(X, y)
+    assert grouping.groups_ == [["S", "kind"], ["level"]]
+    assert [t.column for t in grouping.estimators_[0].tasks] == ["size", "kind"]
+    assert [t.column for t in grouping.estimators_[1].tasks] == ["level"]
+    assert list(grouping.predict(X[:2]).columns) == ["size", "kind", "level"]
+    assert list(grouping.score_tasks(X, y)) == ["S", "kind", "level"]
+
+
+def test_pickle_clone_and_nested_params(clusters):
+    X, y, _, A = clusters
+    grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity=A).fit(X, y)
+    restored = pickle.loads(pickle.dumps(grouping))
+    pd.testing.assert_frame_equal(restored.predict(X[:9]), grouping.predict(X[:9]))
+    assert restored.groups_ == grouping.groups_
+    fresh = clone(grouping)
+    assert not hasattr(fresh, "groups_")
+    assert fresh.get_params()["n_groups"] == 2
+    fresh.set_params(estimator__max_epochs=1, n_groups=1)
+    assert fresh.estimator.max_epochs == 1 and grouping.estimator.max_epochs == 3
+    fresh.fit(X, y)
+    assert fresh.n_groups_ == 1 and all(est.n_epochs_ == 1 for est in fresh.estimators_)
+
+
+def test_grid_search_over_the_number_of_groups(clusters):
+    X, y, _, A = clusters
+    search = GridSearchCV(TaskGrouping(MultiTaskNet(**FAST), affinity=A),
+                          {"n_groups": [1, 2]}, cv=2).fit(X, y)
+    assert search.best_params_["n_groups"] in (1, 2)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.n_groups_ == search.best_params_["n_groups"]
+
+
+def test_bad_input_is_refused_clearly(clusters):
+    X, y, _, A = clusters
+    template = MultiTaskNet(**FAST)
+    wrong = A.rename(index={"c0_t0": "zzz"}, columns={"c0_t0": "zzz"})
+    with pytest.raises(ValueError, match=r"label its rows and columns with the task names"):
+        TaskGrouping(template, n_groups=2, affinity=wrong).fit(X, y)
+    with pytest.raises(ValueError, match=r"affinity has shape \(2, 2\), but y has 6 task"):
+        TaskGrouping(template, n_groups=2, affinity=np.zeros((2, 2))).fit(X, y)
+    with pytest.raises(ValueError, match=r"n_groups=7 but y has 6 task"):
+        TaskGrouping(template, n_groups=7, affinity=A).fit(X, y)
+    labels = pd.DataFrame({"a": X[:, 0] > 0, "b": X[:, 1] > 0, "c": X[:, 2]})
+    multilabel = MultiTaskNet(tasks=[MultiLabel(["a", "b"])], **FAST)
+    with pytest.raises(ValueError, match=r"read several \(e.g. a MultiLabel task\)"):
+        TaskGrouping(multilabel, affinity=np.zeros((2, 2))).fit(X, labels)
+    with pytest.raises(InvalidParameterError, match="estimator"):
+        TaskGrouping("net").fit(X, y)
+    with pytest.raises(InvalidParameterError, match="n_groups"):
+        TaskGrouping(template, n_groups=0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="affinity"):
+        TaskGrouping(template, affinity="cosine").fit(X, y)
+    grouping = TaskGrouping(template, n_groups=1, affinity=A).fit(X, y)
+    with pytest.raises(ValueError, match="missing"):
+        grouping.score_tasks(X, y.drop(columns="c1_t2"))
+
+
+@pytest.mark.parametrize("architecture", ["shared_bottom", "mmoe"])
+def test_tasks_from_different_datasets(architecture):
+    # cluster 0 is labelled on the first rows only, cluster 1 on the last rows only (two
+    # datasets stacked), plus scattered missing labels; both affinity modes (the
+    # representation of shared_bottom, the shared parameters of mmoe) and "auto"
+    X, y, truth = make_task_clusters(600, random_state=1)
+    y = y.copy()
+    y.iloc[400:, :3] = np.nan
+    y.iloc[:200, 3:] = np.nan
+    y.iloc[::7, 1] = np.nan
+    X = pd.DataFrame(X, index=np.arange(600) + 1000)
+    template = MultiTaskNet(architecture=architecture, hidden_layer_sizes=(32,), max_epochs=4,
+                            batch_size=64, lr=1e-2, random_state=0, device="cpu")
+    grouping = TaskGrouping(template, affinity_epochs=3, max_groups=3, random_state=0).fit(X, y)
+    counts = grouping.affinity_.n_measurements.to_numpy()
+    assert (counts > 0).all()  # rows 200-399 carry both clusters: every pair is measured
+    assert sorted(grouping.validation_losses_) == [1, 2, 3]
+    assert all(np.isfinite(v) for v in grouping.validation_losses_.values())
+    assert sorted(name for group in grouping.groups_ for name in group) == sorted(y.columns)
+    pred = grouping.predict(X.iloc[::50])
+    assert list(pred.columns) == list(y.columns) and list(pred.index) == list(X.index[::50])
+    assert not pred.isna().any().any()  # every task is predicted for every row
+    scores = grouping.score_tasks(X, y)
+    assert set(scores) == set(y.columns) and all(np.isfinite(list(scores.values())))
+
+
+def test_separate_networks_measure_nothing_and_say_so(clusters):
+    X, y, _, A = clusters
+    template = MultiTaskNet(architecture="separate", **FAST)
+    with pytest.raises(ValueError, match="task_affinity=True compares the tasks' gradients"):
+        TaskGrouping(template, n_groups=2).fit(X, y)
+    # a given matrix needs no measuring run
+    grouping = TaskGrouping(template, n_groups=2, affinity=A).fit(X, y)
+    assert grouping.groups_ == [list(y.columns[:3]), list(y.columns[3:])]
