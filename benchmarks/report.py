@@ -331,7 +331,7 @@ def _std(values: Sequence[float]) -> float:
 
 #: Sections in report order; each is rendered by ``sections/<name>.py``'s ``render``.
 SECTIONS: list[str] = ["speed", "architectures", "weighting", "multilabel", "penguins",
-                       "missing_labels", "defaults", "tabular", "ensembles",
+                       "missing_labels", "defaults", "tabular", "ensembles", "affinity",
                        "precision", "data_parallel", "serving"]
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.
 RENDERERS: list[str] = [n for n in SECTIONS

@@ -47,6 +47,8 @@ BENCHMARKS: dict[str, str] = {
     "defaults": "how the defaults for raw tables were chosen (CV on training rows)",
     "tabular": "raw DataFrames: skmtl's defaults against per-task gradient boosting",
     "ensembles": "TabM against ensembles of k independent networks (quality and time)",
+    "affinity": "task relatedness: gradient / lookahead affinity, TaskGrouping against one "
+                "network, separate networks and a random grouping; the cost of task_affinity",
     "precision": "mixed precision (bf16) and torch.compile against float32 on the speed table",
     "data_parallel": "data-parallel training: 1 process against 2 processes (torchrun, gloo)",
     "serving": "prediction at 1M rows: rows/s and peak memory, skmtl, ONNX Runtime, MLPRegressor",

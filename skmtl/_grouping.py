@@ -50,12 +50,12 @@ def _validation_losses(estimator: BaseMultiTask, X: Any, y: pd.DataFrame) -> dic
     }
 
 
-#: blocks of held-out rows over which ``n_groups="auto"`` estimates standard errors
+#: blocks of held-out rows over which ``n_groups="auto"`` reports standard errors
 _BLOCKS = 10
 
 
-def _one_se(blocks: dict[int, np.ndarray]) -> tuple[int | None, dict[int, float], dict[int, float]]:
-    """The one-standard-error choice among candidates scored on blocks of rows.
+def _lowest(blocks: dict[int, np.ndarray]) -> tuple[int | None, dict[int, float], dict[int, float]]:
+    """The candidate of lowest validation loss, from losses on blocks of held-out rows.
 
     Parameters
     ----------
@@ -65,21 +65,23 @@ def _one_se(blocks: dict[int, np.ndarray]) -> tuple[int | None, dict[int, float]
     Returns
     -------
     choice : int or None
-        The fewest groups whose mean loss is within one standard error (of the paired
-        difference over the blocks) of the lowest mean loss; None without candidates.
+        The number of groups of lowest mean loss (a tie: the fewest); None without
+        candidates.
     means : dict
+        Each candidate's mean loss over the blocks.
     standard_errors : dict
+        The standard error, over the blocks, of each candidate's paired difference to
+        the chosen one (0 for it): how clear the choice is.
     """
     if not blocks:
         return None, {}, {}
     means = {k: float(np.mean(v)) for k, v in blocks.items()}
-    lowest = min(means, key=lambda k: (means[k], k))
+    choice = min(means, key=lambda k: (means[k], k))
     errors = {}
     for k, values in blocks.items():
-        difference = values - blocks[lowest]
+        difference = values - blocks[choice]
         errors[k] = (float(np.std(difference, ddof=1) / np.sqrt(len(difference)))
                      if len(difference) > 1 else 0.0)
-    choice = min(k for k in blocks if means[k] - means[lowest] <= errors[k])
     return choice, means, errors
 
 
@@ -93,19 +95,21 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
        gradient affinity (:func:`skmtl.affinity.gradient_affinity`) or lookahead
        affinity (:func:`skmtl.affinity.lookahead_affinity`). A matrix may be given
        instead; then no run is made.
-    2. **Grouping.** :func:`skmtl.affinity.partition_tasks` splits the tasks into the
-       groups of highest within-group affinity. With ``n_groups="auto"``, the best
-       partition into exactly ``k`` groups is taken for every ``k`` from 1 to
-       ``min(n_tasks, max_groups)``; each candidate is trained (one clone of
-       ``estimator`` per group) on ``1 - validation_fraction`` of the rows and scored on
-       the others by the validation loss: the sum over the tasks of each task's loss on
-       the held-out rows, with the loss its network trains it with (times its
-       ``weight``). Every task keeps its own loss in every candidate, so the sums are
-       comparable. More groups mean more networks, hence more parameters, and on
-       related tasks that alone lowers the validation loss a little; so the choice
-       follows the one-standard-error rule: the fewest groups whose validation loss is
-       within one standard error of the lowest. The standard error is that of the
-       paired difference to the lowest candidate over 10 blocks of the held-out rows.
+    2. **Grouping.** :func:`skmtl.affinity.partition_tasks` splits the tasks into at
+       most ``n_groups`` groups of highest within-group affinity (its score decides how
+       many groups, up to ``n_groups``: splitting related tasks apart lowers it). With
+       ``n_groups="auto"``, the candidates are the best partitions into at most ``k``
+       groups for every ``k`` from 1 to ``min(n_tasks, max_groups)`` (distinct ones
+       only: from one network for all tasks up to as many groups as the affinity
+       supports); each is trained (one clone of ``estimator`` per group) on
+       ``1 - validation_fraction`` of the rows and scored on the others by the
+       validation loss: the sum over the tasks of each task's loss on the held-out
+       rows, with the loss its network trains it with (times its ``weight``). Every
+       task keeps its own loss in every candidate, so the sums are comparable; the
+       lowest wins (a tie goes to fewer groups). The candidates come from the affinity
+       rather than being the best partition into exactly ``k`` groups for every ``k``:
+       those split related tasks apart just to have ``k`` groups, and more networks
+       (more parameters) can lower a validation loss by themselves.
     3. **Training.** One clone of ``estimator`` per group is fitted on all the rows, on
        the group's columns of ``y``.
 
@@ -264,10 +268,12 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         self.affinity_ = self._affinity(template, X, frame, names, seed)
         matrix = self.affinity_.matrix
         if self.n_groups == "auto":
-            candidates = {k: partition_tasks(matrix, k, exact=True)
-                          for k in range(1, min(len(names), self.max_groups) + 1)}
+            candidates: dict[int, list[list[str]]] = {}
+            for k in range(1, min(len(names), self.max_groups) + 1):
+                partition = partition_tasks(matrix, k)
+                candidates.setdefault(len(partition), partition)  # distinct partitions
             blocks = self._compare(template, candidates, X, frame, seed)
-            best, self.validation_losses_, self.validation_standard_errors_ = _one_se(blocks)
+            best, self.validation_losses_, self.validation_standard_errors_ = _lowest(blocks)
             groups = candidates[min(candidates) if best is None else best]
         else:
             groups = partition_tasks(matrix, self.n_groups)

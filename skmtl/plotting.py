@@ -176,7 +176,8 @@ def plot_task_affinity(affinity: Any, groups: Any = None, ax: Any = None,
 
     Row ``i``, column ``j`` is the affinity of task ``i`` onto task ``j``, coloured with
     a diverging colormap centred at 0 (red: the tasks help each other, blue: they
-    conflict); NaN cells (pairs never measured) are left blank.
+    conflict) whose range is the largest off-diagonal magnitude (the diagonal's colour is
+    clipped to it); NaN cells (pairs never measured) are left blank.
 
     Parameters
     ----------
@@ -224,7 +225,10 @@ def plot_task_affinity(affinity: Any, groups: Any = None, ax: Any = None,
         order = tasks
     values = frame.set_axis(tasks, axis=0).set_axis(tasks, axis=1).loc[order, order]
     values = values.to_numpy(dtype=float)
-    finite = values[np.isfinite(values)]
+    # the colours span the largest off-diagonal magnitude: a task's affinity onto itself
+    # (1 for gradient affinity) would otherwise wash the pairs' colours out
+    off = values[~np.eye(len(order), dtype=bool)] if len(order) > 1 else values.ravel()
+    finite = off[np.isfinite(off)]
     limit = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
     ax = _axes(ax)
     image = ax.imshow(np.ma.masked_invalid(values), cmap="RdBu_r", vmin=-limit, vmax=limit)
