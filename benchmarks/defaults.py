@@ -14,6 +14,14 @@ fixed by seed 0) as the mean over tasks of ROC AUC (binary), R² (regression) or
 loss (yeast); accuracy for multiclass tasks.  Round 1 changes one setting at a time from the defaults before this
 benchmark; round 2 combines the round-1 winners (``--round 2`` fits only its candidates and keeps
 the earlier rounds' records).  One record per candidate x dataset x fold.
+
+Round 4 ("small tables") asks whether ``early_stopping="auto"`` should stay off below 1,000
+labelled rows: a separate development suite of nine public tables with 180 - 753 rows
+(:data:`datasets.SMALL_TABLES`, 2 - 3 tasks each), all rows cross-validated by
+``SMALL_FOLDS``-fold CV repeated ``SMALL_REPEATS`` times (folds of repetition r fixed by seed
+r), the candidates changing settings on top of the *current* defaults (``{}`` is today's
+behaviour).  Its records carry ``"round": 4`` and ``seed = SMALL_FOLDS * r + fold``; every
+other round's run keeps them, and ``--round 4`` keeps all the other rounds' records.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from datasets import CATEGORICAL_COLUMNS, census, flights, movies, yeast
+from datasets import CATEGORICAL_COLUMNS, SMALL_TABLES, census, flights, movies, yeast
 from harness import Run, guarded, import_skmtl, load_results, record, results_path, timed
 from joblib import Parallel, delayed
 from sklearn.datasets import load_digits
@@ -36,6 +44,7 @@ from sklearn.model_selection import KFold
 
 import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskNet  # noqa: E402
+from skmtl._base import EARLY_STOPPING_ROWS  # noqa: E402
 
 ROWS, FOLDS = 20_000, 3
 #: The defaults before this benchmark (skmtl 0.1.0 with raw-table encoding).
@@ -77,7 +86,20 @@ ROUNDS: dict[int, dict[str, dict[str, Any]]] = {
         "early stopping, piecewise-linear, batch auto": {
             "early_stopping": True, "numeric_embedding": "piecewise_linear",
             "batch_size": "auto"}},
+    # small tables (100 - 999 rows), on top of the current defaults: see SMALL
+    4: {"defaults (auto: no early stopping below 1,000 rows)": {},
+        "early stopping": {"early_stopping": True},
+        "early stopping, validation 0.2": {"early_stopping": True, "validation_fraction": 0.2},
+        "early stopping, patience 20": {"early_stopping": True, "n_iter_no_change": 20},
+        "early stopping, validation 0.2, patience 20": {
+            "early_stopping": True, "validation_fraction": 0.2, "n_iter_no_change": 20},
+        "no early stopping, 30 epochs": {"max_epochs": 30},
+        "early stopping, AdamW (weight_decay=1e-2)": {
+            "early_stopping": True, "optimizer": "adamw", "weight_decay": 1e-2}},
 }
+#: Rounds fitted on the small tables (SMALL_TABLES) with the current defaults as the base.
+SMALL = 4
+SMALL_FOLDS, SMALL_REPEATS = 5, 2
 #: Datasets that joined the suite in a later round (earlier rounds were not fitted on them).
 LATER: dict[str, int] = {"digits": 3}
 
@@ -125,50 +147,100 @@ def cv_score(name: str, y: pd.DataFrame, pred: pd.DataFrame, proba: Any,
 
 
 def one_fold(name: str, X: pd.DataFrame, y: pd.DataFrame, fold: int, candidate: str,
-             settings: dict[str, Any], quick: bool) -> dict[str, Any]:
+             settings: dict[str, Any], quick: bool, repeat: int | None = None) -> dict[str, Any]:
+    """One candidate's fit on one fold and its validation scores.
+
+    ``repeat`` None: the 3-fold CV of rounds 1 - 3 on top of ``BEFORE``; an int: round 4's
+    ``SMALL_FOLDS``-fold CV of repetition ``repeat`` (folds fixed by seed ``repeat``) on top
+    of the current defaults, recorded with ``seed = SMALL_FOLDS * repeat + fold``.
+    """
     torch.set_num_threads(1)
-    fit_rows, val_rows = list(KFold(FOLDS, shuffle=True, random_state=0).split(X))[fold]
-    params = {**BEFORE, **settings, **({"max_epochs": 3} if quick else {})}
+    if repeat is None:
+        splits, seed, base, extra = KFold(FOLDS, shuffle=True, random_state=0), fold, BEFORE, {}
+    else:
+        splits = KFold(SMALL_FOLDS, shuffle=True, random_state=repeat)
+        seed, base = SMALL_FOLDS * repeat + fold, {}
+        extra = {"round": SMALL, "fold": fold, "repeat": repeat}
+    fit_rows, val_rows = list(splits.split(X))[fold]
+    params = {**base, **settings, **({"max_epochs": 3} if quick else {})}
 
     def run() -> dict[str, Any]:
-        est = MultiTaskNet(random_state=fold, **params)
+        est = MultiTaskNet(random_state=seed, **params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             _, seconds, _ = timed(lambda: est.fit(X.iloc[fit_rows], y.iloc[fit_rows]))
         X_val, y_val = X.iloc[val_rows], y.iloc[val_rows]
+        classifies = name != "yeast" and any(t.is_classification for t in est.tasks_)
         metrics = cv_score(name, y_val, est.predict(X_val),
-                           est.predict_proba(X_val) if name != "yeast" else None, est)
-        return {"metrics": metrics, "fit_seconds": seconds, "epochs": int(est.n_epochs_)}
+                           est.predict_proba(X_val) if classifies else None, est)
+        return {"metrics": metrics, "fit_seconds": seconds, "epochs": int(est.n_epochs_),
+                "early_stopping": bool(est.early_stopping_)}
 
-    return guarded(record(candidate, name, fold, settings=settings), run)
+    return guarded(record(candidate, name, seed, settings=settings, **extra), run)
+
+
+def small_suite() -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Round 4's small tables, all rows: name -> (X, y)."""
+    return {data.name: (data.X, data.y) for data in (load() for load in SMALL_TABLES)}
+
+
+def kept_records(path: Any, round_: int) -> list[dict[str, Any]]:
+    """The records of the results file at ``path`` that a ``--round round_`` run keeps.
+
+    Round 4 keeps every other round's records; rounds 2 and 3 keep those of the other
+    candidates, round 1 none of rounds 1 - 3; rounds 1 - 3 always keep round 4's.
+    """
+    if not path.exists():
+        return []
+    records = load_results(path)["records"]
+    if round_ == SMALL:
+        return [r for r in records if r.get("round") != SMALL]
+    return [r for r in records if r.get("round") == SMALL
+            or (round_ > 1 and r["method"] not in ROUNDS[round_])]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="2,000 rows, 3 epochs")
+    parser.add_argument("--quick", action="store_true", help="2,000 rows, 3 epochs (round 4: one repetition)")
     parser.add_argument("--round", type=int, default=max(ROUNDS), choices=sorted(ROUNDS))
     parser.add_argument("--jobs", type=int, default=2, help="parallel fits, 1 thread each")
     parser.add_argument("--results-dir", help="folder of the results file")
     args = parser.parse_args(argv)
     run = Run("defaults", args.quick, argv)
-    data = suite(args.quick)
-    candidates = ROUNDS[args.round]
     path = results_path("defaults", args.quick, args.results_dir)
-    kept = [r for r in load_results(path)["records"] if r["method"] not in candidates
-            ] if args.round > 1 and path.exists() else []  # earlier rounds' records
-    jobs = [(name, X, y, fold, cand, settings, args.quick) for cand, settings in
-            candidates.items() for name, (X, y) in data.items() for fold in range(FOLDS)
-            if LATER.get(name, 1) <= args.round]
-    if args.round in LATER.values():  # the candidates kept from earlier rounds, on it too
-        old = {r["method"]: r["settings"] for r in kept}
-        jobs += [(name, X, y, fold, cand, settings, args.quick) for cand, settings in old.items()
-                 for name, (X, y) in data.items() if LATER.get(name) == args.round
-                 for fold in range(FOLDS)]
+    previous = load_results(path)["config"] if path.exists() else {}
+    kept = kept_records(path, args.round)
+    candidates = ROUNDS[args.round]
+    if args.round == SMALL:
+        small = small_suite()
+        repeats = 1 if args.quick else SMALL_REPEATS
+        jobs = [(name, X, y, fold, cand, settings, args.quick, rep)
+                for cand, settings in candidates.items() for name, (X, y) in small.items()
+                for rep in range(repeats) for fold in range(SMALL_FOLDS)]
+        datasets = previous.get("datasets", {})
+    else:
+        data = suite(args.quick)
+        jobs = [(name, X, y, fold, cand, settings, args.quick) for cand, settings in
+                candidates.items() for name, (X, y) in data.items() for fold in range(FOLDS)
+                if LATER.get(name, 1) <= args.round]
+        if args.round in LATER.values():  # the candidates kept from earlier rounds, on it too
+            old = {r["method"]: r["settings"] for r in kept if r.get("round") != SMALL}
+            jobs += [(name, X, y, fold, cand, settings, args.quick)
+                     for cand, settings in old.items()
+                     for name, (X, y) in data.items() if LATER.get(name) == args.round
+                     for fold in range(FOLDS)]
+        datasets = {n: {"rows": len(X), "tasks": list(y.columns)} for n, (X, y) in data.items()}
     records = kept + Parallel(n_jobs=args.jobs, verbose=5)(delayed(one_fold)(*j) for j in jobs)
     config = {"before": BEFORE, "rounds": {str(k): v for k, v in ROUNDS.items()},
-              "rows": ROWS, "folds": FOLDS,
-              "datasets": {n: {"rows": len(X), "tasks": list(y.columns)}
-                           for n, (X, y) in data.items()}}
+              "rows": ROWS, "folds": FOLDS, "datasets": datasets,
+              "small": previous.get("small")}
+    if args.round == SMALL:
+        config["small"] = {
+            "round": SMALL, "folds": SMALL_FOLDS, "repeats": repeats,
+            "early_stopping_rows": EARLY_STOPPING_ROWS,
+            "datasets": {n: {"rows": len(X), "tasks": list(y.columns),
+                             "labelled": {c: int(y[c].notna().sum()) for c in y.columns}}
+                         for n, (X, y) in small.items()}}
     print(run.save(records, config, folder=args.results_dir))
     return 0
 

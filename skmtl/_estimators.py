@@ -160,10 +160,12 @@ _PARAMETERS = """
         Hold out a validation split (``validation_fraction``, 0.1 when None) and stop
         when the total validation loss has not improved by at least ``tol`` for
         ``n_iter_no_change`` epochs, then restore the weights of the best epoch.
-        ``"auto"`` does so in a ``fit`` on at least 1,000 rows with a label (never in
+        ``"auto"`` does so in a ``fit`` on at least 100 rows with a label (never in
         ``partial_fit``): early stopping helped on every table of the development suite
-        (whose smallest fits have 1,000 rows), and below that the validation split would
-        hold under 100 rows. Whether it did is ``early_stopping_``.
+        of 1,000 rows or more and on 8 of 9 small tables of 144 to 602 training rows
+        (docs/benchmarks.md, "How the defaults for raw tables were chosen"); below 100
+        rows the validation split would hold under 10. Whether it did is
+        ``early_stopping_``.
     validation_fraction : float or None, default=None
         Share of rows held out at random for validation; the History then records
         ``valid_loss`` and ``valid_loss_<task>`` each epoch. None holds out 0.1 when

@@ -117,3 +117,71 @@ def test_table_metrics_scores_labelled_rows_and_yeast_hamming():
     labels = pd.DataFrame({"x": [1, 0], "z": [1, 1]})
     got = harness.table_metrics("yeast", labels, {"x": [0.7, 0.6], "z": [1, 1]}.__getitem__)
     assert got == {"hamming": 0.25}
+
+
+def _small_records() -> list:
+    """Round 4 on two small tables: (candidate, dataset) -> score, + seed / 100 per seed."""
+    scores = {("defaults", "s1"): 0.50, ("defaults", "s2"): 0.70, ("es", "s1"): 0.60,
+              ("es", "s2"): 0.65, ("thirty", "s1"): 0.55, ("thirty", "s2"): 0.72}
+    settings = {"defaults": {}, "es": {"early_stopping": True}, "thirty": {"max_epochs": 30}}
+    return [harness.record(c, d, seed, metrics={"t": s + seed / 100, "u": s + seed / 100},
+                           settings=settings[c], fit_seconds=1.0, epochs=10, round=4,
+                           early_stopping=c == "es")
+            for (c, d), s in scores.items() for seed in range(2)]
+
+
+def test_defaults_section_shows_round_4_on_small_tables_apart(tmp_path):
+    main = {("before", "a"): 0.80, ("before", "b"): 0.50, ("x", "a"): 0.90, ("x", "b"): 0.40}
+    records = [harness.record(c, d, 0, metrics={"t": s}, settings={}, fit_seconds=1.0,
+                              epochs=10) for (c, d), s in main.items()]
+    small = {"round": 4, "folds": 5, "repeats": 2, "early_stopping_rows": 1000,
+             "datasets": {"s1": {"rows": 300, "tasks": ["t", "u"]},
+                          "s2": {"rows": 600, "tasks": ["t", "u"]}}}
+    config = {"before": {"lr": 1e-3}, "rounds": {}, "rows": 100, "folds": 3, "small": small,
+              "datasets": {"a": {"rows": 10, "tasks": ["t"]}, "b": {"rows": 10, "tasks": ["t"]}}}
+    text = _render(tmp_path, "defaults",
+                   _payload("defaults", records + _small_records(), config))
+    first, second = text.split("### Round 4")
+    # rounds 1 - 3: the small tables' candidates stay out of the first table
+    assert "| x | 1.50 | +0.00 ± 14.14 |" in first and "thirty" not in first
+    rows = {line.split("|")[1].strip(): line for line in second.splitlines()
+            if line.startswith("| ") and "rank" not in line and "dataset" not in line}
+    # ranks: s1 es 1, thirty 2, defaults 3; s2 thirty 1, defaults 2, es 3
+    assert rows["thirty"].startswith("| thirty | 1.50 | +3.50 ± 1.73 | 2 / 0 | 0.5550 ± 0.0071")
+    assert rows["es"].startswith("| es | 2.00 | +2.50 ± 8.66 | 1 / 1 |")
+    assert rows["defaults"].startswith("| defaults | 2.50 | +0.00 ± 0.00 | 0 / 0 |")
+    # the table by size: s1 (300 rows, 240 per training fold) first; candidates by rank
+    assert "| s1 | 300 | 240 | +5.00 ± 0.00 | +10.00 ± 0.00 |\n| s2 | 600 | 480 | +2.00" in second
+    assert "| s2 | 600 | 480 | +2.00 ± 0.00 | -5.00 ± 0.00 |" in second
+    assert "from 1,000 labelled rows (early stopping was on in 0 of 4 fits of *defaults*)" in text
+    assert ("Best candidate on small tables by mean rank: *thirty* (mean rank 1.50, "
+            "+3.50 ± 1.73 points against *defaults*, better on 2 of 2 tables; the "
+            "reference's mean rank: 2.50).") in text
+
+
+def test_defaults_section_says_when_round_4_was_not_run(tmp_path):
+    records = [harness.record("before", "a", 0, metrics={"t": 0.5}, settings={},
+                              fit_seconds=1.0, epochs=10)]
+    config = {"before": {"lr": 1e-3}, "rounds": {}, "rows": 100, "folds": 3,
+              "datasets": {"a": {"rows": 10, "tasks": ["t"]}}}
+    text = _render(tmp_path, "defaults", _payload("defaults", records, config))
+    assert "Best candidate on small tables by mean rank: (round 4 has not been run" in text
+
+
+def test_defaults_round_runs_keep_the_other_rounds_records(tmp_path):
+    defaults = __import__("defaults")  # benchmarks/defaults.py
+    old = [harness.record("before", "a", 0), harness.record("early stopping", "a", 0),
+           harness.record("piecewise-linear, batch auto, no early stopping", "a", 0),
+           *(harness.record(m, "s", 0, round=4) for m in ("early stopping", "defaults"))]
+    path = harness.save_results(_payload("defaults", old, {}), tmp_path / "defaults.json")
+
+    def kept(round_: int) -> list:
+        return [(r["method"], r.get("round")) for r in defaults.kept_records(path, round_)]
+
+    # round 4 replaces its own records only; round 3 its own candidates, never round 4's
+    assert kept(4) == [("before", None), ("early stopping", None),
+                       ("piecewise-linear, batch auto, no early stopping", None)]
+    assert kept(3) == [("before", None), ("early stopping", None), ("early stopping", 4),
+                       ("defaults", 4)]
+    assert kept(1) == [("early stopping", 4), ("defaults", 4)]
+    assert defaults.kept_records(tmp_path / "missing.json", 4) == []

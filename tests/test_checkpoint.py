@@ -244,7 +244,8 @@ def test_skorch_checkpoint_saves_at_best_validation(tmp_path):
     assert os.listdir(directory) == [f"run1_{CHECKPOINT_FILE}"]
     assert est.history_[-1]["epoch"] == 6  # the finished fit is saved at the end
     with pytest.raises(ValueError, match="'valid_loss_best'.*no validation split"):
-        MultiTaskNet(checkpoint=Checkpoint(dirname=str(tmp_path / "x")), **FAST).fit(X, y)
+        MultiTaskNet(checkpoint=Checkpoint(dirname=str(tmp_path / "x")), early_stopping=False,
+                     **FAST).fit(X, y)
 
 
 def test_history_values_are_stored_as_plain_json(tmp_path):

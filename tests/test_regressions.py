@@ -19,7 +19,8 @@ from skorch.callbacks import Callback
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 from skmtl.architectures import CGC, PLE, CrossStitch, MMoE, SharedBottom
 
-SMALL = dict(hidden_layer_sizes=(16,), batch_size=32, device="cpu", random_state=0)
+SMALL = dict(hidden_layer_sizes=(16,), batch_size=32, device="cpu", random_state=0,
+             early_stopping=False)
 
 
 def linear_tasks(n=400, seed=0):

@@ -216,10 +216,10 @@ def test_regressor_treats_integer_columns_as_regression():
 
 def test_validation_split_without_early_stopping_records_valid_losses():
     X, y = make_data()
-    est = MultiTaskNet(validation_fraction=0.2, **FAST).fit(X, y)
+    est = MultiTaskNet(validation_fraction=0.2, early_stopping=False, **FAST).fit(X, y)
     assert est.n_epochs_ == 5  # no stopping
     assert np.isfinite(est.history_[:, "valid_loss_r"]).all()
     assert est.history_[-1]["valid_batch_count"] == 2  # 40 held-out rows, batches of 32
-    default = MultiTaskNet(**FAST).fit(X, y)
+    default = MultiTaskNet(early_stopping=False, **FAST).fit(X, y)
     assert "valid_loss" not in default.history_[-1]
     assert default.history_[-1]["train_batch_count"] == 7  # all 200 rows trained on

@@ -173,10 +173,11 @@ def test_soft_ensemble_averages_members(mixed):
     assert len(ens.estimators_) == 3
     assert len({m.random_state for m in ens.estimators_}) == 3
     proba = ens.predict_proba(X)[0]
+    # float32 outputs averaged in another order: equal to float32 rounding
     np.testing.assert_allclose(proba, np.mean([m.predict_proba(X)[0] for m in ens.estimators_], 0),
-                               rtol=1e-6)
+                               rtol=1e-5)
     regression = np.mean([m.predict(X)["r"] for m in ens.estimators_], axis=0)
-    np.testing.assert_allclose(ens.predict(X)["r"], regression, rtol=1e-6)
+    np.testing.assert_allclose(ens.predict(X)["r"], regression, rtol=1e-5)
     assert (ens.predict(X)["c"] == np.where(proba[:, 1] > 0.5, "p", "n")).all()
     assert ens.score(X, y) == pytest.approx(np.mean(list(ens.score_tasks(X, y).values())))
 
