@@ -322,3 +322,22 @@ def test_separate_networks_measure_nothing_and_say_so(clusters):
     # a given matrix needs no measuring run
     grouping = TaskGrouping(template, n_groups=2, affinity=A).fit(X, y)
     assert grouping.groups_ == [list(y.columns[:3]), list(y.columns[3:])]
+
+
+def test_inside_a_pipeline_with_a_dataframe(clusters):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, _, A = clusters
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])],
+                         index=[f"row{i}" for i in range(len(X))])
+    pipe = make_pipeline(StandardScaler().set_output(transform="pandas"),
+                         TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity=A))
+    pipe.fit(frame.iloc[:200], y.iloc[:200])
+    test = frame.iloc[200:]
+    pred = pipe.predict(test)
+    # the habit: a residual pairs each prediction with its own row
+    residual = pred["c0_t0"] - y.iloc[200:].set_axis(test.index)["c0_t0"]
+    assert list(residual.index) == list(test.index) and residual.notna().all()
+    assert list(pipe[-1].feature_names_in_) == list(frame.columns)
+    assert np.isfinite(pipe.score(test, y.iloc[200:].set_axis(test.index)))
