@@ -271,7 +271,10 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarra
         # 2-D, not complex, at least one row and column (scikit-learn's messages)
         array = check_array(X, dtype=None, ensure_all_finite=False, estimator=estimator)
         validate_data(estimator, array, reset=reset, skip_check_array=True)
-        X = pd.DataFrame(array, columns=None if reset else estimator.preprocessor_.columns_)
+        # a view of the checked array (pandas 3 copies an array by default): the encoder
+        # only reads it
+        X = pd.DataFrame(array, columns=None if reset else estimator.preprocessor_.columns_,
+                         copy=False)
     inherited = getattr(estimator.trunk, "skmtl_preprocessor_", None)
     if reset and inherited is not None:  # a transferred trunk reads X encoded as in its source
         estimator.preprocessor_ = copy.deepcopy(inherited)

@@ -376,3 +376,25 @@ def test_forward_in_chunks_enters_the_context_per_call_and_returns_float32():
     assert [o.dtype for o in out] == [np.float32, np.float32]
     np.testing.assert_array_equal(out[0], X[:, :1])  # small integers: exact in bfloat16
     np.testing.assert_array_equal(out[1], 2 * X)  # the members' mean (TabM-shaped output)
+
+
+@pytest.mark.parametrize("numeric_transform", ["none", "quantile"])
+def test_arrays_given_to_fit_and_predict_are_left_as_they_were(numeric_transform):
+    # the checked array is wrapped in a DataFrame without a copy (the encoder only reads
+    # it), also when its NaNs are replaced and in prediction chunks
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    X[::7, 1] = np.nan
+    y = pd.DataFrame({"r": X[:, 0] * 2, "c": np.where(X[:, 2] > 0, "a", "b")})
+    before = X.copy()
+    model = MultiTaskNet(hidden_layer_sizes=(8,), max_epochs=2, numeric_transform=numeric_transform,
+                         numeric_embedding=None, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(X, before)
+    first = model.predict(X)
+    np.testing.assert_array_equal(X, before)
+    X_chunked = X.copy()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(chunks, "CHUNK_ROWS", 64)
+        patch.setattr(chunks, "SMALL_ROWS", 16)
+        pd.testing.assert_frame_equal(model.predict(X_chunked), first)
+    np.testing.assert_array_equal(X_chunked, before)
