@@ -18,21 +18,28 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from ._base import BaseMultiTask
 from ._estimators import MultiTaskNet
 from ._predict import _available_if_probabilities, mean_score
+from ._sample_weight import task_weights
 from .affinity import AffinityResult, partition_tasks
 from .tasks import TaskSet
 from .tasks._taskset import as_target_frame
 
 
-def _validation_losses(estimator: BaseMultiTask, X: Any, y: pd.DataFrame) -> dict[str, float]:
+def _validation_losses(estimator: BaseMultiTask, X: Any, y: pd.DataFrame,
+                       sample_weight: pd.DataFrame | None = None) -> dict[str, float]:
     """Each task's loss on held-out rows, as the fitted network's criterion computes it.
 
     The criterion's evaluation losses (no label smoothing) on the task's encoded targets,
-    times the task's ``weight`` (as in the network's own validation loss); NaN for a
-    task without a labelled row.
+    weighted by ``sample_weight`` (a column per task of the estimator; None: 1), times
+    the task's ``weight`` (as in the network's own validation loss); NaN for a task
+    without a labelled row of positive weight.
     """
     outputs = estimator._outputs(X)
     targets = estimator.taskset_.encode(y)
-    weights = np.ones((len(targets), len(estimator.tasks_)), dtype=np.float32)
+    if sample_weight is None:
+        weights = np.ones((len(targets), len(estimator.tasks_)), dtype=np.float32)
+    else:
+        names = [task.name_ for task in estimator.tasks_]
+        weights = sample_weight[names].to_numpy(dtype=np.float32)
     criterion = estimator.net_.criterion_
     device = criterion.weights.device
     encoded = torch.as_tensor(np.concatenate([targets, weights], axis=1), device=device)
@@ -227,7 +234,7 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         return tags
 
     # -- fit -----------------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Measure the affinity, choose the groups and fit one estimator per group.
 
         Parameters
@@ -237,6 +244,11 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
             One column per task (tasks reading several columns, such as
             :class:`~skmtl.tasks.MultiLabel`, cannot be grouped). NaN marks a missing
             label, as for the skmtl estimators.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Weights of the rows (or of each row and task; a DataFrame's columns are the
+            task names), as for the skmtl estimators: given to the affinity run, to
+            every group's fit (its tasks' columns) and to the validation losses of
+            ``n_groups="auto"``.
 
         Returns
         -------
@@ -255,6 +267,8 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
                 "(e.g. a binary Classification task per label) to group them."
             )
         names = [task.name_ for task in taskset.tasks_]
+        weights = None if sample_weight is None else pd.DataFrame(
+            task_weights(sample_weight, n, taskset), columns=names)
         if self.n_groups != "auto" and self.n_groups > len(names):
             raise ValueError(
                 f"n_groups={self.n_groups} but y has {len(names)} task(s); n_groups must be "
@@ -265,20 +279,21 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         self._y_kind = kind
         self._series_name = y.name if kind == "series" else None
         seed = self._seed(template)
-        self.affinity_ = self._affinity(template, X, frame, names, seed)
+        self.affinity_ = self._affinity(template, X, frame, names, seed, weights)
         matrix = self.affinity_.matrix
         if self.n_groups == "auto":
             candidates: dict[int, list[list[str]]] = {}
             for k in range(1, min(len(names), self.max_groups) + 1):
                 partition = partition_tasks(matrix, k)
                 candidates.setdefault(len(partition), partition)  # distinct partitions
-            blocks = self._compare(template, candidates, X, frame, seed)
+            blocks = self._compare(template, candidates, X, frame, seed, weights)
             best, self.validation_losses_, self.validation_standard_errors_ = _lowest(blocks)
             groups = candidates[min(candidates) if best is None else best]
         else:
             groups = partition_tasks(matrix, self.n_groups)
         self.groups_ = groups
-        self.estimators_ = [self._fit_group(template, group, X, frame, seed) for group in groups]
+        self.estimators_ = [self._fit_group(template, group, X, frame, seed, weights)
+                            for group in groups]
         self.n_groups_ = len(groups)
         by_name = {task.name_: task for est in self.estimators_ for task in est.tasks_}
         self.tasks_ = [by_name[name] for name in names]
@@ -294,7 +309,7 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _affinity(self, template: BaseMultiTask, X: Any, frame: pd.DataFrame,
-                  names: list[str], seed: Any) -> AffinityResult:
+                  names: list[str], seed: Any, weights: pd.DataFrame | None) -> AffinityResult:
         """The affinity to group by: measured by a short run, or the one given."""
         given = self.affinity
         if isinstance(given, str):
@@ -306,7 +321,7 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
             measure = getattr(measures, f"{given}_affinity")
             run = clone(template).set_params(random_state=seed)
             result = measure(run, X, frame, max_epochs=self.affinity_epochs,
-                             interval=self.affinity_interval)
+                             interval=self.affinity_interval, sample_weight=weights)
             return self._aligned(result, names, "the measured affinity")
         if isinstance(given, AffinityResult):
             return self._aligned(given, names, "affinity")
@@ -354,12 +369,15 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         return clone(template).set_params(tasks=tasks, random_state=seed)
 
     def _fit_group(self, template: BaseMultiTask, group: list[str], X: Any,
-                   frame: pd.DataFrame, seed: Any) -> BaseMultiTask:
+                   frame: pd.DataFrame, seed: Any, weights: pd.DataFrame | None
+                   ) -> BaseMultiTask:
         estimator = self._subset(template, group, seed)
-        return estimator.fit(X, frame[[self._columns[name] for name in group]])
+        return estimator.fit(X, frame[[self._columns[name] for name in group]],
+                             sample_weight=None if weights is None else weights[group])
 
     def _compare(self, template: BaseMultiTask, candidates: dict[int, list[list[str]]],
-                 X: Any, frame: pd.DataFrame, seed: Any) -> dict[int, np.ndarray]:
+                 X: Any, frame: pd.DataFrame, seed: Any, weights: pd.DataFrame | None
+                 ) -> dict[int, np.ndarray]:
         """Validation loss of each candidate grouping on each of 10 blocks of the
         held-out rows (none when there is one candidate)."""
         if len(candidates) < 2:
@@ -372,16 +390,19 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
                                            random_state=split)
         X_train, X_held = _safe_indexing(X, train), _safe_indexing(X, held_out)
         y_train, y_held = frame.iloc[train], frame.iloc[held_out]
+        w_train = None if weights is None else weights.iloc[train]
+        w_held = None if weights is None else weights.iloc[held_out]
         blocks = np.array_split(np.arange(len(held_out)), min(_BLOCKS, len(held_out)))
         losses = {}
         for k, groups in candidates.items():
             per_block = np.zeros((len(blocks), len(groups)))
             for g, group in enumerate(groups):
-                estimator = self._fit_group(template, group, X_train, y_train, seed)
+                estimator = self._fit_group(template, group, X_train, y_train, seed, w_train)
                 columns = [self._columns[name] for name in group]
                 for b, block in enumerate(blocks):
-                    task_losses = _validation_losses(estimator, _safe_indexing(X_held, block),
-                                                     y_held[columns].iloc[block])
+                    task_losses = _validation_losses(
+                        estimator, _safe_indexing(X_held, block), y_held[columns].iloc[block],
+                        None if w_held is None else w_held.iloc[block])
                     per_block[b, g] = np.nansum(list(task_losses.values()))
             losses[k] = per_block.sum(axis=1)
         return losses
@@ -439,7 +460,7 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         ordered = [probas[task.name_] for task in self.tasks_ if task.is_classification]
         return ordered[0] if len(self.tasks_) == 1 else ordered
 
-    def score_tasks(self, X, y) -> dict[str, float]:
+    def score_tasks(self, X, y, sample_weight=None) -> dict[str, float]:
         """Score each task with its group's estimator (see ``MultiTaskNet.score_tasks``).
 
         Parameters
@@ -447,6 +468,8 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
         y : array-like, Series or DataFrame
             True targets, with the columns seen in fit.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Weights of the rows (or of each row and task) in each task's score.
 
         Returns
         -------
@@ -455,10 +478,14 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         """
         check_is_fitted(self)
         frame = self._taskset.check_columns(y)
+        names = [task.name_ for task in self.tasks_]
+        weights = None if sample_weight is None else pd.DataFrame(
+            task_weights(sample_weight, len(frame), self._taskset), columns=names)
         scores = {}
         for estimator, group in zip(self.estimators_, self.groups_):
             columns = [self._columns[name] for name in group]
-            scores.update(estimator.score_tasks(X, frame[columns]))
+            scores.update(estimator.score_tasks(
+                X, frame[columns], sample_weight=None if weights is None else weights[group]))
         return {task.name_: scores[task.name_] for task in self.tasks_}
 
     def score(self, X, y, sample_weight=None) -> float:
@@ -468,13 +495,11 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         ----------
         X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
         y : array-like, Series or DataFrame
-        sample_weight : None
-            Not supported.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Weights of the rows (or of each row and task) in each task's score.
 
         Returns
         -------
         float
         """
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported by TaskGrouping.score; pass None.")
-        return mean_score(self.score_tasks(X, y))
+        return mean_score(self.score_tasks(X, y, sample_weight))

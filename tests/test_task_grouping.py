@@ -341,3 +341,45 @@ def test_inside_a_pipeline_with_a_dataframe(clusters):
     assert list(residual.index) == list(test.index) and residual.notna().all()
     assert list(pipe[-1].feature_names_in_) == list(frame.columns)
     assert np.isfinite(pipe.score(test, y.iloc[200:].set_axis(test.index)))
+
+
+@pytest.mark.parametrize("affinity", ["gradient", "given"])
+def test_sample_weight_of_zero_is_a_missing_label(clusters, affinity):
+    # weights reach the affinity run, the candidates of "auto" (fits and validation losses)
+    # and the final fits: a weight of 0 on an entry trains as a missing label there
+    X, y, _, A = clusters
+    weights = np.ones(y.shape)
+    weights[::3, 1] = 0
+    weights[1::5, 4] = 0
+    missing = y.mask(weights == 0)
+    settings = dict(affinity=A if affinity == "given" else "gradient", affinity_epochs=2,
+                    max_groups=3, random_state=0)
+    weighted = TaskGrouping(MultiTaskNet(**FAST), **settings).fit(X, y, sample_weight=weights)
+    masked = TaskGrouping(MultiTaskNet(**FAST), **settings).fit(X, missing)
+    assert weighted.groups_ == masked.groups_
+    # equal up to float32 rounding (the weighted and the masked means sum differently)
+    pd.testing.assert_frame_equal(weighted.affinity_.matrix, masked.affinity_.matrix,
+                                  rtol=1e-4, atol=1e-5)
+    assert weighted.validation_losses_ == pytest.approx(masked.validation_losses_, rel=1e-4)
+    pd.testing.assert_frame_equal(weighted.predict(X), masked.predict(X), rtol=1e-4, atol=1e-5)
+    # a DataFrame of weights names the tasks; the same weights in another column order
+    frame = pd.DataFrame(weights, columns=y.columns)[list(y.columns[::-1])]
+    again = TaskGrouping(MultiTaskNet(**FAST), **settings).fit(X, y, sample_weight=frame)
+    pd.testing.assert_frame_equal(again.predict(X), weighted.predict(X))
+
+
+def test_sample_weight_in_scores(clusters):
+    X, y, _, A = clusters
+    grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity=A).fit(X, y)
+    rows = np.random.RandomState(0).uniform(0.1, 2.0, size=len(y))
+    scores = grouping.score_tasks(X, y, sample_weight=rows)
+    for estimator, group in zip(grouping.estimators_, grouping.groups_):
+        expected = estimator.score_tasks(X, y[group], sample_weight=rows)
+        assert {t: scores[t] for t in group} == pytest.approx(expected)
+    assert scores != pytest.approx(grouping.score_tasks(X, y))
+    assert grouping.score(X, y, sample_weight=rows) == pytest.approx(np.mean(list(scores.values())))
+    with pytest.raises(ValueError, match="sample_weight"):
+        grouping.score(X, y, sample_weight=np.ones((len(y), 2)))
+    with pytest.raises(ValueError, match="sample_weight"):
+        TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity=A).fit(
+            X, y, sample_weight=np.ones(len(y) - 1))

@@ -15,7 +15,7 @@ from ._result import AffinityResult
 
 
 def gradient_affinity(estimator: Any, X: Any, y: Any, *, max_epochs: int | None = None,
-                      interval: int | None = None) -> AffinityResult:
+                      interval: int | None = None, sample_weight: Any = None) -> AffinityResult:
     """Measure the tasks' gradient affinity by fitting a copy of ``estimator``.
 
     A clone of ``estimator`` is fitted on ``(X, y)`` with ``task_affinity=True``: every
@@ -45,6 +45,8 @@ def gradient_affinity(estimator: Any, X: Any, y: Any, *, max_epochs: int | None 
     interval : int or None, default=None
         Measure every ``interval`` training steps; None keeps the estimator's
         ``affinity_interval``.
+    sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+        Passed to the measuring fit (an entry of weight 0 is a missing label).
 
     Returns
     -------
@@ -86,7 +88,7 @@ def gradient_affinity(estimator: Any, X: Any, y: Any, *, max_epochs: int | None 
     start = time.perf_counter()
     with warnings.catch_warnings():  # the run measures: a short one is meant to stop early
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
+        model.fit(X, y, sample_weight=sample_weight)
     seconds = time.perf_counter() - start
     matrix, error, counts = history_affinity(model.history_, [t.name_ for t in model.tasks_])
     return AffinityResult(matrix=matrix, standard_error=error, n_measurements=counts,

@@ -187,7 +187,8 @@ class LookaheadAffinity(Callback):
 
 
 def lookahead_affinity(estimator: Any, X: Any, y: Any, *, max_epochs: int | None = None,
-                       interval: int | None = None, lr: float | None = None) -> AffinityResult:
+                       interval: int | None = None, lr: float | None = None,
+                       sample_weight: Any = None) -> AffinityResult:
     """Lookahead task affinity (Fifty et al., NeurIPS 2021) measured over a training run.
 
     A clone of ``estimator`` is fitted on ``X, y``. Every ``interval``-th training step,
@@ -225,6 +226,8 @@ def lookahead_affinity(estimator: Any, X: Any, y: Any, *, max_epochs: int | None
         overshoots). An Adam-like step (the gradient divided by the square root of
         Adam's second moment) was tried and rejected: it overshoots once the losses are
         small, turning within-cluster affinities negative late in training.
+    sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+        Passed to the measuring fit (an entry of weight 0 is a missing label).
 
     Returns
     -------
@@ -265,7 +268,7 @@ def lookahead_affinity(estimator: Any, X: Any, y: Any, *, max_epochs: int | None
     start = time.perf_counter()
     with warnings.catch_warnings():  # the run measures: a short one is meant to stop early
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
+        model.fit(X, y, sample_weight=sample_weight)
     seconds = time.perf_counter() - start
     # the last one: the estimator's own callbacks may hold another
     callback = [cb for _, cb in model.net_.callbacks_ if isinstance(cb, LookaheadAffinity)][-1]
