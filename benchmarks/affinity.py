@@ -68,7 +68,7 @@ SYNTHETIC = {"n_samples": 3000, "test_size": 1 / 3, "n_clusters": 2, "tasks_per_
 YEAST = {"max_epochs": 100, "affinity_epochs": 10, "max_groups": 4, "validation_fraction": 0.2}
 #: Cost part: rows, epochs (no early stopping), paired repetitions, task counts.
 COST = {"n_samples": 20_000, "max_epochs": 8, "repeats": 5, "tasks": (3, 10),
-        "hidden_layer_sizes": (128, 128)}
+        "hidden_layer_sizes": (128, 128), "architectures": ("shared_bottom", "mmoe")}
 #: Smoke-run overrides (--quick).
 QUICK = {"synthetic": {"n_samples": 600, "max_epochs": 4, "affinity_epochs": 2, "max_groups": 2},
          "yeast": {"train_rows": 300, "max_epochs": 2, "affinity_epochs": 1, "max_groups": 2},
@@ -292,15 +292,18 @@ def yeast_part(n_seeds: int, cfg: Mapping[str, Any]) -> tuple[list[dict], dict]:
 
 
 # --------------------------------------------------------------------------------- cost
-def cost_pair(X: np.ndarray, y: pd.DataFrame, rep: int, cfg: Mapping[str, Any]
-              ) -> dict[str, Any]:
-    """Fit once with and once without ``task_affinity`` (same seed); the record's fields."""
+def cost_pair(X: np.ndarray, y: pd.DataFrame, rep: int, cfg: Mapping[str, Any],
+              architecture: str = "shared_bottom") -> dict[str, Any]:
+    """Fit once with and once without ``task_affinity`` (same seed); the record's fields.
+
+    shared_bottom measures on its shared representation (head-only backward passes),
+    mmoe on its shared parameters (a backward pass per task through the experts)."""
     fits = {}
     # alternate which fit comes first, so drift does not favour one side
     for on in ((False, True) if rep % 2 == 0 else (True, False)):
         est = MultiTaskNet(hidden_layer_sizes=cfg["hidden_layer_sizes"],
                            max_epochs=cfg["max_epochs"], early_stopping=False, device="cpu",
-                           random_state=rep, task_affinity=on)
+                           random_state=rep, task_affinity=on, architecture=architecture)
         _, seconds, load = timed(partial(est.fit, X, y))
         fits[on] = (est, seconds, load)
     (off, t_off, l_off), (on_est, t_on, l_on) = fits[False], fits[True]
@@ -319,20 +322,25 @@ def cost_pair(X: np.ndarray, y: pd.DataFrame, rep: int, cfg: Mapping[str, Any]
 def cost(cfg: Mapping[str, Any], wait: float) -> list[dict]:
     """Paired fit times with and without ``task_affinity``, per task count and repetition."""
     records = []
-    for n_tasks in cfg["tasks"]:
-        per_cluster = min(n_tasks, 5)
-        if n_tasks % per_cluster:
-            raise ValueError(f"{n_tasks} tasks do not split into clusters of {per_cluster}")
-        X, y, _ = make_task_clusters(cfg["n_samples"], n_clusters=n_tasks // per_cluster,
-                                     tasks_per_cluster=per_cluster, random_state=0)
-        for rep in range(cfg["repeats"]):
-            if wait > 0:
-                wait_until_idle(wait)
-            rec = guarded(record(COST_METHOD, f"T={n_tasks}", rep, part="cost",
-                                 n_tasks=n_tasks), partial(cost_pair, X, y, rep, cfg))
-            records.append(rec)
-            print(f"cost T={n_tasks} rep {rep}: {rec['metrics']} same training: "
-                  f"{rec.get('same_training')} {rec['error'] or ''}", flush=True)
+    for architecture in cfg.get("architectures", ("shared_bottom",)):
+        for n_tasks in cfg["tasks"]:
+            per_cluster = min(n_tasks, 5)
+            if n_tasks % per_cluster:
+                raise ValueError(f"{n_tasks} tasks do not split into clusters of {per_cluster}")
+            X, y, _ = make_task_clusters(cfg["n_samples"], n_clusters=n_tasks // per_cluster,
+                                         tasks_per_cluster=per_cluster, random_state=0)
+            # the default architecture's rows are named by T alone
+            label = f"T={n_tasks}" + ("" if architecture == "shared_bottom"
+                                      else f", {architecture}")
+            for rep in range(cfg["repeats"]):
+                if wait > 0:
+                    wait_until_idle(wait)
+                rec = guarded(record(COST_METHOD, label, rep, part="cost", n_tasks=n_tasks,
+                                     architecture=architecture),
+                              partial(cost_pair, X, y, rep, cfg, architecture))
+                records.append(rec)
+                print(f"cost {label} rep {rep}: {rec['metrics']} same training: "
+                      f"{rec.get('same_training')} {rec['error'] or ''}", flush=True)
     return records
 
 

@@ -293,7 +293,11 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         cost = (f"`make_task_clusters({s['n_samples']:,} rows)` with T tasks, `MultiTaskNet("
                 f"hidden_layer_sizes={tuple(s['hidden_layer_sizes'])}, max_epochs="
                 f"{s['max_epochs']}, early_stopping=False)`, {s['repeats']} paired repetitions "
-                f"(the order of the two fits alternates).\n\n" + table + "\n" + verdict)
+                f"(the order of the two fits alternates). Rows named by T alone use the default "
+                f"architecture (shared_bottom: gradients on the shared representation, "
+                f"head-only backward passes); rows marked *mmoe* measure on the shared "
+                f"parameters (a backward pass per task through the experts), for "
+                f"comparison.\n\n" + table + "\n" + verdict)
     else:
         cost = "Not run.\n"
     figure = ""
