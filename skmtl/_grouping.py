@@ -256,9 +256,10 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
         """
         self._validate_params()
         template = self._template()
-        frame, kind = as_target_frame(y)
+        frame, _ = as_target_frame(y)
         n = _num_samples(X)
-        taskset = TaskSet(template.tasks, force=template._forced_task).fit(frame, n_samples=n)
+        # fitted on y as given: it shapes the predictions like y (see predict)
+        taskset = TaskSet(template.tasks, force=template._forced_task).fit(y, n_samples=n)
         wide = [task.name_ for task in taskset.tasks_ if len(task.columns_) != 1]
         if wide:
             raise ValueError(
@@ -276,8 +277,6 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
             )
         self._columns = {task.name_: task.columns_[0] for task in taskset.tasks_}
         self._taskset = taskset
-        self._y_kind = kind
-        self._series_name = y.name if kind == "series" else None
         seed = self._seed(template)
         self.affinity_ = self._affinity(template, X, frame, names, seed, weights)
         matrix = self.affinity_.matrix
@@ -422,17 +421,10 @@ class TaskGrouping(MultiOutputMixin, BaseEstimator):
             y's columns (and X's index when X is a DataFrame), a Series, or an array.
         """
         check_is_fitted(self)
-        parts = [estimator.predict(X) for estimator in self.estimators_]
-        frame = pd.concat(parts, axis=1)[[self._columns[t.name_] for t in self.tasks_]]
-        if self._y_kind == "frame":
-            return frame
-        if self._y_kind == "series":
-            return frame.iloc[:, 0].rename(self._series_name)
-        arrays = [frame.iloc[:, c].to_numpy() for c in range(frame.shape[1])]
-        numeric = all(a.dtype.kind in "biuf" for a in arrays)
-        dtype = np.result_type(*arrays) if numeric else object
-        stacked = np.column_stack([a.astype(dtype) for a in arrays])
-        return stacked[:, 0] if self._y_kind == "array1d" else stacked
+        # each group's estimator was fitted on its columns of y as a DataFrame
+        columns = {column: part[column] for estimator in self.estimators_
+                   for part in [estimator.predict(X)] for column in part.columns}
+        return self._taskset.arrange(columns)
 
     @_available_if_probabilities
     def predict_proba(self, X):

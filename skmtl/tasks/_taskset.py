@@ -285,6 +285,22 @@ class TaskSet:
         columns: dict[Any, pd.Series] = {}
         for task, output in zip(self.tasks_, outputs):
             columns.update(task.decode(output))
+        return self.arrange(columns, index)
+
+    def arrange(self, columns: dict[Any, pd.Series], index: Any = None) -> Any:
+        """Decoded predictions, one Series per column of ``y``, shaped like the fitted ``y``.
+
+        Parameters
+        ----------
+        columns : dict
+            Column of ``y`` to its predictions (a Series), every column present.
+        index : pandas.Index, default=None
+            Row index of the result when ``y`` was a DataFrame or Series.
+
+        Returns
+        -------
+        DataFrame, Series or ndarray
+        """
         ordered = [columns[c] for c in self.columns_]
         if self.kind_ in ("frame", "series"):
             result = pd.concat(ordered, axis=1)
