@@ -9,7 +9,6 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -17,6 +16,7 @@ from skorch.callbacks import Callback
 from skorch.utils import to_tensor
 from torch.func import functional_call
 
+from ..callbacks._affinity import evaluating, pooled
 from ._result import AffinityResult
 
 __all__ = ["LookaheadAffinity", "lookahead_affinity"]
@@ -105,18 +105,13 @@ class LookaheadAffinity(Callback):
         if step % self.interval == 0:
             self._measure(net, *batch)
 
-    def _modes(self, module: torch.nn.Module) -> list[tuple[torch.nn.Module, bool]]:
-        return [(m, m.training) for m in module.modules()]
-
     def _measure(self, net, Xi: Any, yi: torch.Tensor) -> None:
         module, criterion = net.module_, net.criterion_
         X = to_tensor(Xi, device=net.device)
         y = to_tensor(yi, device=net.device)
         shared = _shared(module)
         names, params = list(shared), list(shared.values())
-        modes = self._modes(module)
-        module.eval()  # no dropout draw, no batch-norm statistics update
-        try:
+        with evaluating(module):
             with torch.enable_grad():
                 losses, totals = criterion.task_losses(module(X), y, training=True)
             before = torch.stack(losses).detach().float()
@@ -135,9 +130,6 @@ class LookaheadAffinity(Callback):
                     after, _ = criterion.task_losses(functional_call(module, moved, (X,)),
                                                      y, training=True)
                 rows.append(torch.stack(after).float())
-        finally:
-            for m, mode in modes:
-                m.training = mode
         after = torch.stack(rows)  # after[i, j]: task j's loss after a step on task i
         present = (totals > 0) & (before > 0)
         mask = present[:, None] & present[None, :]
@@ -172,18 +164,10 @@ class LookaheadAffinity(Callback):
         """
         if self.sum_ is None:
             raise ValueError("LookaheadAffinity has measured nothing yet: fit the net first.")
-        total, squares, count = (t.double().cpu().numpy()
-                                 for t in (self.sum_, self.sum_squares_, self.count_))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(count > 0, total / count, np.nan)
-            variance = (squares - count * mean**2) / (count - 1)
-            se = np.where(count > 1, np.sqrt(np.clip(variance, 0, None) / count), np.nan)
-
-        def frame(values):
-            return pd.DataFrame(values, index=list(task_names), columns=list(task_names))
-
-        return AffinityResult(frame(mean), frame(se), frame(count.astype(int)), "lookahead",
-                              float(seconds))
+        mean, error, counts = pooled(*(t.double().cpu().numpy()
+                                       for t in (self.sum_, self.sum_squares_, self.count_)),
+                                     task_names)
+        return AffinityResult(mean, error, counts, "lookahead", float(seconds))
 
 
 def lookahead_affinity(estimator: Any, X: Any, y: Any, *, max_epochs: int | None = None,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
@@ -10,6 +11,8 @@ import pandas as pd
 import torch
 from skorch.callbacks import Callback, PrintLog
 from skorch.utils import to_tensor
+
+from ..weighting._jacobian import shared_trainable
 
 #: History keys the callback records every epoch.
 AFFINITY_KEY, COUNT_KEY, SQUARE_KEY = "task_affinity", "task_affinity_n", "task_affinity_sq"
@@ -40,7 +43,7 @@ def affinity_mode(module: torch.nn.Module, context: str = "") -> str:
     """
     if module.has_shared_representation:
         return "representation"
-    if any(p.requires_grad for p in module.shared_parameters()):
+    if shared_trainable(module, "parameters"):
         return "parameters"
     built = f", built with {context}" if context else ""
     raise ValueError(
@@ -189,14 +192,8 @@ class GradientAffinity(Callback):
     def _measure(self, net, batch) -> None:
         """The cosines of one batch, added to the epoch's sums (on the device)."""
         Xi, yi = batch
-        module = net.module_
-        was_training = module.training
-        module.train(False)  # no dropout draw, no batch-norm update
-        try:
-            with torch.enable_grad():
-                rows, totals = self._gradients(net, to_tensor(Xi, device=net.device), yi)
-        finally:
-            module.train(was_training)
+        with evaluating(net.module_), torch.enable_grad():
+            rows, totals = self._gradients(net, to_tensor(Xi, device=net.device), yi)
         # sums in float64 (float32 on MPS, which has no float64)
         dtype = torch.float32 if rows.device.type == "mps" else torch.float64
         gram = (rows @ rows.T).to(dtype)
@@ -269,12 +266,44 @@ def history_affinity(history, task_names: Sequence[str]
         total += counts
         sums += np.where(measured, np.asarray(row[AFFINITY_KEY], dtype=float) * counts, 0.0)
         squares += np.where(measured, np.asarray(row[SQUARE_KEY], dtype=float) * counts, 0.0)
+    return pooled(sums, squares, total, names)
+
+
+def pooled(sums: np.ndarray, squares: np.ndarray, counts: np.ndarray,
+           task_names: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Mean and standard error of measurements pooled per task pair.
+
+    Parameters
+    ----------
+    sums, squares, counts : ndarray of shape (T, T)
+        Per pair: the sum of the measured values, of their squares, and their number.
+    task_names : sequence of str
+
+    Returns
+    -------
+    mean, standard_error, n_measurements : pandas.DataFrame of shape (T, T)
+        NaN mean without a measurement, NaN standard error with fewer than two.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(total > 0, sums / total, np.nan)
-        variance = np.maximum(squares - total * mean ** 2, 0.0) / (total - 1)
-        error = np.where(total > 1, np.sqrt(variance / total), np.nan)
+        mean = np.where(counts > 0, sums / counts, np.nan)
+        variance = np.maximum(squares - counts * mean ** 2, 0.0) / (counts - 1)
+        error = np.where(counts > 1, np.sqrt(variance / counts), np.nan)
+    names = [str(name) for name in task_names]
 
     def frame(values):
         return pd.DataFrame(values, index=names, columns=names)
 
-    return frame(mean), frame(error), frame(total.astype(int))
+    return frame(mean), frame(error), frame(counts.astype(int))
+
+
+@contextmanager
+def evaluating(module: torch.nn.Module) -> Iterator[None]:
+    """Run ``module`` in eval mode (no dropout draw, no batch-norm statistics update),
+    then give every submodule back its own mode."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
