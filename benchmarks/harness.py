@@ -398,6 +398,86 @@ def table_metrics(name: str, y_true: Any, predict: Callable[[str], Any]) -> dict
     return out
 
 
+def hgb_frame(X: Any, reference: Any) -> Any:
+    """X for per-task HistGradientBoosting: text columns (object or string dtype) as
+    categories of the training rows (``reference``), columns with more than 255 of them as
+    ordinal codes."""
+    import numpy as np
+    import pandas as pd
+
+    X = X.copy()
+    for col in [c for c in X.columns
+                if X[c].dtype == object or isinstance(X[c].dtype, pd.StringDtype)]:
+        cats = pd.Categorical(reference[col].dropna().astype(str)).categories
+        X[col] = pd.Categorical(X[col].astype(str).where(X[col].notna()), categories=cats)
+        if len(cats) > 255:
+            X[col] = X[col].cat.codes.replace(-1, np.nan).astype(float)
+    return X
+
+
+def fit_per_task_hgb(X: Any, y: Any, seed: int) -> dict[str, Any]:
+    """One HistGradientBoosting model per column of ``y`` (scikit-learn defaults, native
+    categorical columns), each on its task's labelled rows of ``X`` (an :func:`hgb_frame`)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    models = {}
+    for task in y.columns:
+        keep = y[task].notna().to_numpy()
+        if is_regression(y[task]):
+            models[task] = HistGradientBoostingRegressor(
+                categorical_features="from_dtype", random_state=seed)
+            models[task].fit(X[keep], y[task][keep].astype(float))
+        else:
+            models[task] = HistGradientBoostingClassifier(
+                categorical_features="from_dtype", random_state=seed)
+            models[task].fit(X[keep], y[task][keep].astype(bool))
+    return models
+
+
+def per_task_scores(models: Mapping[str, Any], X: Any, y: Any) -> Callable[[str], Any]:
+    """``predict(task)`` for :func:`table_metrics` from per-task scikit-learn-style models:
+    the positive-class probability of a classifier, a regressor's values."""
+    return lambda t: (models[t].predict(X) if is_regression(y[t])
+                      else models[t].predict_proba(X)[:, 1])
+
+
+def describe(data: Any) -> dict[str, Any]:
+    """A raw-table benchmark's description of a ``datasets.Dataset`` for its results file."""
+    return {"citation": data.citation, "description": data.description,
+            "train_rows": len(data.train), "test_rows": len(data.test),
+            "tasks": list(data.y.columns)}
+
+
+def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any) -> dict[str, Any]:
+    """Fit a skmtl estimator on a raw table and score it on the test rows: the record's
+    fields (timing, whether a ConvergenceWarning was raised, epochs, :func:`table_metrics`;
+    for ``name == "yeast"`` the Hamming loss of ``predict``'s decisions, so that thresholds
+    apply)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    out: dict[str, Any] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        _, out["fit_seconds"], out["other_load"] = timed(lambda: est.fit(X, y))
+    out["convergence_warning"] = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    out |= {"epoch_seconds": epoch_seconds(est), "epochs": int(est.n_epochs_),
+            "batch_size": int(est.batch_size_)}
+    pred, proba = est.predict(X_te), est.predict_proba(X_te)
+    classifiers = [t for t in est.tasks_ if t.is_classification]
+    probas = dict(zip([t.name_ for t in classifiers],
+                      proba if isinstance(proba, list) else [proba]))
+    positive = {t.name_: list(t.classes_).index(True) if True in list(t.classes_) else 1
+                for t in classifiers}
+    if name == "yeast":
+        out["metrics"] = table_metrics(name, y_te, lambda t: pred[t].to_numpy())
+    else:
+        out["metrics"] = table_metrics(name, y_te, lambda t: (
+            probas[t][:, positive[t]] if t in probas else pred[t].to_numpy(dtype=float)))
+    return out
+
+
 def n_parameters(est: Any) -> int:
     """Trainable scalars of a fitted skmtl estimator's network."""
     return int(sum(p.numel() for p in est.net_.module_.parameters()))
@@ -453,6 +533,21 @@ def fit_grid(datasets: Sequence[str], n_seeds: int, load: Callable[[str], Any],
                       f"{rec['fit_seconds'] or 0:.1f}s {rec['error'] or ''}", flush=True)
                 records.append(rec)
     return records
+
+
+def fit_table_grid(datasets: Sequence[str], n_seeds: int, load: Callable[[str], Any],
+                   methods: Callable[[str], Sequence[str]],
+                   fit: Callable[[str, Any, int], Mapping[str, Any]]
+                   ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """:func:`fit_grid` over raw tables; also each dataset's :func:`describe`, by name."""
+    described: dict[str, dict[str, Any]] = {}
+
+    def load_and_describe(name: str) -> Any:
+        data = load(name)
+        described[name] = describe(data)
+        return data
+
+    return fit_grid(datasets, n_seeds, load_and_describe, methods, fit), described
 
 
 def results_path(name: str, quick: bool = False, folder: str | Path | None = None) -> Path:

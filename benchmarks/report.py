@@ -282,6 +282,13 @@ def ok(records: Sequence[Mapping[str, Any]], **match: Any) -> list[Mapping[str, 
             and all(r.get(k) == v for k, v in match.items())]
 
 
+def dataset_heading(name: str, d: Mapping[str, Any]) -> str:
+    """A raw-table dataset's subsection heading and paragraph (``d``: its description in the
+    results file, as ``harness.describe`` writes it)."""
+    return (f"### {name}\n\n{d['description']} ({d['train_rows']:,} training / "
+            f"{d['test_rows']:,} test rows). Source: {d['citation']}.\n\n")
+
+
 def quality_cells(records: Sequence[Mapping[str, Any]], method: str, dataset: str,
                   tasks: Sequence[str], fmt: str = ".4f") -> tuple[dict[str, Any], list]:
     """A table row's method cell (with its number of failed records) and each task's metric
@@ -331,8 +338,8 @@ def _std(values: Sequence[float]) -> float:
 
 #: Sections in report order; each is rendered by ``sections/<name>.py``'s ``render``.
 SECTIONS: list[str] = ["speed", "architectures", "weighting", "multilabel", "penguins",
-                       "missing_labels", "defaults", "tabular", "ensembles", "affinity",
-                       "precision", "data_parallel", "serving"]
+                       "missing_labels", "defaults", "tabular", "references", "ensembles",
+                       "affinity", "precision", "data_parallel", "serving"]
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.
 RENDERERS: list[str] = [n for n in SECTIONS
                         if (Path(__file__).resolve().parent / "sections" / f"{n}.py").exists()]

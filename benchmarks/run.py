@@ -46,6 +46,8 @@ BENCHMARKS: dict[str, str] = {
     "missing_labels": "Census-Income KDD with 50 % / 90 % of each task's labels removed",
     "defaults": "how the defaults for raw tables were chosen (CV on training rows)",
     "tabular": "raw DataFrames: skmtl's defaults against per-task gradient boosting",
+    "references": "raw tables: pytabkit's RealMLP and TabM references (yeast), flights with "
+                  "a date column",
     "ensembles": "TabM against ensembles of k independent networks (quality and time)",
     "affinity": "task relatedness: gradient / lookahead affinity, TaskGrouping against one "
                 "network, separate networks and a random grouping; the cost of task_affinity",

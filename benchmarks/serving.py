@@ -55,6 +55,7 @@ METHODS: dict[str, str] = {
     "onnx": "skmtl ONNX export, ONNX Runtime",
     "mlp": "scikit-learn MLPRegressor",
     "torch": "the same network's forward alone (reference)",
+    "gemm": "the network's matrix products alone (floor)",
 }
 _RESULT = "SERVING-RESULT "
 
@@ -145,6 +146,24 @@ def _predictor(method: str, fit_rows: int) -> Any:
                 return [module(x[i:i + FORWARD_SLICE]) for i in range(0, len(x), FORWARD_SLICE)]
 
         return forward
+    if method == "gemm":  # the floor: the three matrix products, nothing else
+        import torch
+
+        module = _skmtl_model(False, fit_rows).net_.module_.eval()
+        trunk = [m.weight.detach() for m in module.trunk if isinstance(m, torch.nn.Linear)]
+        heads = torch.cat([h[-1].weight.detach() for h in module.heads])
+        chain = [w.T for w in (*trunk, heads)]
+        buffers = [torch.empty(FORWARD_SLICE, w.shape[1]) for w in chain]
+
+        def products(X: Any) -> None:
+            x = torch.from_numpy(X)
+            with torch.inference_mode():
+                for i in range(0, len(x), FORWARD_SLICE):
+                    h = x[i:i + FORWARD_SLICE]
+                    for w, out in zip(chain, buffers):
+                        h = torch.mm(h, w, out=out[:len(h)])
+
+        return products
     raise ValueError(f"unknown method {method!r}; use one of {list(METHODS)}")
 
 

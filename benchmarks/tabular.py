@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from datasets import (
     CATEGORICAL_COLUMNS,
     Dataset,
@@ -36,16 +34,16 @@ from datasets import (
 )
 from harness import (
     Run,
-    epoch_seconds,
-    fit_grid,
+    fit_per_task_hgb,
+    fit_skmtl_table,
+    fit_table_grid,
+    hgb_frame,
     import_skmtl,
-    is_regression,
+    per_task_scores,
     table_metrics,
     timed,
     warm_up_process,
 )
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.exceptions import ConvergenceWarning
 
 import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskNet  # noqa: E402
@@ -81,17 +79,6 @@ def load(name: str, quick: bool) -> Dataset:
     return data
 
 
-def hgb_frame(X: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """Object columns as categories of the training rows (``reference``); > 255 as codes."""
-    X = X.copy()
-    for col in [c for c in X.columns if X[c].dtype == object]:
-        cats = pd.Categorical(reference[col].dropna().astype(str)).categories
-        X[col] = pd.Categorical(X[col].astype(str).where(X[col].notna()), categories=cats)
-        if len(cats) > 255:
-            X[col] = X[col].cat.codes.replace(-1, np.nan).astype(float)
-    return X
-
-
 def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
     """Fit ``method`` on the training rows; its record's fields (test metrics, timing)."""
     X, y = data.X.iloc[data.train], data.y.iloc[data.train]
@@ -99,24 +86,10 @@ def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
     extra = {"max_epochs": QUICK["max_epochs"]} if quick else {}
     out: dict[str, Any] = {}
     if method == "hgb":
-        Xh, Xh_te, models = hgb_frame(X, X), hgb_frame(X_te, X), {}
-
-        def fit_all() -> None:
-            for task in y.columns:
-                keep = y[task].notna().to_numpy()
-                if is_regression(y[task]):
-                    models[task] = HistGradientBoostingRegressor(
-                        categorical_features="from_dtype", random_state=seed)
-                    models[task].fit(Xh[keep], y[task][keep].astype(float))
-                else:
-                    models[task] = HistGradientBoostingClassifier(
-                        categorical_features="from_dtype", random_state=seed)
-                    models[task].fit(Xh[keep], y[task][keep].astype(bool))
-
-        _, out["fit_seconds"], out["other_load"] = timed(fit_all)
-        out["metrics"] = table_metrics(data.name, y_te, lambda t: (
-            models[t].predict(Xh_te) if is_regression(y[t]) else
-            models[t].predict_proba(Xh_te)[:, 1]))
+        Xh, Xh_te = hgb_frame(X, X), hgb_frame(X_te, X)
+        models, out["fit_seconds"], out["other_load"] = timed(
+            lambda: fit_per_task_hgb(Xh, y, seed))
+        out["metrics"] = table_metrics(data.name, y_te, per_task_scores(models, Xh_te, y))
         return out
     params = {"architecture": "separate"} if method == "skmtl separate" else {}
     if method == "skmtl threshold=accuracy":
@@ -128,24 +101,7 @@ def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
                            **{**ONE_HOT, **extra})
     else:
         est = MultiTaskNet(random_state=seed, **params, **extra)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        _, out["fit_seconds"], out["other_load"] = timed(lambda: est.fit(X, y))
-    out["convergence_warning"] = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    net = est
-    out |= {"epoch_seconds": epoch_seconds(net), "epochs": int(net.n_epochs_),
-            "batch_size": int(net.batch_size_)}
-    pred, proba = est.predict(X_te), est.predict_proba(X_te)
-    probas = dict(zip([t.name_ for t in net.tasks_ if t.is_classification],
-                      proba if isinstance(proba, list) else [proba]))
-    positive = {t.name_: list(t.classes_).index(True) if True in list(t.classes_) else 1
-                for t in net.tasks_ if t.is_classification}
-    if data.name == "yeast":  # the decisions (thresholds apply to predict)
-        out["metrics"] = table_metrics(data.name, y_te, lambda t: pred[t].to_numpy())
-    else:
-        out["metrics"] = table_metrics(data.name, y_te, lambda t: (
-            probas[t][:, positive[t]] if t in probas else pred[t].to_numpy(dtype=float)))
-    return out
+    return fit_skmtl_table(est, data.name, X, y, X_te, y_te)
 
 
 def methods(name: str) -> list[str]:
@@ -162,18 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = Run("tabular", args.quick, argv)
     warm_up_process()
-    described = {}
-
-    def load_and_describe(name: str) -> Dataset:
-        data = load(name, args.quick)
-        described[name] = {"citation": data.citation, "description": data.description,
-                           "train_rows": len(data.train), "test_rows": len(data.test),
-                           "tasks": list(data.y.columns)}
-        return data
-
-    records = fit_grid(args.only, QUICK["seeds"] if args.quick else args.seeds, load_and_describe,
-                       methods,
-                       lambda method, data, seed: fit(method, data, seed, args.quick))
+    records, described = fit_table_grid(
+        args.only, QUICK["seeds"] if args.quick else args.seeds,
+        lambda name: load(name, args.quick), methods,
+        lambda method, data, seed: fit(method, data, seed, args.quick))
     config = {"one_hot": ONE_HOT, "quick": QUICK if args.quick else None, "targets": TARGETS,
               "datasets": described, "defaults": {k: v for k, v in MultiTaskNet().get_params()
                                                   .items() if k not in ("tasks", "callbacks")}}

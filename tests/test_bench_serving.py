@@ -70,6 +70,13 @@ def test_serving_section_says_when_the_target_is_not_met(tmp_path):
     assert "- Throughput: 666,667 rows/s (best of 3; mean 626,634 ± 39,241): NOT met." in text
     assert "- Peak memory growth: 700 MB: NOT met." in text
     assert "Other processes used 0.60 cores" in text
+    assert "matrix products alone" not in text.split("Target (")[1]
+    # with the floor in the same run: how far the target and the result are from it
+    records.append(_rec("gemm", "the network's matrix products alone (floor)",
+                        [0.95, 0.9, 0.92], 10.0))
+    text = _render(tmp_path, records)
+    assert ("- The network's matrix products alone reached 1,111,111 rows/s (best) in this "
+            "run: the target asks `predict` for 90% of that speed, and it reached 60%.") in text
 
 
 def test_serving_section_without_a_verdict_for_a_smaller_run_or_a_failure(tmp_path):

@@ -398,3 +398,48 @@ def test_arrays_given_to_fit_and_predict_are_left_as_they_were(numeric_transform
         patch.setattr(chunks, "SMALL_ROWS", 16)
         pd.testing.assert_frame_equal(model.predict(X_chunked), first)
     np.testing.assert_array_equal(X_chunked, before)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_stacked_heads_give_each_heads_own_output_without_gradients(bias):
+    """Without gradients, shared_bottom's one-layer heads run as one matrix product of
+    their stacked weights: the same outputs as head by head, in training mode too."""
+    from skmtl.architectures._shared_bottom import SharedBottomModule
+
+    torch.manual_seed(0)
+    heads = [torch.nn.Sequential(torch.nn.Linear(8, n, bias=bias)) for n in (1, 2, 5)]
+    module = SharedBottomModule(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU()),
+                                heads).eval()
+    X = torch.randn(33, 4)
+    features = module.represent(X)
+    expected = [h(features) for h in module.heads]
+    with torch.no_grad():
+        stacked = module(X)
+    assert [tuple(out.shape) for out in stacked] == [(33, 1), (33, 2), (33, 5)]
+    for out, ref in zip(stacked, expected):
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-6, atol=1e-6)
+    # with gradients (training), each head is called: its hooks and autograd see it
+    calls = []
+    module.heads[1].register_forward_hook(lambda *args: calls.append("grad"))
+    module(X)
+    assert calls == ["grad"]
+    with torch.no_grad():  # a hook on a head also keeps the per-head calls
+        module(X)
+    assert calls == ["grad", "grad"]
+
+
+@pytest.mark.parametrize(("head_layer_sizes", "stacked"), [((), True), ((4,), False)])
+def test_only_one_layer_heads_are_stacked_in_predict(monkeypatch, head_layer_sizes, stacked):
+    from skmtl.architectures import _shared_bottom
+
+    calls = []
+    real = _shared_bottom._stacked_linear
+    monkeypatch.setattr(_shared_bottom, "_stacked_linear",
+                        lambda *args: calls.append(1) or real(*args))
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    y = pd.DataFrame({"a": X[:, 0], "b": X[:, 1] > 0})
+    est = MultiTaskNet(head_layer_sizes=head_layer_sizes, **FAST).fit(X, y)
+    calls.clear()  # validation passes run without gradients too
+    pred = est.predict(X)
+    assert pred.shape == (40, 2) and list(pred.columns) == ["a", "b"]
+    assert bool(calls) is stacked

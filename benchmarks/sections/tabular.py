@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from harness import mean_std, median_spread
-from report import _mean, fill, header_values, markdown_table, ok, paired_deltas, quality_cells
+from report import (
+    _mean,
+    dataset_heading,
+    fill,
+    header_values,
+    markdown_table,
+    ok,
+    paired_deltas,
+    quality_cells,
+)
 
 REFERENCE = "skmtl separate"
 LOWER = ("hamming",)
@@ -67,9 +76,7 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     tables = []
     for name, d in cfg["datasets"].items():
         tasks = ["hamming"] if name == "yeast" else d["tasks"]
-        tables.append(f"### {name}\n\n{d['description']} ({d['train_rows']:,} training / "
-                      f"{d['test_rows']:,} test rows). Source: {d['citation']}.\n\n"
-                      + _table(recs, name, tasks))
+        tables.append(dataset_heading(name, d) + _table(recs, name, tasks))
     seeds = sorted({r["seed"] for r in recs})
     values = header_values(res, seeds=f"{seeds} (random_state of every model)",
                            repetitions=f"{len(seeds)} seed(s) per method and dataset")

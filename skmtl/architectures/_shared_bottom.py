@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ._base import (
@@ -39,6 +40,10 @@ class SharedBottomModule(MultiTaskModule):
         return self.trunk(X).flatten(1)
 
     def heads_forward(self, features):
+        if not torch.is_grad_enabled() and len(self.heads) > 1:
+            layers = _plain_linear_heads(self.heads)
+            if layers is not None:  # prediction: one matrix product for all the heads
+                return _stacked_linear(features, layers)
         return tuple(h(features) for h in self.heads)
 
     def forward(self, X):
@@ -53,6 +58,32 @@ class SharedBottomModule(MultiTaskModule):
 
     def last_shared_parameters(self):
         return last_layer(self.trunk)
+
+
+def _plain_linear_heads(heads: nn.ModuleList) -> list[nn.Linear] | None:
+    """Each head's only layer when every head is one ``nn.Linear`` without hooks, else None."""
+    layers = []
+    for h in heads:
+        layer = h[0] if isinstance(h, nn.Sequential) and len(h) == 1 else h
+        if type(layer) is not nn.Linear or any(
+                m._forward_hooks or m._forward_pre_hooks for m in (h, layer)):
+            return None
+        layers.append(layer)
+    return layers
+
+
+def _stacked_linear(features: torch.Tensor, layers: list[nn.Linear]) -> tuple:
+    """The outputs of ``layers`` on ``features`` from one matrix product of their stacked
+    weights (a prediction makes one call instead of one per task: on the CPU the heads'
+    small products cost about a tenth of a (256, 256) trunk's forward when made apart)."""
+    weight = torch.cat([layer.weight for layer in layers])
+    bias = None
+    if all(layer.bias is not None for layer in layers):
+        bias = torch.cat([layer.bias for layer in layers])
+    elif any(layer.bias is not None for layer in layers):
+        return tuple(layer(features) for layer in layers)
+    out = nn.functional.linear(features, weight, bias)
+    return out.split([layer.out_features for layer in layers], dim=1)
 
 
 class SharedBottom(LayeredArchitecture):
