@@ -34,9 +34,12 @@ def _table(recs: Sequence[Mapping[str, Any]], name: str, tasks: Sequence[str]) -
         row["fit s, median (min–max)"] = median_spread([r["fit_seconds"] for r in good], ".1f")
         epochs = [r["epochs"] for r in good if r.get("epochs") is not None]
         row["epochs"] = median_spread(epochs, ".0f") if epochs else "—"
+        loads = [r["other_load"] for r in good if r.get("other_load") is not None]
+        row["other load (cores), max"] = f"{max(loads):.2f}" if loads else "—"
         rows.append(row)
     delta = ["Δ vs per-task HGB (%)"] if "hamming" in tasks else []
-    return markdown_table(rows, ["method", *tasks, *delta, "fit s, median (min–max)", "epochs"])
+    return markdown_table(rows, ["method", *tasks, *delta, "fit s, median (min–max)", "epochs",
+                                 "other load (cores), max"])
 
 
 def _mean_metric(recs: Sequence[Mapping[str, Any]], method: str, name: str, task: str) -> float:

@@ -24,8 +24,6 @@ NUMERIC_TRANSFORMS: dict[str, Any] = {
 }
 
 
-
-
 def is_categorical_dtype(column: pd.Series) -> bool:
     """Whether a column is categorical by its dtype: category, or object / string values that
     are not all numbers or numeric text (an object column of numbers is numeric)."""
@@ -69,6 +67,17 @@ def _categorical_mask(X: pd.DataFrame, categorical_features: Any) -> np.ndarray:
 
 def _as_float(column: pd.Series, name: Any) -> np.ndarray:
     """A numeric column as float64 with NaN for missing values; infinity is refused."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        raise ValueError(
+            f"X column {name!r} ({column.dtype}) holds dates and times, which skmtl does not "
+            f"encode itself. Replace it by numbers (e.g. X[{name!r}].dt.year, .dt.month, "
+            ".dt.dayofweek, .dt.dayofyear, .dt.hour) and, where single days matter, by the "
+            f"day as text (X[{name!r}].dt.strftime('%Y-%m-%d')), which skmtl embeds as a "
+            "category (days unseen in fit share the code of unseen categories).")
+    if pd.api.types.is_timedelta64_dtype(column):
+        raise ValueError(
+            f"X column {name!r} ({column.dtype}) holds durations; give them as numbers, e.g. "
+            f"X[{name!r}].dt.total_seconds().")
     try:
         values = np.asarray(pd.Series(column).astype("float64").to_numpy(na_value=np.nan))
     except (TypeError, ValueError):
