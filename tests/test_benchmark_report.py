@@ -131,3 +131,22 @@ def test_runner_knows_every_benchmark_script():
     assert run.parse_args(["--quick"]).quick
     with pytest.raises(SystemExit):
         run.parse_args(["--only", "nope"])
+
+
+def test_the_contents_list_every_section_the_report_holds(tmp_path):
+    """A run of a few benchmarks starts the report with their contents; a later --only
+    section (rendered on its own) is added to the contents, in report order."""
+    path = tmp_path / "benchmarks.md"
+    run.start_report(path, ["speed", "tabular"], quick=False)
+    report.write_section("tabular", "## Tabular\n\nbody", path=path)
+    report.write_section("speed", "## Speed\n\nbody", path=path)
+    report.write_section("references", "## References\n\nbody", path=path)
+    text = path.read_text()
+    listed = [line.split("**")[1] for line in text.splitlines() if line.startswith("- **")]
+    assert listed == ["speed", "tabular", "references", "runner"]
+    assert f"- **references**: {report.TITLES['references']} (`benchmarks/references.py`)" in text
+    assert text.count(report.CONTENTS) == 1 and text.count("<!-- BEGIN tabular -->") == 1
+    # a report without the contents line (e.g. a hand-made one) is left as it is
+    bare = tmp_path / "bare.md"
+    report.write_section("speed", "## Speed", path=bare)
+    assert report.CONTENTS not in bare.read_text()
