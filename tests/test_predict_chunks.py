@@ -428,6 +428,21 @@ def test_stacked_heads_give_each_heads_own_output_without_gradients(bias):
     assert calls == ["grad", "grad"]
 
 
+def test_heads_with_and_without_bias_are_called_one_by_one(monkeypatch):
+    from skmtl.architectures import _shared_bottom
+
+    monkeypatch.setattr(_shared_bottom, "_stacked_linear",
+                        lambda *args: pytest.fail("stacked with mixed biases"))
+    torch.manual_seed(0)
+    heads = [torch.nn.Linear(8, 2), torch.nn.Linear(8, 3, bias=False)]
+    module = _shared_bottom.SharedBottomModule(torch.nn.Linear(4, 8), heads).eval()
+    X = torch.randn(5, 4)
+    with torch.no_grad():
+        out = module(X)
+    for o, h in zip(out, heads):
+        torch.testing.assert_close(o, h(module.represent(X)))
+
+
 @pytest.mark.parametrize(("head_layer_sizes", "stacked"), [((), True), ((4,), False)])
 def test_only_one_layer_heads_are_stacked_in_predict(monkeypatch, head_layer_sizes, stacked):
     from skmtl.architectures import _shared_bottom

@@ -61,7 +61,8 @@ class SharedBottomModule(MultiTaskModule):
 
 
 def _plain_linear_heads(heads: nn.ModuleList) -> list[nn.Linear] | None:
-    """Each head's only layer when every head is one ``nn.Linear`` without hooks, else None."""
+    """Each head's only layer when every head is one ``nn.Linear`` without hooks, all with
+    a bias or all without; else None."""
     layers = []
     for h in heads:
         layer = h[0] if isinstance(h, nn.Sequential) and len(h) == 1 else h
@@ -69,6 +70,8 @@ def _plain_linear_heads(heads: nn.ModuleList) -> list[nn.Linear] | None:
                 m._forward_hooks or m._forward_pre_hooks for m in (h, layer)):
             return None
         layers.append(layer)
+    if len({layer.bias is None for layer in layers}) > 1:
+        return None
     return layers
 
 
@@ -77,11 +80,7 @@ def _stacked_linear(features: torch.Tensor, layers: list[nn.Linear]) -> tuple:
     weights (a prediction makes one call instead of one per task: on the CPU the heads'
     small products cost about a tenth of a (256, 256) trunk's forward when made apart)."""
     weight = torch.cat([layer.weight for layer in layers])
-    bias = None
-    if all(layer.bias is not None for layer in layers):
-        bias = torch.cat([layer.bias for layer in layers])
-    elif any(layer.bias is not None for layer in layers):
-        return tuple(layer(features) for layer in layers)
+    bias = None if layers[0].bias is None else torch.cat([layer.bias for layer in layers])
     out = nn.functional.linear(features, weight, bias)
     return out.split([layer.out_features for layer in layers], dim=1)
 
