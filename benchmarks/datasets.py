@@ -11,7 +11,7 @@ function of the training rows (:func:`prepare_census`, :func:`penguins_preproces
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -422,6 +422,15 @@ def meats_split(X: np.ndarray, y: pd.DataFrame, seed: int, scale: bool = True
 
 
 # ====================================================================== mixed tables
+def subsample_split(data: Dataset, rows: int, seed: int = 0) -> Dataset:
+    """``data`` with at most ``rows`` of its training rows and of its test rows, drawn at
+    random (``seed``) and kept in order: the small sizes of a ``--quick`` run."""
+    rng = np.random.default_rng(seed)
+    train = np.sort(rng.choice(data.train, min(rows, len(data.train)), False))
+    test = np.sort(rng.choice(data.test, min(rows, len(data.test)), False))
+    return replace(data, train=train, test=test)
+
+
 def _holdout(name: str, X: pd.DataFrame, y: pd.DataFrame, citation: str, description: str,
              test_size: float, seed: int = 0) -> Dataset:
     train, test = train_test_split(np.arange(len(X)), test_size=test_size, random_state=seed)

@@ -20,11 +20,12 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import numpy as np
-from datasets import CATEGORICAL_COLUMNS, Dataset, census, movies, yeast
+from datasets import CATEGORICAL_COLUMNS, Dataset, census, movies, subsample_split, yeast
 from harness import (
     Run,
     fit_grid,
@@ -59,15 +60,9 @@ METHODS: dict[str, tuple[Any, int | None]] = {
 def load(name: str, quick: bool) -> Dataset:
     """The dataset ``name`` (census: coded columns as categories, training rows subsampled)."""
     data = {"yeast": yeast, "movies": movies}.get(name, partial(census, CENSUS_ROWS))()
-    X = data.X
     if data.name == "census":
-        X = X.astype({c: "category" for c in CATEGORICAL_COLUMNS})
-    train, test = data.train, data.test
-    if quick:
-        rng = np.random.default_rng(0)
-        train = np.sort(rng.choice(train, min(QUICK["rows"], len(train)), False))
-        test = np.sort(rng.choice(test, min(QUICK["rows"], len(test)), False))
-    return Dataset(data.name, X, data.y, data.citation, data.description, train, test)
+        data = replace(data, X=data.X.astype({c: "category" for c in CATEGORICAL_COLUMNS}))
+    return subsample_split(data, QUICK["rows"]) if quick else data
 
 
 def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:

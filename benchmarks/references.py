@@ -22,9 +22,10 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from dataclasses import replace
 from typing import Any
 
-from datasets import Dataset, flights, yeast
+from datasets import Dataset, flights, subsample_split, yeast
 from harness import (
     Run,
     fit_per_task_hgb,
@@ -53,15 +54,11 @@ TARGETS = {"yeast_hamming": 0.185}
 
 def load(name: str, quick: bool) -> Dataset:
     """The dataset ``name`` (``--quick``: a subsample of both splits, 3 yeast labels)."""
-    import numpy as np
-
     data = yeast() if name == "yeast" else flights(date=name == "flights_date")
     if quick:
-        rng = np.random.default_rng(0)
-        train = np.sort(rng.choice(data.train, min(QUICK["rows"], len(data.train)), False))
-        test = np.sort(rng.choice(data.test, min(QUICK["rows"], len(data.test)), False))
-        y = data.y.iloc[:, :QUICK["labels"]] if name == "yeast" else data.y
-        data = Dataset(data.name, data.X, y, data.citation, data.description, train, test)
+        data = subsample_split(data, QUICK["rows"])
+        if name == "yeast":
+            data = replace(data, y=data.y.iloc[:, :QUICK["labels"]])
     return data
 
 

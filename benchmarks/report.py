@@ -327,6 +327,35 @@ def quality_cells(records: Sequence[Mapping[str, Any]], method: str, dataset: st
     return row, good
 
 
+def method_rows(records: Sequence[Mapping[str, Any]], dataset: str, tasks: Sequence[str],
+                reference: str, delta: str | None, lower: Sequence[str] = ("hamming",)
+                ) -> list[tuple[str, dict[str, Any], list]]:
+    """Per method on ``dataset`` (in record order): its name, a table row with its quality cells
+    (:func:`quality_cells`), column ``delta`` (Δ_MTL in % against ``reference``, paired by
+    seed; omitted when ``delta`` is None), the median (min–max) fit time and the epochs
+    run; and the method's good records, for further columns."""
+    out = []
+    for method in dict.fromkeys(r["method"] for r in records if r["dataset"] == dataset):
+        row, good = quality_cells(records, method, dataset, tasks)
+        if delta is not None:
+            d = paired_deltas(records, {"method": method, "dataset": dataset},
+                              {"method": reference, "dataset": dataset}, ("seed",),
+                              lower=[t for t in lower if t in tasks])
+            row[delta] = "—" if method == reference else harness.mean_std(d, "+.2f")
+        row["fit s, median (min–max)"] = harness.median_spread(
+            [r["fit_seconds"] for r in good], ".1f")
+        epochs = [r["epochs"] for r in good if r.get("epochs") is not None]
+        row["epochs"] = harness.median_spread(epochs, ".0f") if epochs else "—"
+        out.append((method, row, good))
+    return out
+
+
+def mean_metric(records: Sequence[Mapping[str, Any]], method: str, dataset: str,
+                task: str) -> float:
+    """The mean of ``task``'s metric over ``method``'s good records on ``dataset``."""
+    return _mean([r["metrics"][task] for r in ok(records, method=method, dataset=dataset)])
+
+
 def paired_deltas(records: Sequence[Mapping[str, Any]], method: Mapping[str, Any],
                   reference: Mapping[str, Any], pair_on: Sequence[str],
                   metrics: Mapping[str, str] | None = None, lower: Sequence[str] = ()

@@ -30,6 +30,7 @@ from datasets import (
     flights,
     movies,
     prepare_census,
+    subsample_split,
     yeast,
 )
 from harness import (
@@ -65,10 +66,7 @@ def load(name: str, quick: bool) -> Dataset:
         data = Dataset(data.name, X, data.y, data.citation, data.description, data.train,
                        data.test)
     if quick:  # a subsample of both splits
-        rng = np.random.default_rng(0)
-        train = np.sort(rng.choice(data.train, min(QUICK["rows"], len(data.train)), False))
-        test = np.sort(rng.choice(data.test, min(QUICK["rows"], len(data.test)), False))
-        data = Dataset(data.name, data.X, data.y, data.citation, data.description, train, test)
+        data = subsample_split(data, QUICK["rows"])
     if name.startswith("census_missing_"):
         rate, y = int(name.rsplit("_", 1)[1]) / 100, data.y.astype(object)
         for i, task in enumerate(y.columns):  # each task its own rows, seed fixed per task

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import mean_std, median_spread, paired_ratios
-from report import fill, header_values, markdown_table, ok, paired_deltas, quality_cells
+from report import fill, header_values, markdown_table, method_rows, ok
 
 LOWER = ("hamming",)
 
@@ -23,23 +23,17 @@ def _paired_times(recs: Sequence[Mapping[str, Any]], method: str, reference: str
 
 def _table(recs: Sequence[Mapping[str, Any]], name: str, tasks: Sequence[str],
            reference: str) -> str:
+    delta = f"Δ vs {reference} (%)"
     rows = []
-    for method in dict.fromkeys(r["method"] for r in recs if r["dataset"] == name):
-        row, good = quality_cells(recs, method, name, tasks)
-        d = paired_deltas(recs, {"method": method, "dataset": name},
-                          {"method": reference, "dataset": name}, ("seed",),
-                          lower=[t for t in LOWER if t in tasks])
-        row[f"Δ vs {reference} (%)"] = "—" if method == reference else mean_std(d, "+.2f")
-        row["fit s, median (min–max)"] = median_spread([r["fit_seconds"] for r in good], ".1f")
+    for method, row, good in method_rows(recs, name, tasks, reference, delta, LOWER):
         row[f"fit time / {reference}"] = ("1" if method == reference else mean_std(
             _paired_times(recs, method, reference, name, "fit_seconds"), ".1f"))
         row["predict s, median"] = median_spread([r["predict_seconds"] for r in good], ".2f")
         row["parameters"] = (f"{good[0]['parameters']:,}" if good else "—")
-        row["epochs"] = median_spread([r["epochs"] for r in good], ".0f")
         rows.append(row)
-    return markdown_table(rows, ["method", *tasks, f"Δ vs {reference} (%)",
-                                 "fit s, median (min–max)", f"fit time / {reference}",
-                                 "predict s, median", "parameters", "epochs"])
+    return markdown_table(rows, ["method", *tasks, delta, "fit s, median (min–max)",
+                                 f"fit time / {reference}", "predict s, median", "parameters",
+                                 "epochs"])
 
 
 def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:

@@ -6,41 +6,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import mean_std, median_spread
 from report import (
     _mean,
     dataset_heading,
     fill,
     header_values,
     markdown_table,
+    mean_metric,
+    method_rows,
     ok,
-    paired_deltas,
-    quality_cells,
 )
 
-REFERENCE = "skmtl separate"
+REFERENCE, DELTA = "skmtl separate", "Δ_MTL vs separate (%)"
 LOWER = ("hamming",)
 
 
 def _table(recs: Sequence[Mapping[str, Any]], name: str, tasks: Sequence[str]) -> str:
-    methods = list(dict.fromkeys(r["method"] for r in recs if r["dataset"] == name))
-    rows = []
-    for method in methods:
-        row, good = quality_cells(recs, method, name, tasks)
-        d = paired_deltas(recs, {"method": method, "dataset": name},
-                          {"method": REFERENCE, "dataset": name}, ("seed",),
-                          lower=[t for t in LOWER if t in tasks])
-        row["Δ_MTL vs separate (%)"] = "—" if method == REFERENCE else mean_std(d, "+.2f")
-        row["fit s, median (min–max)"] = median_spread([r["fit_seconds"] for r in good], ".1f")
-        epochs = [r["epochs"] for r in good if r.get("epochs") is not None]
-        row["epochs"] = median_spread(epochs, ".0f") if epochs else "—"
-        rows.append(row)
-    return markdown_table(rows, ["method", *tasks, "Δ_MTL vs separate (%)",
-                                 "fit s, median (min–max)", "epochs"])
-
-
-def _mean_metric(recs: Sequence[Mapping[str, Any]], method: str, name: str, task: str) -> float:
-    return _mean([r["metrics"][task] for r in ok(recs, method=method, dataset=name)])
+    rows = [row for _, row, _ in method_rows(recs, name, tasks, REFERENCE, DELTA, LOWER)]
+    return markdown_table(rows, ["method", *tasks, DELTA, "fit s, median (min–max)", "epochs"])
 
 
 def verdicts(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
@@ -50,8 +33,8 @@ def verdicts(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
         if name not in cfg["datasets"]:
             continue
         for task in cfg["datasets"][name]["tasks"]:
-            mtl = _mean_metric(recs, "skmtl defaults", name, task)
-            hgb = _mean_metric(recs, "hgb", name, task)
+            mtl = mean_metric(recs, "skmtl defaults", name, task)
+            hgb = mean_metric(recs, "hgb", name, task)
             gap = mtl - hgb
             lines.append(f"- {name}, {task}: skmtl {mtl:.4f} vs per-task HGB {hgb:.4f} "
                          f"({gap:+.4f}): {'met' if gap >= 0 else 'NOT met'}.")
@@ -64,7 +47,7 @@ def verdicts(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
                          f"{target['census_time']:.0f}×): "
                          f"{'met' if ratio <= target['census_time'] else 'NOT met'}.")
     if "yeast" in cfg["datasets"]:
-        h = _mean_metric(recs, "skmtl threshold=accuracy", "yeast", "hamming")
+        h = mean_metric(recs, "skmtl threshold=accuracy", "yeast", "hamming")
         lines.append(f"- yeast Hamming loss with thresholds: {h:.4f} (target ≤ "
                      f"{target['yeast_hamming']}): "
                      f"{'met' if h <= target['yeast_hamming'] else 'NOT met'}.")
