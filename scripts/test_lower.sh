@@ -7,7 +7,9 @@
 #
 # Uses a second virtualenv, LOWER_VENV_DIR (default .venv-lower, relative paths
 # are relative to the repository root), with skmtl installed in editable mode
-# with the `tests` extra under `-c constraints.txt -c constraints-lower.txt`.
+# with the `tests` extra under `-c constraints.txt -c constraints-lower.txt
+# -c constraints-lower-lock.txt` (the last pins the test tools to versions that passed,
+# so that a new release of one cannot break this stage; see that file's header).
 # Before installing it checks that every pin in constraints-lower.txt equals the
 # `>=` bound of the same package in pyproject.toml.
 #
@@ -23,6 +25,7 @@ cd "$REPO_ROOT"
 
 TORCH_VERSION="2.13.0"
 LOWER="constraints-lower.txt"
+LOCK="constraints-lower-lock.txt"
 VENV_DIR="${LOWER_VENV_DIR:-.venv-lower}"
 PYTHON="${PYTHON:-python3}"
 case "$VENV_DIR" in
@@ -101,10 +104,15 @@ fi
 
 # 2. skmtl[tests] at the lower bounds (stamped) ---------------------------------
 stamp="$VENV_DIR/.skmtl-lower-stamp"
-want_hash="$( { cat pyproject.toml constraints.txt "$LOWER"; echo "$REPO_ROOT"; } | sha256sum | cut -d' ' -f1)"
+want_hash="$( { cat pyproject.toml constraints.txt "$LOWER" "$LOCK"; echo "$REPO_ROOT"; } | sha256sum | cut -d' ' -f1)"
 if [[ "${SKMTL_SETUP_FORCE:-0}" == "1" || ! -f "$stamp" || "$(cat "$stamp")" != "$want_hash" ]]; then
-    log "pip install -e \".[tests]\" (constraints: constraints.txt $LOWER)"
-    pip_install -c constraints.txt -c "$LOWER" -e ".[tests]"
+    log "pip install -e \".[tests]\" (constraints: constraints.txt $LOWER $LOCK)"
+    # one retry: a registry hiccup should not fail the stage (pip's error is printed)
+    if ! pip_install -c constraints.txt -c "$LOWER" -c "$LOCK" -e ".[tests]"; then
+        log "pip install failed; retrying once in 20 s"
+        sleep 20
+        pip_install -c constraints.txt -c "$LOWER" -c "$LOCK" -e ".[tests]"
+    fi
     printf '%s\n' "$want_hash" > "$stamp"
 fi
 
