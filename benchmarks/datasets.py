@@ -431,6 +431,18 @@ def subsample_split(data: Dataset, rows: int, seed: int = 0) -> Dataset:
     return replace(data, train=train, test=test)
 
 
+def development_split(data: Dataset, fraction: float = 0.2, seed: int = 0) -> Dataset:
+    """``data`` restricted to its training rows, split again: a random ``fraction`` of them
+    (``seed``) held out as the ``test`` rows, the rest as ``train``.  The dataset's own test
+    rows are not in it: settings chosen on it are chosen on training rows only."""
+    rows = data.X.iloc[data.train].reset_index(drop=True)
+    targets = data.y.iloc[data.train].reset_index(drop=True)
+    train, test = train_test_split(np.arange(len(rows)), test_size=fraction, random_state=seed)
+    return replace(data, X=rows, y=targets, train=np.sort(train), test=np.sort(test),
+                   description=f"training rows only, {fraction:.0%} of them held out (seed "
+                   f"{seed}); the dataset: {data.description}")
+
+
 def _holdout(name: str, X: pd.DataFrame, y: pd.DataFrame, citation: str, description: str,
              test_size: float, seed: int = 0) -> Dataset:
     train, test = train_test_split(np.arange(len(X)), test_size=test_size, random_state=seed)

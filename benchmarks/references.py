@@ -28,10 +28,9 @@ from typing import Any
 from datasets import Dataset, flights, subsample_split, yeast
 from harness import (
     Run,
-    fit_per_task_hgb,
+    fit_hgb_table,
     fit_skmtl_table,
     fit_table_grid,
-    hgb_frame,
     import_skmtl,
     is_regression,
     per_task_scores,
@@ -89,11 +88,7 @@ def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
     X_te, y_te = data.X.iloc[data.test], data.y.iloc[data.test]
     out: dict[str, Any] = {}
     if method == "hgb":
-        Xh, Xh_te = hgb_frame(X, X), hgb_frame(X_te, X)
-        models, out["fit_seconds"], out["other_load"] = timed(
-            lambda: fit_per_task_hgb(Xh, y, seed))
-        out["metrics"] = table_metrics(data.name, y_te, per_task_scores(models, Xh_te, y))
-        return out
+        return fit_hgb_table(data.name, X, y, X_te, y_te, seed)
     if method in PYTABKIT:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lightning's notices

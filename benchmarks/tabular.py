@@ -35,14 +35,10 @@ from datasets import (
 )
 from harness import (
     Run,
-    fit_per_task_hgb,
+    fit_hgb_table,
     fit_skmtl_table,
     fit_table_grid,
-    hgb_frame,
     import_skmtl,
-    per_task_scores,
-    table_metrics,
-    timed,
     warm_up_process,
 )
 
@@ -82,13 +78,8 @@ def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
     X, y = data.X.iloc[data.train], data.y.iloc[data.train]
     X_te, y_te = data.X.iloc[data.test], data.y.iloc[data.test]
     extra = {"max_epochs": QUICK["max_epochs"]} if quick else {}
-    out: dict[str, Any] = {}
     if method == "hgb":
-        Xh, Xh_te = hgb_frame(X, X), hgb_frame(X_te, X)
-        models, out["fit_seconds"], out["other_load"] = timed(
-            lambda: fit_per_task_hgb(Xh, y, seed))
-        out["metrics"] = table_metrics(data.name, y_te, per_task_scores(models, Xh_te, y))
-        return out
+        return fit_hgb_table(data.name, X, y, X_te, y_te, seed)
     params = {"architecture": "separate"} if method == "skmtl separate" else {}
     if method == "skmtl threshold=accuracy":
         params = {"threshold": "accuracy"}

@@ -53,7 +53,7 @@ EARLY_STOPPING_ROWS = 100
 #: Parameters that define the network: a warm-started or incremental fit cannot change them.
 _STRUCTURE = ("tasks", "architecture", "trunk", "weighting", "hidden_layer_sizes",
               "head_layer_sizes", "activation", "dropout", "optimizer", "categorical_features",
-              "numeric_transform", "numeric_embedding")
+              "numeric_transform", "numeric_embedding", "n_bins")
 
 
 def _labelled_rows(targets: np.ndarray, weights: np.ndarray, slices: list[slice]) -> int:
@@ -90,6 +90,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         "numeric_transform": [StrOptions({"quantile", "robust", "standard", "none"})],
         "numeric_embedding": [StrOptions({"periodic", "piecewise_linear"}), None],
+        "n_bins": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
@@ -132,6 +133,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         categorical_features="from_dtype",
         numeric_transform="quantile",
         numeric_embedding="piecewise_linear",
+        n_bins="auto",
         hidden_layer_sizes=(128, 128),
         head_layer_sizes=(),
         activation="relu",
@@ -172,6 +174,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.categorical_features = categorical_features
         self.numeric_transform = numeric_transform
         self.numeric_embedding = numeric_embedding
+        self.n_bins = n_bins
         self.hidden_layer_sizes = hidden_layer_sizes
         self.head_layer_sizes = head_layer_sizes
         self.activation = activation

@@ -167,8 +167,9 @@ class BuildMixin:
         if not encoder.cardinalities_ and embedding is None:
             return None
         numeric = torch.as_tensor(X[:, :n_numeric]) if embedding == "piecewise_linear" else None
+        n_bins = None if self.n_bins == "auto" else int(self.n_bins)
         return partial(FeatureEmbedding, n_numeric, n_plain, encoder.cardinalities_, embedding,
-                       numeric)
+                       numeric, n_bins)
 
     def _initialize(self, X: Any, inputs: Any, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
         """Build the network (and pretrain it) and the skorch net that trains it."""

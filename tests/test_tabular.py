@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
-from skmtl.tabular import FeatureEmbedding, TabularEncoder, embedding_dim
+from skmtl.tabular import FeatureEmbedding, TabularEncoder, embedding_dim, piecewise_linear_bins
 
 FAST = {"max_epochs": 3, "device": "cpu", "random_state": 0, "hidden_layer_sizes": (16,)}
 N = 240
@@ -128,6 +128,36 @@ def test_feature_embedding_width_parameters_and_gradients(numeric, width):
 
 def test_embedding_dim_rule():
     assert [embedding_dim(c) for c in (2, 4, 10, 100, 10_000)] == [2, 3, 6, 21, 32]
+
+
+def test_piecewise_linear_bins_rule():
+    rows = (3, 40, 192, 20_000, 47_999, 48_000, 90_500, 128_000, 2_000_000)
+    assert [piecewise_linear_bins(n) for n in rows] == [2, 10, 48, 48, 48, 48, 90, 128, 128]
+
+
+def _bins_of(model):
+    return model.net_.module_.trunk[0].numeric.impl.weight.shape[1]
+
+
+@pytest.mark.parametrize("n_bins, expected", [("auto", 48), (8, 8), (10_000, 499)])
+def test_n_bins_reaches_the_piecewise_linear_embedding(n_bins, expected):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=500), "b": rng.uniform(size=500)})
+    y = pd.DataFrame({"r": X["a"] + rng.normal(scale=0.1, size=500), "c": X["b"] > 0.5})
+    model = MultiTaskNet(n_bins=n_bins, max_epochs=2, early_stopping=False,
+                         random_state=0).fit(X, y)
+    assert _bins_of(model) == expected  # more bins than rows - 1: as many as compute_bins allows
+
+
+def test_n_bins_is_validated_and_fixed_for_warm_starts():
+    X = pd.DataFrame({"a": np.arange(200.0)})
+    y = pd.DataFrame({"r": np.arange(200.0)})
+    with pytest.raises(ValueError, match="n_bins"):
+        MultiTaskNet(n_bins=1).fit(X, y)
+    model = MultiTaskNet(n_bins=8, max_epochs=1, warm_start=True, random_state=0).fit(X, y)
+    model.set_params(n_bins=16)
+    with pytest.raises(ValueError, match="n_bins"):
+        model.fit(X, y)
 
 
 # ----------------------------------------------------------------------- the estimators
