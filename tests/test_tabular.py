@@ -282,3 +282,39 @@ def test_regressor_with_categorical_only_table():
     y = (X["city"] == "rome") * 3.0 + (X["grade"] == "b")
     model = MultiTaskRegressor(max_epochs=60, device="cpu", random_state=0).fit(X, y)
     assert model.score(X, y) > 0.9
+
+
+def _bin_counts(model):
+    from rtdl_num_embeddings import PiecewiseLinearEmbeddings
+
+    return [m.impl.weight.shape[1] for m in model.net_.module_.modules()
+            if isinstance(m, PiecewiseLinearEmbeddings)]
+
+
+def _mixed_table_with_missing_labels(n=300):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.uniform(size=n),
+                      "c": rng.choice(list("xyz"), n)})
+    k = (X["b"] > 0.5).astype(object).where(rng.random(n) < 0.5)  # half the labels missing
+    return X, pd.DataFrame({"r": X["a"] + rng.normal(scale=0.1, size=n), "k": k})
+
+
+@pytest.mark.parametrize("architecture", ["shared_bottom", "separate", "mmoe", "cgc", "ple",
+                                          "cross_stitch", "tabm"])
+def test_n_bins_in_every_architecture_with_missing_labels(architecture):
+    X, y = _mixed_table_with_missing_labels()
+    model = MultiTaskNet(architecture=architecture, n_bins=6, max_epochs=2,
+                         early_stopping=False, random_state=0).fit(X, y)
+    counts = _bin_counts(model)  # separate: one input layer per task
+    assert counts == [6] * (2 if architecture == "separate" else 1)
+    assert model.predict(X).notna().all().all()
+
+
+def test_n_bins_kept_by_partial_fit_and_refused_when_changed():
+    X, y = _mixed_table_with_missing_labels()
+    model = MultiTaskNet(n_bins=6, max_epochs=1, random_state=0)
+    model.partial_fit(X[:100], y[:100]).partial_fit(X[100:], y[100:])
+    assert _bin_counts(model) == [6]
+    model.set_params(n_bins=8)
+    with pytest.raises(ValueError, match="n_bins is 8 but the network was built with 6"):
+        model.partial_fit(X, y)
