@@ -51,7 +51,7 @@ PROFILE = settings.get_profile(os.environ.get("SKMTL_HYPOTHESIS_PROFILE", "ci"))
 WEIGHTING_NAMES = RUNNABLE_WEIGHTINGS
 OPTION_WORDS = ("architecture", "weighting", "schedule", "freeze", "warm_start", "partial_fit",
                 "sample_weight", "classes", "validation_fraction", "batch_size", "optimizer",
-                "weight_decay")
+                "weight_decay", "numeric_embedding", "n_bins")
 
 
 # -- drawing a table -----------------------------------------------------------------------------
@@ -235,6 +235,9 @@ def options(draw):
         "batch_size": draw(st.sampled_from([8, 16, 32]), label="batch_size"),
         "optimizer": draw(st.sampled_from(["adam", "adam", "adamw", "sgd"]), label="optimizer"),
         "weight_decay": draw(st.sampled_from([0.0, 0.0, 1e-3]), label="weight_decay"),
+        "numeric_embedding": draw(st.sampled_from(["piecewise_linear", "piecewise_linear",
+                                                   "periodic", None]), label="embedding"),
+        "n_bins": draw(st.sampled_from(["auto", "auto", 2, 5]), label="n_bins"),
     }
 
 
