@@ -13,6 +13,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import harness  # noqa: E402
+from bench_results import payload  # noqa: E402
 from sections import affinity as section  # noqa: E402
 
 TASKS = ["c0_t0", "c0_t1", "c0_t2", "c1_t0", "c1_t1", "c1_t2"]
@@ -20,11 +21,7 @@ TRUE = [TASKS[:3], TASKS[3:]]
 
 
 def _payload(records: list, config: dict) -> dict:
-    return {"benchmark": "affinity", "schema": harness.SCHEMA, "quick": False,
-            "command": "python benchmarks/affinity.py", "runner": None,
-            "machine": {**harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"},
-            "skmtl": "skmtl 0.0", "total_seconds": 600.0, "other_load": 0.0,
-            "records": records, "extra": {}, "config": config, "_path": "affinity.json"}
+    return payload("affinity", records, config, total_seconds=600.0, _path="affinity.json")
 
 
 def _records() -> list:

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-
-import harness  # noqa: E402
-import report  # noqa: E402
+from bench_results import harness, payload, render_section
 
 BEFORE, AUTO = "skmtl, n_bins=48 (before)", "skmtl defaults (n_bins='auto')"
 
@@ -26,16 +18,7 @@ def test_bins_section_compares_auto_with_48_bins_and_hgb(tmp_path):
                                       "tasks": ["income_50k"]}},
               "methods": {BEFORE: {"n_bins": 48}, AUTO: {"n_bins": "auto"}},
               "auto_bins": {"census": 128}, "reference": BEFORE, "quick": None}
-    payload = {"benchmark": "bins", "schema": harness.SCHEMA, "quick": False,
-               "command": "python benchmarks/bins.py", "runner": None,
-               "machine": {**harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"},
-               "skmtl": "skmtl 0.0", "total_seconds": 60.0, "other_load": 0.0,
-               "records": records, "extra": {}, "config": config}
-    results = tmp_path / "bins.json"
-    results.write_text(json.dumps(payload))
-    out = tmp_path / "report.md"
-    report.render("bins", results, out, figures=False)
-    text = out.read_text()
+    text = render_section(tmp_path, "bins", payload("bins", records, config))
     assert ("- census (`n_bins='auto'` = 128 bins at 159,618 rows): income_50k 0.9420 → "
             "0.9510 (+0.0090; HGB 0.9530).") in text
     assert "| skmtl, n_bins=48 (before) | 0.9420 ± 0.0028 | — |" in text

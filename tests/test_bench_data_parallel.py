@@ -10,6 +10,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import harness  # noqa: E402
+from bench_results import payload  # noqa: E402
 
 ONE, TWO = "1 process × 2 threads", "2 processes × 1 thread"
 
@@ -18,12 +19,8 @@ def _payload(records: list) -> dict:
     config = {"n": 20_000, "epochs": 5, "repeats": 2, "settings": {ONE: [1, 2], TWO: [2, 1]},
               "hidden": 256, "batch_size": 256, "lr": 1e-3, "test_fraction": 0.2,
               "data_seed": 0, "latent_seed": 1234}
-    return {"benchmark": "data_parallel", "schema": harness.SCHEMA, "quick": False,
-            "command": "python benchmarks/data_parallel.py", "runner": None,
-            "machine": {**harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"},
-            "skmtl": "skmtl 0.0", "total_seconds": 90.0, "other_load": 0.0,
-            "records": records, "extra": {}, "config": config,
-            "_path": "benchmarks/results/data_parallel.json"}
+    return payload("data_parallel", records, config, total_seconds=90.0,
+                   _path="benchmarks/results/data_parallel.json")
 
 
 def _record(method: str, seed: int, epochs: list[float], r2: float, **extra) -> dict:

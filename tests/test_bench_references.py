@@ -2,28 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-
-import harness  # noqa: E402
-import report  # noqa: E402
-
-
-def _render(tmp_path: Path, records: list, config: dict) -> str:
-    payload = {"benchmark": "references", "schema": harness.SCHEMA, "quick": False,
-               "command": "python benchmarks/references.py", "runner": None,
-               "machine": {**harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"},
-               "skmtl": "skmtl 0.0", "total_seconds": 60.0, "other_load": 0.0,
-               "records": records, "extra": {}, "config": config}
-    results = tmp_path / "references.json"
-    results.write_text(json.dumps(payload))
-    out = tmp_path / "report.md"
-    report.render("references", results, out, figures=False)
-    return out.read_text()
+from bench_results import harness, payload, render_section
 
 
 def test_references_section_gives_the_yeast_verdicts_and_flights_differences(tmp_path):
@@ -47,7 +26,7 @@ def test_references_section_gives_the_yeast_verdicts_and_flights_differences(tmp
               "pytabkit": "1.8.0",
               "pytabkit_methods": {"RealMLP (pytabkit)": ["RealMLP_TD_Classifier",
                                                           "RealMLP_TD_Regressor"]}}
-    text = _render(tmp_path, records, config)
+    text = render_section(tmp_path, "references", payload("references", records, config))
     assert "| skmtl defaults | 0.1970 ± 0.0014 |" in text
     assert "TabM (pytabkit) (1 failed)" in text
     # paired by seed, signs flipped (lower is better): (1 - 0.184/0.192), (1 - 0.186/0.192)

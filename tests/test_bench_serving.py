@@ -10,6 +10,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import harness  # noqa: E402
+from bench_results import payload  # noqa: E402
 from sections.serving import render  # noqa: E402 - also before report.py lists the section
 
 CONFIG = {"rows": 1_000_000, "defaults_rows": 200_000, "features": 64, "repeats": 3, "threads": 2, "hidden": [256, 256],
@@ -31,13 +32,8 @@ def _rec(key: str, method: str, seconds: list[float], memory: float, **extra) ->
 
 
 def _render(tmp_path: Path, records: list, config: dict = CONFIG) -> str:
-    payload = {"benchmark": "serving", "schema": harness.SCHEMA, "quick": False,
-               "command": "python benchmarks/serving.py", "runner": None,
-               "machine": {**harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"},
-               "skmtl": "skmtl 0.0", "total_seconds": 90.0, "other_load": 0.0,
-               "records": records, "extra": {}, "config": config}
     results = tmp_path / "serving.json"
-    results.write_text(json.dumps(payload))
+    results.write_text(json.dumps(payload("serving", records, config, total_seconds=90.0)))
     res = harness.load_results(results)
     res["_path"] = results.name
     return render(res, tmp_path / "report.md", figures=False)

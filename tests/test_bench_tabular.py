@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-
-import harness  # noqa: E402
-import report  # noqa: E402
+from bench_results import harness, payload, render_section
 
 
 def _payload(name: str, records: list, config: dict) -> dict:
-    return {"benchmark": name, "schema": harness.SCHEMA, "quick": False,
-            "command": f"python benchmarks/{name}.py", "runner": None,
-            "machine": {**harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"},
-            "skmtl": "skmtl 0.0", "total_seconds": 120.0, "other_load": 0.0,
-            "records": records, "extra": {}, "config": config}
-
-
-def _render(tmp_path: Path, name: str, payload: dict) -> str:
-    results = tmp_path / f"{name}.json"
-    results.write_text(json.dumps(payload))
-    out = tmp_path / "report.md"
-    report.render(name, results, out, figures=False)
-    return out.read_text()
+    return payload(name, records, config, total_seconds=120.0)
 
 
 def test_tabular_section_gives_mean_std_delta_and_the_target_verdicts(tmp_path):
@@ -47,7 +27,7 @@ def test_tabular_section_gives_mean_std_delta_and_the_target_verdicts(tmp_path):
                           "test_rows": 5, "tasks": ["Class1"]}}
     config = {"one_hot": {"lr": 3e-3}, "targets": {"census_time": 10.0, "yeast_hamming": 0.185},
               "datasets": datasets, "defaults": {"batch_size": "auto", "lr": 1e-3}}
-    text = _render(tmp_path, "tabular", _payload("tabular", records, config))
+    text = render_section(tmp_path, "tabular", _payload("tabular", records, config))
     # mean ± std over the seeds, and the failure shown
     assert "| skmtl defaults | 0.9510 ± 0.0014 | 0.9950 ± 0.0014 |" in text
     assert "skmtl one-hot MLP (before) (1 failed)" in text
@@ -70,7 +50,7 @@ def test_defaults_section_ranks_candidates_per_dataset(tmp_path):
                for (c, d), s in scores.items() for fold in range(2)]
     config = {"before": {"lr": 1e-3}, "rounds": {}, "rows": 100, "folds": 2,
               "datasets": {"a": {"rows": 10, "tasks": ["t"]}, "b": {"rows": 10, "tasks": ["t"]}}}
-    text = _render(tmp_path, "defaults", _payload("defaults", records, config))
+    text = render_section(tmp_path, "defaults", _payload("defaults", records, config))
     rows = [line for line in text.splitlines() if line.startswith("| ") and "rank" not in line]
     # y: ranks 2 (a) and 1 (b) -> 1.50; x: 1 and 3 -> 2.00; before: 3 and 2 -> 2.50
     assert [r.split("|")[1].strip() for r in rows] == ["y", "x", "before"]
@@ -96,7 +76,7 @@ def test_ensembles_section_gives_paired_quality_and_time_against_one_network(tmp
                                       "tasks": tasks},
                            "yeast": {"citation": "river", "train_rows": 10, "test_rows": 5,
                                      "tasks": ["Class1"]}}}
-    text = _render(tmp_path, "ensembles", _payload("ensembles", records, config))
+    text = render_section(tmp_path, "ensembles", _payload("ensembles", records, config))
     row = next(line for line in text.splitlines() if line.startswith("| TabM k=8 | 0.9145"))
     # Δ per seed: (+1 % + 1 %) / 2 = +1.00; (0 % + 2.5 %) / 2 = +1.25
     assert "+1.12 ± 0.18" in row
@@ -139,7 +119,7 @@ def test_defaults_section_shows_round_4_on_small_tables_apart(tmp_path):
                           "s2": {"rows": 600, "tasks": ["t", "u"]}}}
     config = {"before": {"lr": 1e-3}, "rounds": {}, "rows": 100, "folds": 3, "small": small,
               "datasets": {"a": {"rows": 10, "tasks": ["t"]}, "b": {"rows": 10, "tasks": ["t"]}}}
-    text = _render(tmp_path, "defaults",
+    text = render_section(tmp_path, "defaults",
                    _payload("defaults", records + _small_records(), config))
     first, second = text.split("### Round 4")
     # rounds 1 - 3: the small tables' candidates stay out of the first table
@@ -164,7 +144,7 @@ def test_defaults_section_says_when_round_4_was_not_run(tmp_path):
                               fit_seconds=1.0, epochs=10)]
     config = {"before": {"lr": 1e-3}, "rounds": {}, "rows": 100, "folds": 3,
               "datasets": {"a": {"rows": 10, "tasks": ["t"]}}}
-    text = _render(tmp_path, "defaults", _payload("defaults", records, config))
+    text = render_section(tmp_path, "defaults", _payload("defaults", records, config))
     assert "Best candidate on small tables by mean rank: (round 4 has not been run" in text
 
 

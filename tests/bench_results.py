@@ -1,0 +1,35 @@
+"""A benchmark results file as the harness writes it, for the tests of the report's sections."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import harness  # noqa: E402
+import report  # noqa: E402
+
+
+def payload(name: str, records: list, config: dict, total_seconds: float = 60.0,
+            **extra: Any) -> dict:
+    """The results file of benchmark ``name`` (``harness.Run.save``'s fields, a fixed
+    date); ``extra`` adds top-level fields (e.g. ``_path``)."""
+    return {"benchmark": name, "schema": harness.SCHEMA, "quick": False,
+            "command": f"python benchmarks/{name}.py", "runner": None,
+            "machine": {**harness.machine_info(), "date_utc": "2026-01-01T00:00:00+00:00"},
+            "skmtl": "skmtl 0.0", "total_seconds": total_seconds, "other_load": 0.0,
+            "records": records, "extra": {}, "config": config, **extra}
+
+
+def render_section(tmp_path: Path, name: str, results: dict) -> str:
+    """The report that ``report.render`` writes for section ``name`` from ``results``
+    (saved under ``tmp_path``)."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(results))
+    out = tmp_path / "report.md"
+    report.render(name, path, out, figures=False)
+    return out.read_text()
