@@ -40,6 +40,11 @@ class Dataset:
     test: np.ndarray | None = None
     stratify: str | None = None
 
+    def holdout(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """X and y of the training rows, then X and y of the test rows (the fixed split)."""
+        return (self.X.iloc[self.train], self.y.iloc[self.train],
+                self.X.iloc[self.test], self.y.iloc[self.test])
+
     def splits(self, folds: int | None = None, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
         """The fixed holdout split, or ``StratifiedKFold(folds, shuffle=True, random_state=seed)``."""
         if folds is None:

@@ -67,8 +67,7 @@ def load(name: str, quick: bool) -> Dataset:
 
 def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
     """Fit ``method`` on the training rows; its record's fields."""
-    X, y = data.X.iloc[data.train], data.y.iloc[data.train]
-    X_te, y_te = data.X.iloc[data.test], data.y.iloc[data.test]
+    X, y, X_te, y_te = data.holdout()
     architecture, members = METHODS[method]
     params: dict[str, Any] = {"max_epochs": QUICK["max_epochs"]} if quick else {}
     if architecture is not None:

@@ -84,8 +84,7 @@ def _pytabkit(method: str, X: Any, y: Any, seed: int, quick: bool) -> dict[str, 
 
 def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
     """Fit ``method`` on the training rows; its record's fields (test metrics, timing)."""
-    X, y = data.X.iloc[data.train], data.y.iloc[data.train]
-    X_te, y_te = data.X.iloc[data.test], data.y.iloc[data.test]
+    X, y, X_te, y_te = data.holdout()
     out: dict[str, Any] = {}
     if method == "hgb":
         return fit_hgb_table(data.name, X, y, X_te, y_te, seed)
