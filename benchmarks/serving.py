@@ -55,7 +55,8 @@ METHODS: dict[str, str] = {
     "onnx": "skmtl ONNX export, ONNX Runtime",
     "mlp": "scikit-learn MLPRegressor",
     "torch": "the same network's forward alone (reference)",
-    "gemm": "the network's matrix products alone (floor)",
+    "gemm": "the network's matrix products alone, MKL (floor)",
+    "gemm-dnn": "the network's matrix products alone, oneDNN (floor)",
 }
 _RESULT = "SERVING-RESULT "
 
@@ -164,6 +165,23 @@ def _predictor(method: str, fit_rows: int) -> Any:
                         h = torch.mm(h, w, out=out[:len(h)])
 
         return products
+    if method == "gemm-dnn":  # the same floor through oneDNN's kernel (skmtl's fused path)
+        import torch
+
+        module = _skmtl_model(False, fit_rows).net_.module_.eval()
+        trunk = [m.weight.detach() for m in module.trunk if isinstance(m, torch.nn.Linear)]
+        weights = [*trunk, torch.cat([h[-1].weight.detach() for h in module.heads])]
+        kernel = torch.ops.mkldnn._linear_pointwise
+
+        def dnn_products(X: Any) -> None:
+            x = torch.from_numpy(X)
+            with torch.inference_mode():
+                for i in range(0, len(x), FORWARD_SLICE):
+                    h = x[i:i + FORWARD_SLICE]
+                    for w in weights:
+                        h = kernel(h, w, None, "none", [], "")
+
+        return dnn_products
     raise ValueError(f"unknown method {method!r}; use one of {list(METHODS)}")
 
 

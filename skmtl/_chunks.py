@@ -9,6 +9,7 @@ and one slice of activations beyond X and the outputs.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -123,6 +124,12 @@ def to_device(inputs: Any, device: torch.device) -> Any:
         return {key: torch.as_tensor(value, device=device) for key, value in inputs.items()}
     if isinstance(inputs, SparseRows):
         return inputs.to(device).dense()
+    if isinstance(inputs, np.ndarray) and not inputs.flags.writeable:
+        # the user's X read in place (prediction never writes into it): torch's warning
+        # that it cannot protect a read-only array does not concern this use
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            return torch.as_tensor(inputs, device=device)
     return torch.as_tensor(inputs, device=device)
 
 

@@ -68,11 +68,18 @@ def test_serving_section_says_when_the_target_is_not_met(tmp_path):
     assert "Other processes used 0.60 cores" in text
     assert "matrix products alone" not in text.split("Target (")[1]
     # with the floor in the same run: how far the target and the result are from it
-    records.append(_rec("gemm", "the network's matrix products alone (floor)",
+    records.append(_rec("gemm", "the network's matrix products alone, MKL (floor)",
                         [0.95, 0.9, 0.92], 10.0))
     text = _render(tmp_path, records)
-    assert ("- The network's matrix products alone reached 1,111,111 rows/s (best) in this "
-            "run: the target asks `predict` for 90% of that speed, and it reached 60%.") in text
+    assert ("- The network's matrix products alone reached 1,111,111 rows/s (best of the floor "
+            "rows) in this run: the target asks `predict` for 90% of that speed, and it "
+            "reached 60%.") in text
+    # two floors (MKL's and oneDNN's products): the faster one is the floor
+    records.append(_rec("gemm-dnn", "the network's matrix products alone, oneDNN (floor)",
+                        [0.8, 0.85, 0.9], 10.0))
+    text = _render(tmp_path, records)
+    assert "reached 1,250,000 rows/s (best of the floor rows)" in text
+    assert "asks `predict` for 80% of that speed, and it reached 53%." in text
 
 
 def test_serving_section_without_a_verdict_for_a_smaller_run_or_a_failure(tmp_path):

