@@ -179,3 +179,15 @@ def test_deeper_heads_and_one_task_take_the_fused_path(calls, head_layer_sizes):
     n = len(calls)
     single.predict(X)
     assert calls[n:] == ["relu", "none"]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_slices_of_fused_rows_for_the_fused_network_only(monkeypatch):
+    from skmtl import _chunks
+
+    est, X, _ = _fitted()
+    assert _chunks.slice_rows(est.net_.module_) == _chunks.FUSED_FORWARD_ROWS == 4096
+    mmoe, _, _ = _fitted(architecture="mmoe")
+    assert _chunks.slice_rows(mmoe.net_.module_) == _chunks.FORWARD_ROWS == 2048
+    monkeypatch.setattr(_fused, "_USABLE", False)  # the kernel failed: the modules' slices
+    assert _chunks.slice_rows(est.net_.module_) == _chunks.FORWARD_ROWS

@@ -1,5 +1,7 @@
 """Prediction in chunks of rows: the same results as in one piece, with bounded memory."""
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -74,6 +76,7 @@ def _compare(monkeypatch, model, X, y):
     with monkeypatch.context() as m:
         m.setattr(chunks, "CHUNK_ROWS", CHUNK)
         m.setattr(chunks, "FORWARD_ROWS", 3)  # each chunk of 7 rows run as 3 + 3 + 1
+        m.setattr(chunks, "FUSED_FORWARD_ROWS", 3)
         chunked = _everything(model, X, y)
     _assert_same(whole, chunked)
     return whole
@@ -172,6 +175,7 @@ def test_cpu_chunks_run_in_slices_of_forward_rows(monkeypatch, array_model):
     X, _ = _data()
     monkeypatch.setattr(chunks, "CHUNK_ROWS", CHUNK)
     monkeypatch.setattr(chunks, "FORWARD_ROWS", 3)
+    monkeypatch.setattr(chunks, "FUSED_FORWARD_ROWS", 3)
     sizes = []
     handle = array_model.net_.module_.register_forward_hook(
         lambda module, args, out: sizes.append(len(args[0])))
@@ -458,3 +462,48 @@ def test_only_one_layer_heads_are_stacked_in_predict(monkeypatch, head_layer_siz
     pred = est.predict(X)
     assert pred.shape == (40, 2) and list(pred.columns) == ["a", "b"]
     assert bool(calls) is stacked
+
+
+def test_settle_heap_runs_before_a_cpu_prediction_of_several_slices(monkeypatch, array_model):
+    X, _ = _data()
+    calls = []
+    monkeypatch.setattr(chunks, "settle_heap", lambda: calls.append(1))
+    array_model._outputs(X[:10])  # one slice: nothing to settle
+    assert calls == []
+    monkeypatch.setattr(chunks, "FORWARD_ROWS", 3)
+    monkeypatch.setattr(chunks, "FUSED_FORWARD_ROWS", 3)
+    array_model._outputs(X[:10])
+    assert calls == [1]
+
+
+_FAULTS_SCRIPT = """
+import resource, sys, warnings
+import numpy as np
+import torch
+from skmtl import MultiTaskNet, _chunks
+warnings.simplefilter("ignore")
+torch.set_num_threads(1)
+if sys.argv[1] == "off":
+    _chunks.settle_heap = lambda: None
+rng = np.random.default_rng(0)
+X = rng.standard_normal((200_000, 16), dtype=np.float32)  # no large temporary freed
+est = MultiTaskNet(hidden_layer_sizes=(256, 256), max_epochs=1, numeric_transform="none",
+                   numeric_embedding=None, random_state=0).fit(X[:500], X[:500, :2])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+est.predict(X)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc thresholds")
+def test_a_first_large_prediction_does_not_fault_in_every_slice_again():
+    """In a fresh process (glibc's thresholds at their start values), the slices'
+    activations stay on the heap: far fewer page faults than without settle_heap."""
+    faults = {}
+    for mode in ("on", "off"):
+        done = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, mode], capture_output=True,
+                              text=True, check=True, timeout=300)
+        faults[mode] = int(done.stdout.split()[-1])
+    if faults["off"] < 20_000:
+        pytest.skip(f"this C library did not map the slices afresh ({faults})")
+    assert faults["on"] < faults["off"] / 4, faults

@@ -25,6 +25,11 @@ from torch import nn
 _USABLE: bool = hasattr(torch.ops, "mkldnn") and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 
 
+def usable() -> bool:
+    """Whether the kernel exists here (and has not failed in this process)."""
+    return _USABLE and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+
+
 def _kernel():
     return torch.ops.mkldnn._linear_pointwise
 
@@ -46,15 +51,13 @@ def _autocast_cpu() -> bool:
 def applies(x: object) -> bool:
     """Whether the fused kernel may run on input ``x`` here and now (see the module)."""
     return (
-        _USABLE
+        usable()
         and isinstance(x, torch.Tensor)
         and x.dtype == torch.float32
         and x.device.type == "cpu"
         and x.ndim == 2
         and not torch.is_grad_enabled()
         and not _autocast_cpu()
-        and torch.backends.mkldnn.is_available()
-        and torch.backends.mkldnn.enabled
         and not _compiling()
     )
 

@@ -37,6 +37,11 @@ class SharedBottomModule(MultiTaskModule):
 
     has_shared_representation = True
 
+    @property
+    def fused_prediction(self) -> bool:
+        """Whether prediction on the CPU runs the trunk through oneDNN's fused kernel."""
+        return _fused.usable() and isinstance(self.trunk, nn.Sequential)
+
     def represent(self, X):
         if isinstance(self.trunk, nn.Sequential):  # prediction: fused dense kernels
             return _fused.sequential(self.trunk, X).flatten(1)
