@@ -13,6 +13,7 @@ from torch import nn
 
 from skmtl import MultiTaskNet
 from skmtl.architectures import _fused
+from skmtl.tasks import Classification, MultiLabel, Regression
 
 pytestmark = pytest.mark.skipif(not _fused._USABLE or not torch.backends.mkldnn.is_available(),
                                 reason="this torch has no oneDNN linear kernel")
@@ -191,3 +192,56 @@ def test_slices_of_fused_rows_for_the_fused_network_only(monkeypatch):
     assert _chunks.slice_rows(mmoe.net_.module_) == _chunks.FORWARD_ROWS == 2048
     monkeypatch.setattr(_fused, "_USABLE", False)  # the kernel failed: the modules' slices
     assert _chunks.slice_rows(est.net_.module_) == _chunks.FORWARD_ROWS
+
+
+def _mixed(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.standard_normal((n, 5)), columns=list("abcde"))
+    X["cat"] = rng.choice(["u", "v", "w"], n)
+    y = pd.DataFrame({
+        "r": X["a"] * 3 + rng.normal(0, 0.1, n),
+        "b": np.where(X["b"] > 0, "yes", "no"),
+        "c": np.array(["x", "y", "z"])[(X["c"] > 0).astype(int) + (X["d"] > 0)],
+        "m1": (X["a"] + X["e"] > 0).astype(int), "m2": (X["e"] > 0.5).astype(int),
+    })
+    y.loc[rng.random(n) < 0.4, "b"] = None  # missing labels
+    return X, y
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("options", [
+    {}, {"threshold": "accuracy", "temperature_scaling": True},
+    {"numeric_transform": "none", "numeric_embedding": None, "dropout": 0.2},
+])
+def test_the_one_function_plan_gives_what_the_modules_give(monkeypatch, calls, options):
+    """predict / predict_proba / score_tasks through the shared-bottom plan (every task's
+    outputs as columns of one array) equal those of the modules' path."""
+    from skmtl.architectures import SharedBottomModule
+
+    X, y = _mixed()
+    est = MultiTaskNet(tasks=[Regression("r"), Classification("b"), Classification("c"),
+                              MultiLabel(["m1", "m2"], name="m")],
+                       hidden_layer_sizes=(32, 16), max_epochs=4, random_state=0,
+                       **options).fit(X, y)
+    n = len(calls)
+    planned = (est.predict(X), est.predict_proba(X), est.score_tasks(X, y), est._outputs(X))
+    assert len(calls) > n and all(not o.flags["C_CONTIGUOUS"] for o in planned[3])
+    monkeypatch.setattr(SharedBottomModule, "prediction_plan", lambda self: None)
+    plain = (est.predict(X), est.predict_proba(X), est.score_tasks(X, y), est._outputs(X))
+    pd.testing.assert_frame_equal(planned[0], plain[0], check_exact=False, rtol=1e-5)
+    for a, b in zip(planned[1], plain[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert planned[2] == pytest.approx(plain[2], rel=1e-6)
+    for a, b in zip(planned[3], plain[3]):
+        assert a.shape == b.shape and a.dtype == b.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_no_plan_under_bf16_autocast(calls):
+    X, y = _mixed()
+    est = MultiTaskNet(hidden_layer_sizes=(16,), max_epochs=2, random_state=0,
+                       precision="bf16").fit(X, y[["r", "c"]])
+    n = len(calls)
+    est.predict(X)
+    assert calls[n:] == []  # the modules under autocast, as in training

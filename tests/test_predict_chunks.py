@@ -452,8 +452,8 @@ def test_only_one_layer_heads_are_stacked_in_predict(monkeypatch, head_layer_siz
     from skmtl.architectures import _shared_bottom
 
     calls = []
-    real = _shared_bottom._stacked_linear
-    monkeypatch.setattr(_shared_bottom, "_stacked_linear",
+    real = _shared_bottom._stacked_weights  # the heads' weights stacked (plan or forward)
+    monkeypatch.setattr(_shared_bottom, "_stacked_weights",
                         lambda *args: calls.append(1) or real(*args))
     X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
     y = pd.DataFrame({"a": X[:, 0], "b": X[:, 1] > 0})
@@ -499,11 +499,16 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 def test_a_first_large_prediction_does_not_fault_in_every_slice_again():
     """In a fresh process (glibc's thresholds at their start values), the slices'
     activations stay on the heap: far fewer page faults than without settle_heap."""
-    faults = {}
-    for mode in ("on", "off"):
-        done = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, mode], capture_output=True,
-                              text=True, check=True, timeout=300)
-        faults[mode] = int(done.stdout.split()[-1])
-    if faults["off"] < 20_000:
-        pytest.skip(f"this C library did not map the slices afresh ({faults})")
-    assert faults["on"] < faults["off"] / 4, faults
+    seen = []
+    for _ in range(3):  # page faults also depend on the machine's state: up to 3 tries
+        faults = {}
+        for mode in ("on", "off"):
+            done = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, mode],
+                                  capture_output=True, text=True, check=True, timeout=300)
+            faults[mode] = int(done.stdout.split()[-1])
+        seen.append(faults)
+        if faults["off"] < 20_000:
+            pytest.skip(f"this C library did not map the slices afresh ({faults})")
+        if faults["on"] < faults["off"] / 4:
+            return
+    pytest.fail(f"settle_heap did not reduce the page faults: {seen}")

@@ -18,6 +18,8 @@ modules run as they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -82,9 +84,51 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
         return None
 
 
+class Dense:
+    """A plain ``nn.Linear`` (and the plain ``nn.ReLU`` after it, if any) as one call of the
+    fused kernel, on the layer's own weight and bias; torch's ``linear`` (and ``relu``) where
+    the kernel does not take the input or fails."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, relu: bool):
+        self.weight, self.bias, self.relu = weight, bias, relu
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if _USABLE and x.ndim == 2 and x.is_contiguous():
+            out = linear(x, self.weight, self.bias, self.relu)
+            if out is not None:
+                return out
+        out = nn.functional.linear(x, self.weight, self.bias)
+        return torch.relu(out) if self.relu else out
+
+
+def steps(stack: nn.Sequential) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+    """``stack``'s layers as calls for prediction: a :class:`Dense` for each plain
+    ``nn.Linear`` (with the plain ``nn.ReLU`` after it), nothing for a plain ``nn.Dropout``
+    in eval mode, every other layer (hooked ones included) as the module itself."""
+    layers, out, i = list(stack), [], 0
+    while i < len(layers):
+        module = layers[i]
+        if _plain(module, nn.Linear):
+            relu = i + 1 < len(layers) and _plain(layers[i + 1], nn.ReLU)
+            out.append(Dense(module.weight, module.bias, relu))
+            i += 2 if relu else 1
+            continue
+        if not (type(module) is nn.Dropout and not module.training and not _hooked(module)):
+            out.append(module)
+        i += 1
+    return out
+
+
+def run(calls: list[Callable[[torch.Tensor], torch.Tensor]], x: torch.Tensor) -> torch.Tensor:
+    """``x`` through ``calls`` (from :func:`steps`) in order."""
+    for call in calls:
+        x = call(x)
+    return x
+
+
 def sequential(stack: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-    """``stack(x)`` with each plain ``nn.Linear`` (and a plain ``nn.ReLU`` right after it)
-    run by the fused kernel when :func:`applies` holds; every other module is called as usual.
+    """``stack(x)``, through :func:`steps` (the fused kernel) when :func:`applies` holds and
+    ``stack`` itself has no hooks; else the modules as they are.
 
     Parameters
     ----------
@@ -97,18 +141,4 @@ def sequential(stack: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
     """
     if _hooked(stack) or not applies(x):
         return stack(x)
-    layers = list(stack)
-    i = 0
-    while i < len(layers):
-        module = layers[i]
-        if _plain(module, nn.Linear) and x.ndim == 2 and x.is_contiguous():
-            relu = i + 1 < len(layers) and _plain(layers[i + 1], nn.ReLU)
-            out = linear(x, module.weight, module.bias, relu)
-            if out is not None:
-                x = out
-                i += 2 if relu else 1
-                continue
-        if not (isinstance(module, nn.Dropout) and not module.training and not _hooked(module)):
-            x = module(x)
-        i += 1
-    return x
+    return run(steps(stack), x)

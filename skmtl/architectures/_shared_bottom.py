@@ -60,6 +60,33 @@ class SharedBottomModule(MultiTaskModule):
     def forward(self, X):
         return self.heads_forward(self.represent(X))
 
+    def prediction_plan(self):
+        """Prediction on the CPU through the fused kernel in one function: a slice of
+        inputs to every head's outputs side by side, with the weights gathered once.
+
+        Returns
+        -------
+        tuple of (callable, list of int) or None
+            The function and each head's width; None where the module's forward must run
+            (hooks on the module or its trunk, a trunk that is not an ``nn.Sequential``,
+            heads that are not one ``nn.Linear`` each). The caller checks
+            :func:`~skmtl.architectures._fused.applies` on the inputs.
+        """
+        if (self._forward_hooks or self._forward_pre_hooks
+                or not isinstance(self.trunk, nn.Sequential)
+                or self.trunk._forward_hooks or self.trunk._forward_pre_hooks):
+            return None
+        layers = _plain_linear_heads(self.heads)
+        if layers is None:
+            return None
+        trunk = _fused.steps(self.trunk)
+        heads = _fused.Dense(*_stacked_weights(layers), relu=False)
+
+        def run(X):
+            return heads(_fused.run(trunk, X).flatten(1))
+
+        return run, [layer.out_features for layer in layers]
+
     @property
     def n_tasks(self):
         return len(self.heads)
@@ -86,12 +113,19 @@ def _plain_linear_heads(heads: nn.ModuleList) -> list[nn.Linear] | None:
     return layers
 
 
+def _stacked_weights(layers: list[nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The weights and biases of ``layers`` stacked, as one layer's (the heads' outputs
+    side by side, in the heads' order)."""
+    weight = torch.cat([layer.weight for layer in layers])
+    bias = None if layers[0].bias is None else torch.cat([layer.bias for layer in layers])
+    return weight, bias
+
+
 def _stacked_linear(features: torch.Tensor, layers: list[nn.Linear]) -> tuple:
     """The outputs of ``layers`` on ``features`` from one matrix product of their stacked
     weights (a prediction makes one call instead of one per task: on the CPU the heads'
     small products cost about a tenth of a (256, 256) trunk's forward when made apart)."""
-    weight = torch.cat([layer.weight for layer in layers])
-    bias = None if layers[0].bias is None else torch.cat([layer.bias for layer in layers])
+    weight, bias = _stacked_weights(layers)
     out = _fused.linear(features, weight, bias) if _fused.applies(features) else None
     if out is None:
         out = nn.functional.linear(features, weight, bias)
