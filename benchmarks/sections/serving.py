@@ -82,6 +82,8 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         "epochs": cfg["epochs"], "chunk_rows": (f"{cfg['chunk_rows']:,}" if cfg.get("chunk_rows")
                                                 else "unknown"),
         "forward_rows": (f"{cfg['forward_rows']:,}" if cfg.get("forward_rows") else "unknown"),
+        "fused_rows_plain": (f"{cfg['fused_forward_rows']:,}" if cfg.get("fused_forward_rows")
+                             else "unknown"),
         "fused_rows": (f" ({cfg['fused_forward_rows']:,} rows when it predicts through the fused "
                        "kernel, as this network does)" if cfg.get("fused_forward_rows") else ""),
         "x_mb": f"{cfg['rows'] * cfg['features'] * 4 / 2**20:,.0f}",
