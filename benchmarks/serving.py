@@ -107,6 +107,16 @@ def _skmtl_model(defaults: bool, fit_rows: int, precision: str = "32") -> Any:
         return model.fit(data.X, data.y_frame())
 
 
+def _layer_weights(fit_rows: int) -> list:
+    """The plain-MLP model's weight matrices, ``(out, in)``: the trunk's layers, then the
+    three heads' stacked into one (the floor rows multiply by these alone)."""
+    import torch
+
+    module = _skmtl_model(False, fit_rows).net_.module_.eval()
+    trunk = [m.weight.detach() for m in module.trunk if isinstance(m, torch.nn.Linear)]
+    return [*trunk, torch.cat([h[-1].weight.detach() for h in module.heads])]
+
+
 def _predictor(method: str, fit_rows: int) -> Any:
     """A fitted model's ``predict(X)`` for ``method`` (one call on all rows)."""
     if method in ("skmtl", "skmtl-defaults", "skmtl-bf16"):
@@ -150,10 +160,7 @@ def _predictor(method: str, fit_rows: int) -> Any:
     if method == "gemm":  # the floor: the three matrix products, nothing else
         import torch
 
-        module = _skmtl_model(False, fit_rows).net_.module_.eval()
-        trunk = [m.weight.detach() for m in module.trunk if isinstance(m, torch.nn.Linear)]
-        heads = torch.cat([h[-1].weight.detach() for h in module.heads])
-        chain = [w.T for w in (*trunk, heads)]
+        chain = [w.T for w in _layer_weights(fit_rows)]
         buffers = [torch.empty(FORWARD_SLICE, w.shape[1]) for w in chain]
 
         def products(X: Any) -> None:
@@ -168,9 +175,7 @@ def _predictor(method: str, fit_rows: int) -> Any:
     if method == "gemm-dnn":  # the same floor through oneDNN's kernel (skmtl's fused path)
         import torch
 
-        module = _skmtl_model(False, fit_rows).net_.module_.eval()
-        trunk = [m.weight.detach() for m in module.trunk if isinstance(m, torch.nn.Linear)]
-        weights = [*trunk, torch.cat([h[-1].weight.detach() for h in module.heads])]
+        weights = _layer_weights(fit_rows)
         kernel = torch.ops.mkldnn._linear_pointwise
 
         def dnn_products(X: Any) -> None:

@@ -53,26 +53,27 @@ def _autocast_cpu() -> bool:
 def applies(x: object) -> bool:
     """Whether the fused kernel may run on input ``x`` here and now (see the module)."""
     return (
-        usable()
+        not torch.is_grad_enabled()  # first: training (every step) stops here
+        and usable()
         and isinstance(x, torch.Tensor)
         and x.dtype == torch.float32
         and x.device.type == "cpu"
         and x.ndim == 2
-        and not torch.is_grad_enabled()
         and not _autocast_cpu()
         and not _compiling()
     )
 
 
-def _hooked(module: nn.Module) -> bool:
+def hooked(module: nn.Module) -> bool:
+    """Whether ``module`` has forward hooks or forward pre-hooks of its own."""
     return bool(module._forward_hooks or module._forward_pre_hooks)
 
 
 def _plain(module: nn.Module, kind: type[nn.Module]) -> bool:
-    return type(module) is kind and not _hooked(module)
+    return type(module) is kind and not hooked(module)
 
 
-def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
            relu: bool = False) -> torch.Tensor | None:
     """``relu(x @ weight.T + bias)`` (or without the ReLU) in one oneDNN call; None if the
     kernel failed (it is then switched off for the process)."""
@@ -94,7 +95,7 @@ class Dense:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if _USABLE and x.ndim == 2 and x.is_contiguous():
-            out = linear(x, self.weight, self.bias, self.relu)
+            out = _linear(x, self.weight, self.bias, self.relu)
             if out is not None:
                 return out
         out = nn.functional.linear(x, self.weight, self.bias)
@@ -113,7 +114,7 @@ def steps(stack: nn.Sequential) -> list[Callable[[torch.Tensor], torch.Tensor]]:
             out.append(Dense(module.weight, module.bias, relu))
             i += 2 if relu else 1
             continue
-        if not (type(module) is nn.Dropout and not module.training and not _hooked(module)):
+        if not (type(module) is nn.Dropout and not module.training and not hooked(module)):
             out.append(module)
         i += 1
     return out
@@ -139,6 +140,6 @@ def sequential(stack: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
     -------
     torch.Tensor
     """
-    if _hooked(stack) or not applies(x):
+    if hooked(stack) or not applies(x):
         return stack(x)
     return run(steps(stack), x)

@@ -72,9 +72,8 @@ class SharedBottomModule(MultiTaskModule):
             heads that are not one ``nn.Linear`` each). The caller checks
             :func:`~skmtl.architectures._fused.applies` on the inputs.
         """
-        if (self._forward_hooks or self._forward_pre_hooks
-                or not isinstance(self.trunk, nn.Sequential)
-                or self.trunk._forward_hooks or self.trunk._forward_pre_hooks):
+        if (_fused.hooked(self) or not isinstance(self.trunk, nn.Sequential)
+                or _fused.hooked(self.trunk)):
             return None
         layers = _plain_linear_heads(self.heads)
         if layers is None:
@@ -104,8 +103,7 @@ def _plain_linear_heads(heads: nn.ModuleList) -> list[nn.Linear] | None:
     layers = []
     for h in heads:
         layer = h[0] if isinstance(h, nn.Sequential) and len(h) == 1 else h
-        if type(layer) is not nn.Linear or any(
-                m._forward_hooks or m._forward_pre_hooks for m in (h, layer)):
+        if type(layer) is not nn.Linear or _fused.hooked(h) or _fused.hooked(layer):
             return None
         layers.append(layer)
     if len({layer.bias is None for layer in layers}) > 1:
@@ -126,9 +124,8 @@ def _stacked_linear(features: torch.Tensor, layers: list[nn.Linear]) -> tuple:
     weights (a prediction makes one call instead of one per task: on the CPU the heads'
     small products cost about a tenth of a (256, 256) trunk's forward when made apart)."""
     weight, bias = _stacked_weights(layers)
-    out = _fused.linear(features, weight, bias) if _fused.applies(features) else None
-    if out is None:
-        out = nn.functional.linear(features, weight, bias)
+    out = (_fused.Dense(weight, bias, relu=False)(features) if _fused.applies(features)
+           else nn.functional.linear(features, weight, bias))
     return out.split([layer.out_features for layer in layers], dim=1)
 
 
