@@ -61,7 +61,9 @@ def settle_heap() -> None:
     and ran at 0.55 million rows/s, against 6,500 faults and 0.91 million rows/s after one
     such block (the following calls: about 1.05 million either way). The block's pages are
     never written, so it costs one mapping and its release; with another C library it is
-    just that.
+    just that. Where a ``MALLOC_*`` environment variable fixes glibc's thresholds (Dask's
+    nanny sets ``MALLOC_TRIM_THRESHOLD_`` in its workers), no freed block moves them, and
+    this does nothing.
     """
     torch.empty(HEAP_BLOCK_BYTES // 4, dtype=torch.float32)
 

@@ -57,14 +57,21 @@ NANNY_ENVIRON = ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
-    # the nanny's defaults apply; undoing the patch also removes what the nanny set
-    with pytest.MonkeyPatch.context() as patch:
-        for name in NANNY_ENVIRON:
-            patch.delenv(name, raising=False)
+    # the nanny's defaults apply; afterwards the environment is as it was, without what the
+    # nanny set (MonkeyPatch.delenv records nothing for an absent variable, so it left the
+    # nanny's MALLOC_TRIM_THRESHOLD_ to later tests of this worker)
+    saved = {name: os.environ.pop(name, None) for name in NANNY_ENVIRON}
+    try:
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                       dashboard_address=":0") as cluster:
             with distributed.Client(cluster) as client:
                 yield client
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _search(backend=None):
