@@ -475,8 +475,9 @@ def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any) -
     out["convergence_warning"] = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     out |= {"epoch_seconds": epoch_seconds(est), "epochs": int(est.n_epochs_),
             "batch_size": int(est.batch_size_)}
-    pred, proba = est.predict(X_te), est.predict_proba(X_te)
     classifiers = [t for t in est.tasks_ if t.is_classification]
+    pred = est.predict(X_te)
+    proba = est.predict_proba(X_te) if classifiers else []  # none for regressions only
     probas = dict(zip([t.name_ for t in classifiers],
                       proba if isinstance(proba, list) else [proba]))
     positive = {t.name_: list(t.classes_).index(True) if True in list(t.classes_) else 1

@@ -409,7 +409,7 @@ TITLES: dict[str, str] = {
     "precision": "mixed precision (bf16) and torch.compile against float32 on the speed table",
     "data_parallel": "data-parallel training: 1 process against 2 processes (torchrun, gloo)",
     "serving": "prediction at 1M rows: rows/s and peak memory, skmtl, ONNX Runtime, MLPRegressor",
-    "bins": "piecewise-linear bins on large tables: how n_bins='auto' was chosen (training rows)",
+    "bins": "piecewise-linear bins: how n_bins='auto' and bin_edges were chosen (training rows)",
 }
 SECTIONS: list[str] = list(TITLES)
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.

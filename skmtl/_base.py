@@ -34,6 +34,7 @@ from ._validation import check_frame, check_X, is_input_dict, n_rows, uses_frame
 from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, get_architecture
 from .callbacks import ConvergenceMonitor, LRSchedule, ResumeCheckpoint, _resume
 from .callbacks._affinity import affinity_mode, history_affinity
+from .tabular import BIN_EDGES
 from .tasks import Task, TaskSet
 from .weighting import WEIGHTINGS, Equal, Weighting, get_weighting
 
@@ -53,7 +54,7 @@ EARLY_STOPPING_ROWS = 100
 #: Parameters that define the network: a warm-started or incremental fit cannot change them.
 _STRUCTURE = ("tasks", "architecture", "trunk", "weighting", "hidden_layer_sizes",
               "head_layer_sizes", "activation", "dropout", "optimizer", "categorical_features",
-              "numeric_transform", "numeric_embedding", "n_bins")
+              "numeric_transform", "numeric_embedding", "n_bins", "bin_edges")
 
 
 def _labelled_rows(targets: np.ndarray, weights: np.ndarray, slices: list[slice]) -> int:
@@ -91,6 +92,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "numeric_transform": [StrOptions({"quantile", "robust", "standard", "none"})],
         "numeric_embedding": [StrOptions({"periodic", "piecewise_linear"}), None],
         "n_bins": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
+        "bin_edges": [StrOptions(set(BIN_EDGES))],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
@@ -134,6 +136,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         numeric_transform="quantile",
         numeric_embedding="piecewise_linear",
         n_bins="auto",
+        bin_edges="mass_aware",
         hidden_layer_sizes=(128, 128),
         head_layer_sizes=(),
         activation="relu",
@@ -175,6 +178,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.numeric_transform = numeric_transform
         self.numeric_embedding = numeric_embedding
         self.n_bins = n_bins
+        self.bin_edges = bin_edges
         self.hidden_layer_sizes = hidden_layer_sizes
         self.head_layer_sizes = head_layer_sizes
         self.activation = activation

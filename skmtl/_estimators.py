@@ -101,17 +101,28 @@ _PARAMETERS = """
     numeric_embedding : {"piecewise_linear", "periodic"} or None, default="piecewise_linear"
         Numeric feature embeddings from ``rtdl_num_embeddings`` (Gorishniy et al.,
         NeurIPS 2022) on the transformed numeric columns: ``"periodic"`` (PLR, 24 wide
-        per feature) or ``"piecewise_linear"`` (16 wide, on ``n_bins`` quantile bins of
-        the training rows). None feeds the numbers as they are. Ignored for X read as
+        per feature) or ``"piecewise_linear"`` (16 wide, on ``n_bins`` bins of the
+        training rows placed by ``bin_edges``). None feeds the numbers as they are. Ignored for X read as
         given (sparse X, images, dicts of inputs, a user trunk). The default was chosen by
         cross-validation on training rows (docs/benchmarks.md, "How the defaults for raw
         tables were chosen").
     n_bins : "auto" or int >= 2, default="auto"
-        Number of quantile bins per numeric column of ``numeric_embedding=
+        Number of bins per numeric column of ``numeric_embedding=
         "piecewise_linear"`` (fewer where a column has fewer distinct values; ignored by
         the other embeddings). "auto": :func:`skmtl.tabular.piecewise_linear_bins` of the
         number of rows given to ``fit`` (48 for most tables, one per 1,000 rows from
         48,000 rows up to 128).
+    bin_edges : {"mass_aware", "quantile", "distinct"}, default="mass_aware"
+        Where the ``"piecewise_linear"`` bin edges go. ``"mass_aware"``: at quantiles
+        of the training rows, where each value that more than ``1 / n_bins`` of them hold
+        (a point mass, such as the zeros of a mostly-zero column) is an edge of its own
+        and the other rows share the remaining bins
+        (:func:`skmtl.tabular.mass_aware_bins`); ``"quantile"``: at quantiles of all the
+        training rows (the behaviour before; ``rtdl_num_embeddings.compute_bins``), which
+        leaves a mostly-zero column few bins; ``"distinct"``: at quantiles of each
+        column's distinct values, each counted once
+        (:func:`skmtl.tabular.distinct_value_bins`). Chosen on training rows
+        (docs/benchmarks.md, "Piecewise-linear bins").
     hidden_layer_sizes : array-like of int, default=(128, 128)
         Widths of the shared trunk's dense layers (of each expert, tower or column for
         the other architectures, unless their spec sets its own).

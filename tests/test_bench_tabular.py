@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from bench_results import harness, payload, render_section
 
 
@@ -98,6 +99,24 @@ def test_table_metrics_scores_labelled_rows_and_yeast_hamming():
     got = harness.table_metrics("yeast", labels, {"x": [0.7, 0.6], "z": [1, 1]}.__getitem__)
     assert got == {"hamming": 0.25}
 
+
+
+def test_fit_skmtl_table_scores_a_table_of_regressions_only():
+    import numpy as np
+    import pandas as pd
+
+    from skmtl import MultiTaskNet
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120)})
+    y = pd.DataFrame({"r": 2 * X["a"], "s": X["b"] - X["a"]})
+    est = MultiTaskNet(max_epochs=2, early_stopping=False, random_state=0)
+    out = harness.fit_skmtl_table(est, "t", X[:90], y[:90], X[90:], y[90:])
+    # no predict_proba for regressions only (it raises AttributeError): R² per task
+    assert set(out["metrics"]) == {"r", "s"}
+    assert out["metrics"]["r"] == pytest.approx(
+        float(1 - ((est.predict(X[90:])["r"] - y["r"][90:]) ** 2).sum()
+              / ((y["r"][90:] - y["r"][90:].mean()) ** 2).sum()))
 
 def _small_records() -> list:
     """Round 4 on two small tables: (candidate, dataset) -> score, + seed / 100 per seed."""

@@ -9,11 +9,22 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rtdl_num_embeddings import PiecewiseLinearEmbeddings, compute_bins
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
-from skmtl.tabular import FeatureEmbedding, TabularEncoder, embedding_dim, piecewise_linear_bins
+from skmtl.tabular import (
+    FeatureEmbedding,
+    TabularEncoder,
+    distinct_value_bins,
+    embedding_dim,
+    mass_aware_bins,
+    piecewise_linear_bins,
+)
 
 FAST = {"max_epochs": 3, "device": "cpu", "random_state": 0, "hidden_layer_sizes": (16,)}
 N = 240
@@ -147,6 +158,124 @@ def test_n_bins_reaches_the_piecewise_linear_embedding(n_bins, expected):
     model = MultiTaskNet(n_bins=n_bins, max_epochs=2, early_stopping=False,
                          random_state=0).fit(X, y)
     assert _bins_of(model) == expected  # more bins than rows - 1: as many as compute_bins allows
+
+
+@pytest.mark.filterwarnings("ignore:.*bin edges:UserWarning")  # rtdl: a one-bin column
+def test_bin_rules_on_a_mostly_zero_column_and_a_continuous_one():
+    rng = np.random.default_rng(0)
+    gains = np.r_[np.zeros(960), rng.choice([3.0, 7.0, 11.0, 20.0, 50.0], 40)]
+    X = torch.tensor(np.c_[gains, rng.normal(size=1000)])
+    rows = compute_bins(X.float(), n_bins=16)
+    assert len(rows[0]) == 2  # 96 % zeros: the row quantiles leave one bin, zero to 50
+    # distinct values, each counted once: all 5 are edges
+    assert distinct_value_bins(X, 16)[0].tolist() == [0.0, 3.0, 7.0, 11.0, 20.0, 50.0]
+    # mass-aware: zero (96 % > 1/16 of the rows) is an edge; the 40 other rows get the
+    # 15 bins left, as many as their 5 values allow
+    masses = mass_aware_bins(X, 16)
+    assert masses[0].tolist() == [0.0, 3.0, 7.0, 11.0, 20.0, 50.0]
+    # no point mass: the row quantiles' edges, by either rule (all values distinct)
+    for rule in (distinct_value_bins, mass_aware_bins):
+        torch.testing.assert_close(rule(X, 16)[1], rows[1])
+        assert all(b.dtype == torch.float32 for b in rule(X, 16))
+
+
+def test_mass_aware_bins_keep_the_row_quantiles_of_the_other_rows():
+    rng = np.random.default_rng(2)
+    other = rng.normal(size=300)
+    column = np.r_[np.zeros(700), other]
+    (edges,) = mass_aware_bins(torch.tensor(column[:, None]), 11)
+    # one mass (zero) and 10 bins over the 300 other rows, at their quantiles
+    expected = np.unique(np.r_[0.0, np.quantile(other, np.linspace(0, 1, 11))])
+    np.testing.assert_allclose(edges.numpy(), expected.astype(np.float32), rtol=1e-6)
+    # a value under 1/n_bins of the rows is no mass: these are the plain row quantiles
+    few = np.r_[np.zeros(20), other]
+    (plain,) = mass_aware_bins(torch.tensor(few[:, None]), 11)
+    np.testing.assert_allclose(plain.numpy(), np.quantile(few, np.linspace(0, 1, 12)),
+                               rtol=1e-6, atol=1e-7)
+
+
+
+def test_bin_quantiles_match_torch_quantile_without_its_size_limit():
+    from skmtl.tabular._embedding import _quantiles
+
+    values = torch.sort(torch.randn(1001, dtype=torch.float64)).values
+    ranks = torch.linspace(0, 1, 17, dtype=torch.float64)
+    torch.testing.assert_close(_quantiles(values, ranks), torch.quantile(values, ranks))
+    # torch.quantile refuses more than 2 ** 24 values; the sorted-index form does not
+    big = torch.arange(2 ** 24 + 3, dtype=torch.float64)
+    assert _quantiles(big, torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64)).tolist() == [
+        0.0, (2 ** 24 + 2) / 2, 2 ** 24 + 2]
+
+@pytest.mark.parametrize("rule", [distinct_value_bins, mass_aware_bins])
+def test_bin_rules_edge_cases(rule):
+    X = torch.tensor([[2.0, 0.0], [2.0, 1.0], [2.0, 0.0]])
+    assert [b.tolist() for b in rule(X, 8)] == [[2.0, 3.0], [0.0, 1.0]]
+    with pytest.raises(ValueError, match="finite"):
+        rule(torch.tensor([[0.0], [np.nan]]), 4)
+    with pytest.raises(ValueError, match="2-D"):
+        rule(torch.zeros(5), 4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(-50, 50), min_size=2, max_size=300),
+       n_bins=st.integers(1, 40))
+def test_bin_rules_properties(values, n_bins):
+    column = np.asarray(values, dtype=float)
+    distinct = np.unique(column)
+    for rule in (distinct_value_bins, mass_aware_bins):
+        (edges,) = rule(torch.tensor(column[:, None]), n_bins)
+        assert len(edges) >= 2 and bool((edges[1:] > edges[:-1]).all())
+        assert len(edges) <= n_bins + 1 or len(distinct) == 1
+        if len(distinct) > 1:  # the edges span the values
+            assert edges[0] == distinct[0] and edges[-1] == distinct[-1]
+    (edges,) = distinct_value_bins(torch.tensor(column[:, None]), n_bins)
+    if 1 < len(distinct) <= n_bins + 1:  # every value is an edge when few
+        assert edges.tolist() == distinct.tolist()
+    elif len(distinct) > 1:
+        assert len(edges) == n_bins + 1
+    (edges,) = mass_aware_bins(torch.tensor(column[:, None]), n_bins)
+    values_, counts = np.unique(column, return_counts=True)
+    masses = values_[counts * n_bins > len(column)]
+    assert set(masses.tolist()) <= set(edges.tolist())  # every point mass is an edge
+
+
+def _gains_table(n: int = 400) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(1)
+    gains = np.where(rng.uniform(size=n) < 0.9, 0.0, rng.choice([5.0, 9.0, 30.0, 80.0], n))
+    X = pd.DataFrame({"gains": gains, "a": rng.normal(size=n)})
+    y = pd.DataFrame({"r": X["a"] + (X["gains"] > 20), "c": X["gains"] > 7})
+    return X, y
+
+
+@pytest.mark.parametrize("bin_edges", ["mass_aware", "distinct", "quantile"])
+def test_bin_edges_reach_the_piecewise_linear_embedding(bin_edges):
+    X, y = _gains_table()
+    model = MultiTaskNet(bin_edges=bin_edges, n_bins=16, max_epochs=1, early_stopping=False,
+                         random_state=0).fit(X, y)
+    numeric = torch.as_tensor(model.preprocessor_.transform(X)[:, :2])
+    rules = {"mass_aware": mass_aware_bins, "distinct": distinct_value_bins,
+             "quantile": lambda X, n: compute_bins(X.float(), n_bins=n)}
+    bins = rules[bin_edges](numeric, 16)
+    expected = PiecewiseLinearEmbeddings(bins, 16, activation=False, version="B").impl
+    impl = model.net_.module_.trunk[0].numeric.impl
+    torch.testing.assert_close(impl.weight, expected.weight)
+    torch.testing.assert_close(impl.bias, expected.bias)
+    # the mostly-zero column: each of its 5 values is an edge, but 3 edges at row quantiles
+    values = set(torch.unique(numeric[:, 0].float()).tolist())
+    assert (len(bins[0]) == 3) if bin_edges == "quantile" else values <= set(bins[0].tolist())
+
+
+def test_bin_edges_is_validated_and_fixed_for_warm_starts():
+    X, y = _gains_table(200)
+    with pytest.raises(InvalidParameterError, match="bin_edges"):
+        MultiTaskNet(bin_edges="uniform").fit(X, y)
+    with pytest.raises(ValueError, match="bin_edges"):
+        FeatureEmbedding(1, 0, [], "piecewise_linear", torch.zeros(4, 1), bin_edges="uniform")
+    model = MultiTaskNet(bin_edges="quantile", max_epochs=1, warm_start=True,
+                         random_state=0).fit(X, y)
+    model.set_params(bin_edges="mass_aware")
+    with pytest.raises(ValueError, match="bin_edges"):
+        model.fit(X, y)
 
 
 def test_n_bins_is_validated_and_fixed_for_warm_starts():

@@ -1,14 +1,25 @@
 """Raw tables in: the fitted encoding of a DataFrame's columns and the network's input
 layer that embeds them."""
 
-from ._embedding import NUMERIC_EMBEDDINGS, FeatureEmbedding, embedding_dim, piecewise_linear_bins
+from ._embedding import (
+    BIN_EDGES,
+    NUMERIC_EMBEDDINGS,
+    FeatureEmbedding,
+    distinct_value_bins,
+    embedding_dim,
+    mass_aware_bins,
+    piecewise_linear_bins,
+)
 from ._encoder import NUMERIC_TRANSFORMS, TabularEncoder
 
 __all__ = [
+    "BIN_EDGES",
     "NUMERIC_EMBEDDINGS",
     "NUMERIC_TRANSFORMS",
     "FeatureEmbedding",
     "TabularEncoder",
+    "distinct_value_bins",
+    "mass_aware_bins",
     "embedding_dim",
     "piecewise_linear_bins",
 ]
