@@ -114,16 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     kept, described = [], {}
     if path.exists():  # the other datasets' records and descriptions stay
         previous = load_results(path)
-        kept = [r for r in previous["records"] if r["dataset"] not in args.only]
         described = {n: d for n, d in previous["config"]["datasets"].items()
                      if n not in args.only and n in DATASETS}
-        kept = [r for r in kept if r["dataset"] in described]
+        kept = [r for r in previous["records"] if r["dataset"] in described]
     warm_up_process()
     records, fitted = fit_table_grid(
         args.only, QUICK["seeds"] if args.quick else args.seeds,
         lambda name: load(name, args.quick), lambda name: [*METHODS, "hgb"],
         lambda method, data, seed: fit(method, data, seed, args.quick))
-    described = {n: (fitted | described)[n] for n in DATASETS if n in fitted or n in described}
+    merged = described | fitted
+    described = {n: merged[n] for n in DATASETS if n in merged}  # in DATASETS' order
     records = kept + records
     auto_bins = {name: piecewise_linear_bins(d["train_rows"]) for name, d in described.items()}
     config = {"quick": QUICK if args.quick else None, "datasets": described, "small": list(SMALL),

@@ -8,6 +8,7 @@ from typing import Any
 
 import harness
 from report import (
+    _mean,
     dataset_heading,
     fill,
     header_values,
@@ -49,7 +50,7 @@ def _small_table(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
                "tasks": ", ".join(d["tasks"])}
         for method in others:
             deltas = _points(recs, method, cfg["reference"], name, d["tasks"])
-            per_table[method].append(sum(deltas) / len(deltas) if deltas else float("nan"))
+            per_table[method].append(_mean(deltas))
             row[method] = harness.mean_std(deltas, "+.2f")
         rows.append(row)
     mean = {"dataset": "mean over the tables", "rows fitted / held out": "", "tasks": ""}

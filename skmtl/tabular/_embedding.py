@@ -12,8 +12,6 @@ from torch import nn
 
 #: Numeric embeddings by name (see :class:`FeatureEmbedding`).
 NUMERIC_EMBEDDINGS: tuple[str, ...] = ("periodic", "piecewise_linear")
-#: Placements of the piecewise-linear bin edges (see :class:`FeatureEmbedding`).
-BIN_EDGES: tuple[str, ...] = ("mass_aware", "quantile", "distinct")
 
 
 def piecewise_linear_bins(n_rows: int) -> int:
@@ -140,6 +138,8 @@ _BIN_RULES = {
     "quantile": lambda X, n_bins: compute_bins(torch.as_tensor(X).float().cpu(), n_bins=n_bins),
     "distinct": distinct_value_bins,
 }
+#: Placements of the piecewise-linear bin edges (see :class:`FeatureEmbedding`).
+BIN_EDGES: tuple[str, ...] = tuple(_BIN_RULES)
 
 
 def embedding_dim(cardinality: int) -> int:
