@@ -17,7 +17,9 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+from skmtl.architectures import ARCHITECTURES
 from skmtl.tabular import (
+    BIN_EDGES,
     FeatureEmbedding,
     TabularEncoder,
     distinct_value_bins,
@@ -264,6 +266,41 @@ def test_bin_edges_reach_the_piecewise_linear_embedding(bin_edges):
     values = set(torch.unique(numeric[:, 0].float()).tolist())
     assert (len(bins[0]) == 3) if bin_edges == "quantile" else values <= set(bins[0].tolist())
 
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+@pytest.mark.parametrize("bin_edges", BIN_EDGES)
+def test_bin_edges_with_each_architecture_missing_labels_partial_fit_and_warm_start(
+        bin_edges, architecture):
+    X, y = _gains_table(160)
+    y = y.astype({"c": object})
+    y.loc[y.index[::3], "c"] = None
+    y.loc[y.index[::5], "r"] = np.nan
+    model = MultiTaskNet(architecture=architecture, bin_edges=bin_edges, n_bins=16,
+                         hidden_layer_sizes=(8,), max_epochs=2, batch_size=32,
+                         early_stopping=False, random_state=0).fit(X, y)
+    numeric = torch.as_tensor(model.preprocessor_.transform(X)[:, :2])
+    rules = {"mass_aware": mass_aware_bins, "distinct": distinct_value_bins,
+             "quantile": lambda X, n: compute_bins(X.float(), n_bins=n)}
+    expected = PiecewiseLinearEmbeddings(rules[bin_edges](numeric, 16), 16, activation=False,
+                                         version="B").impl.weight
+
+    def embeddings():  # every input layer's (one per tower under "separate")
+        found = [m.impl.weight.detach().clone() for m in model.net_.module_.modules()
+                 if isinstance(m, PiecewiseLinearEmbeddings)]
+        assert found
+        return found
+
+    for weight in embeddings():
+        torch.testing.assert_close(weight, expected)
+    model.partial_fit(X, y)  # the bins are fitted state: kept by partial_fit and warm_start
+    model.set_params(warm_start=True, max_epochs=1).fit(X, y)
+    for weight in embeddings():
+        torch.testing.assert_close(weight, expected)
+    pred = model.predict(X)
+    assert pred.index.equals(X.index) and list(pred.columns) == ["r", "c"]
+    assert np.isfinite(pred["r"].to_numpy(dtype=float)).all()
+    assert set(pred["c"]) <= {True, False}
 
 def test_bin_edges_is_validated_and_fixed_for_warm_starts():
     X, y = _gains_table(200)
