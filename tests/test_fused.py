@@ -127,7 +127,7 @@ def _fitted(**params):
     y = pd.DataFrame({"r": X[:, 0] * 2 + rng.normal(0, 0.1, 300),
                       "b": np.where(X[:, 1] > 0, "yes", "no"),
                       "c": np.array(["x", "y", "z"])[(X[:, 2] > 0).astype(int) + (X[:, 3] > 0)]})
-    est = MultiTaskNet(hidden_layer_sizes=(32, 16), max_epochs=3, random_state=0,
+    est = MultiTaskNet(hidden_layer_sizes=(32, 16), max_epochs=3, random_state=0, device="cpu",
                        numeric_transform="none", numeric_embedding=None, **params)
     return est.fit(X, y), X, y
 
@@ -175,7 +175,7 @@ def test_deeper_heads_and_one_task_take_the_fused_path(calls, head_layer_sizes):
         expected = [t.detach().numpy() for t in module(torch.from_numpy(X))]
     for got, want in zip(outputs, expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
-    single = MultiTaskNet(hidden_layer_sizes=(16,), max_epochs=2, random_state=0,
+    single = MultiTaskNet(hidden_layer_sizes=(16,), max_epochs=2, random_state=0, device="cpu",
                           numeric_transform="none", numeric_embedding=None).fit(X, y[["r"]])
     n = len(calls)
     single.predict(X)
@@ -222,7 +222,7 @@ def test_the_one_function_plan_gives_what_the_modules_give(monkeypatch, calls, o
     est = MultiTaskNet(tasks=[Regression("r"), Classification("b"), Classification("c"),
                               MultiLabel(["m1", "m2"], name="m")],
                        hidden_layer_sizes=(32, 16), max_epochs=4, random_state=0,
-                       **options).fit(X, y)
+                       device="cpu", **options).fit(X, y)
     n = len(calls)
     planned = (est.predict(X), est.predict_proba(X), est.score_tasks(X, y), est._outputs(X))
     assert len(calls) > n and all(not o.flags["C_CONTIGUOUS"] for o in planned[3])
@@ -240,7 +240,7 @@ def test_the_one_function_plan_gives_what_the_modules_give(monkeypatch, calls, o
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_no_plan_under_bf16_autocast(calls):
     X, y = _mixed()
-    est = MultiTaskNet(hidden_layer_sizes=(16,), max_epochs=2, random_state=0,
+    est = MultiTaskNet(hidden_layer_sizes=(16,), max_epochs=2, random_state=0, device="cpu",
                        precision="bf16").fit(X, y[["r", "c"]])
     n = len(calls)
     est.predict(X)

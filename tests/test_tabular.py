@@ -253,7 +253,7 @@ def _gains_table(n: int = 400) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_bin_edges_reach_the_piecewise_linear_embedding(bin_edges):
     X, y = _gains_table()
     model = MultiTaskNet(bin_edges=bin_edges, n_bins=16, max_epochs=1, early_stopping=False,
-                         random_state=0).fit(X, y)
+                         random_state=0, device="cpu").fit(X, y)
     numeric = torch.as_tensor(model.preprocessor_.transform(X)[:, :2])
     rules = {"mass_aware": mass_aware_bins, "distinct": distinct_value_bins,
              "quantile": lambda X, n: compute_bins(X.float(), n_bins=n)}
@@ -278,7 +278,7 @@ def test_bin_edges_with_each_architecture_missing_labels_partial_fit_and_warm_st
     y.loc[y.index[::5], "r"] = np.nan
     model = MultiTaskNet(architecture=architecture, bin_edges=bin_edges, n_bins=16,
                          hidden_layer_sizes=(8,), max_epochs=2, batch_size=32,
-                         early_stopping=False, random_state=0).fit(X, y)
+                         early_stopping=False, random_state=0, device="cpu").fit(X, y)
     numeric = torch.as_tensor(model.preprocessor_.transform(X)[:, :2])
     rules = {"mass_aware": mass_aware_bins, "distinct": distinct_value_bins,
              "quantile": lambda X, n: compute_bins(X.float(), n_bins=n)}
