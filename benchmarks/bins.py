@@ -34,105 +34,38 @@ measures.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from dataclasses import replace
-from typing import Any
 
-import numpy as np
-from datasets import (
-    SMALL_TABLES,
-    Dataset,
-    census,
-    development_split,
-    flights,
-    movies,
-    subsample_split,
-    yeast,
-)
-from harness import (
-    Run,
-    fit_hgb_table,
-    fit_skmtl_table,
-    fit_table_grid,
-    import_skmtl,
-    is_regression,
-    load_results,
-    results_path,
-    warm_up_process,
-)
+from datasets import DEVELOPMENT_TABLES, SMALL_TABLES, development_table
+from harness import import_skmtl, run_development_suite
 
 import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskNet  # noqa: E402
 from skmtl.tabular import piecewise_linear_bins  # noqa: E402
 
 SMALL = tuple(load.__name__ for load in SMALL_TABLES)
-DATASETS = ("census", "flights", "movies", "yeast", *SMALL)
-FLIGHTS_ROWS = 240_000
+DATASETS = DEVELOPMENT_TABLES
 BEFORE = "skmtl, 48 bins at row quantiles"
 ROWS = "skmtl, n_bins='auto' at row quantiles"
 DISTINCT = "skmtl, n_bins='auto' at distinct-value quantiles"
 DEFAULTS = "skmtl defaults (n_bins='auto', mass-aware)"
 METHODS = {BEFORE: {"n_bins": 48, "bin_edges": "quantile"}, ROWS: {"bin_edges": "quantile"},
            DISTINCT: {"bin_edges": "distinct"}, DEFAULTS: {}}
-LOADERS = {"census": census, "flights": lambda: flights(FLIGHTS_ROWS, date=True),
-           "movies": movies, "yeast": yeast} | {load.__name__: load for load in SMALL_TABLES}
-QUICK = {"rows": 2_000, "seeds": 1, "max_epochs": 3}
 
 
-def load(name: str, quick: bool) -> Dataset:
-    """The development split of ``name``'s training rows (``--quick``: subsampled)."""
-    data = LOADERS[name]()
-    if name in SMALL:  # all rows; binary and regression tasks (table_metrics scores those)
-        keep = [c for c in data.y.columns
-                if is_regression(data.y[c]) or data.y[c].nunique(dropna=True) <= 2]
-        data = replace(data, y=data.y[keep], train=np.arange(len(data.X)))
-    data = development_split(data)
-    return subsample_split(data, QUICK["rows"]) if quick else data
-
-
-def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
-    """Fit ``method`` on the fitted rows; its record's fields (held-out metrics, timing)."""
-    X, y, X_te, y_te = data.holdout()
-    if method == "hgb":
-        return fit_hgb_table(data.name, X, y, X_te, y_te, seed)
-    extra = {"max_epochs": QUICK["max_epochs"]} if quick else {}
-    est = MultiTaskNet(random_state=seed, **METHODS[method], **extra)
-    return fit_skmtl_table(est, data.name, X, y, X_te, y_te)
+def config(described: dict) -> dict:
+    """The results' config: the methods' bin settings and each dataset's automatic bins."""
+    return {"small": list(SMALL), "reference": ROWS,
+            "methods": {m: {"n_bins": s.get("n_bins", "auto"),
+                            "bin_edges": s.get("bin_edges", "mass_aware")}
+                        for m, s in METHODS.items()},
+            "auto_bins": {name: piecewise_linear_bins(d["train_rows"])
+                          for name, d in described.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="2,000-row subsamples, 1 seed, 3 epochs")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--only", nargs="+", choices=DATASETS, default=list(DATASETS))
-    parser.add_argument("--results-dir", help="folder of the results file")
-    args = parser.parse_args(argv)
-    run = Run("bins", args.quick, argv)
-    path = results_path("bins", args.quick, args.results_dir)
-    kept, described = [], {}
-    if path.exists():  # the other datasets' records and descriptions stay
-        previous = load_results(path)
-        described = {n: d for n, d in previous["config"]["datasets"].items()
-                     if n not in args.only and n in DATASETS}
-        kept = [r for r in previous["records"] if r["dataset"] in described]
-    warm_up_process()
-    records, fitted = fit_table_grid(
-        args.only, QUICK["seeds"] if args.quick else args.seeds,
-        lambda name: load(name, args.quick), lambda name: [*METHODS, "hgb"],
-        lambda method, data, seed: fit(method, data, seed, args.quick))
-    merged = described | fitted
-    described = {n: merged[n] for n in DATASETS if n in merged}  # in DATASETS' order
-    records = kept + records
-    auto_bins = {name: piecewise_linear_bins(d["train_rows"]) for name, d in described.items()}
-    config = {"quick": QUICK if args.quick else None, "datasets": described, "small": list(SMALL),
-              "methods": {m: {"n_bins": s.get("n_bins", "auto"),
-                              "bin_edges": s.get("bin_edges", "mass_aware")}
-                          for m, s in METHODS.items()},
-              "auto_bins": auto_bins, "reference": ROWS}
-    print(run.save(records, config, folder=args.results_dir))
-    return 0
+    return run_development_suite("bins", __doc__, METHODS, MultiTaskNet, development_table,
+                                 DATASETS, config, argv)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from harness import is_regression
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -634,3 +635,30 @@ def journals() -> Dataset:
 #: The small tables of the defaults benchmark's round 4, in order.
 SMALL_TABLES = (journals, birthwt, auto, carseats, hitters, caschools, cps1985, psid1976,
                 houseprices)
+
+#: Flights subsample of the development suite of the bins and averaging benchmarks.
+DEVELOPMENT_FLIGHTS_ROWS = 240_000
+
+
+def _development_loaders() -> dict:
+    return ({"census": census, "flights": lambda: flights(DEVELOPMENT_FLIGHTS_ROWS, date=True),
+             "movies": movies, "yeast": yeast} | {load.__name__: load for load in SMALL_TABLES})
+
+
+#: Names of the development tables of the bins and averaging benchmarks, in order.
+DEVELOPMENT_TABLES = tuple(_development_loaders())
+
+
+def development_table(name: str, quick_rows: int | None = None) -> Dataset:
+    """The development split (:func:`development_split`) of a table's training rows, for
+    choosing defaults without the test rows: census, flights (240,000 flights with the date
+    column), movies, yeast, or a small table of :data:`SMALL_TABLES` (all of its rows, and
+    only its binary and regression tasks, which ``harness.table_metrics`` scores).
+    ``quick_rows``: subsampled to that many rows."""
+    data = _development_loaders()[name]()
+    if name in {load.__name__ for load in SMALL_TABLES}:
+        keep = [c for c in data.y.columns
+                if is_regression(data.y[c]) or data.y[c].nunique(dropna=True) <= 2]
+        data = replace(data, y=data.y[keep], train=np.arange(len(data.X)))
+    data = development_split(data)
+    return subsample_split(data, quick_rows) if quick_rows else data

@@ -42,6 +42,7 @@ A report is rendered from these files alone (``python benchmarks/report.py``).
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import json
 import math
@@ -560,6 +561,75 @@ def fit_table_grid(datasets: Sequence[str], n_seeds: int, load: Callable[[str], 
         return data
 
     return fit_grid(datasets, n_seeds, load_and_describe, methods, fit), described
+
+
+def kept_datasets(path: str | Path, refitted: Sequence[str], datasets: Sequence[str]
+                  ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """For a benchmark run with ``--only``: the records and dataset descriptions of the
+    results file at ``path`` (if any) for the datasets not ``refitted`` (among
+    ``datasets``), which the new run keeps."""
+    if not Path(path).exists():
+        return [], {}
+    previous = load_results(path)
+    described = {n: d for n, d in previous["config"]["datasets"].items()
+                 if n not in refitted and n in datasets}
+    return [r for r in previous["records"] if r["dataset"] in described], described
+
+
+def in_order(described: Mapping[str, Any], datasets: Sequence[str]) -> dict[str, Any]:
+    """``described`` (dataset name -> description) in the order of ``datasets``."""
+    return {n: described[n] for n in datasets if n in described}
+
+
+#: ``--quick`` of the development-suite benchmarks (bins, averaging).
+DEVELOPMENT_QUICK = {"rows": 2_000, "seeds": 1, "max_epochs": 3}
+
+
+def run_development_suite(name: str, description: str, methods: Mapping[str, Mapping[str, Any]],
+                          estimator: Callable[..., Any],
+                          load: Callable[[str, int | None], Any], datasets: Sequence[str],
+                          config: Callable[[dict[str, Any]], dict[str, Any]],
+                          argv: Sequence[str] | None = None) -> int:
+    """The command line of a benchmark that compares settings of ``estimator`` (and one HGB
+    per task) on a development suite of tables, training rows only.
+
+    ``python benchmarks/<name>.py [--quick] [--seeds N] [--only DATASET ...]
+    [--results-dir DIR]``: per dataset of ``datasets`` (``load(dataset, quick_rows)``
+    returns its development split) and seed, ``estimator(random_state=seed,
+    **methods[method])`` for each method, then ``"hgb"``, fitted on the split's fitted rows
+    and scored on its held-out rows. ``--only`` fits those datasets and keeps the other
+    datasets' records of the results file. The results' config is ``config(descriptions)``
+    plus ``quick`` and ``datasets`` (the descriptions, in the order of ``datasets``).
+    """
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="2,000-row subsamples, 1 seed, 3 epochs")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--only", nargs="+", choices=list(datasets), default=list(datasets))
+    parser.add_argument("--results-dir", help="folder of the results file")
+    args = parser.parse_args(argv)
+    quick = DEVELOPMENT_QUICK if args.quick else None
+
+    def fit(method: str, data: Any, seed: int) -> Mapping[str, Any]:
+        X, y, X_te, y_te = data.holdout()
+        if method == "hgb":
+            return fit_hgb_table(data.name, X, y, X_te, y_te, seed)
+        extra = {"max_epochs": quick["max_epochs"]} if quick else {}
+        est = estimator(random_state=seed, **methods[method], **extra)
+        return fit_skmtl_table(est, data.name, X, y, X_te, y_te)
+
+    run = Run(name, args.quick, argv)
+    path = results_path(name, args.quick, args.results_dir)
+    kept, described = kept_datasets(path, args.only, datasets)  # the other datasets stay
+    warm_up_process()
+    records, fitted = fit_table_grid(
+        args.only, quick["seeds"] if quick else args.seeds,
+        lambda dataset: load(dataset, quick["rows"] if quick else None),
+        lambda dataset: [*methods, "hgb"], fit)
+    described = in_order(described | fitted, datasets)
+    payload = config(described) | {"quick": quick, "datasets": described}
+    print(run.save(kept + records, payload, folder=args.results_dir))
+    return 0
 
 
 def results_path(name: str, quick: bool = False, folder: str | Path | None = None) -> Path:

@@ -376,6 +376,94 @@ def paired_deltas(records: Sequence[Mapping[str, Any]], method: Mapping[str, Any
     return out
 
 
+def development_tasks(name: str, d: Mapping[str, Any]) -> list[str]:
+    """The metric columns of a development-suite table: yeast's one Hamming loss, else its
+    tasks."""
+    return ["hamming"] if name == "yeast" else list(d["tasks"])
+
+
+def metric_chains(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> dict[str, list]:
+    """Per large table of a development suite: for each task, ``(task, means, reference,
+    hgb)``: the mean held-out metric of each method of ``cfg["methods"]`` in order, the
+    reference method's and per-task HGB's."""
+    chains = {}
+    for name, d in cfg["datasets"].items():
+        if name in cfg.get("small", ()):
+            continue
+        chains[name] = [(task, [mean_metric(recs, m, name, task) for m in cfg["methods"]],
+                         mean_metric(recs, cfg["reference"], name, task),
+                         mean_metric(recs, "hgb", name, task))
+                        for task in development_tasks(name, d)]
+    return chains
+
+
+def development_tables(res: Mapping[str, Any], delta: str) -> dict[str, str]:
+    """The ``tables`` and header values of a development-suite section (bins, averaging):
+    one table per large dataset (each method's metrics, its Δ against ``cfg["reference"]``
+    headed ``delta``, fit time and epochs), then the small tables in one table, in points
+    against the reference."""
+    cfg, recs = res["config"], res["records"]
+    small = [n for n in cfg["datasets"] if n in cfg.get("small", ())]
+    tables = []
+    for name, d in cfg["datasets"].items():
+        if name in small:
+            continue
+        tasks = development_tasks(name, d)
+        rows = [row for _, row, _ in method_rows(recs, name, tasks, cfg["reference"], delta)]
+        tables.append(dataset_heading(name, d) + markdown_table(
+            rows, ["method", *tasks, delta, "fit s, median (min–max)", "epochs"]))
+    if small:
+        prose = (
+            "All rows of each table, 20 % held out (seed 0); their binary and regression "
+            f"tasks. Each cell is the method's Δ against *{cfg['reference']}* of the same seed "
+            "in points (×100: each task's difference of R² or ROC AUC, averaged over the "
+            "tasks; absolute, as relative changes of an R² near 0 explode), mean ± std over "
+            "seeds. Few rows are held out, so single tables are noisy: read the column as a "
+            "whole.")
+        tables.append(f"### Small tables\n\n{prose}\n\n" + small_tables_table(recs, cfg, small))
+    seeds = sorted({r["seed"] for r in recs})
+    values = header_values(res, seeds=f"{seeds} (random_state of every model)",
+                           repetitions=f"{len(seeds)} seed(s) per method and dataset")
+    return values | {"tables": "\n".join(tables)}
+
+
+def small_tables_table(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
+                       names: Sequence[str]) -> str:
+    """One row per small table: rows fitted / held out, tasks, and each other method's Δ
+    against the reference (in points, averaged over the tasks, mean ± std over seeds); a
+    last row averages the tables."""
+    others = [m for m in [*cfg["methods"], "hgb"] if m != cfg["reference"]]
+    rows, per_table = [], {m: [] for m in others}
+    for name in names:
+        d = cfg["datasets"][name]
+        row = {"dataset": name, "rows fitted / held out": f"{d['train_rows']:,} / {d['test_rows']:,}",
+               "tasks": ", ".join(d["tasks"])}
+        for method in others:
+            deltas = points_vs_reference(recs, method, cfg["reference"], name, d["tasks"])
+            per_table[method].append(_mean(deltas))
+            row[method] = harness.mean_std(deltas, "+.2f")
+        rows.append(row)
+    mean = {"dataset": "mean over the tables", "rows fitted / held out": "", "tasks": ""}
+    for method in others:
+        better = sum(v > 0 for v in per_table[method])
+        worse = sum(v < 0 for v in per_table[method])
+        mean[method] = (f"{harness.mean_std(per_table[method], '+.2f')} "
+                        f"(better on {better}, worse on {worse})")
+    return markdown_table([*rows, mean], ["dataset", "rows fitted / held out", "tasks", *others])
+
+
+def points_vs_reference(recs: Sequence[Mapping[str, Any]], method: str, reference: str,
+                        name: str, tasks: Sequence[str]) -> list[float]:
+    """Per seed that both fitted: ``method``'s metric minus ``reference``'s, ×100, averaged
+    over ``tasks`` (absolute: relative changes of an R² near 0 explode)."""
+    ref = {r["seed"]: r["metrics"] for r in ok(recs, method=reference, dataset=name)}
+    out = []
+    for r in ok(recs, method=method, dataset=name):
+        if r["seed"] in ref:
+            out.append(100 * sum(r["metrics"][t] - ref[r["seed"]][t] for t in tasks) / len(tasks))
+    return out
+
+
 def epoch_ms(recs: Sequence[Mapping[str, Any]]) -> str | None:
     """Median (min–max) over records of each record's median per-epoch time, in ms."""
     per = [1000 * statistics.median(r["epoch_seconds"]) for r in recs if r.get("epoch_seconds")]
@@ -410,6 +498,7 @@ TITLES: dict[str, str] = {
     "data_parallel": "data-parallel training: 1 process against 2 processes (torchrun, gloo)",
     "serving": "prediction at 1M rows: rows/s and peak memory, skmtl, ONNX Runtime, MLPRegressor",
     "bins": "piecewise-linear bins: how n_bins='auto' and bin_edges were chosen (training rows)",
+    "averaging": "weight averaging: how ema_decay was chosen (training rows)",
 }
 SECTIONS: list[str] = list(TITLES)
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.

@@ -32,6 +32,7 @@ from .callbacks import (
     PerTaskLoss,
     ResumeCheckpoint,
     TaskWeights,
+    WeightAveraging,
     _resume,
 )
 from .tabular import FeatureEmbedding
@@ -106,6 +107,8 @@ class BuildMixin:
             callbacks.append(("task_affinity", GradientAffinity(task_names, self.affinity_interval)))
         if self.lr_schedule != "constant":
             callbacks.append(("lr_schedule", LRSchedule(self.lr_schedule, self.lr)))
+        if self.ema_decay is not None:  # before early stopping: it keeps the average's best
+            callbacks.append(("weight_averaging", WeightAveraging(self.ema_decay)))
         if self.early_stopping_:
             callbacks.append((
                 "early_stopping",

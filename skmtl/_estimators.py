@@ -157,6 +157,19 @@ _PARAMETERS = """
         regression tasks are unaffected. Only the training loss (``train_loss`` in
         ``history_``) is smoothed: validation losses, early stopping, ``score`` and the
         predicted labels compare with the true labels.
+    ema_decay : float in [0, 1) or None, default=0.999
+        Weight averaging: an exponential moving average of the trainable weights
+        (:class:`~skmtl.callbacks.WeightAveraging`), moved after every training step
+        towards the weights by ``1 - min(ema_decay, (1 + t) / (10 + t))`` at its t-th
+        update (the warm-up keeps short fits from leaning on the initial weights: it
+        reaches 0.999 after 8,990 updates, and until then the average spans about the
+        last tenth of the steps taken, so on most tables the cap rarely binds). The
+        validation loss (and so early stopping, which keeps the best epoch) is measured
+        on the average, and the fitted network is the average: the best epoch's with
+        early stopping, else the last. Each ``fit`` or ``partial_fit`` call averages its
+        own steps, starting from the weights it trains on from. None trains and keeps
+        the raw weights (the behaviour before). Chosen on training rows
+        (docs/benchmarks.md, "Weight averaging").
     max_epochs : int, default=100
         Number of passes over the training data. When ``fit`` runs them all while the
         loss still improves (``valid_loss`` with a validation split, else ``train_loss``:

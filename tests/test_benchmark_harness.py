@@ -95,6 +95,19 @@ def test_results_files_round_trip(tmp_path):
     assert harness.results_path("x", folder=tmp_path) == tmp_path / "x.json"
 
 
+def test_only_runs_keep_the_other_datasets_records_in_order(tmp_path):
+    records = [harness.record("m", name, 0, metrics={"x": 1.0}) for name in ("a", "b", "c")]
+    described = {name: {"train_rows": 1} for name in ("c", "a", "b", "gone")}
+    path = harness.save_results({"schema": harness.SCHEMA, "records": records,
+                                 "config": {"datasets": described}}, tmp_path / "r.json")
+    kept, kept_described = harness.kept_datasets(path, ["b"], ["a", "b", "c"])
+    assert [r["dataset"] for r in kept] == ["a", "c"]  # b is refitted, "gone" is no dataset
+    assert set(kept_described) == {"a", "c"}
+    assert harness.kept_datasets(tmp_path / "none.json", ["b"], ["a", "b"]) == ([], {})
+    merged = harness.in_order(kept_described | {"b": {"train_rows": 2}}, ["a", "b", "c"])
+    assert list(merged) == ["a", "b", "c"] and merged["b"] == {"train_rows": 2}
+
+
 # -------------------------------------------------------------------------- rendering
 def penguins_results() -> dict:
     """A tiny results file: two methods, one seed, two folds."""

@@ -10,6 +10,7 @@ import os
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,10 +18,12 @@ import pytest
 import torch
 from rtdl_num_embeddings import PiecewiseLinearEmbeddings
 from scipy import sparse
+from skorch.callbacks import Callback
 from tabm import LinearBatchEnsemble
 
 from skmtl import MultiTaskEnsemble, MultiTaskNet
 from skmtl.architectures import ARCHITECTURES
+from skmtl.callbacks import ema_decay_at
 from skmtl.tabular import BIN_EDGES
 
 pytestmark = [
@@ -209,3 +212,47 @@ def test_cuda_fitted_raw_frame_model_loads_on_a_cpu_only_machine(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-5)
+
+
+class _Steps(Callback):
+    """The trainable weights after every training step (on the host)."""
+
+    def initialize(self):
+        self.steps = []
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.steps.append([p.detach().cpu().clone() for p in net.module_.parameters()
+                               if p.requires_grad])
+
+
+def test_weight_averaging_on_cuda_is_the_average_of_the_steps_and_reads_nothing_back():
+    X, y = _table()
+    decay = 0.9
+    model = MultiTaskNet(device="cuda", ema_decay=decay, callbacks=[("steps", _Steps())],
+                         **dict(FAST, early_stopping=True, validation_fraction=0.2)).fit(X, y)
+    steps = dict(model.net_.callbacks_)["steps"].steps
+    best = int(np.argmin(model.history_[:, "valid_loss"]))
+    per_epoch = len(steps) // len(model.history_)
+    average = [p.clone() for p in steps[0]]
+    for t, weights in enumerate(steps[1:(best + 1) * per_epoch]):
+        w = 1 - ema_decay_at(decay, t)
+        average = [a + w * (p - a) for a, p in zip(average, weights)]
+    got = [p.detach().cpu() for p in model.net_.module_.parameters() if p.requires_grad]
+    for g, e in zip(got, average):
+        torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-5)
+    # the average's updates read nothing back: a training epoch syncs a few times, not per batch
+    model.set_params(max_epochs=1, early_stopping=False, validation_fraction=None,
+                     batch_size=16,  # 25 batches: a call's few set-up syncs stay fewer
+                     callbacks=None)  # _Steps copies to the host each step: not in this epoch
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.partial_fit(X, y)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    syncs = [w for w in caught if "synchroniz" in str(w.message)]
+    assert len(syncs) < len(X) // 16, [str(w.message) for w in syncs][:5]

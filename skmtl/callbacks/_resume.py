@@ -2,7 +2,7 @@
 
 One file per checkpoint directory holds the module's weights, the optimizer's and the
 balancer's state, the History (as JSON text), the torch random state, the state of the
-early-stopping callbacks, the estimator's seeds and a description of the fit (tasks,
+early-stopping and weight-averaging callbacks, the estimator's seeds and a description of the fit (tasks,
 data shape, network parameters) that a resuming fit must match. Everything in it is a
 tensor or a plain Python value, so it loads with ``torch.load(weights_only=True)``,
 which refuses (instead of running) any other pickled object. The file is written to a
@@ -26,6 +26,8 @@ import torch
 from skorch.callbacks import Callback, Checkpoint, EarlyStopping
 from skorch.history import History
 from skorch.utils import noop
+
+from ._weight_averaging import WeightAveraging
 
 #: Name of the checkpoint file in its directory (after the optional ``fn_prefix``).
 CHECKPOINT_FILE = "skmtl_checkpoint.pt"
@@ -133,6 +135,8 @@ class ResumeCheckpoint(Callback):
             if isinstance(callback, EarlyStopping):
                 for key, value in state.items():
                     setattr(callback, key, value)
+            elif isinstance(callback, WeightAveraging):
+                callback.load_state(state)
 
     def on_epoch_begin(self, net, **kwargs):
         """Mark the checkpoint as behind the net."""
@@ -479,6 +483,8 @@ def _callback_states(net) -> dict:
                      for key, v in state.items()}
             state["best_model_weights_"] = getattr(callback, "best_model_weights_", None)
             states[name] = state
+        elif isinstance(callback, WeightAveraging):
+            states[name] = callback.state()
     return states
 
 
