@@ -603,7 +603,8 @@ def run_development_suite(name: str, description: str, methods: Mapping[str, Map
     """
     parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="2,000-row subsamples, 1 seed, 3 epochs")
+                        help="{rows:,}-row subsamples, {seeds} seed, {max_epochs} epochs"
+                        .format(**DEVELOPMENT_QUICK))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--only", nargs="+", choices=list(datasets), default=list(datasets))
     parser.add_argument("--results-dir", help="folder of the results file")
