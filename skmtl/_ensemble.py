@@ -7,12 +7,14 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, MultiOutputMixin, clone
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.model_selection import KFold
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTask
 from ._predict import _available_if_probabilities, mean_score
+from ._thresholds import apply_thresholds, best_threshold, is_thresholded, positive_probabilities
 
 _EPS = 1e-12
 
@@ -26,21 +28,53 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
     probabilities (``voting="soft"``, after each member's temperature scaling, if any)
     or take the majority label (``"hard"``); multi-label tasks do the same label by label.
 
+    With ``cv``, the members are cross-fitted: each template and seed gives one member
+    per fold, fitted on the other folds' rows, so every training row is predicted by
+    members that never saw it (out-of-fold). ``threshold`` chooses per-label decision
+    thresholds of binary and multi-label tasks on those out-of-fold probabilities, i.e.
+    on all training rows rather than on one small validation split.
+
     Parameters
     ----------
     estimators : list of skmtl estimators
         Unfitted templates (MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor).
     n_seeds : int, default=1
-        Members per template, each with its own ``random_state``.
+        Members per template (and per fold, with ``cv``), each with its own
+        ``random_state``.
+    cv : int, cross-validation splitter or None, default=None
+        None: every member is fitted on all rows. An int k: k folds, shuffled
+        (``KFold(k, shuffle=True)``), a new shuffle for each of the ``n_seeds`` seeds
+        (repeated k-fold). A splitter (an object with ``split`` and ``get_n_splits``,
+        such as ``KFold`` or ``GroupKFold``): its folds, the same for every seed; it is
+        called as ``split(X, y)``. Rows that no fold holds out have no out-of-fold
+        prediction and do not count for ``threshold``.
+    threshold : {"accuracy", "f1"} or None, default=None
+        Decision thresholds of binary classification tasks (on the positive class's
+        probability) and multi-label tasks (one per label): the cut point maximising
+        that metric (accuracy, i.e. one minus the Hamming loss, or F1) on the labelled
+        rows' out-of-fold probabilities (see
+        :func:`skmtl.MultiTaskNet`'s ``threshold``; ties go to the point closest to
+        0.5). Needs ``cv`` and ``voting="soft"``. ``predict``, ``score`` and
+        ``score_tasks`` follow the thresholds; ``predict_proba`` does not change. The
+        members' own ``threshold`` is not used: they are combined by probability.
     voting : {"soft", "hard"}, default="soft"
     random_state : int, RandomState instance or None, default=None
-        Draws the members' seeds when ``n_seeds > 1`` (or always, when set).
+        Draws the members' seeds when ``n_seeds > 1`` (or always, when set), and the
+        fold shuffles of an int ``cv``.
 
     Attributes
     ----------
     estimators_ : list of fitted estimators
+        In the order template, seed, then fold.
     tasks_ : list of Task
         The members' (identical) fitted tasks.
+    held_out_rows_ : list of ndarray
+        Per member (as ``estimators_``), the positions of the rows it was not fitted
+        on: its fold with ``cv``, empty without.
+    thresholds_ : dict
+        Task name to the decision threshold of each binary classification task (a
+        float) and multi-label task (an array, one per label); empty when
+        ``threshold`` is None.
     n_features_in_ : int
 
     Examples
@@ -56,13 +90,19 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
     _parameter_constraints = {
         "estimators": [list],
         "n_seeds": [Interval(Integral, 1, None, closed="left")],
+        "cv": [Interval(Integral, 2, None, closed="left"),
+               HasMethods(["split", "get_n_splits"]), None],
+        "threshold": [StrOptions({"accuracy", "f1"}), None],
         "voting": [StrOptions({"soft", "hard"})],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimators, *, n_seeds=1, voting="soft", random_state=None):
+    def __init__(self, estimators, *, n_seeds=1, cv=None, threshold=None, voting="soft",
+                 random_state=None):
         self.estimators = estimators
         self.n_seeds = n_seeds
+        self.cv = cv
+        self.threshold = threshold
         self.voting = voting
         self.random_state = random_state
 
@@ -87,14 +127,28 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
         self._validate_params()
         if not self.estimators or not all(isinstance(e, BaseMultiTask) for e in self.estimators):
             raise TypeError("estimators must be a non-empty list of skmtl estimators.")
+        if self.threshold is not None and self.cv is None:
+            raise ValueError(f"threshold={self.threshold!r} chooses thresholds on out-of-fold "
+                             "predictions: set cv (e.g. cv=5), or set `threshold` on the "
+                             "members to choose them on each member's validation rows.")
+        if self.threshold is not None and self.voting != "soft":
+            raise ValueError(f"threshold={self.threshold!r} cuts the averaged probabilities: "
+                             "it needs voting='soft'.")
         rng = check_random_state(self.random_state)
-        members = []
+        folds = self._folds(X, y, rng)  # one list of (train, held-out) per seed
+        members, held_out = [], []
         for template in self.estimators:
-            for _ in range(self.n_seeds):
-                member = clone(template)
-                if self.n_seeds > 1 or self.random_state is not None:
-                    member.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
-                members.append(member.fit(X, y))
+            for seed in range(self.n_seeds):
+                for train, test in folds[seed]:
+                    member = clone(template)
+                    if self.n_seeds > 1 or self.random_state is not None:
+                        member.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+                    if train is None:
+                        members.append(member.fit(X, y))
+                        held_out.append(np.array([], dtype=np.intp))
+                    else:
+                        members.append(member.fit(_rows(X, train), _safe_indexing(y, train)))
+                        held_out.append(np.asarray(test, dtype=np.intp))
         first = members[0]
         for member in members[1:]:
             same = [(t.name_, t.kind, tuple(getattr(t, "classes_", ())))
@@ -104,11 +158,60 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
                 raise ValueError("The ensemble's members resolved different tasks; give them "
                                  "the same `tasks`.")
         self.estimators_ = members
+        self.held_out_rows_ = held_out
         self.tasks_ = first.tasks_
         self.n_features_in_ = first.n_features_in_
         if hasattr(first, "feature_names_in_"):
             self.feature_names_in_ = first.feature_names_in_
+        self.thresholds_ = ({} if self.threshold is None
+                            else self._out_of_fold_thresholds(X, y, held_out))
         return self
+
+    def _folds(self, X, y, rng) -> list[list[tuple]]:
+        """Per seed, the (training rows, held-out rows) of each member; (None, None) without cv."""
+        if self.cv is None:
+            return [[(None, None)]] * self.n_seeds
+        n = _num_samples(next(iter(X.values())) if isinstance(X, dict) else X)
+        if isinstance(self.cv, Integral):
+            if self.cv > n:
+                raise ValueError(f"cv={self.cv} folds need at least {self.cv} rows; got {n}.")
+            splitters = [KFold(self.cv, shuffle=True,
+                               random_state=int(rng.randint(np.iinfo(np.int32).max)))
+                         for _ in range(self.n_seeds)]
+        else:
+            splitters = [self.cv] * self.n_seeds
+        rows = np.zeros((n, 0))  # the splitters see the row count only (and y)
+        return [list(s.split(rows, y)) for s in splitters]
+
+    def _out_of_fold_thresholds(self, X, y, held_out) -> dict:
+        """Per thresholded task, the thresholds that maximise ``threshold`` on the
+        out-of-fold probabilities (each row's mean over the members that held it out)."""
+        first = self.estimators_[0]
+        tasks = [(t, task) for t, task in enumerate(self.tasks_) if is_thresholded(task)]
+        if not tasks:
+            return {}
+        truth = first.taskset_.encode(y)
+        n = len(truth)
+        sums = {t: np.zeros((n, task.n_outputs_ if task.kind == "multilabel" else 1))
+                for t, task in tasks}
+        counts = np.zeros(n)
+        for member, rows in zip(self.estimators_, held_out):
+            if len(rows) == 0:
+                continue
+            outputs = member._outputs(_rows(X, rows))
+            for t, task in tasks:
+                sums[t][rows] += positive_probabilities(
+                    task, outputs[t], member.temperatures_.get(task.name_, 1.0))
+            counts[rows] += 1
+        seen = counts > 0
+        thresholds = {}
+        for t, task in tasks:
+            proba = sums[t][seen] / counts[seen, None]
+            part = truth[seen][:, first.taskset_.target_slices_[t]]
+            cuts = [best_threshold(proba[:, j], part[:, j], self.threshold)
+                    for j in range(proba.shape[1])]
+            thresholds[task.name_] = cuts[0] if task.kind == "classification" else np.array(cuts)
+        return thresholds
 
     def _combined(self, X) -> list[np.ndarray]:
         """Per task, a combined raw output that the tasks decode and score as usual."""
@@ -118,7 +221,11 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
         for t, task in enumerate(self.tasks_):
             outs = [out[t] for _, out in per_member]
             if not task.is_classification:
-                combined.append(np.mean(outs, axis=0))
+                # members fitted on different rows (cv) scale their targets differently:
+                # the mean of their predictions, in the first member's output space
+                combined.append(np.mean([
+                    task.encode(pd.DataFrame(m.tasks_[t].decode(out))) for (m, _), out
+                    in zip(per_member, outs)], axis=0))
                 continue
             if self.voting == "soft":
                 probas = [task.predict_proba(out / m.temperatures_.get(task.name_, 1.0))
@@ -146,7 +253,7 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
         -------
         DataFrame, Series or ndarray
         """
-        combined = self._combined(X)
+        combined = apply_thresholds(self, self._combined(X))
         index = X.index if isinstance(X, pd.DataFrame) else None
         return self.estimators_[0].taskset_.decode(combined, index=index)
 
@@ -183,7 +290,7 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
         -------
         dict
         """
-        combined = self._combined(X)
+        combined = apply_thresholds(self, self._combined(X))
         return self.estimators_[0].taskset_.score_tasks(y, combined)
 
     def score(self, X, y, sample_weight=None) -> float:
@@ -203,3 +310,10 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
         if sample_weight is not None:
             raise ValueError("sample_weight is not supported by score yet; pass None.")
         return mean_score(self.score_tasks(X, y))
+
+
+def _rows(X, rows):
+    """Rows ``rows`` of X (array, DataFrame, sparse matrix or dict of those)."""
+    if isinstance(X, dict):
+        return {key: _safe_indexing(value, rows) for key, value in X.items()}
+    return _safe_indexing(X, rows)
