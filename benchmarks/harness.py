@@ -462,11 +462,13 @@ def fit_hgb_table(name: str, X: Any, y: Any, X_te: Any, y_te: Any, seed: int) ->
 
 def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any) -> dict[str, Any]:
     """Fit a skmtl estimator on a raw table and score it on the test rows: the record's
-    fields (timing, whether a ConvergenceWarning was raised, epochs, :func:`table_metrics`;
+    fields (timing, whether a ConvergenceWarning was raised, epochs (of an ensemble: its
+    members' median; epoch_seconds: all its members' epochs), :func:`table_metrics`;
     for ``name == "yeast"`` the Hamming loss of ``predict``'s decisions, so that thresholds
     apply)."""
     import warnings
 
+    import numpy as np
     from sklearn.exceptions import ConvergenceWarning
 
     out: dict[str, Any] = {}
@@ -474,8 +476,11 @@ def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any) -
         warnings.simplefilter("always", ConvergenceWarning)
         _, out["fit_seconds"], out["other_load"] = timed(lambda: est.fit(X, y))
     out["convergence_warning"] = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    out |= {"epoch_seconds": epoch_seconds(est), "epochs": int(est.n_epochs_),
-            "batch_size": int(est.batch_size_)}
+    nets = getattr(est, "estimators_", None) or [est]  # a MultiTaskEnsemble: its members
+    times = [epoch_seconds(net) for net in nets]
+    out |= {"epoch_seconds": None if None in times else [t for ts in times for t in ts],
+            "epochs": int(round(float(np.median([net.n_epochs_ for net in nets])))),
+            "batch_size": int(nets[0].batch_size_)}
     classifiers = [t for t in est.tasks_ if t.is_classification]
     pred = est.predict(X_te)
     proba = est.predict_proba(X_te) if classifiers else []  # none for regressions only
@@ -574,6 +579,24 @@ def kept_datasets(path: str | Path, refitted: Sequence[str], datasets: Sequence[
     described = {n: d for n, d in previous["config"]["datasets"].items()
                  if n not in refitted and n in datasets}
     return [r for r in previous["records"] if r["dataset"] in described], described
+
+
+def earlier_runs(path: str | Path, refitted: Sequence[str]) -> list[dict[str, Any]]:
+    """For a benchmark run with ``--only``: the provenance of the records it keeps from the
+    results file at ``path`` (if any), one entry per earlier run (its command, date, run
+    time, other load and the kept datasets it measured), for ``Run.save``'s ``extra``."""
+    if not Path(path).exists():
+        return []
+    previous = load_results(path)
+    runs = [dict(r) for r in previous.get("extra", {}).get("earlier_runs", [])]
+    covered = {name for r in runs for name in r["datasets"]}
+    runs.append({"command": previous["command"], "date_utc": previous["machine"]["date_utc"],
+                 "total_seconds": previous["total_seconds"],
+                 "other_load": previous.get("other_load"),
+                 "datasets": [n for n in previous["config"]["datasets"] if n not in covered]})
+    for run in runs:
+        run["datasets"] = [n for n in run["datasets"] if n not in refitted]
+    return [r for r in runs if r["datasets"]]
 
 
 def in_order(described: Mapping[str, Any], datasets: Sequence[str]) -> dict[str, Any]:

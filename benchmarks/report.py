@@ -397,6 +397,24 @@ def metric_chains(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> 
     return chains
 
 
+def chain_verdicts(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
+                   labels: Mapping[str, str]) -> str:
+    """One line per large table of a development suite: per task, the mean held-out metric
+    of each method of ``cfg["methods"]`` in order (``a → b → …``), the change against the
+    reference of each method in ``labels`` (method -> its label) and per-task HGB's."""
+    order = list(cfg["methods"])
+    lines = []
+    for name, chains in metric_chains(recs, cfg).items():
+        cells = []
+        for task, means, ref, h in chains:
+            changes = [f"{label} {means[order.index(m)] - ref:+.4f}" for m, label in labels.items()]
+            cells.append(f"{task} {' → '.join(f'{v:.4f}' for v in means)} "
+                         f"({'; '.join([*changes, f'HGB {h:.4f}'])})")
+        lines.append(f"- {name} ({cfg['datasets'][name]['train_rows']:,} rows fitted): "
+                     f"{'; '.join(cells)}.")
+    return "\n".join(lines) + "\n"
+
+
 def development_tables(res: Mapping[str, Any], delta: str) -> dict[str, str]:
     """The ``tables`` and header values of a development-suite section (bins, averaging):
     one table per large dataset (each method's metrics, its Δ against ``cfg["reference"]``
@@ -499,6 +517,7 @@ TITLES: dict[str, str] = {
     "serving": "prediction at 1M rows: rows/s and peak memory, skmtl, ONNX Runtime, MLPRegressor",
     "bins": "piecewise-linear bins: how n_bins='auto' and bin_edges were chosen (training rows)",
     "averaging": "weight averaging: how ema_decay was chosen (training rows)",
+    "weight_decay": "weight decay: how optimizer and weight_decay were chosen (training rows)",
 }
 SECTIONS: list[str] = list(TITLES)
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.

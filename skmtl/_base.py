@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from skorch.callbacks import Checkpoint
 
-from ._build import OPTIMIZERS, BuildMixin, _as_tensors, auto_batch_size
+from ._build import OPTIMIZERS, BuildMixin, _as_tensors, auto_batch_size, resolved_weight_decay
 from ._calibration import fit_temperature
 from ._device import resolve_device
 from ._freeze import apply_freeze
@@ -97,7 +97,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "lr_schedule": [StrOptions({"constant", "cosine", "flat_cosine"})],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
@@ -142,9 +142,9 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         head_layer_sizes=(),
         activation="relu",
         dropout=0.0,
-        optimizer="adam",
+        optimizer="adamw",
         lr=1e-3,
-        weight_decay=0.0,
+        weight_decay="auto",
         lr_schedule="constant",
         label_smoothing=0.0,
         ema_decay=0.999,
@@ -365,6 +365,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         device = _distributed.setup(device, n)  # data-parallel: this process's device
         # resolved from the rows of each fit (or partial_fit) call
         self.batch_size_ = auto_batch_size(n) if self.batch_size == "auto" else int(self.batch_size)
+        self.weight_decay_ = resolved_weight_decay(self.weight_decay, self.optimizer)
         if resume:
             taskset = self.taskset_
             taskset.check_columns(y, n_samples=n)

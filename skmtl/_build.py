@@ -46,6 +46,20 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 }
 
 
+#: ``weight_decay="auto"`` with AdamW (decoupled decay): chosen on the development suite's
+#: training rows (benchmarks/weight_decay.py, docs/benchmarks.md "Weight decay").
+AUTO_WEIGHT_DECAY = 0.3
+
+
+def resolved_weight_decay(weight_decay: float | str, optimizer: Any) -> float:
+    """``weight_decay`` as a number: ``"auto"`` is :data:`AUTO_WEIGHT_DECAY` for AdamW
+    (``"adamw"`` or ``torch.optim.AdamW``, whose decay is decoupled from the gradient) and
+    0 for any other optimizer (whose decay would be an L2 penalty in the gradient)."""
+    if weight_decay != "auto":
+        return float(weight_decay)
+    return AUTO_WEIGHT_DECAY if OPTIMIZERS.get(optimizer, optimizer) is torch.optim.AdamW else 0.0
+
+
 def _silent(*args: Any, **kwargs: Any) -> None:
     """A print replacement that prints nothing (picklable, unlike a lambda)."""
 
@@ -178,7 +192,7 @@ class BuildMixin:
         """Build the network (and pretrain it) and the skorch net that trains it."""
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         optimizer_kwargs = {
-            "optimizer__weight_decay": self.weight_decay,
+            "optimizer__weight_decay": self.weight_decay_,
             # learned balancing parameters (log-variances, GradNorm weights) get no decay
             "optimizer__param_groups": [("balancer_.*", {"weight_decay": 0.0})],
         }
@@ -195,7 +209,7 @@ class BuildMixin:
             self.pretrain_history_ = pretrain_autoencoder(
                 module, inputs, epochs=self.pretrain_epochs, noise=self.pretrain_noise,
                 optimizer=optimizer, lr=self.lr, batch_size=self.batch_size_, device=device,
-                verbose=main_only(self.verbose),
+                verbose=main_only(self.verbose), weight_decay=self.weight_decay_,
             ).history
         spec = get_weighting(self.weighting)
         balancer = spec.build(len(task_names), module)
@@ -245,6 +259,6 @@ class BuildMixin:
         balancer = {id(p) for p in net.balancer_.parameters()}
         for group in net.optimizer_.param_groups:
             own = any(id(p) in balancer for p in group["params"])
-            group["weight_decay"] = 0.0 if own else self.weight_decay
+            group["weight_decay"] = 0.0 if own else self.weight_decay_
         net.callbacks = self._callbacks(list(net.criterion_.names))
         net.initialize_callbacks()

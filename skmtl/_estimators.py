@@ -132,12 +132,19 @@ _PARAMETERS = """
         Activation after each hidden layer.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
-    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
-        Optimizer (``"sgd"`` uses momentum 0.9).
+    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adamw"
+        Optimizer (``"sgd"`` uses momentum 0.9). ``"adamw"`` is Adam with decoupled
+        weight decay (Loshchilov and Hutter, ICLR 2019); ``"adam"`` (with
+        ``weight_decay="auto"``: no decay) was the default before.
     lr : float, default=1e-3
         Learning rate.
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
+    weight_decay : float or "auto", default="auto"
+        Weight decay passed to the optimizer: decoupled from the gradient with AdamW
+        (each step multiplies the weights by ``1 - lr * weight_decay``), an L2 penalty
+        added to the gradient with Adam and SGD. ``"auto"``: 0.3 with AdamW (chosen on
+        the training rows of a development suite of tables: docs/benchmarks.md, "Weight
+        decay") and 0 with any other optimizer (``weight_decay_``). The learned
+        parameters of the loss weightings are never decayed.
     lr_schedule : {"constant", "cosine", "flat_cosine"}, default="constant"
         Learning rate over the steps (batches) of a ``fit``: ``"constant"`` keeps ``lr``;
         ``"cosine"`` decays it from ``lr`` towards 0 as ``lr * (1 + cos(pi * t / T)) / 2``
@@ -282,6 +289,8 @@ _PARAMETERS = """
         ``temperature_scaling``).
     early_stopping_ : bool
         Whether the last ``fit`` held out a validation split and stopped early.
+    weight_decay_ : float
+        The weight decay of the last ``fit`` (``weight_decay`` resolved).
     preprocessor_ : skmtl.tabular.TabularEncoder or None
         The fitted encoding of X's columns (None for X read as given: sparse, images,
         dicts of inputs, a user trunk).

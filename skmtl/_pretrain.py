@@ -38,7 +38,7 @@ class DenoisingAutoencoder(nn.Module):
 
 def pretrain_autoencoder(network: nn.Module, X: torch.Tensor, *, epochs: int, noise: float,
                          optimizer, lr: float, batch_size: int, device: str,
-                         verbose: int) -> NeuralNet:
+                         verbose: int, weight_decay: float = 0.0) -> NeuralNet:
     """Train ``network``'s trunk to reconstruct ``X`` from noisy inputs (in place).
 
     Every row of X is used, including rows whose labels are all missing.
@@ -55,6 +55,8 @@ def pretrain_autoencoder(network: nn.Module, X: torch.Tensor, *, epochs: int, no
     batch_size : int
     device : str
     verbose : int
+    weight_decay : float, default=0.0
+        The optimizer's weight decay (the estimator's ``weight_decay_``).
 
     Returns
     -------
@@ -74,7 +76,7 @@ def pretrain_autoencoder(network: nn.Module, X: torch.Tensor, *, epochs: int, no
     autoencoder = DenoisingAutoencoder(network, nn.Linear(width, X.shape[1]), noise)
     net = NeuralNet(
         module=autoencoder, criterion=nn.MSELoss, optimizer=optimizer, lr=lr,
-        max_epochs=epochs, batch_size=batch_size, dataset=TensorData,
+        optimizer__weight_decay=weight_decay, max_epochs=epochs, batch_size=batch_size, dataset=TensorData,
         iterator_train=TensorBatchIterator, iterator_train__shuffle=True,
         iterator_valid=TensorBatchIterator, train_split=None, device=device, verbose=verbose,
     )

@@ -21,14 +21,22 @@ def test_tabular_section_gives_mean_std_delta_and_the_target_verdicts(tmp_path):
     records.append(harness.record("skmtl one-hot MLP (before)", "census", 0,
                                   error="RuntimeError: boom"))
     records += [harness.record(m, "yeast", 0, metrics={"hamming": h}, fit_seconds=1.0)
-                for m, h in (("skmtl separate", 0.20), ("skmtl threshold=accuracy", 0.19))]
+                for m, h in (("skmtl separate", 0.20), ("skmtl threshold=accuracy", 0.19),
+                             ("skmtl 5-fold ensemble, out-of-fold thresholds", 0.184))]
     datasets = {"census": {"citation": "UCI", "description": "raw", "train_rows": 100,
                            "test_rows": 50, "tasks": tasks},
                 "yeast": {"citation": "river", "description": "yeast", "train_rows": 10,
                           "test_rows": 5, "tasks": ["Class1"]}}
     config = {"one_hot": {"lr": 3e-3}, "targets": {"census_time": 10.0, "yeast_hamming": 0.185},
               "datasets": datasets, "defaults": {"batch_size": "auto", "lr": 1e-3}}
-    text = render_section(tmp_path, "tabular", _payload("tabular", records, config))
+    res = _payload("tabular", records, config)
+    res["extra"] = {"earlier_runs": [{"command": "python benchmarks/tabular.py",
+                                      "date_utc": "2026-11-30T16:19:43+00:00",
+                                      "total_seconds": 1758.0, "other_load": 0.02,
+                                      "datasets": ["census"]}]}
+    text = render_section(tmp_path, "tabular", res)
+    assert ("- Records of census: kept from an earlier run, `python benchmarks/tabular.py` on "
+            "2026-11-30T16:19:43+00:00 (29.3 min; other processes used 0.02 cores).") in text
     # mean ± std over the seeds, and the failure shown
     assert "| skmtl defaults | 0.9510 ± 0.0014 | 0.9950 ± 0.0014 |" in text
     assert "skmtl one-hot MLP (before) (1 failed)" in text
@@ -36,9 +44,12 @@ def test_tabular_section_gives_mean_std_delta_and_the_target_verdicts(tmp_path):
     # seed 1 ((0.952/0.948 - 1) + (0.996/0.994 - 1)) / 2 = +0.311 %
     assert "+0.21 ± 0.15" in text
     # the verdicts, with the gaps
-    assert "census, income_50k: skmtl 0.9510 vs per-task HGB 0.9550 (-0.0040): NOT met" in text
+    assert "census, income_50k: skmtl 0.95100 vs per-task HGB 0.95500 (-0.00400): NOT met" in text
     assert "census fit time: skmtl / HGB = 6.0× (target ≤ 10×): met" in text
-    assert "yeast Hamming loss with thresholds: 0.1900 (target ≤ 0.185): NOT met" in text
+    assert ("yeast Hamming loss with thresholds chosen on validation rows (*skmtl "
+            "threshold=accuracy*): 0.1900 (target ≤ 0.185): NOT met") in text
+    assert ("yeast Hamming loss with thresholds chosen on out-of-fold rows (*skmtl 5-fold "
+            "ensemble, out-of-fold thresholds*): 0.1840 (target ≤ 0.185): met") in text
     # yeast's lower-is-better Hamming loss: Δ_MTL is positive when it is lower
     assert "| skmtl threshold=accuracy | 0.1900 | +5.00 |" in text
 

@@ -108,6 +108,26 @@ def test_only_runs_keep_the_other_datasets_records_in_order(tmp_path):
     assert list(merged) == ["a", "b", "c"] and merged["b"] == {"train_rows": 2}
 
 
+def test_earlier_runs_name_the_run_that_measured_each_kept_dataset(tmp_path):
+    def run(command, date, datasets, earlier=()):
+        return {"schema": harness.SCHEMA, "command": command, "total_seconds": 60.0,
+                "other_load": 0.1, "machine": {"date_utc": date}, "records": [],
+                "config": {"datasets": {n: {} for n in datasets}},
+                "extra": {"earlier_runs": list(earlier)}}
+
+    path = tmp_path / "r.json"
+    assert harness.earlier_runs(path, ["a"]) == []
+    harness.save_results(run("full", "day 1", ["a", "b", "c"]), path)
+    first = harness.earlier_runs(path, ["b"])  # an --only b run keeps a and c from day 1
+    assert first == [{"command": "full", "date_utc": "day 1", "total_seconds": 60.0,
+                      "other_load": 0.1, "datasets": ["a", "c"]}]
+    harness.save_results(run("--only b", "day 2", ["a", "b", "c"], first), path)
+    second = harness.earlier_runs(path, ["c"])  # then --only c: a from day 1, b from day 2
+    assert [(r["date_utc"], r["datasets"]) for r in second] == [("day 1", ["a"]),
+                                                                 ("day 2", ["b"])]
+    assert harness.earlier_runs(path, ["a", "b", "c"]) == []
+
+
 # -------------------------------------------------------------------------- rendering
 def penguins_results() -> dict:
     """A tiny results file: two methods, one seed, two folds."""

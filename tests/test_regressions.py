@@ -91,7 +91,10 @@ def test_3_nothing_shared_trains_each_task_with_its_own_gradient(weighting, arch
     with pytest.warns(UserWarning, match="none is trainable"):
         est = MultiTaskNet(weighting=weighting, architecture=architecture, freeze=freeze,
                            max_epochs=30, lr=1e-2, **SMALL).fit(X, y)
-    assert est.score(X, y) > 0.5  # the heads (or towers) trained
+    # the heads (or towers) trained: an untrained model scores about 0 (-0.03 to 0.00);
+    # with a frozen trunk 0.48 (shared_bottom) and 0.61 (mmoe) under the default weight
+    # decay, 0.58 and 0.68 without it; separate 0.998
+    assert est.score(X, y) > 0.4
     assert all(w == 1.0 for w in est.history_[:, "weight_a"])
 
 

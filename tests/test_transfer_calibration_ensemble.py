@@ -144,8 +144,10 @@ def test_temperature_scaling_fixes_an_overconfident_model():
     clean = (X[:, 0] + X[:, 1] > 0).astype(int)
     noisy = np.where(rng.rand(3000) < 0.25, 1 - clean, clean)  # 25% label noise
     X_train, y_train, X_test, y_test = X[:1500], noisy[:1500], X[1500:], noisy[1500:]
-    # big, unregularised, long: memorises the noise and becomes overconfident
+    # big, unregularised (Adam: no weight decay), long: memorises the noise and becomes
+    # overconfident
     settings = dict(hidden_layer_sizes=(256, 256), max_epochs=100, lr=3e-3, device="cpu",
+                    optimizer="adam",
                     random_state=0, validation_fraction=0.3, early_stopping=False)
     raw = MultiTaskClassifier(**settings).fit(X_train, y_train)
     scaled = MultiTaskClassifier(temperature_scaling=True, **settings).fit(X_train, y_train)

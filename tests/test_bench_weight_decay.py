@@ -1,0 +1,45 @@
+"""The ``weight_decay`` section renders from a results file alone."""
+
+from __future__ import annotations
+
+from bench_results import harness, payload, render_section
+
+NONE = "skmtl, Adam without weight decay"
+METHODS = {NONE: {"optimizer": "adam", "weight_decay": 0.0},
+           "skmtl, AdamW weight_decay=0.1": {"optimizer": "adamw", "weight_decay": 0.1},
+           "skmtl, AdamW weight_decay=0.3": {"optimizer": "adamw", "weight_decay": 0.3}}
+
+
+def test_weight_decay_section_gives_every_decays_change_and_the_small_tables(tmp_path):
+    names = list(METHODS)
+    auc = {names[0]: (0.950, 0.952), names[1]: (0.951, 0.953), names[2]: (0.954, 0.956),
+           "hgb": (0.953, 0.953)}
+    records = [harness.record(m, "census", s, metrics={"income_50k": a}, fit_seconds=40.0,
+                              epochs=20)
+               for m, values in auc.items() for s, a in enumerate(values)]
+    records += [harness.record(m, "yeast", 0, metrics={"hamming": h}, fit_seconds=2.0,
+                               epochs=15)
+                for m, h in zip([*names, "hgb"], (0.20, 0.19, 0.21, 0.19))]
+    records += [harness.record(m, "journals", 0, metrics={"r": v}, fit_seconds=0.5, epochs=20)
+                for m, v in zip([*names, "hgb"], (0.10, 0.12, 0.15, 0.30))]
+    config = {"datasets": {
+                  "census": {"citation": "UCI", "description": "the training rows",
+                             "train_rows": 159_618, "test_rows": 39_905,
+                             "tasks": ["income_50k"]},
+                  "yeast": {"citation": "river", "description": "yeast's training rows",
+                            "train_rows": 1_200, "test_rows": 300, "tasks": ["Class1"]},
+                  "journals": {"citation": "AER", "description": "d", "train_rows": 144,
+                               "test_rows": 36, "tasks": ["r"]}},
+              "small": ["journals"], "methods": METHODS, "reference": NONE, "quick": None,
+              "defaults": {"optimizer": "adamw", "weight_decay": "auto", "lr": 0.001}}
+    text = render_section(tmp_path, "weight_decay", payload("weight_decay", records, config))
+    assert "optimizer='adamw', weight_decay='auto', lr=0.001" in text
+    assert ("- census (159,618 rows fitted): income_50k 0.9510 → 0.9520 → 0.9550 (0.1 +0.0010; "
+            "0.3 +0.0040; HGB 0.9530).") in text
+    assert ("- yeast (1,200 rows fitted): hamming 0.2000 → 0.1900 → 0.2100 (0.1 -0.0100; "
+            "0.3 +0.0100; HGB 0.1900).") in text
+    # paired by seed against no decay: 0.954 / 0.950 - 1 and 0.956 / 0.952 - 1, in %
+    assert "| skmtl, AdamW weight_decay=0.3 | 0.9550 ± 0.0014 | +0.42 ± 0.00 |" in text
+    # small tables in points against no decay: +2, +5 and hgb +20
+    assert "| journals | 144 / 36 | r | +2.00 | +5.00 | +20.00 |" in text
+    assert "### Small tables" in text and "Weight decay" in text
