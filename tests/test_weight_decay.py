@@ -144,3 +144,23 @@ def test_autoencoder_pretraining_uses_the_same_decay(monkeypatch, optimizer, exp
     est = MultiTaskNet(optimizer=optimizer, pretrain="autoencoder", pretrain_epochs=1,
                        **SMALL).fit(X, y)
     assert seen == [{expected}] and est.weight_decay_ == expected
+
+
+@pytest.mark.parametrize("architecture", ["shared_bottom", "mmoe", "tabm"])
+@pytest.mark.parametrize("weighting", ["equal", "upgrad", "uncertainty"])
+def test_frozen_weights_are_not_decayed(architecture, weighting):
+    # AdamW decays only parameters that get a gradient: a frozen trunk keeps its weights
+    # through fit, a warm start and partial_fit, with missing labels
+    X, y = _data()
+    est = MultiTaskNet(architecture=architecture, weighting=weighting, **SMALL).fit(X, y)
+    before = {n: p.detach().clone() for n, p in est.net_.module_.named_parameters()}
+    est.set_params(freeze="trunk", warm_start=True, weight_decay=1.0).fit(X, y)
+    est.partial_fit(X, y)
+    frozen = set(est.frozen_parameters_)
+    assert frozen and len(frozen) < len(before)
+    for name, p in est.net_.module_.named_parameters():
+        if name in frozen:
+            torch.testing.assert_close(p.detach(), before[name], rtol=0, atol=0)
+        else:  # trained (and decayed)
+            assert not torch.equal(p.detach(), before[name]) or p.abs().max() == 0
+    assert _network_decays(est) == {1.0}
