@@ -14,7 +14,12 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTask
 from ._predict import _available_if_probabilities, mean_score
-from ._thresholds import apply_thresholds, best_threshold, is_thresholded, positive_probabilities
+from ._thresholds import (
+    apply_thresholds,
+    best_thresholds,
+    is_thresholded,
+    positive_probabilities,
+)
 
 _EPS = 1e-12
 
@@ -204,14 +209,9 @@ class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
                     task, outputs[t], member.temperatures_.get(task.name_, 1.0))
             counts[rows] += 1
         seen = counts > 0
-        thresholds = {}
-        for t, task in tasks:
-            proba = sums[t][seen] / counts[seen, None]
-            part = truth[seen][:, first.taskset_.target_slices_[t]]
-            cuts = [best_threshold(proba[:, j], part[:, j], self.threshold)
-                    for j in range(proba.shape[1])]
-            thresholds[task.name_] = cuts[0] if task.kind == "classification" else np.array(cuts)
-        return thresholds
+        probabilities = {t: sums[t][seen] / counts[seen, None] for t, _ in tasks}
+        return best_thresholds(tasks, probabilities, truth[seen], first.taskset_.target_slices_,
+                               self.threshold)
 
     def _combined(self, X) -> list[np.ndarray]:
         """Per task, a combined raw output that the tasks decode and score as usual."""

@@ -112,18 +112,42 @@ def fit_thresholds(estimator: Any, inputs: Any, targets: np.ndarray) -> dict[str
     else:
         held_out = inputs[index.to(inputs.device)]
     outputs = estimator._forward(held_out)
-    truth = targets[index.numpy()]
     temperatures = getattr(estimator, "temperatures_", None) or {}
+    probabilities = {t: positive_probabilities(task, outputs[t], temperatures.get(task.name_, 1.0))
+                     for t, task in tasks}
+    return best_thresholds(tasks, probabilities, targets[index.numpy()],
+                           estimator.taskset_.target_slices_, threshold)
+
+
+def best_thresholds(tasks: list[tuple[int, Any]], probabilities: dict[int, np.ndarray],
+                    truth: np.ndarray, target_slices: list[slice], metric: str) -> dict[str, Any]:
+    """The :func:`best_threshold` of every label of thresholded tasks on held-out rows.
+
+    Parameters
+    ----------
+    tasks : list of (int, Task)
+        The thresholded tasks (:func:`is_thresholded`) and their positions.
+    probabilities : dict
+        Task position to the held-out rows' positive probabilities
+        (:func:`positive_probabilities`), shape (n_rows, n_labels).
+    truth : ndarray of shape (n_rows, width)
+        The held-out rows' encoded targets (NaN where missing).
+    target_slices : list of slice
+        Each task's columns of ``truth``.
+    metric : {"accuracy", "f1"}
+
+    Returns
+    -------
+    dict
+        Task name to a float (binary task) or an array of one threshold per label
+        (multi-label task).
+    """
     thresholds: dict[str, Any] = {}
     for t, task in tasks:
-        proba = positive_probabilities(task, outputs[t], temperatures.get(task.name_, 1.0))
-        part = truth[:, estimator.taskset_.target_slices_[t]]
-        if task.kind == "classification":  # the class index: 1 is the positive class
-            thresholds[task.name_] = best_threshold(proba[:, 0], part[:, 0], threshold)
-        else:
-            thresholds[task.name_] = np.array(
-                [best_threshold(proba[:, j], part[:, j], threshold) for j in range(proba.shape[1])]
-            )
+        proba, part = probabilities[t], truth[:, target_slices[t]]
+        # a binary task's one column is its class index: 1 is the positive class
+        cuts = [best_threshold(proba[:, j], part[:, j], metric) for j in range(proba.shape[1])]
+        thresholds[task.name_] = cuts[0] if task.kind == "classification" else np.array(cuts)
     return thresholds
 
 
