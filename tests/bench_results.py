@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +34,12 @@ def render_section(tmp_path: Path, name: str, results: dict) -> str:
     out = tmp_path / "report.md"
     report.render(name, path, out, figures=False)
     return out.read_text()
+
+
+def seed_records(values: Mapping[str, Sequence[float]], dataset: str, metric: str,
+                 fit_seconds: float, epochs: int, seconds_per_seed: float = 0.0) -> list[dict]:
+    """One record per method of ``values`` and seed s: ``metric`` is the method's s-th
+    value, the fit time ``fit_seconds + s * seconds_per_seed``."""
+    return [harness.record(m, dataset, s, metrics={metric: v}, epochs=epochs,
+                           fit_seconds=fit_seconds + s * seconds_per_seed)
+            for m, seeds in values.items() for s, v in enumerate(seeds)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench_results import harness, payload, render_section
+from bench_results import harness, payload, render_section, seed_records
 
 NONE = "skmtl, no averaging (ema_decay=None)"
 SHORT = "skmtl, ema_decay=0.99"
@@ -16,12 +16,8 @@ def test_averaging_section_chains_the_decays_against_hgb_and_sums_up_small_table
            LONG: (0.949, 0.951), "hgb": (0.953, 0.953)}
     hamming = {NONE: (0.20, 0.20), SHORT: (0.21, 0.21), DEFAULTS: (0.19, 0.20),
                LONG: (0.20, 0.22), "hgb": (0.19, 0.19)}
-    records = [harness.record(m, "census", s, metrics={"income_50k": a}, fit_seconds=40.0 + s,
-                              epochs=17)
-               for m, values in auc.items() for s, a in enumerate(values)]
-    records += [harness.record(m, "yeast", s, metrics={"hamming": h}, fit_seconds=2.0,
-                               epochs=15)
-                for m, values in hamming.items() for s, h in enumerate(values)]
+    records = seed_records(auc, "census", "income_50k", 40.0, 17, seconds_per_seed=1.0)
+    records += seed_records(hamming, "yeast", "hamming", 2.0, 15)
     small = {NONE: {"r": 0.10}, SHORT: {"r": 0.11}, DEFAULTS: {"r": 0.13}, LONG: {"r": 0.09},
              "hgb": {"r": 0.30}}
     records += [harness.record(m, "journals", 0, metrics=v, fit_seconds=0.5, epochs=20)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench_results import harness, payload, render_section
+from bench_results import harness, payload, render_section, seed_records
 
 BEFORE = "skmtl, 48 bins at row quantiles"
 ROWS = "skmtl, n_bins='auto' at row quantiles"
@@ -15,12 +15,8 @@ def test_bins_section_chains_the_three_rules_against_hgb(tmp_path):
            DEFAULTS: (0.952, 0.955), "hgb": (0.953, 0.953)}
     hamming = {BEFORE: (0.20, 0.21), ROWS: (0.20, 0.20), DISTINCT: (0.21, 0.21),
                DEFAULTS: (0.19, 0.20), "hgb": (0.19, 0.19)}
-    records = [harness.record(m, "census", s, metrics={"income_50k": a}, fit_seconds=40.0 + s,
-                              epochs=17)
-               for m, values in auc.items() for s, a in enumerate(values)]
-    records += [harness.record(m, "yeast", s, metrics={"hamming": h}, fit_seconds=2.0,
-                               epochs=15)
-                for m, values in hamming.items() for s, h in enumerate(values)]
+    records = seed_records(auc, "census", "income_50k", 40.0, 17, seconds_per_seed=1.0)
+    records += seed_records(hamming, "yeast", "hamming", 2.0, 15)
     records.append(harness.record(DEFAULTS, "census", 2, error="RuntimeError: boom"))
     config = {"datasets": {
                   "census": {"citation": "UCI", "description": "the training rows",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench_results import harness, payload, render_section
+from bench_results import payload, render_section, seed_records
 
 NONE = "skmtl, Adam without weight decay"
 METHODS = {NONE: {"optimizer": "adam", "weight_decay": 0.0},
@@ -14,14 +14,11 @@ def test_weight_decay_section_gives_every_decays_change_and_the_small_tables(tmp
     names = list(METHODS)
     auc = {names[0]: (0.950, 0.952), names[1]: (0.951, 0.953), names[2]: (0.954, 0.956),
            "hgb": (0.953, 0.953)}
-    records = [harness.record(m, "census", s, metrics={"income_50k": a}, fit_seconds=40.0,
-                              epochs=20)
-               for m, values in auc.items() for s, a in enumerate(values)]
-    records += [harness.record(m, "yeast", 0, metrics={"hamming": h}, fit_seconds=2.0,
-                               epochs=15)
-                for m, h in zip([*names, "hgb"], (0.20, 0.19, 0.21, 0.19))]
-    records += [harness.record(m, "journals", 0, metrics={"r": v}, fit_seconds=0.5, epochs=20)
-                for m, v in zip([*names, "hgb"], (0.10, 0.12, 0.15, 0.30))]
+    records = seed_records(auc, "census", "income_50k", 40.0, 20)
+    records += seed_records(dict(zip([*names, "hgb"], [(0.20,), (0.19,), (0.21,), (0.19,)])),
+                            "yeast", "hamming", 2.0, 15)
+    records += seed_records(dict(zip([*names, "hgb"], [(0.10,), (0.12,), (0.15,), (0.30,)])),
+                            "journals", "r", 0.5, 20)
     config = {"datasets": {
                   "census": {"citation": "UCI", "description": "the training rows",
                              "train_rows": 159_618, "test_rows": 39_905,
