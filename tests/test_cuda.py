@@ -6,12 +6,12 @@ import os
 import pickle
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from cuda_syncs import sync_warnings
 
 from skmtl import MultiTaskNet
 from skmtl._build import _as_tensors
@@ -94,17 +94,9 @@ def test_an_epoch_does_not_read_the_device_per_batch():
     X, y = make_data(n=640)
     model = MultiTaskNet(tasks=tasks(), device="cuda", **PARAMS).fit(X, y)
     model.set_params(max_epochs=1)
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("warn")
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model.partial_fit(X, y)
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
+    syncs = sync_warnings(lambda: model.partial_fit(X, y))
     # the epoch's train loop is one of the few places that read: it has 20 batches
-    syncs = [w for w in caught if "synchroniz" in str(w.message)]
-    assert 0 < len(syncs) < 20, [str(w.message) for w in syncs][:5]
+    assert 0 < len(syncs) < 20, syncs[:5]
 
 
 def test_streaming_from_pinned_memory_trains_identically(monkeypatch):

@@ -10,12 +10,12 @@ import os
 import pickle
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from cuda_syncs import sync_warnings
 from rtdl_num_embeddings import PiecewiseLinearEmbeddings
 from scipy import sparse
 from skorch.callbacks import Callback
@@ -246,13 +246,5 @@ def test_weight_averaging_on_cuda_is_the_average_of_the_steps_and_reads_nothing_
     model.set_params(max_epochs=1, early_stopping=False, validation_fraction=None,
                      batch_size=16,  # 25 batches: a call's few set-up syncs stay fewer
                      callbacks=None)  # _Steps copies to the host each step: not in this epoch
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("warn")
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model.partial_fit(X, y)
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
-    syncs = [w for w in caught if "synchroniz" in str(w.message)]
-    assert len(syncs) < len(X) // 16, [str(w.message) for w in syncs][:5]
+    syncs = sync_warnings(lambda: model.partial_fit(X, y))
+    assert len(syncs) < len(X) // 16, syncs[:5]
