@@ -43,3 +43,20 @@ def seed_records(values: Mapping[str, Sequence[float]], dataset: str, metric: st
     return [harness.record(m, dataset, s, metrics={metric: v}, epochs=epochs,
                            fit_seconds=fit_seconds + s * seconds_per_seed)
             for m, seeds in values.items() for s, v in enumerate(seeds)]
+
+
+#: Descriptions of development-suite datasets as the harness writes them (census and
+#: yeast: large tables; journals: a small one).
+DEVELOPMENT_DATASETS = {
+    "census": {"citation": "UCI", "description": "the training rows", "train_rows": 159_618,
+               "test_rows": 39_905, "tasks": ["income_50k"]},
+    "yeast": {"citation": "river", "description": "yeast's training rows", "train_rows": 1_200,
+              "test_rows": 300, "tasks": ["Class1", "Class2"]},
+    "journals": {"citation": "AER", "description": "d", "train_rows": 144, "test_rows": 36,
+                 "tasks": ["r"]},
+}
+
+
+def development_datasets(*names: str) -> dict:
+    """The :data:`DEVELOPMENT_DATASETS` named, in that order (copies)."""
+    return {name: dict(DEVELOPMENT_DATASETS[name]) for name in names}

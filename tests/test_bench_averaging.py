@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bench_results import harness, payload, render_section, seed_records
+from bench_results import (
+    development_datasets,
+    harness,
+    payload,
+    render_section,
+    seed_records,
+)
 
 NONE = "skmtl, no averaging (ema_decay=None)"
 SHORT = "skmtl, ema_decay=0.99"
@@ -23,15 +29,7 @@ def test_averaging_section_chains_the_decays_against_hgb_and_sums_up_small_table
     records += [harness.record(m, "journals", 0, metrics=v, fit_seconds=0.5, epochs=20)
                 for m, v in small.items()]
     records.append(harness.record(DEFAULTS, "census", 2, error="RuntimeError: boom"))
-    config = {"datasets": {
-                  "census": {"citation": "UCI", "description": "the training rows",
-                             "train_rows": 159_618, "test_rows": 39_905,
-                             "tasks": ["income_50k"]},
-                  "yeast": {"citation": "river", "description": "yeast's training rows",
-                            "train_rows": 1_200, "test_rows": 300,
-                            "tasks": ["Class1", "Class2"]},
-                  "journals": {"citation": "AER", "description": "d", "train_rows": 144,
-                               "test_rows": 36, "tasks": ["r"]}},
+    config = {"datasets": development_datasets("census", "yeast", "journals"),
               "small": ["journals"], "methods": METHODS, "reference": NONE, "quick": None}
     text = render_section(tmp_path, "averaging", payload("averaging", records, config))
     assert ("- census (159,618 rows fitted): income_50k 0.9510 → 0.9520 → 0.9535 → 0.9500 "

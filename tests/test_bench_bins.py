@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bench_results import harness, payload, render_section, seed_records
+from bench_results import (
+    development_datasets,
+    harness,
+    payload,
+    render_section,
+    seed_records,
+)
 
 BEFORE = "skmtl, 48 bins at row quantiles"
 ROWS = "skmtl, n_bins='auto' at row quantiles"
@@ -18,13 +24,7 @@ def test_bins_section_chains_the_three_rules_against_hgb(tmp_path):
     records = seed_records(auc, "census", "income_50k", 40.0, 17, seconds_per_seed=1.0)
     records += seed_records(hamming, "yeast", "hamming", 2.0, 15)
     records.append(harness.record(DEFAULTS, "census", 2, error="RuntimeError: boom"))
-    config = {"datasets": {
-                  "census": {"citation": "UCI", "description": "the training rows",
-                             "train_rows": 159_618, "test_rows": 39_905,
-                             "tasks": ["income_50k"]},
-                  "yeast": {"citation": "river", "description": "yeast's training rows",
-                            "train_rows": 1_200, "test_rows": 300,
-                            "tasks": ["Class1", "Class2"]}},
+    config = {"datasets": development_datasets("census", "yeast"),
               "methods": {BEFORE: {"n_bins": 48, "bin_edges": "quantile"},
                           ROWS: {"n_bins": "auto", "bin_edges": "quantile"},
                           DISTINCT: {"n_bins": "auto", "bin_edges": "distinct"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench_results import payload, render_section, seed_records
+from bench_results import development_datasets, payload, render_section, seed_records
 
 NONE = "skmtl, Adam without weight decay"
 METHODS = {NONE: {"optimizer": "adam", "weight_decay": 0.0},
@@ -19,14 +19,7 @@ def test_weight_decay_section_gives_every_decays_change_and_the_small_tables(tmp
                             "yeast", "hamming", 2.0, 15)
     records += seed_records(dict(zip([*names, "hgb"], [(0.10,), (0.12,), (0.15,), (0.30,)])),
                             "journals", "r", 0.5, 20)
-    config = {"datasets": {
-                  "census": {"citation": "UCI", "description": "the training rows",
-                             "train_rows": 159_618, "test_rows": 39_905,
-                             "tasks": ["income_50k"]},
-                  "yeast": {"citation": "river", "description": "yeast's training rows",
-                            "train_rows": 1_200, "test_rows": 300, "tasks": ["Class1"]},
-                  "journals": {"citation": "AER", "description": "d", "train_rows": 144,
-                               "test_rows": 36, "tasks": ["r"]}},
+    config = {"datasets": development_datasets("census", "yeast", "journals"),
               "small": ["journals"], "methods": METHODS, "reference": NONE, "quick": None,
               "defaults": {"optimizer": "adamw", "weight_decay": "auto", "lr": 0.001}}
     text = render_section(tmp_path, "weight_decay", payload("weight_decay", records, config))
