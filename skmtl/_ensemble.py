@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTask
-from ._predict import _available_if_probabilities, mean_score
+from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_score
 from ._thresholds import (
     apply_thresholds,
     best_thresholds,
@@ -24,7 +24,7 @@ from ._thresholds import (
 _EPS = 1e-12
 
 
-class MultiTaskEnsemble(MultiOutputMixin, BaseEstimator):
+class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
     """Average or vote several skmtl models, task by task.
 
     Each member is a clone of one of ``estimators`` (different configurations),

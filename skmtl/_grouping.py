@@ -17,7 +17,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTask
 from ._estimators import MultiTaskNet
-from ._predict import _available_if_probabilities, mean_score
+from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_score
 from ._sample_weight import task_weights
 from .affinity import AffinityResult, partition_tasks
 from .tasks import TaskSet
@@ -92,7 +92,7 @@ def _lowest(blocks: dict[int, np.ndarray]) -> tuple[int | None, dict[int, float]
     return choice, means, errors
 
 
-class TaskGrouping(MultiOutputMixin, BaseEstimator):
+class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
     """Group the tasks that help each other and train one skmtl network per group.
 
     Fitting runs in three steps:

@@ -77,7 +77,42 @@ def mean_score(scores: dict[str, float]) -> float:
     return float(np.nanmean(values)) if (~np.isnan(values)).any() else float("nan")
 
 
-class PredictMixin:
+class ProbabilityFrameMixin:
+    """``predict_proba_frame``: the class probabilities as one DataFrame (needs ``tasks_``
+    and ``predict_proba``)."""
+
+    @_available_if_probabilities
+    def predict_proba_frame(self, X) -> pd.DataFrame:
+        """Class probabilities of every classification task, as one DataFrame.
+
+        The same numbers as :meth:`predict_proba`, labelled: one column per (task,
+        class), so ``proba["sex"]["male"]`` is a Series, and the rows carry X's index
+        when X is a DataFrame, so arithmetic with ``y_test`` pairs rows by index as
+        with :meth:`predict`.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        DataFrame of shape (n_samples, total number of classes)
+            Columns: a MultiIndex of (task name, class) in task order and ``classes_``
+            order; for a multi-label task, (task name, label column) with each label's
+            probability. Index: X's index when X is a DataFrame, else 0..n_samples-1.
+        """
+        probas = self.predict_proba(X)
+        if len(self.tasks_) == 1:
+            probas = [probas]
+        tasks = [task for task in self.tasks_ if task.is_classification]
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.concat(
+            {task.name_: pd.DataFrame(proba, index=index, columns=pd.Index(list(task.classes_)))
+             for task, proba in zip(tasks, probas)},
+            axis=1, names=["task", "class"])
+
+
+class PredictMixin(ProbabilityFrameMixin):
     """Prediction methods of :class:`~skmtl._base.BaseMultiTask` (on a fitted ``net_``).
 
     Inputs go to the device where the network's weights are, whatever ``device_`` says
