@@ -12,7 +12,9 @@ the input, the rest shared) and a narrower TabM (widths 64); and
 after the other, probabilities averaged).  Datasets: Census-Income KDD (a fixed 20,000-row
 subsample of the training split, the whole test split), movies and yeast, as in
 ``benchmarks/tabular.py``.  Metrics on the test rows: ROC AUC (binary), R² (regression),
-Hamming loss (yeast); the fit and the predict wall times on 2 cores.
+Hamming loss (yeast); the fit and the predict wall times on 2 cores.  ``--only`` fits those
+datasets and keeps the other datasets' records of the results file, with the provenance of
+the runs that measured them.
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ import numpy as np
 from datasets import CATEGORICAL_COLUMNS, Dataset, census, movies, subsample_split, yeast
 from harness import (
     Run,
+    earlier_runs,
     fit_grid,
     import_skmtl,
+    in_order,
+    kept_datasets,
     n_parameters,
+    results_path,
     table_metrics,
     timed,
     warm_up_process,
@@ -104,8 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", help="folder of the results file")
     args = parser.parse_args(argv)
     run = Run("ensembles", args.quick, argv)
+    path = results_path("ensembles", args.quick, args.results_dir)
+    kept, described = kept_datasets(path, args.only, DATASETS)  # the other datasets stay
+    earlier = earlier_runs(path, args.only)  # and who measured them
     warm_up_process()
-    described = {}
 
     def load_and_describe(name: str) -> Dataset:
         data = load(name, args.quick)
@@ -116,12 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     records = fit_grid(args.only, QUICK["seeds"] if args.quick else args.seeds, load_and_describe,
                        lambda name: list(METHODS),
                        lambda method, data, seed: fit(method, data, seed, args.quick))
-    config = {"quick": QUICK if args.quick else None, "datasets": described,
+    config = {"quick": QUICK if args.quick else None, "datasets": in_order(described, DATASETS),
               "reference": REFERENCE, "methods": {m: repr(a) if a is not None else
                                                   f"MultiTaskEnsemble(n_seeds={k})" if k else
                                                   "MultiTaskNet()" for m, (a, k) in
                                                   METHODS.items()}}
-    print(run.save(records, config, folder=args.results_dir))
+    print(run.save(kept + records, config, {"earlier_runs": earlier}, folder=args.results_dir))
     return 0
 
 

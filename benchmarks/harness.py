@@ -621,7 +621,8 @@ def run_development_suite(name: str, description: str, methods: Mapping[str, Map
     returns its development split) and seed, ``estimator(random_state=seed,
     **methods[method])`` for each method, then ``"hgb"``, fitted on the split's fitted rows
     and scored on its held-out rows. ``--only`` fits those datasets and keeps the other
-    datasets' records of the results file. The results' config is ``config(descriptions)``
+    datasets' records of the results file, with the provenance of the runs that measured
+    them (:func:`earlier_runs`). The results' config is ``config(descriptions)``
     plus ``quick`` and ``datasets`` (the descriptions, in the order of ``datasets``).
     """
     parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
@@ -645,6 +646,7 @@ def run_development_suite(name: str, description: str, methods: Mapping[str, Map
     run = Run(name, args.quick, argv)
     path = results_path(name, args.quick, args.results_dir)
     kept, described = kept_datasets(path, args.only, datasets)  # the other datasets stay
+    earlier = earlier_runs(path, args.only)  # and who measured them
     warm_up_process()
     records, fitted = fit_table_grid(
         args.only, quick["seeds"] if quick else args.seeds,
@@ -652,7 +654,7 @@ def run_development_suite(name: str, description: str, methods: Mapping[str, Map
         lambda dataset: [*methods, "hgb"], fit)
     described = in_order(described | fitted, datasets)
     payload = config(described) | {"quick": quick, "datasets": described}
-    print(run.save(kept + records, payload, folder=args.results_dir))
+    print(run.save(kept + records, payload, {"earlier_runs": earlier}, folder=args.results_dir))
     return 0
 
 

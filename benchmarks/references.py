@@ -28,12 +28,16 @@ from typing import Any
 from datasets import Dataset, flights, subsample_split, yeast
 from harness import (
     Run,
+    earlier_runs,
     fit_hgb_table,
     fit_skmtl_table,
     fit_table_grid,
     import_skmtl,
+    in_order,
     is_regression,
+    kept_datasets,
     per_task_scores,
+    results_path,
     table_metrics,
     timed,
     warm_up_process,
@@ -108,15 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", help="folder of the results file")
     args = parser.parse_args(argv)
     run = Run("references", args.quick, argv)
+    path = results_path("references", args.quick, args.results_dir)
+    kept, described = kept_datasets(path, args.only, DATASETS)  # the other datasets stay
+    earlier = earlier_runs(path, args.only)  # and who measured them
     warm_up_process()
-    records, described = fit_table_grid(
+    records, fitted = fit_table_grid(
         args.only, QUICK["seeds"] if args.quick else args.seeds,
         lambda name: load(name, args.quick), methods,
         lambda method, data, seed: fit(method, data, seed, args.quick))
     config = {"quick": QUICK if args.quick else None, "targets": TARGETS, "threads": THREADS,
-              "datasets": described, "pytabkit": _version("pytabkit"),
+              "datasets": in_order(described | fitted, DATASETS), "pytabkit": _version("pytabkit"),
               "pytabkit_methods": PYTABKIT}
-    print(run.save(records, config, folder=args.results_dir))
+    print(run.save(kept + records, config, {"earlier_runs": earlier}, folder=args.results_dir))
     return 0
 
 

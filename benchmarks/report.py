@@ -288,8 +288,24 @@ def fill(template: str, values: Mapping[str, Any]) -> str:
     return string.Template(text).substitute({k: str(v) for k, v in values.items()})
 
 
+def earlier_runs_lines(res: Mapping[str, Any]) -> str:
+    """Provenance lines of the records an ``--only`` run kept from earlier runs (the
+    results' ``extra["earlier_runs"]``, from ``harness.earlier_runs``), each on a new
+    line; empty when every record is from the last run."""
+    lines = []
+    for run in res.get("extra", {}).get("earlier_runs", []):
+        load = run.get("other_load")
+        lines.append(f"- Records of {', '.join(run['datasets'])}: kept from an earlier run, "
+                     f"`{run['command']}` on {run['date_utc']} ({run['total_seconds'] / 60:.1f} "
+                     f"min; other processes used "
+                     f"{'an unknown load' if load is None else f'{load:.2f} cores'}).")
+    return "".join(f"\n{line}" for line in lines)
+
+
 def header_values(res: Mapping[str, Any], seeds: str, repetitions: str) -> dict[str, Any]:
-    """Placeholders every template shares: provenance, run time, other load, results file."""
+    """Placeholders every template shares: provenance, run time, other load, results file,
+    and ``earlier``: the provenance of records kept from earlier runs (see
+    :func:`earlier_runs_lines`)."""
     load = res.get("other_load")
     return {
         "provenance": provenance(res["command"], seeds, repetitions, res["machine"],
@@ -298,6 +314,7 @@ def header_values(res: Mapping[str, Any], seeds: str, repetitions: str) -> dict[
         "total_min": f"{res['total_seconds'] / 60:.1f}",
         "other_load": "unavailable" if load is None else f"{load:.2f} cores",
         "results_file": res.get("_path", "the results file"),
+        "earlier": earlier_runs_lines(res),
     }
 
 

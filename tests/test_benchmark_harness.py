@@ -128,6 +128,59 @@ def test_earlier_runs_name_the_run_that_measured_each_kept_dataset(tmp_path):
     assert harness.earlier_runs(path, ["a", "b", "c"]) == []
 
 
+def test_development_suite_only_keeps_records_and_their_provenance(tmp_path, monkeypatch):
+    """``--only b`` after a full run: a's records stay, with the full run named as their
+    source, and the section header says so; a later full run names nobody."""
+    import numpy as np
+    import pandas as pd
+    from datasets import Dataset
+
+    def load(name, rows):
+        rng = np.random.RandomState(len(name))
+        X = pd.DataFrame({"x": rng.normal(size=40)})
+        y = pd.DataFrame({"t": X["x"] * 2 + rng.normal(size=40) * 0.1})
+        return Dataset(name, X, y, citation="made up", description=f"table {name}",
+                       train=np.arange(30), test=np.arange(30, 40))
+
+    fits = []
+
+    def estimator(random_state, **settings):
+        fits.append(settings["tag"])
+        return object()  # fit_skmtl_table is replaced below
+
+    monkeypatch.setattr(harness, "fit_skmtl_table",
+                        lambda est, name, X, y, X_te, y_te: {"metrics": {"t": 1.0}})
+    monkeypatch.setattr(harness, "fit_hgb_table",
+                        lambda name, X, y, X_te, y_te, seed: {"metrics": {"t": 0.5}})
+    monkeypatch.setattr(harness, "warm_up_process", lambda: None)
+
+    def suite(argv):
+        return harness.run_development_suite(
+            "suite", "A made-up suite.", {"m": {"tag": "m"}}, estimator, load, ["a", "b"],
+            lambda described: {"n": len(described)},
+            [*argv, "--seeds", "1", "--results-dir", str(tmp_path)])
+
+    assert suite([]) == 0
+    full = harness.load_results(tmp_path / "suite.json")
+    assert full["extra"]["earlier_runs"] == []
+    assert report.header_values(full, "0", "1")["earlier"] == ""
+    assert suite(["--only", "b"]) == 0
+    res = harness.load_results(tmp_path / "suite.json")
+    assert sorted({(r["dataset"], r["method"]) for r in res["records"]}) == [
+        ("a", "hgb"), ("a", "m"), ("b", "hgb"), ("b", "m")]
+    assert list(res["config"]["datasets"]) == ["a", "b"] and res["config"]["n"] == 2
+    (run,) = res["extra"]["earlier_runs"]
+    assert run["datasets"] == ["a"] and run["command"] == full["command"]
+    assert run["date_utc"] == full["machine"]["date_utc"]
+    assert run["total_seconds"] == full["total_seconds"]
+    line = report.header_values(res, "0", "1")["earlier"]
+    assert line.startswith(f"\n- Records of a: kept from an earlier run, `{full['command']}` on "
+                           f"{full['machine']['date_utc']} (")
+    assert fits == ["m", "m", "m"]  # a and b, then b only
+    assert suite([]) == 0
+    assert harness.load_results(tmp_path / "suite.json")["extra"]["earlier_runs"] == []
+
+
 # -------------------------------------------------------------------------- rendering
 def penguins_results() -> dict:
     """A tiny results file: two methods, one seed, two folds."""

@@ -150,3 +150,29 @@ def test_the_contents_list_every_section_the_report_holds(tmp_path):
     bare = tmp_path / "bare.md"
     report.write_section("speed", "## Speed", path=bare)
     assert report.CONTENTS not in bare.read_text()
+
+
+@pytest.mark.parametrize("name", ["tabular", "bins", "averaging", "weight_decay", "ensembles",
+                                  "references"])
+def test_only_sections_name_the_earlier_runs_of_kept_records(tmp_path, name):
+    """Every benchmark with ``--only`` renders where its kept records come from: the
+    committed results file, given one earlier run, renders that run's line under the
+    section's run time (and none without it)."""
+    import json
+
+    from bench_results import render_section
+
+    results = json.loads((BENCHMARKS / "results" / f"{name}.json").read_text())
+    results["extra"] = {**results.get("extra", {}), "earlier_runs": []}
+    plain = render_section(tmp_path, name, results)
+    assert "kept from an earlier run" not in plain
+    kept = next(iter(results["config"]["datasets"]))
+    results["extra"]["earlier_runs"] = [{
+        "command": f"python benchmarks/{name}.py", "date_utc": "2026-01-02T03:04:05+00:00",
+        "total_seconds": 90.0, "other_load": 0.25, "datasets": [kept]}]
+    text = render_section(tmp_path, name, results)
+    line = (f"- Records of {kept}: kept from an earlier run, `python benchmarks/{name}.py` on "
+            "2026-01-02T03:04:05+00:00 (1.5 min; other processes used 0.25 cores).")
+    assert line in text
+    run_time = text.index("- Total run time:")
+    assert text.index(line) == text.index("\n", run_time) + 1  # right under the run time

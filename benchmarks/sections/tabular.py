@@ -59,18 +59,6 @@ def verdicts(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def earlier(res: Mapping[str, Any]) -> str:
-    """Provenance lines of the records kept from earlier runs (``--only``), if any."""
-    lines = []
-    for run in res.get("extra", {}).get("earlier_runs", []):
-        load = run.get("other_load")
-        lines.append(f"- Records of {', '.join(run['datasets'])}: kept from an earlier run, "
-                     f"`{run['command']}` on {run['date_utc']} ({run['total_seconds'] / 60:.1f} "
-                     f"min; other processes used "
-                     f"{'an unknown load' if load is None else f'{load:.2f} cores'}).")
-    return "".join(f"\n{line}" for line in lines)
-
-
 def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     cfg, recs = res["config"], res["records"]
     tables = []
@@ -86,5 +74,5 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
                          "optimizer", "weight_decay", "ema_decay",
                          "label_smoothing", "dropout", "hidden_layer_sizes")}
     values |= {"defaults": defaults, "one_hot": cfg["one_hot"], "tables": "\n".join(tables),
-               "verdicts": verdicts(recs, cfg), "earlier": earlier(res)}
+               "verdicts": verdicts(recs, cfg)}
     return fill("tabular", values)
