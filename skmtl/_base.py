@@ -423,8 +423,9 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             self.task_affinity_ = history_affinity(net.history, [t.name_ for t in self.tasks_])[0]
         else:
             self.__dict__.pop("task_affinity_", None)
-        self.temperatures_ = self._fit_temperatures(inputs, targets) if self.temperature_scaling else {}
-        self.thresholds_ = fit_thresholds(self, inputs, targets)  # recomputed by every fit call
+        self.temperatures_ = (self._fit_temperatures(inputs, targets, weights)
+                              if self.temperature_scaling else {})
+        self.thresholds_ = fit_thresholds(self, inputs, targets, weights)  # every fit call
         return self
 
     def _warn_nothing_to_balance(self, net: MultiTaskNeuralNet) -> None:
@@ -478,15 +479,19 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             epochs = _resume.prepare(net, description, seeds, saved, epochs)
         net.partial_fit(inputs, encoded, epochs=epochs)
 
-    def _fit_temperatures(self, inputs: Any, targets: np.ndarray) -> dict[str, float]:
-        """Per-classification-task temperatures fitted on the held-out validation rows."""
+    def _fit_temperatures(self, inputs: Any, targets: np.ndarray,
+                          weights: np.ndarray) -> dict[str, float]:
+        """Per-classification-task temperatures fitted on the held-out validation rows
+        (``weights``: the fit call's sample weights per (row, task))."""
         _, index = self.net_.train_split.split(len(targets))
         held_out = {k: v[index] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[index.to(inputs.device)]
         outputs = self._forward(held_out)
         index = index.numpy()
         return {
-            task.name_: fit_temperature(out, targets[index][:, part], task.kind == "multilabel")
-            for task, out, part in zip(self.tasks_, outputs, self.taskset_.target_slices_)
+            task.name_: fit_temperature(out, targets[index][:, part], task.kind == "multilabel",
+                                        weights[index, t])
+            for t, (task, out, part) in enumerate(zip(self.tasks_, outputs,
+                                                      self.taskset_.target_slices_))
             if task.is_classification
         }
 

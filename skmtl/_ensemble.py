@@ -14,6 +14,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTask
 from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_score
+from ._sample_weight import task_weights
 from ._thresholds import (
     apply_thresholds,
     best_thresholds,
@@ -117,13 +118,17 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y):
-        """Fit every member on the same data.
+    def fit(self, X, y, sample_weight=None):
+        """Fit every member on the same data (each cross-fitted member on its folds' rows).
 
         Parameters
         ----------
         X : array-like, DataFrame or dict of arrays
         y : array-like, Series or DataFrame
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Weights of the rows (or of each row and task), passed to every member's
+            ``fit`` (its rows' weights, with ``cv``) and weighing the out-of-fold rows
+            for ``threshold``; an entry of weight 0 is a missing label.
 
         Returns
         -------
@@ -149,10 +154,11 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                     if self.n_seeds > 1 or self.random_state is not None:
                         member.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
                     if train is None:
-                        members.append(member.fit(X, y))
+                        members.append(member.fit(X, y, **_weights(sample_weight)))
                         held_out.append(np.array([], dtype=np.intp))
                     else:
-                        members.append(member.fit(_rows(X, train), _safe_indexing(y, train)))
+                        members.append(member.fit(_rows(X, train), _safe_indexing(y, train),
+                                                  **_weights(sample_weight, train)))
                         held_out.append(np.asarray(test, dtype=np.intp))
         first = members[0]
         for member in members[1:]:
@@ -169,7 +175,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         if hasattr(first, "feature_names_in_"):
             self.feature_names_in_ = first.feature_names_in_
         self.thresholds_ = ({} if self.threshold is None
-                            else self._out_of_fold_thresholds(X, y, held_out))
+                            else self._out_of_fold_thresholds(X, y, held_out, sample_weight))
         return self
 
     def _folds(self, X, y, rng) -> list[list[tuple]]:
@@ -188,9 +194,10 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         rows = np.zeros((n, 0))  # the splitters see the row count only (and y)
         return [list(s.split(rows, y)) for s in splitters]
 
-    def _out_of_fold_thresholds(self, X, y, held_out) -> dict:
+    def _out_of_fold_thresholds(self, X, y, held_out, sample_weight=None) -> dict:
         """Per thresholded task, the thresholds that maximise ``threshold`` on the
-        out-of-fold probabilities (each row's mean over the members that held it out)."""
+        out-of-fold probabilities (each row's mean over the members that held it out),
+        rows weighted by ``sample_weight``."""
         first = self.estimators_[0]
         tasks = [(t, task) for t, task in enumerate(self.tasks_) if is_thresholded(task)]
         if not tasks:
@@ -210,8 +217,10 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             counts[rows] += 1
         seen = counts > 0
         probabilities = {t: sums[t][seen] / counts[seen, None] for t, _ in tasks}
+        weights = (None if sample_weight is None
+                   else task_weights(sample_weight, n, first.taskset_)[seen])
         return best_thresholds(tasks, probabilities, truth[seen], first.taskset_.target_slices_,
-                               self.threshold)
+                               self.threshold, weights)
 
     def _combined(self, X) -> list[np.ndarray]:
         """Per task, a combined raw output that the tasks decode and score as usual."""
@@ -278,20 +287,26 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                               else np.exp(out) / np.exp(out).sum(axis=1, keepdims=True))
         return probas[0] if len(self.tasks_) == 1 else probas
 
-    def score_tasks(self, X, y) -> dict[str, float]:
+    def score_tasks(self, X, y, sample_weight=None) -> dict[str, float]:
         """Per-task scores of the combined predictions (see ``MultiTaskNet.score_tasks``).
 
         Parameters
         ----------
         X : array-like, DataFrame or dict of arrays
         y : array-like, Series or DataFrame
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Weights of the rows (or of each row and task) in each task's score.
 
         Returns
         -------
         dict
         """
         combined = apply_thresholds(self, self._combined(X))
-        return self.estimators_[0].taskset_.score_tasks(y, combined)
+        taskset = self.estimators_[0].taskset_
+        if sample_weight is None:
+            return taskset.score_tasks(y, combined)
+        weights = task_weights(sample_weight, len(combined[0]), taskset)
+        return taskset.score_tasks(y, combined, sample_weight=weights)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean over tasks of :meth:`score_tasks`.
@@ -300,16 +315,22 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         ----------
         X : array-like, DataFrame or dict of arrays
         y : array-like, Series or DataFrame
-        sample_weight : None
-            Not supported.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Weights of the rows (or of each row and task) in each task's score.
 
         Returns
         -------
         float
         """
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported by score yet; pass None.")
-        return mean_score(self.score_tasks(X, y))
+        return mean_score(self.score_tasks(X, y, sample_weight))
+
+
+def _weights(sample_weight, rows=None) -> dict:
+    """``fit``'s keyword for ``sample_weight`` (of ``rows`` only, when given); none for None."""
+    if sample_weight is None:
+        return {}
+    weights = np.asarray(sample_weight)
+    return {"sample_weight": weights if rows is None else weights[rows]}
 
 
 def _rows(X, rows):

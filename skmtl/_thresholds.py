@@ -33,7 +33,8 @@ def positive_probabilities(task: Any, output: np.ndarray, temperature: float = 1
     return softmax(logits, axis=1)[:, 1:]
 
 
-def best_threshold(proba: np.ndarray, truth: np.ndarray, metric: str) -> float:
+def best_threshold(proba: np.ndarray, truth: np.ndarray, metric: str,
+                   weight: np.ndarray | None = None) -> float:
     """The cut point maximising ``metric`` for one label on held-out rows.
 
     A row is predicted positive when its probability is at least the threshold. The
@@ -49,6 +50,9 @@ def best_threshold(proba: np.ndarray, truth: np.ndarray, metric: str) -> float:
         1 for positive, 0 for negative, NaN where the label is missing.
     metric : {"accuracy", "f1"}
         Accuracy (one minus the Hamming loss) or F1 of the label.
+    weight : ndarray of shape (n_samples,), default=None
+        Sample weights: each row counts this many times in the metric, and a row of
+        weight 0 is a missing label. None counts every row once.
 
     Returns
     -------
@@ -56,32 +60,35 @@ def best_threshold(proba: np.ndarray, truth: np.ndarray, metric: str) -> float:
         0.5 when no row is labelled, or the labelled rows are all positive or all
         negative.
     """
-    labelled = ~np.isnan(truth)
+    w = np.ones(len(truth)) if weight is None else np.asarray(weight, dtype=np.float64)
+    labelled = ~np.isnan(truth) & (w > 0)
     p = np.asarray(proba, dtype=np.float64)[labelled]
-    positive = truth[labelled] > 0.5
-    n, n_positive = len(p), int(positive.sum())
-    if n == 0 or n_positive in (0, n):
+    positive, w = truth[labelled] > 0.5, w[labelled]
+    if len(p) == 0 or positive.all() or not positive.any():
         return DEFAULT
     order = np.argsort(p, kind="stable")
-    p, positive = p[order], positive[order]
+    p, positive, w = p[order], positive[order], w[order]
     values = np.unique(p)
     cuts = np.concatenate([[values[0] / 2], (values[:-1] + values[1:]) / 2,
                            [(values[-1] + 1) / 2]])
     first = np.searchsorted(p, cuts, side="left")  # rows first.. are predicted positive
-    # true positives among rows first..n-1, for every first in 0..n
-    suffix = np.concatenate([np.cumsum(positive[::-1])[::-1], [0]])
-    tp = suffix[first]
-    fp = (n - first) - tp
-    fn = n_positive - tp
+
+    def from_row(values: np.ndarray) -> np.ndarray:  # sum over rows first..n-1, per first
+        return np.concatenate([np.cumsum(values[::-1])[::-1], [0.0]])[first]
+
+    tp, predicted = from_row(w * positive), from_row(w)
+    total, total_positive = w.sum(), (w * positive).sum()
+    fp, fn = predicted - tp, total_positive - tp
     if metric == "accuracy":
-        scores = (tp + (n - n_positive - fp)) / n
-    else:
-        scores = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+        scores = (tp + (total - total_positive - fp)) / total
+    else:  # tp + fn = total_positive > 0
+        scores = 2 * tp / (2 * tp + fp + fn)
     best = np.flatnonzero(scores >= scores.max() - 1e-12)
     return float(cuts[best[np.argmin(np.abs(cuts[best] - DEFAULT))]])
 
 
-def fit_thresholds(estimator: Any, inputs: Any, targets: np.ndarray) -> dict[str, Any]:
+def fit_thresholds(estimator: Any, inputs: Any, targets: np.ndarray,
+                   weights: np.ndarray | None = None) -> dict[str, Any]:
     """``thresholds_`` of a just-fitted estimator, following its ``threshold`` parameter.
 
     Parameters
@@ -92,6 +99,8 @@ def fit_thresholds(estimator: Any, inputs: Any, targets: np.ndarray) -> dict[str
         The inputs of the fit call, on the training device.
     targets : ndarray of shape (n_samples, width)
         The encoded targets of the fit call (NaN where missing).
+    weights : ndarray of shape (n_samples, n_tasks), default=None
+        The fit call's sample weights per (row, task); None weighs every entry 1.
 
     Returns
     -------
@@ -115,12 +124,15 @@ def fit_thresholds(estimator: Any, inputs: Any, targets: np.ndarray) -> dict[str
     temperatures = getattr(estimator, "temperatures_", None) or {}
     probabilities = {t: positive_probabilities(task, outputs[t], temperatures.get(task.name_, 1.0))
                      for t, task in tasks}
-    return best_thresholds(tasks, probabilities, targets[index.numpy()],
-                           estimator.taskset_.target_slices_, threshold)
+    index = index.numpy()
+    return best_thresholds(tasks, probabilities, targets[index],
+                           estimator.taskset_.target_slices_, threshold,
+                           None if weights is None else weights[index])
 
 
 def best_thresholds(tasks: list[tuple[int, Any]], probabilities: dict[int, np.ndarray],
-                    truth: np.ndarray, target_slices: list[slice], metric: str) -> dict[str, Any]:
+                    truth: np.ndarray, target_slices: list[slice], metric: str,
+                    weights: np.ndarray | None = None) -> dict[str, Any]:
     """The :func:`best_threshold` of every label of thresholded tasks on held-out rows.
 
     Parameters
@@ -135,6 +147,9 @@ def best_thresholds(tasks: list[tuple[int, Any]], probabilities: dict[int, np.nd
     target_slices : list of slice
         Each task's columns of ``truth``.
     metric : {"accuracy", "f1"}
+    weights : ndarray of shape (n_rows, n_tasks), default=None
+        The held-out rows' sample weights per (row, task), tasks in the order of
+        ``target_slices``; None weighs every entry 1.
 
     Returns
     -------
@@ -145,8 +160,10 @@ def best_thresholds(tasks: list[tuple[int, Any]], probabilities: dict[int, np.nd
     thresholds: dict[str, Any] = {}
     for t, task in tasks:
         proba, part = probabilities[t], truth[:, target_slices[t]]
+        weight = None if weights is None else weights[:, t]
         # a binary task's one column is its class index: 1 is the positive class
-        cuts = [best_threshold(proba[:, j], part[:, j], metric) for j in range(proba.shape[1])]
+        cuts = [best_threshold(proba[:, j], part[:, j], metric, weight)
+                for j in range(proba.shape[1])]
         thresholds[task.name_] = cuts[0] if task.kind == "classification" else np.array(cuts)
     return thresholds
 
