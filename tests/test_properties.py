@@ -6,8 +6,10 @@ dtype (int, float, bool, str, pandas category, nullable Int64/Float64/boolean/st
 missing-label pattern (none, random, or a task labelled on a handful of rows so that most
 batches have no label for it; optionally one row with no label at all), and random
 options: architecture x weighting x schedule x freeze x fit / partial_fit / warm_start,
-validation split, batch size, optimizer, weight decay, and ``sample_weight`` (1-D or per
-(row, task)) when ``fit`` accepts it. The property: either two epochs train to finite per-task losses (frozen
+validation split, batch size, optimizer, weight decay, decision thresholds, temperature
+scaling, and ``sample_weight`` (1-D or per (row, task)) when ``fit`` accepts it. X is an array, a numeric DataFrame or a raw one
+(extra columns with missing values, all missing, object / category / string / bool,
+constant), predicted again with categories that fit never saw. The property: either two epochs train to finite per-task losses (frozen
 parameters unchanged) and the predictions have y's shape, column names, labels (a subset of
 the training labels) and dtypes, or the call raises a ValueError/TypeError that names the
 offending option or column before its first training step.
@@ -37,6 +39,7 @@ from recording import INITIAL, RUNNABLE_WEIGHTINGS, Recorder
 from recording import call_or_refuse as _call_or_refuse
 
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+from skmtl._thresholds import is_thresholded
 from skmtl.architectures import ARCHITECTURES
 from skmtl.tasks import Classification, MultiLabel, Regression
 
@@ -51,7 +54,8 @@ PROFILE = settings.get_profile(os.environ.get("SKMTL_HYPOTHESIS_PROFILE", "ci"))
 WEIGHTING_NAMES = RUNNABLE_WEIGHTINGS
 OPTION_WORDS = ("architecture", "weighting", "schedule", "freeze", "warm_start", "partial_fit",
                 "sample_weight", "classes", "validation_fraction", "batch_size", "optimizer",
-                "weight_decay", "numeric_embedding", "n_bins")
+                "weight_decay", "numeric_embedding", "n_bins", "threshold",
+                "temperature_scaling")
 
 
 # -- drawing a table -----------------------------------------------------------------------------
@@ -135,6 +139,56 @@ class Table:
                 f"estimator={self.estimator.__name__})")
 
 
+#: Columns a raw DataFrame X may carry besides its numeric signal columns.
+RAW_COLUMNS = ("numeric with NaN", "all NaN", "object with NaN", "category", "bool", "string",
+               "constant")
+
+
+def _raw_columns(X: pd.DataFrame, kinds: set, rng: np.random.RandomState) -> pd.DataFrame:
+    """X with extra columns of the given kinds (sorted, so the draw is reproducible):
+    skmtl encodes them itself (categories as codes, missing values as indicators)."""
+    n, X = len(X), X.copy()
+    words = np.array(["red", "green", "blue", "teal"], dtype=object)
+    for kind in sorted(kinds):
+        name = f"raw_{kind.replace(' ', '_')}"
+        if kind == "numeric with NaN":
+            values = X.iloc[:, 0].to_numpy() + rng.normal(size=n)
+            values[rng.uniform(size=n) < 0.3] = np.nan
+        elif kind == "all NaN":
+            values = np.full(n, np.nan)
+        elif kind == "object with NaN":
+            values = words[rng.randint(0, 4, n)].copy()
+            values[rng.uniform(size=n) < 0.2] = None
+        elif kind == "category":
+            values = pd.Categorical(words[rng.randint(0, 3, n)], categories=list(words))
+        elif kind == "bool":
+            values = X.iloc[:, 0].to_numpy() > 0
+        elif kind == "string":
+            values = pd.array(words[rng.randint(0, 2, n)], dtype="string")
+        else:
+            values = np.ones(n)
+        X[name] = pd.Series(values, index=X.index) if not isinstance(values, pd.Series) else values
+    return X
+
+
+def unseen_categories(X):
+    """X with every categorical (non-numeric) column's values replaced, on half of the
+    rows, by a category that fit never saw."""
+    if not isinstance(X, pd.DataFrame):
+        return X
+    X = X.copy()
+    for name in X.columns:
+        column = X[name]
+        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+            continue
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.cat.add_categories(["never seen"])
+        column = column.copy()
+        column.iloc[::2] = "never seen"
+        X[name] = column
+    return X
+
+
 @st.composite
 def tables(draw):
     """A :class:`Table`: X, y, its task cases, the ``tasks`` parameter and the estimator."""
@@ -215,10 +269,14 @@ def tables(draw):
             cls = Regression if case.kind == "regression" else Classification
             specs.append(cls(case.columns[0]))
     tasks = specs if specs else "auto"
-    if draw(st.booleans(), label="X as DataFrame"):
+    x_kind = draw(st.sampled_from(["array", "numeric frame", "raw frame"]), label="X")
+    if x_kind != "array":
         index = pd.Index(rng.permutation(n) * 3 + 100)
         X = pd.DataFrame(X, columns=[f"x{j}" for j in range(n_features)], index=index)
         y.index = index
+    if x_kind == "raw frame":
+        X = _raw_columns(X, draw(st.sets(st.sampled_from(RAW_COLUMNS), min_size=1),
+                                 label="raw columns"), rng)
     if len(y.columns) == 1 and draw(st.booleans(), label="y as Series"):
         y = y.iloc[:, 0]
     return Table(X, y, cases, tasks, estimator)
@@ -238,6 +296,9 @@ def options(draw):
         "numeric_embedding": draw(st.sampled_from(["piecewise_linear", "piecewise_linear",
                                                    "periodic", None]), label="embedding"),
         "n_bins": draw(st.sampled_from(["auto", "auto", 2, 5]), label="n_bins"),
+        "threshold": draw(st.sampled_from([None, None, "accuracy", "f1"]), label="threshold"),
+        "temperature_scaling": draw(st.sampled_from([False, False, True]),
+                                    label="temperature_scaling"),
     }
 
 
@@ -284,6 +345,12 @@ def check_predictions(est, X, y, cases: list[TaskCase]) -> None:
             assert not got.isna().any(), column
             allowed = {0, 1} if case.kind == "multilabel" else set(case.labels)
             assert set(got.tolist()) <= allowed, (column, set(got.tolist()), allowed)
+    if hasattr(est, "predict_proba_frame"):
+        frame = est.predict_proba_frame(X)
+        classifiers = [task for task in est.tasks_ if task.is_classification]
+        assert frame.columns.tolist() == [(t.name_, c) for t in classifiers for c in t.classes_]
+        assert frame.index.equals(index if index is not None else pd.RangeIndex(len(y)))
+        assert np.isfinite(frame.to_numpy(dtype=np.float64)).all()
 
 
 def check_trained(est, key: str, n_epochs: int) -> None:
@@ -365,3 +432,18 @@ def test_any_table_and_options_train_or_refuse_before_training(table, opts, mode
             return
     check_trained(est, key, n_epochs=2)
     check_predictions(est, X, y, cases)
+    check_predictions(est, unseen_categories(X), y, cases)  # predict never fails on them
+    check_calibration(est, opts)
+
+
+def check_calibration(est, opts: dict) -> None:
+    """Thresholds and temperatures exist exactly for the tasks they apply to, in range."""
+    thresholded = {t.name_ for t in est.tasks_ if is_thresholded(t)}
+    assert set(est.thresholds_) == (thresholded if opts["threshold"] else set())
+    for name, cut in est.thresholds_.items():
+        cut = np.asarray(cut, dtype=np.float64)
+        assert ((cut >= 0) & (cut <= 1)).all(), (name, cut)
+    classifiers = {t.name_ for t in est.tasks_ if t.is_classification}
+    assert set(est.temperatures_) == (classifiers if opts["temperature_scaling"] else set())
+    for name, temperature in est.temperatures_.items():
+        assert 0.05 <= temperature <= 20.0, (name, temperature)
