@@ -7,8 +7,6 @@ or a temperature; a weight of 2 must count like the row twice.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,11 +27,7 @@ FAST = dict(hidden_layer_sizes=(16,), max_epochs=6, batch_size=32, lr=1e-2, devi
 TASKS = [Classification("bin"), MultiLabel(["l0", "l1"], name="labels"), Regression("reg")]
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore")  # short fits warn that they stopped early
 
 
 def _table(n=300, seed=0):
