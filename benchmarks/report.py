@@ -535,6 +535,8 @@ TITLES: dict[str, str] = {
     "bins": "piecewise-linear bins: how n_bins='auto' and bin_edges were chosen (training rows)",
     "averaging": "weight averaging: how ema_decay was chosen (training rows)",
     "weight_decay": "weight decay: how optimizer and weight_decay were chosen (training rows)",
+    "yeast_limits": "yeast: how far below 0.19 the Hamming loss goes (ensembles, stacking, "
+                    "blends, oracle thresholds; training rows)",
 }
 SECTIONS: list[str] = list(TITLES)
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.
