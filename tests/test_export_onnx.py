@@ -78,6 +78,7 @@ def table():
         "visits": rng.randint(0, 9, N),
         "vip": pd.array(rng.choice([True, False, None], N), dtype="boolean"),  # nullable, NA
         "rooms": pd.array(np.where(rng.rand(N) < 0.2, None, rng.randint(1, 6, N)), dtype="Int64"),
+        "floors": rng.choice([1, 3], N),  # two values in fit: mapped to 0 / 1
     })
     y = pd.DataFrame({
         "price": X["size"] * 30 + 100,
@@ -96,6 +97,7 @@ def table():
     X_new.loc[4, "weight"] = np.nan
     X_new.loc[5, "shop"] = None
     X_new.loc[6, ["vip", "rooms"]] = pd.NA
+    X_new.loc[[7, 8, 9], "floors"] = [0, 2, 7]  # below, between and above the fitted pair
     return X, y, X_new
 
 

@@ -106,6 +106,24 @@ def test_all_missing_numeric_column_and_explicit_categorical_features():
         TabularEncoder(categorical_features=[1]).fit(X)
 
 
+def test_two_valued_columns_map_unseen_values_to_the_nearer_end():
+    """A column with two values in fit (a count that was only 0 or 1, a flag) maps them to
+    0 / 1; at predict a value outside the pair goes to the nearer end (2 children read as
+    1, not as 0), one in between linearly, a missing one to 0 (with its indicator)."""
+    X = pd.DataFrame({"kids": [0.0, 1, 0, 1, np.nan, 1], "flag": [True, False] * 3,
+                      "const": [3.0] * 6, "x": np.arange(6.0)})
+    enc = TabularEncoder().fit(X)
+    assert list(enc.summary()["kind"]) == ["binary", "binary", "binary", "numeric"]
+    new = pd.DataFrame({"kids": [2, -1, 0.5, np.nan, 1, 0], "flag": [True, False] * 3,
+                        "const": [3.0, 4, 2, np.nan, 3, 3], "x": np.arange(6.0)})
+    out = enc.transform(new)
+    kids, flag, const, indicator = out[:, 1], out[:, 2], out[:, 3], out[:, 4]
+    np.testing.assert_array_equal(kids, [1, 0, 0.5, 0, 1, 0])
+    np.testing.assert_array_equal(indicator, [0, 0, 0, 1, 0, 0])
+    np.testing.assert_array_equal(flag, [1, 0] * 3)
+    np.testing.assert_array_equal(const, np.zeros(6))  # one value in fit: no information
+
+
 @pytest.mark.parametrize("transform", ["quantile", "robust", "standard", "none"])
 def test_numeric_transforms(transform):
     X = _table()

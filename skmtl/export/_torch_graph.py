@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..architectures import combine_members
+from ..tabular._encoder import binary_scale
 from ._postprocess import TaskOutputs
 from ._quantile import QuantileNormal
 
@@ -54,8 +55,10 @@ class NumericEncoding(nn.Module):
                     np.zeros(n) if centre is None else np.asarray(centre, dtype=np.float64)))
                 self.register_buffer("scale", torch.as_tensor(
                     np.ones(n) if scale is None else np.asarray(scale, dtype=np.float64)))
-        highs = [values[-1] if len(values) == 2 else np.nan for values in encoder.binary_values_]
-        self.register_buffer("binary_high", torch.as_tensor(np.asarray(highs, dtype=np.float64)))
+        scales = np.array([binary_scale(values) for values in encoder.binary_values_],
+                          dtype=np.float64).reshape(-1, 2)
+        self.register_buffer("binary_low", torch.as_tensor(scales[:, 0]))
+        self.register_buffer("binary_inverse_span", torch.as_tensor(scales[:, 1]))
 
     def forward(self, numbers: torch.Tensor | None, codes: torch.Tensor | None) -> torch.Tensor:
         """The encoded matrix of a batch."""
@@ -68,9 +71,11 @@ class NumericEncoding(nn.Module):
                 values = (values - self.shift) / self.scale
             values = torch.where(torch.isnan(values), torch.zeros_like(values), values)
             parts.append(values.float())
-        if self.binary:
-            # NaN compares unequal (0), and a column with fewer than two values is 0
-            parts.append((numbers[:, self.binary] == self.binary_high).float())
+        if self.binary:  # as TabularEncoder: low -> 0, high -> 1, clipped; missing -> 0
+            values = numbers[:, self.binary]
+            values = torch.where(torch.isnan(values), self.binary_low.expand_as(values), values)
+            parts.append(torch.clamp((values - self.binary_low) * self.binary_inverse_span,
+                                     0.0, 1.0).float())
         if self.indicators:
             parts.append(torch.isnan(numbers[:, self.indicators]).float())
         if self.n_codes:

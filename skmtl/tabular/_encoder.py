@@ -106,6 +106,14 @@ def _keys(column: pd.Series) -> pd.Series:
     return column.astype(object).astype(str)
 
 
+def binary_scale(distinct: np.ndarray) -> tuple[float, float]:
+    """``(low, 1 / (high - low))`` of a column with two fitted values, mapping them to 0 and
+    1; ``(0, 0)`` (always 0) for a column with fewer."""
+    if len(distinct) < 2:
+        return 0.0, 0.0
+    return float(distinct[0]), 1.0 / float(distinct[-1] - distinct[0])
+
+
 class TabularEncoder(BaseEstimator):
     """Encode a DataFrame of mixed columns into one float32 matrix.
 
@@ -115,7 +123,9 @@ class TabularEncoder(BaseEstimator):
     categorical column, stored as a float (0 is reserved for a missing value or a
     category unseen in fit; the fitted categories are 1..K in sorted order). Numeric
     columns with at most two distinct values (binary flags, booleans) are mapped to
-    0 / 1 instead of being transformed (unless ``numeric_transform="none"``).
+    0 / 1 instead of being transformed (unless ``numeric_transform="none"``): the lower
+    value to 0, the higher to 1, values outside that pair to the nearer end (in between,
+    linearly), and a column with one value (or none) to 0.
 
     It always returns a NumPy array (scikit-learn's ``set_output`` does not apply).
     Categorical codes are not meant to be read as numbers: skmtl's networks embed them
@@ -268,9 +278,11 @@ class TabularEncoder(BaseEstimator):
             out[:, :len(self.numeric_)] = values
             col = len(self.numeric_)
         for j, distinct in zip(self.binary_, self.binary_values_):
-            values = numbers[j]
-            high = distinct[-1] if len(distinct) else np.nan
-            out[:, col] = (values == high) if len(distinct) == 2 else 0.0
+            low, inverse_span = binary_scale(distinct)
+            # low -> 0, high -> 1; values outside the pair clip to the nearer end (a count
+            # that was only 0 or 1 in fit reads 2 as 1, not 0); missing -> 0
+            values = np.clip((numbers[j] - low) * inverse_span, 0.0, 1.0)
+            out[:, col] = np.where(np.isnan(values), 0.0, values)
             col += 1
         for j in self.indicators_:
             out[:, col] = np.isnan(numbers[j])
