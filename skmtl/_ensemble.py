@@ -326,11 +326,12 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
 
 
 def _weights(sample_weight, rows=None) -> dict:
-    """``fit``'s keyword for ``sample_weight`` (of ``rows`` only, when given); none for None."""
+    """``fit``'s keyword for ``sample_weight`` (of ``rows`` only, when given); none for None.
+    A DataFrame stays one, so that its columns still name the tasks."""
     if sample_weight is None:
         return {}
-    weights = np.asarray(sample_weight)
-    return {"sample_weight": weights if rows is None else weights[rows]}
+    return {"sample_weight": sample_weight if rows is None
+            else _safe_indexing(sample_weight, rows)}
 
 
 def _rows(X, rows):

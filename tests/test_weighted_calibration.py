@@ -153,6 +153,27 @@ def test_ensemble_passes_each_member_its_rows_weights():
         np.testing.assert_array_equal(member.seen_weight_, w)
 
 
+@pytest.mark.parametrize("cv", [None, 3])
+def test_ensemble_reads_a_weight_frame_by_task_name(cv):
+    """Per-(row, task) weights as a DataFrame whose columns name the tasks in another
+    order train the same members as the array in task order."""
+    X, y = _table()
+    rng = np.random.RandomState(2)
+    array = np.column_stack([rng.randint(0, 3, len(y)), np.full(len(y), 2.0),
+                             rng.uniform(0.5, 1.5, len(y))])  # bin, labels, reg
+    frame = pd.DataFrame(array[:, ::-1], columns=["reg", "labels", "bin"])
+    kw = dict(n_seeds=1, cv=cv, threshold="accuracy" if cv else None, random_state=0)
+    by_array = MultiTaskEnsemble([MultiTaskNet(tasks=TASKS, **FAST)], **kw).fit(
+        X, y, sample_weight=array)
+    by_frame = MultiTaskEnsemble([MultiTaskNet(tasks=TASKS, **FAST)], **kw).fit(
+        X, y, sample_weight=frame)
+    for a, b in zip(by_array.predict_proba(X), by_frame.predict_proba(X)):
+        np.testing.assert_array_equal(a, b)
+    assert by_array.thresholds_.keys() == by_frame.thresholds_.keys()
+    for name in by_array.thresholds_:
+        np.testing.assert_array_equal(by_array.thresholds_[name], by_frame.thresholds_[name])
+
+
 def test_ensemble_out_of_fold_thresholds_ignore_zero_weight_rows():
     X, y = _table()
     w = np.ones(len(y))
