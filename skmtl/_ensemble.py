@@ -13,7 +13,12 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTask
-from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_score
+from ._predict import (
+    ProbabilityFrameMixin,
+    _available_if_probabilities,
+    mean_score,
+    weighted_scores,
+)
 from ._sample_weight import task_weights
 from ._thresholds import (
     apply_thresholds,
@@ -302,11 +307,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         dict
         """
         combined = apply_thresholds(self, self._combined(X))
-        taskset = self.estimators_[0].taskset_
-        if sample_weight is None:
-            return taskset.score_tasks(y, combined)
-        weights = task_weights(sample_weight, len(combined[0]), taskset)
-        return taskset.score_tasks(y, combined, sample_weight=weights)
+        return weighted_scores(self.estimators_[0].taskset_, y, combined, sample_weight)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean over tasks of :meth:`score_tasks`.

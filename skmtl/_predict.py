@@ -77,6 +77,16 @@ def mean_score(scores: dict[str, float]) -> float:
     return float(np.nanmean(values)) if (~np.isnan(values)).any() else float("nan")
 
 
+def weighted_scores(taskset: Any, y: Any, outputs: list[np.ndarray],
+                    sample_weight: Any = None) -> dict[str, float]:
+    """``taskset.score_tasks`` of decided ``outputs``, each task's entries weighted by
+    ``sample_weight`` (per row or per (row, task), as ``score_tasks`` takes it; None: 1)."""
+    if sample_weight is None:
+        return taskset.score_tasks(y, outputs)
+    weights = task_weights(sample_weight, len(outputs[0]), taskset)
+    return taskset.score_tasks(y, outputs, sample_weight=weights)
+
+
 class ProbabilityFrameMixin:
     """``predict_proba_frame``: the class probabilities as one DataFrame (needs ``tasks_``
     and ``predict_proba``)."""
@@ -263,10 +273,7 @@ class PredictMixin(ProbabilityFrameMixin):
             a task with no labelled entry).
         """
         outputs = apply_thresholds(self, self._outputs(X))  # scores of what predict returns
-        if sample_weight is None:
-            return self.taskset_.score_tasks(y, outputs)
-        weights = task_weights(sample_weight, len(outputs[0]), self.taskset_)
-        return self.taskset_.score_tasks(y, outputs, sample_weight=weights)
+        return weighted_scores(self.taskset_, y, outputs, sample_weight)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean over tasks of each task's score (see :meth:`score_tasks`).
