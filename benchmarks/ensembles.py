@@ -30,11 +30,10 @@ import numpy as np
 from datasets import CATEGORICAL_COLUMNS, Dataset, census, movies, subsample_split, yeast
 from harness import (
     Run,
-    earlier_runs,
     fit_grid,
     import_skmtl,
     in_order,
-    kept_datasets,
+    kept_runs,
     n_parameters,
     results_path,
     table_metrics,
@@ -111,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = Run("ensembles", args.quick, argv)
     path = results_path("ensembles", args.quick, args.results_dir)
-    kept, described = kept_datasets(path, args.only, DATASETS)  # the other datasets stay
-    earlier = earlier_runs(path, args.only)  # and who measured them
+    kept, described, earlier = kept_runs(path, args.only, DATASETS)  # the others stay
     warm_up_process()
 
     def load_and_describe(name: str) -> Dataset:

@@ -568,26 +568,19 @@ def fit_table_grid(datasets: Sequence[str], n_seeds: int, load: Callable[[str], 
     return fit_grid(datasets, n_seeds, load_and_describe, methods, fit), described
 
 
-def kept_datasets(path: str | Path, refitted: Sequence[str], datasets: Sequence[str]
-                  ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """For a benchmark run with ``--only``: the records and dataset descriptions of the
-    results file at ``path`` (if any) for the datasets not ``refitted`` (among
-    ``datasets``), which the new run keeps."""
+def kept_runs(path: str | Path, refitted: Sequence[str], datasets: Sequence[str]
+              ) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
+    """For a benchmark run with ``--only``, from the results file at ``path`` (if any): the
+    records and dataset descriptions of the datasets not ``refitted`` (among
+    ``datasets``), which the new run keeps, and their provenance, one entry per earlier
+    run (its command, date, run time, other load and the kept datasets it measured), for
+    ``Run.save``'s ``extra["earlier_runs"]``."""
     if not Path(path).exists():
-        return [], {}
+        return [], {}, []
     previous = load_results(path)
     described = {n: d for n, d in previous["config"]["datasets"].items()
                  if n not in refitted and n in datasets}
-    return [r for r in previous["records"] if r["dataset"] in described], described
-
-
-def earlier_runs(path: str | Path, refitted: Sequence[str]) -> list[dict[str, Any]]:
-    """For a benchmark run with ``--only``: the provenance of the records it keeps from the
-    results file at ``path`` (if any), one entry per earlier run (its command, date, run
-    time, other load and the kept datasets it measured), for ``Run.save``'s ``extra``."""
-    if not Path(path).exists():
-        return []
-    previous = load_results(path)
+    records = [r for r in previous["records"] if r["dataset"] in described]
     runs = [dict(r) for r in previous.get("extra", {}).get("earlier_runs", [])]
     covered = {name for r in runs for name in r["datasets"]}
     runs.append({"command": previous["command"], "date_utc": previous["machine"]["date_utc"],
@@ -596,7 +589,7 @@ def earlier_runs(path: str | Path, refitted: Sequence[str]) -> list[dict[str, An
                  "datasets": [n for n in previous["config"]["datasets"] if n not in covered]})
     for run in runs:
         run["datasets"] = [n for n in run["datasets"] if n not in refitted]
-    return [r for r in runs if r["datasets"]]
+    return records, described, [r for r in runs if r["datasets"]]
 
 
 def in_order(described: Mapping[str, Any], datasets: Sequence[str]) -> dict[str, Any]:
@@ -622,7 +615,7 @@ def run_development_suite(name: str, description: str, methods: Mapping[str, Map
     **methods[method])`` for each method, then ``"hgb"``, fitted on the split's fitted rows
     and scored on its held-out rows. ``--only`` fits those datasets and keeps the other
     datasets' records of the results file, with the provenance of the runs that measured
-    them (:func:`earlier_runs`). The results' config is ``config(descriptions)``
+    them (:func:`kept_runs`). The results' config is ``config(descriptions)``
     plus ``quick`` and ``datasets`` (the descriptions, in the order of ``datasets``).
     """
     parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
@@ -645,8 +638,7 @@ def run_development_suite(name: str, description: str, methods: Mapping[str, Map
 
     run = Run(name, args.quick, argv)
     path = results_path(name, args.quick, args.results_dir)
-    kept, described = kept_datasets(path, args.only, datasets)  # the other datasets stay
-    earlier = earlier_runs(path, args.only)  # and who measured them
+    kept, described, earlier = kept_runs(path, args.only, datasets)  # the others stay
     warm_up_process()
     records, fitted = fit_table_grid(
         args.only, quick["seeds"] if quick else args.seeds,

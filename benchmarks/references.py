@@ -28,14 +28,13 @@ from typing import Any
 from datasets import Dataset, flights, subsample_split, yeast
 from harness import (
     Run,
-    earlier_runs,
     fit_hgb_table,
     fit_skmtl_table,
     fit_table_grid,
     import_skmtl,
     in_order,
     is_regression,
-    kept_datasets,
+    kept_runs,
     per_task_scores,
     results_path,
     table_metrics,
@@ -113,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = Run("references", args.quick, argv)
     path = results_path("references", args.quick, args.results_dir)
-    kept, described = kept_datasets(path, args.only, DATASETS)  # the other datasets stay
-    earlier = earlier_runs(path, args.only)  # and who measured them
+    kept, described, earlier = kept_runs(path, args.only, DATASETS)  # the others stay
     warm_up_process()
     records, fitted = fit_table_grid(
         args.only, QUICK["seeds"] if args.quick else args.seeds,

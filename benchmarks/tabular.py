@@ -41,13 +41,12 @@ from datasets import (
 )
 from harness import (
     Run,
-    earlier_runs,
     fit_hgb_table,
     fit_skmtl_table,
     fit_table_grid,
     import_skmtl,
     in_order,
-    kept_datasets,
+    kept_runs,
     results_path,
     warm_up_process,
 )
@@ -124,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = Run("tabular", args.quick, argv)
     path = results_path("tabular", args.quick, args.results_dir)
-    kept, described = kept_datasets(path, args.only, DATASETS)  # the other datasets stay
-    earlier = earlier_runs(path, args.only)
+    kept, described, earlier = kept_runs(path, args.only, DATASETS)  # the others stay
     warm_up_process()
     records, fitted = fit_table_grid(
         args.only, QUICK["seeds"] if args.quick else args.seeds,

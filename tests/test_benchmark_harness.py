@@ -99,11 +99,13 @@ def test_only_runs_keep_the_other_datasets_records_in_order(tmp_path):
     records = [harness.record("m", name, 0, metrics={"x": 1.0}) for name in ("a", "b", "c")]
     described = {name: {"train_rows": 1} for name in ("c", "a", "b", "gone")}
     path = harness.save_results({"schema": harness.SCHEMA, "records": records,
-                                 "config": {"datasets": described}}, tmp_path / "r.json")
-    kept, kept_described = harness.kept_datasets(path, ["b"], ["a", "b", "c"])
+                                 "command": "full", "machine": {"date_utc": "day 1"},
+                                 "total_seconds": 60.0, "config": {"datasets": described}},
+                                tmp_path / "r.json")
+    kept, kept_described, _ = harness.kept_runs(path, ["b"], ["a", "b", "c"])
     assert [r["dataset"] for r in kept] == ["a", "c"]  # b is refitted, "gone" is no dataset
     assert set(kept_described) == {"a", "c"}
-    assert harness.kept_datasets(tmp_path / "none.json", ["b"], ["a", "b"]) == ([], {})
+    assert harness.kept_runs(tmp_path / "none.json", ["b"], ["a", "b"])[:2] == ([], {})
     merged = harness.in_order(kept_described | {"b": {"train_rows": 2}}, ["a", "b", "c"])
     assert list(merged) == ["a", "b", "c"] and merged["b"] == {"train_rows": 2}
 
@@ -115,17 +117,20 @@ def test_earlier_runs_name_the_run_that_measured_each_kept_dataset(tmp_path):
                 "config": {"datasets": {n: {} for n in datasets}},
                 "extra": {"earlier_runs": list(earlier)}}
 
+    def earlier_runs(path, refitted):
+        return harness.kept_runs(path, refitted, ["a", "b", "c"])[2]
+
     path = tmp_path / "r.json"
-    assert harness.earlier_runs(path, ["a"]) == []
+    assert earlier_runs(path, ["a"]) == []
     harness.save_results(run("full", "day 1", ["a", "b", "c"]), path)
-    first = harness.earlier_runs(path, ["b"])  # an --only b run keeps a and c from day 1
+    first = earlier_runs(path, ["b"])  # an --only b run keeps a and c from day 1
     assert first == [{"command": "full", "date_utc": "day 1", "total_seconds": 60.0,
                       "other_load": 0.1, "datasets": ["a", "c"]}]
     harness.save_results(run("--only b", "day 2", ["a", "b", "c"], first), path)
-    second = harness.earlier_runs(path, ["c"])  # then --only c: a from day 1, b from day 2
+    second = earlier_runs(path, ["c"])  # then --only c: a from day 1, b from day 2
     assert [(r["date_utc"], r["datasets"]) for r in second] == [("day 1", ["a"]),
                                                                  ("day 2", ["b"])]
-    assert harness.earlier_runs(path, ["a", "b", "c"]) == []
+    assert earlier_runs(path, ["a", "b", "c"]) == []
 
 
 def test_development_suite_only_keeps_records_and_their_provenance(tmp_path, monkeypatch):
