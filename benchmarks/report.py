@@ -432,6 +432,18 @@ def chain_verdicts(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
     return "\n".join(lines) + "\n"
 
 
+def settings_section(name: str, res: Mapping[str, Any], delta: str,
+                     labels: Mapping[str, str]) -> str:
+    """A development-suite section that compares settings against ``cfg["reference"]``
+    (weight decay, rare categories): :func:`development_tables`, the package defaults of
+    the run (``cfg["defaults"]``) and :func:`chain_verdicts` with ``labels``, filled into
+    ``templates/<name>.md``."""
+    values = development_tables(res, delta)
+    defaults = res["config"]["defaults"]
+    values["defaults"] = ", ".join(f"{k}={v!r}" for k, v in defaults.items())
+    return fill(name, values | {"verdicts": chain_verdicts(res["records"], res["config"], labels)})
+
+
 def development_tables(res: Mapping[str, Any], delta: str) -> dict[str, str]:
     """The ``tables`` and header values of a development-suite section (bins, averaging):
     one table per large dataset (each method's metrics, its Δ against ``cfg["reference"]``
@@ -535,6 +547,8 @@ TITLES: dict[str, str] = {
     "bins": "piecewise-linear bins: how n_bins='auto' and bin_edges were chosen (training rows)",
     "averaging": "weight averaging: how ema_decay was chosen (training rows)",
     "weight_decay": "weight decay: how optimizer and weight_decay were chosen (training rows)",
+    "rare_categories": "rare categories: how min_frequency and max_categories were chosen "
+                       "(training rows)",
     "yeast_limits": "yeast: how far below 0.19 the Hamming loss goes (ensembles, stacking, "
                     "blends, oracle thresholds; training rows)",
 }

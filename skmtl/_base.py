@@ -54,7 +54,7 @@ EARLY_STOPPING_ROWS = 100
 #: Parameters that define the network: a warm-started or incremental fit cannot change them.
 _STRUCTURE = ("tasks", "architecture", "trunk", "weighting", "hidden_layer_sizes",
               "head_layer_sizes", "activation", "dropout", "optimizer", "categorical_features",
-              "numeric_transform", "numeric_embedding", "n_bins", "bin_edges")
+              "min_frequency", "max_categories", "numeric_transform", "numeric_embedding", "n_bins", "bin_edges")
 
 
 def _labelled_rows(targets: np.ndarray, weights: np.ndarray, slices: list[slice]) -> int:
@@ -89,6 +89,9 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "head_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "min_frequency": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"),
+                          Interval(Real, 0, 1, closed="neither"), None],
+        "max_categories": [Interval(Integral, 2, None, closed="left"), None],
         "numeric_transform": [StrOptions({"quantile", "robust", "standard", "none"})],
         "numeric_embedding": [StrOptions({"periodic", "piecewise_linear"}), None],
         "n_bins": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
@@ -134,6 +137,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         temperature_scaling=False,
         threshold=None,
         categorical_features="from_dtype",
+        min_frequency="auto",
+        max_categories=None,
         numeric_transform="quantile",
         numeric_embedding="piecewise_linear",
         n_bins="auto",
@@ -177,6 +182,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.temperature_scaling = temperature_scaling
         self.threshold = threshold
         self.categorical_features = categorical_features
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
         self.numeric_transform = numeric_transform
         self.numeric_embedding = numeric_embedding
         self.n_bins = n_bins

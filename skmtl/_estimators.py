@@ -87,8 +87,26 @@ _PARAMETERS = """
         Which columns of a 2-D X are categorical. ``"from_dtype"``: ``category`` columns,
         and text / object columns whose values are not all numbers; or columns by name,
         position or boolean mask; None: none. Each categorical column becomes integer
-        codes (0 for a missing value or a category unseen in ``fit``) read through a
-        learned embedding of width ``min(32, round(1.6 * n_codes ** 0.56))``.
+        codes (0 for a missing value; see ``min_frequency`` for rare and unseen
+        categories) read through a learned embedding of width
+        ``min(32, round(1.6 * n_codes ** 0.56))``.
+    min_frequency : "auto", int, float or None, default="auto"
+        Categories of a categorical column with fewer rows in ``fit`` than this (an int:
+        rows; a float in (0, 1): a fraction of the rows, rounded up) are grouped into one
+        code, which the categories unseen in ``fit`` share: the network learns one
+        embedding from all the rare categories (as scikit-learn's
+        ``OneHotEncoder(min_frequency=)`` groups them), and a new category at predict
+        reads it rather than the missing value's. ``"auto"``: 1 row in 500, in the columns
+        with more than 64 categories only (a tail number, a product id), where most
+        categories are rare; the other columns keep every category, and so do tables of
+        up to 500 rows. None: every category seen in ``fit`` has its own code (the
+        behaviour before), and an unseen one reads the missing value's code. The default
+        was chosen on training rows (docs/benchmarks.md, "Rare categories").
+    max_categories : int >= 2 or None, default=None
+        At most this many codes per categorical column besides the missing value's: a
+        column with more categories keeps its ``max_categories - 1`` most frequent ones,
+        and the others join the shared code of ``min_frequency``'s rare categories (as
+        scikit-learn's ``OneHotEncoder(max_categories=)``). None: no limit.
     numeric_transform : {"quantile", "robust", "standard", "none"}, default="quantile"
         Transform of the numeric columns of a 2-D X, fitted on the rows of ``fit``: a
         quantile transform to a normal distribution, robust scaling (median and

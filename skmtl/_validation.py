@@ -280,7 +280,8 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarra
         estimator.preprocessor_ = copy.deepcopy(inherited)
     elif reset:
         estimator.preprocessor_ = TabularEncoder(
-            estimator.categorical_features, estimator.numeric_transform).fit(X)
+            estimator.categorical_features, estimator.numeric_transform,
+            estimator.min_frequency, estimator.max_categories).fit(X)
     array = estimator.preprocessor_.transform(X)
     if reset:
         estimator.input_shapes_ = array.shape[1:]

@@ -152,8 +152,8 @@ def test_the_contents_list_every_section_the_report_holds(tmp_path):
     assert report.CONTENTS not in bare.read_text()
 
 
-@pytest.mark.parametrize("name", ["tabular", "bins", "averaging", "weight_decay", "ensembles",
-                                  "references"])
+@pytest.mark.parametrize("name", ["tabular", "bins", "averaging", "weight_decay",
+                                  "rare_categories", "ensembles", "references"])
 def test_only_sections_name_the_earlier_runs_of_kept_records(tmp_path, name):
     """Every benchmark with ``--only`` renders where its kept records come from: the
     committed results file, given one earlier run, renders that run's line under the

@@ -288,3 +288,61 @@ def test_quantile_transform_in_torch_matches_scikit_learn():
     expected = transformer.transform(rows)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-8, equal_nan=True)
+
+
+@pytest.mark.parametrize("min_frequency", [None, 5, 0.1])
+def test_parity_infrequent_unseen_and_missing_categories(min_frequency):
+    """Text and numeric categorical columns with rare categories: the graph gives a missing
+    value code 0 and an infrequent or unseen category the shared code, as predict does."""
+    rng = np.random.RandomState(3)
+    city = ["a"] * 30 + ["b"] * 30 + ["c"] * 3 + ["d"] * 2 + [None] * 5
+    zone = [1.0] * 30 + [2.0] * 30 + [3.0] * 2 + [np.nan] * 8
+    X = pd.DataFrame({"city": np.array(city, dtype=object)[rng.permutation(70)],
+                      "zone": np.array(zone)[rng.permutation(70)], "x": rng.normal(size=70)})
+    y = pd.DataFrame({"v": X["x"] * 3 + (X["city"] == "a"), "k": X["zone"].fillna(0) > 1})
+    model = MultiTaskNet(categorical_features=["city", "zone"], min_frequency=min_frequency,
+                         **SMALL).fit(X, y)
+    X_new = pd.DataFrame({"city": np.array(["a", "c", "zzz", None, "d", "b"], dtype=object),
+                          "zone": [1.0, 3.0, 9.0, np.nan, 2.0, np.nan], "x": np.zeros(6)})
+    codes = model.preprocessor_.transform(X_new)[:, -2:]
+    if min_frequency is None:  # unseen and missing share code 0
+        np.testing.assert_array_equal(codes[:, 0], [1, 3, 0, 0, 4, 2])
+        np.testing.assert_array_equal(codes[:, 1], [1, 3, 0, 0, 2, 0])
+    else:  # 0 missing, 1 infrequent or unseen, frequent from 2
+        np.testing.assert_array_equal(codes[:, 0], [2, 1, 1, 0, 1, 3])
+        np.testing.assert_array_equal(codes[:, 1], [2, 1, 1, 0, 3, 0])
+    onx = to_onnx(model, X.iloc[:5])
+    assert_parity(model, onx, X_new)
+    assert_parity(model, onx, X)
+
+
+def test_parity_infrequent_categories_of_a_numeric_matrix():
+    """Array X with a categorical column of numbers: NaN is missing (code 0) in the graph,
+    not the shared code of the infrequent and unseen values."""
+    rng = np.random.RandomState(4)
+    zone = np.array([1.0] * 30 + [2.0] * 30 + [3.0] * 2 + [np.nan] * 8)[rng.permutation(70)]
+    X = np.column_stack([zone, rng.normal(size=70)])
+    Y = np.column_stack([X[:, 1] * 3 + np.nan_to_num(zone), np.nan_to_num(zone) * 2])
+    model = MultiTaskRegressor(categorical_features=[0], min_frequency=5, **SMALL).fit(X, Y)
+    X_new = np.column_stack([[1.0, 3.0, 9.0, np.nan, 2.0], np.zeros(5)])
+    codes = model.preprocessor_.transform(pd.DataFrame(X_new))[:, -1]
+    np.testing.assert_array_equal(codes, [2, 1, 1, 0, 3])
+    onx = to_onnx(model, X[:3])
+    assert [i.name for i in onx.graph.input] == ["X"]
+    assert_parity(model, onx, X_new)
+
+
+def test_parity_max_categories():
+    """A column over ``max_categories``: its less frequent categories share the code of the
+    unseen ones in the graph too."""
+    rng = np.random.RandomState(5)
+    X = pd.DataFrame({"city": rng.choice(["a", "b", "c", "d", None], 70, p=[.4, .3, .15, .1, .05])
+                      .astype(object), "x": rng.normal(size=70)})
+    y = pd.DataFrame({"v": X["x"] + (X["city"] == "c")})
+    model = MultiTaskRegressor(max_categories=3, min_frequency=None, **SMALL).fit(X, y)
+    assert len(model.preprocessor_.categories_[0]) == 2
+    X_new = pd.DataFrame({"city": np.array(["a", "b", "c", "d", "zzz", None], dtype=object),
+                          "x": np.zeros(6)})
+    codes = model.preprocessor_.transform(X_new)[:, -1]
+    assert codes[2] == codes[3] == codes[4] == 1 and codes[5] == 0
+    assert_parity(model, to_onnx(model, X.iloc[:5]), X_new)

@@ -54,8 +54,8 @@ PROFILE = settings.get_profile(os.environ.get("SKMTL_HYPOTHESIS_PROFILE", "ci"))
 WEIGHTING_NAMES = RUNNABLE_WEIGHTINGS
 OPTION_WORDS = ("architecture", "weighting", "schedule", "freeze", "warm_start", "partial_fit",
                 "sample_weight", "classes", "validation_fraction", "batch_size", "optimizer",
-                "weight_decay", "numeric_embedding", "n_bins", "threshold",
-                "temperature_scaling")
+                "weight_decay", "numeric_embedding", "n_bins", "min_frequency", "max_categories",
+                "threshold", "temperature_scaling")
 
 
 # -- drawing a table -----------------------------------------------------------------------------
@@ -156,8 +156,8 @@ def _raw_columns(X: pd.DataFrame, kinds: set, rng: np.random.RandomState) -> pd.
             values[rng.uniform(size=n) < 0.3] = np.nan
         elif kind == "all NaN":
             values = np.full(n, np.nan)
-        elif kind == "object with NaN":
-            values = words[rng.randint(0, 4, n)].copy()
+        elif kind == "object with NaN":  # skewed: some categories rare (min_frequency)
+            values = words[rng.choice(4, n, p=[0.6, 0.25, 0.1, 0.05])].copy()
             values[rng.uniform(size=n) < 0.2] = None
         elif kind == "category":
             values = pd.Categorical(words[rng.randint(0, 3, n)], categories=list(words))
@@ -296,6 +296,8 @@ def options(draw):
         "numeric_embedding": draw(st.sampled_from(["piecewise_linear", "piecewise_linear",
                                                    "periodic", None]), label="embedding"),
         "n_bins": draw(st.sampled_from(["auto", "auto", 2, 5]), label="n_bins"),
+        "min_frequency": draw(st.sampled_from([None, None, 3, 0.2]), label="min_frequency"),
+        "max_categories": draw(st.sampled_from([None, None, 2, 3]), label="max_categories"),
         "threshold": draw(st.sampled_from([None, None, "accuracy", "f1"]), label="threshold"),
         "temperature_scaling": draw(st.sampled_from([False, False, True]),
                                     label="temperature_scaling"),

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from rtdl_num_embeddings import PiecewiseLinearEmbeddings, compute_bins
 from sklearn.base import clone
@@ -502,3 +502,185 @@ def test_n_bins_kept_by_partial_fit_and_refused_when_changed():
     model.set_params(n_bins=8)
     with pytest.raises(ValueError, match="n_bins is 8 but the network was built with 6"):
         model.partial_fit(X, y)
+
+
+# -------------------------------------------------------------------- rare categories
+def _rare_table(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``plane``: 3 common categories and 12 rare ones (1 - 3 rows each), some missing."""
+    rng = np.random.default_rng(seed)
+    rare = [f"r{k:02d}" for k in range(12) for _ in range(1 + k % 3)]  # 24 rows
+    common = rng.choice(["a", "b", "c"], n - len(rare) - 10).tolist()
+    plane = np.array(common + rare + [None] * 10, dtype=object)[rng.permutation(n)]
+    X = pd.DataFrame({"plane": plane, "x": rng.normal(size=n)})
+    y = pd.DataFrame({"r": X["x"] + (X["plane"] == "a"), "c": X["x"] > 0})
+    return X, y
+
+
+@pytest.mark.parametrize("min_frequency, threshold", [(3, 3), (0.015, 3), (1, 1), (None, 1)])
+def test_min_frequency_groups_rare_categories_with_unseen_ones(min_frequency, threshold):
+    X, _ = _rare_table()
+    enc = TabularEncoder(min_frequency=min_frequency).fit(X)
+    counts = X["plane"].value_counts()
+    frequent = sorted(counts[counts >= threshold].index)
+    infrequent = sorted(counts[counts < threshold].index)
+    assert list(enc.categories_[0]) == frequent
+    assert list(enc.infrequent_categories_[0]) == infrequent
+    shared = int(bool(infrequent))
+    assert enc.cardinalities_ == [len(frequent) + 1 + shared]
+    new = pd.DataFrame({"plane": np.array(["a", "r00", "never", None, "c"], dtype=object),
+                        "x": np.zeros(5)})
+    codes = enc.transform(new)[:, -1]
+    position = {k: i + 1 + shared for i, k in enumerate(frequent)}
+    expected = [position["a"], position.get("r00", shared), shared, 0, position["c"]]
+    np.testing.assert_array_equal(codes, expected)
+    summary = enc.summary()
+    assert summary.loc["plane", "n_categories"] == len(frequent)
+    assert summary.loc["plane", "n_infrequent"] == len(infrequent)
+    assert ("1 = infrequent or unseen" in summary.loc["plane", "encoding"]) == bool(shared)
+
+
+def test_min_frequency_all_rare_column_and_category_dtype_give_the_same_codes():
+    X, _ = _rare_table()
+    as_category = X.assign(plane=X["plane"].astype("category"))
+    a = TabularEncoder(min_frequency=4).fit(X)
+    b = TabularEncoder(min_frequency=4).fit(as_category)
+    np.testing.assert_array_equal(a.transform(X), b.transform(as_category))
+    everything = TabularEncoder(min_frequency=10_000).fit(X)  # no category is frequent
+    assert everything.cardinalities_ == [2] and len(everything.categories_[0]) == 0
+    codes = everything.transform(X)[:, -1]
+    np.testing.assert_array_equal(codes, X["plane"].notna().to_numpy().astype(np.float32))
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (0, ValueError, "an int must be >= 1"), (1.5, ValueError, "in \\(0, 1\\)"),
+    (0.0, ValueError, "in \\(0, 1\\)"), ("rare", TypeError, "min_frequency='rare'"),
+    (True, TypeError, "min_frequency=True")])
+def test_min_frequency_is_validated(bad, error, message):
+    X, y = _rare_table()
+    with pytest.raises(error, match=message):
+        TabularEncoder(min_frequency=bad).fit(X)
+    # scikit-learn's Interval(Integral) admits True: the encoder refuses it
+    with pytest.raises(error if bad is True else InvalidParameterError, match="min_frequency"):
+        MultiTaskNet(min_frequency=bad).fit(X, y)
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_an_unseen_category_reads_the_infrequent_embedding(architecture):
+    """With min_frequency, a category unseen in fit predicts exactly as a rare one; without,
+    exactly as a missing value; in every architecture, with missing labels."""
+    X, y = _rare_table()
+    y = y.astype({"c": object})
+    y.loc[y.index[::4], "r"] = np.nan
+    y.loc[y.index[1::5], "c"] = None
+    row = X.iloc[[0]].assign(x=0.3)
+    for min_frequency, twin in [(3, "r00"), (None, None)]:
+        model = MultiTaskNet(architecture=architecture, min_frequency=min_frequency,
+                             **FAST).fit(X, y)
+        unseen = model.predict_proba_frame(row.assign(plane="never seen"))
+        known = model.predict_proba_frame(row.assign(plane=twin))
+        pd.testing.assert_frame_equal(unseen, known)
+        other = model.predict_proba_frame(row.assign(plane="a"))
+        assert not np.allclose(unseen.to_numpy(), other.to_numpy())
+        tables = [m for m in model.net_.module_.modules() if isinstance(m, FeatureEmbedding)]
+        assert tables and all(t.embeddings[0].num_embeddings
+                              == model.preprocessor_.cardinalities_[0] for t in tables)
+
+
+def test_min_frequency_is_kept_by_partial_fit_and_fixed_for_warm_starts():
+    X, y = _rare_table()
+    model = MultiTaskNet(min_frequency=3, **FAST).partial_fit(X[:100], y[:100])
+    encoder = model.preprocessor_
+    model.partial_fit(X[100:], y[100:])  # the encoding of the first call is kept
+    assert model.preprocessor_ is encoder
+    warm = MultiTaskNet(min_frequency=3, warm_start=True, **FAST).fit(X, y)
+    warm.set_params(min_frequency=5)
+    with pytest.raises(ValueError, match="min_frequency"):
+        warm.fit(X, y)
+
+
+def test_min_frequency_pickle_clone_and_grid_search():
+    X, y = _rare_table()
+    model = MultiTaskNet(min_frequency=3, **FAST).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_frame_equal(restored.predict(X), model.predict(X))
+    assert clone(model).get_params()["min_frequency"] == 3
+    search = GridSearchCV(MultiTaskNet(**FAST), {"min_frequency": [None, 5]},
+                          cv=KFold(2), error_score="raise").fit(X, y)
+    assert search.best_params_["min_frequency"] in (None, 5)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "d", "e", None]), min_size=1, max_size=40),
+       st.one_of(st.none(), st.integers(1, 12), st.floats(0.01, 0.99)))
+def test_min_frequency_codes_property(values, min_frequency):
+    """Every row's code: 0 when missing; else its rank among the frequent categories after
+    the shared code 1 (when some are infrequent), or 1 for an infrequent one."""
+    assume(any(v is not None for v in values))  # an all-missing column is numeric
+    X = pd.DataFrame({"k": np.array(values, dtype=object)})
+    enc = TabularEncoder(min_frequency=min_frequency).fit(X)
+    counts = X["k"].value_counts()
+    need = (1 if min_frequency is None else min_frequency if isinstance(min_frequency, int)
+            else int(np.ceil(min_frequency * len(X))))
+    frequent = sorted(counts[counts >= need].index)
+    shared = int((counts < need).any())
+    expected = [0 if v is None else (frequent.index(v) + 1 + shared if v in frequent else 1)
+                for v in values]
+    np.testing.assert_array_equal(enc.transform(X)[:, 0], expected)
+    assert enc.cardinalities_ == [len(frequent) + 1 + shared]
+
+
+@pytest.mark.parametrize("max_categories", [None, 2, 3, 14, 15, 40])
+def test_max_categories_keeps_the_most_frequent_categories(max_categories):
+    X, _ = _rare_table()
+    counts = X["plane"].value_counts()
+    ranked = sorted(counts.index, key=lambda k: (-counts[k], k))  # ties: sorted order
+    assert len(ranked) == 15
+    kept = (ranked if max_categories is None or len(ranked) <= max_categories
+            else ranked[:max_categories - 1])
+    enc = TabularEncoder(max_categories=max_categories).fit(X)
+    assert list(enc.categories_[0]) == sorted(kept)
+    assert list(enc.infrequent_categories_[0]) == sorted(set(ranked) - set(kept))
+    assert enc.cardinalities_[0] == len(kept) + 1 + (len(kept) < 15)
+    assert enc.cardinalities_[0] <= (max_categories or 10**9) + 1  # + the missing code
+    both = TabularEncoder(min_frequency=3, max_categories=14).fit(X)  # the limit after
+    assert list(both.categories_[0]) == sorted(k for k in ranked if counts[k] >= 3)
+
+
+@pytest.mark.parametrize("bad", [1, 0, 2.5, True])
+def test_max_categories_is_validated_and_fixed_for_warm_starts(bad):
+    X, y = _rare_table()
+    with pytest.raises(ValueError, match="max_categories"):
+        TabularEncoder(max_categories=bad).fit(X)
+    if bad is not True:  # scikit-learn's Interval(Integral) admits True: the encoder refuses it
+        with pytest.raises(InvalidParameterError, match="max_categories"):
+            MultiTaskNet(max_categories=bad).fit(X, y)
+    warm = MultiTaskNet(max_categories=8, warm_start=True, **FAST).fit(X, y)
+    assert warm.preprocessor_.cardinalities_ == [9]
+    warm.set_params(max_categories=4)
+    with pytest.raises(ValueError, match="max_categories"):
+        warm.fit(X, y)
+
+
+def test_min_frequency_auto_groups_rare_categories_of_wide_columns_only():
+    """"auto": 1 row in 500 (rounded up), in columns with more than 64 categories."""
+    from skmtl.tabular import AUTO_MIN_CATEGORIES, AUTO_MIN_FREQUENCY
+
+    assert (AUTO_MIN_FREQUENCY, AUTO_MIN_CATEGORIES) == (0.002, 64)
+    rng = np.random.default_rng(0)
+    n = 2000  # a category needs ceil(0.002 * 2000) = 4 rows
+    wide = rng.choice([f"k{i:03d}" for i in range(300)], n).astype(object)
+    narrow = np.array(["a"] * (n - 2) + ["b", "c"], dtype=object)  # 3 categories: b, c rare
+    edge = np.array([f"e{i:02d}" for i in range(64)] * 31 + ["e00"] * (n - 64 * 31),
+                    dtype=object)  # exactly 64 categories: kept whatever their counts
+    X = pd.DataFrame({"wide": wide, "narrow": narrow, "edge": edge})
+    enc = TabularEncoder(min_frequency="auto").fit(X)
+    counts = X["wide"].value_counts()
+    assert list(enc.categories_[0]) == sorted(counts[counts >= 4].index)
+    assert list(enc.infrequent_categories_[0]) == sorted(counts[counts < 4].index)
+    assert len(enc.infrequent_categories_[0]) > 0
+    assert list(enc.categories_[1]) == ["a", "b", "c"] and len(enc.categories_[2]) == 64
+    assert enc.cardinalities_ == [len(enc.categories_[0]) + 2, 4, 65]
+    fraction = TabularEncoder(min_frequency=0.002).fit(X)  # every column
+    assert list(fraction.categories_[1]) == ["a"]
+    assert MultiTaskNet().get_params()["min_frequency"] == "auto"

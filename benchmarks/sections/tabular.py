@@ -70,8 +70,8 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
                            repetitions=f"{len(seeds)} seed(s) per method and dataset")
     defaults = {k: v for k, v in cfg["defaults"].items()
                 if k in ("batch_size", "lr", "lr_schedule", "max_epochs", "early_stopping",
-                         "numeric_transform", "numeric_embedding", "n_bins", "bin_edges",
-                         "optimizer", "weight_decay", "ema_decay",
+                         "min_frequency", "numeric_transform", "numeric_embedding", "n_bins",
+                         "bin_edges", "optimizer", "weight_decay", "ema_decay",
                          "label_smoothing", "dropout", "hidden_layer_sizes")}
     values |= {"defaults": defaults, "one_hot": cfg["one_hot"], "tables": "\n".join(tables),
                "verdicts": verdicts(recs, cfg)}

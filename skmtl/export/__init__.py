@@ -189,8 +189,9 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
         A model made by :func:`to_onnx`.
     X : DataFrame, array-like or dict of arrays
         Rows shaped like the sample given to :func:`to_onnx`. String inputs get each
-        value's ``str`` (a missing value becomes ``"nan"`` or ``"None"``, an unseen
-        category: code 0, as in ``predict``).
+        value's ``str`` (a missing value becomes ``"nan"``, ``"None"`` or ``"<NA>"``,
+        which the graph reads as missing unless it is one of the column's categories;
+        an unseen category gets the code it gets in ``predict``).
 
     Returns
     -------

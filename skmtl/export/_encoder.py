@@ -43,26 +43,51 @@ def _concat(scope, container, names: list[str], seed: str) -> str:
     return out
 
 
-def _codes(scope, container, name: str, kind: Any, keys: np.ndarray, column: Any) -> str:
-    """The integer codes (1..K in sorted key order, 0 for missing or unseen) of a column."""
+#: What :func:`skmtl.export.onnx_inputs` makes of a missing value in a string input.
+MISSING_STRINGS = ("nan", "None", "<NA>", "NaT")
+
+
+def _codes(scope, container, name: str, kind: Any, keys: np.ndarray, column: Any,
+           infrequent: np.ndarray = ()) -> str:
+    """The integer codes of a column, as ``TabularEncoder.transform``: 0 for missing; with
+    infrequent categories, 1 for them and for unseen ones and 2..K + 1 for the frequent
+    ``keys`` in order; without, 1..K for the keys and 0 for unseen ones."""
     out = scope.get_unique_variable_name("skmtl_codes")
-    attrs: dict[str, Any] = {"default_int64": 0}
-    values = list(range(1, len(keys) + 1))
+    shared = int(len(infrequent) > 0)
+    all_keys = [*keys, *infrequent]
+    values = [*range(1 + shared, len(keys) + 1 + shared), *[1] * len(infrequent)]
+    attrs: dict[str, Any] = {"default_int64": shared}  # an unseen category
+    nan_input = None
     if isinstance(kind, StringTensorType):
-        attrs["keys_strings"] = [str(k) for k in keys] or ["\x00"]
+        strings = [str(k) for k in all_keys]
+        if shared:  # a missing value arrives as one of these strings: code 0, not 1
+            markers = [m for m in MISSING_STRINGS if m not in strings]
+            strings, values = strings + markers, values + [0] * len(markers)
+        attrs["keys_strings"] = strings or ["\x00"]
     else:
         try:
-            floats = [float(k) for k in keys]
+            floats = [float(k) for k in all_keys]
         except ValueError:
             raise TypeError(
-                f"Categorical column {column!r} has text categories (e.g. {keys[0]!r}) but is "
-                "given to the ONNX model as numbers; export with a DataFrame sample X so that "
-                "the column becomes a string input.") from None
+                f"Categorical column {column!r} has text categories (e.g. {all_keys[0]!r}) but "
+                "is given to the ONNX model as numbers; export with a DataFrame sample X so "
+                "that the column becomes a string input.") from None
         name = _cast(scope, container, name, TensorProto.FLOAT)
+        nan_input = name
         attrs["keys_floats"] = floats or [float("nan")]
     attrs["values_int64s"] = values or [0]  # a column without categories: always code 0
     container.add_node("LabelEncoder", [name], [out], op_domain="ai.onnx.ml", op_version=2,
                        name=scope.get_unique_operator_name("LabelEncoder"), **attrs)
+    if shared and nan_input is not None:  # a missing number (NaN): code 0, not the default
+        isnan = scope.get_unique_variable_name("skmtl_isnan")
+        container.add_node("IsNaN", [nan_input], [isnan],
+                           name=scope.get_unique_operator_name("IsNaN"))
+        zero = scope.get_unique_variable_name("skmtl_zero_code")
+        container.add_initializer(zero, TensorProto.INT64, [], [0])
+        masked = scope.get_unique_variable_name("skmtl_codes")
+        container.add_node("Where", [isnan, zero, out], [masked],
+                           name=scope.get_unique_operator_name("Where"))
+        out = masked
     return out
 
 
@@ -114,8 +139,9 @@ def encode_inputs(scope, operator, container, encoder: Any) -> list[str]:
             names.append(_cast(scope, container, selected, TensorProto.DOUBLE))
     if encoder.categorical_:
         codes = []
-        for j, keys in zip(encoder.categorical_, encoder.keys_):
+        infrequent = getattr(encoder, "infrequent_keys_", None) or [()] * len(encoder.keys_)
+        for j, keys, rare in zip(encoder.categorical_, encoder.keys_, infrequent):
             name, kind = _column(scope, operator, container, j, per_column)
-            codes.append(_codes(scope, container, name, kind, keys, encoder.columns_[j]))
+            codes.append(_codes(scope, container, name, kind, keys, encoder.columns_[j], rare))
         names.append(_concat(scope, container, codes, "skmtl_all_codes"))
     return names

@@ -3,6 +3,7 @@ float matrix skmtl's networks read, fitted on the training rows."""
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,12 @@ NUMERIC_TRANSFORMS: dict[str, Any] = {
     "standard": lambda n: StandardScaler(),
     "none": None,
 }
+
+
+#: ``min_frequency="auto"``: the fraction of the rows a category needs ...
+AUTO_MIN_FREQUENCY = 0.002
+#: ... in a column with more than this many categories (the others keep every category).
+AUTO_MIN_CATEGORIES = 64
 
 
 def is_categorical_dtype(column: pd.Series) -> bool:
@@ -120,8 +127,11 @@ class TabularEncoder(BaseEstimator):
     The output holds, in order: the numeric columns (transformed, missing values set to
     0 after the transform, the centre of every transform), one missing-value indicator
     per numeric column that had missing values in fit, and one integer code per
-    categorical column, stored as a float (0 is reserved for a missing value or a
-    category unseen in fit; the fitted categories are 1..K in sorted order). Numeric
+    categorical column, stored as a float: 0 is reserved for a missing value; when
+    ``min_frequency`` made some categories of the column infrequent, code 1 is shared by
+    them and by the categories unseen in fit, and the frequent categories are 2..K + 1
+    in sorted order; otherwise an unseen category gets code 0 too and the categories
+    are 1..K. Numeric
     columns with at most two distinct values (binary flags, booleans) are mapped to
     0 / 1 instead of being transformed (unless ``numeric_transform="none"``): the lower
     value to 0, the higher to 1, values outside that pair to the nearer end (in between,
@@ -140,6 +150,22 @@ class TabularEncoder(BaseEstimator):
         Transform of the numeric columns: a quantile transform to a normal distribution
         (scikit-learn's ``QuantileTransformer``), robust scaling (median and
         inter-quartile range), standardisation, or none.
+    min_frequency : "auto", int, float or None, default=None
+        Categories with fewer rows in fit than this (an int: a number of rows; a float in
+        (0, 1): a fraction of the rows of fit, rounded up) are *infrequent*: they share
+        one code with the categories unseen in fit (as scikit-learn's
+        ``OneHotEncoder(min_frequency=)`` groups them), so the network learns one
+        embedding from all the rare ones, and a new category at predict reads that
+        embedding, not the missing value's. ``"auto"``: ``AUTO_MIN_FREQUENCY`` (0.002)
+        of the rows, in the columns with more than ``AUTO_MIN_CATEGORIES`` (64) categories
+        only (every category of the other columns keeps its code). None: every category
+        seen in fit has its own code.
+    max_categories : int >= 2 or None, default=None
+        At most this many codes per categorical column besides the missing value's: a
+        column with more categories keeps its ``max_categories - 1`` most frequent ones
+        (ties: in sorted order) and makes the others infrequent, as scikit-learn's
+        ``OneHotEncoder(max_categories=)`` does. Applied after ``min_frequency``; None:
+        no limit.
 
     Attributes
     ----------
@@ -154,15 +180,58 @@ class TabularEncoder(BaseEstimator):
     categorical_ : list of int
         Positions of the categorical columns.
     categories_ : list of ndarray
-        The fitted categories of each categorical column (code ``i + 1`` is
-        ``categories_[j][i]``).
+        The frequent categories of each categorical column (code ``i + 1 + o`` is
+        ``categories_[j][i]``, where ``o`` is 1 when the column has infrequent
+        categories, else 0).
+    infrequent_categories_ : list of ndarray
+        The infrequent categories of each categorical column (code 1; empty when none).
     cardinalities_ : list of int
-        Number of codes of each categorical column (its categories plus the reserved 0).
+        Number of codes of each categorical column (its frequent categories, the
+        reserved 0, and the shared code 1 when it has infrequent categories).
     """
 
-    def __init__(self, categorical_features="from_dtype", numeric_transform="quantile"):
+    def __init__(self, categorical_features="from_dtype", numeric_transform="quantile",
+                 min_frequency=None, max_categories=None):
         self.categorical_features = categorical_features
         self.numeric_transform = numeric_transform
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+
+    def _frequent(self, counts: np.ndarray, min_count: int) -> np.ndarray:
+        """Which categories (of ``counts``, in sorted key order) keep a code of their own."""
+        frequent = counts >= min_count
+        limit = self.max_categories
+        # codes besides the missing value's: one per frequent category, one shared
+        if limit is not None and frequent.sum() + (~frequent).any() > limit:
+            order = np.lexsort((np.arange(len(counts)), -counts))  # most rows first
+            kept = [i for i in order if frequent[i]][:limit - 1]
+            frequent = np.zeros_like(frequent)
+            frequent[kept] = True
+        return frequent
+
+    def _min_count(self, n_rows: int, n_categories: int) -> int:
+        """The number of rows in fit a category of a column with ``n_categories`` needs to
+        be frequent (1: every one is)."""
+        m = self.min_frequency
+        if isinstance(m, str) and m == "auto":
+            m = AUTO_MIN_FREQUENCY if n_categories > AUTO_MIN_CATEGORIES else None
+        return self._min_count_of(m, n_rows)
+
+    @staticmethod
+    def _min_count_of(m: Any, n_rows: int) -> int:
+        if m is None:
+            return 1
+        if isinstance(m, (bool, np.bool_)) or not isinstance(m, (Integral, Real)):
+            raise TypeError(f"min_frequency={m!r}; give \"auto\", an int >= 1, a float in "
+                            "(0, 1) or None.")
+        if isinstance(m, Integral):
+            if m < 1:
+                raise ValueError(f"min_frequency={m!r}; an int must be >= 1.")
+            return int(m)
+        if not 0 < m < 1:
+            raise ValueError(f"min_frequency={m!r}; a float must lie in (0, 1) (a fraction "
+                             "of the rows).")
+        return int(np.ceil(m * n_rows))
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> TabularEncoder:
         """Fit the encoding of every column on the rows of X.
@@ -181,11 +250,17 @@ class TabularEncoder(BaseEstimator):
         if self.numeric_transform not in NUMERIC_TRANSFORMS:
             raise ValueError(f"numeric_transform={self.numeric_transform!r}; use one of "
                              f"{sorted(NUMERIC_TRANSFORMS)}.")
+        self._min_count(len(X), 0)  # validated before anything is fitted
+        limit = self.max_categories
+        if limit is not None and (isinstance(limit, (bool, np.bool_))
+                                  or not isinstance(limit, Integral) or limit < 2):
+            raise ValueError(f"max_categories={limit!r}; give an int >= 2 or None.")
         mask = _categorical_mask(X, self.categorical_features)
         self.columns_ = [c.item() if isinstance(c, np.generic) else c for c in X.columns]
         self.categorical_ = [int(j) for j in np.flatnonzero(mask)]
         self.numeric_, self.binary_, self.indicators_ = [], [], []
         self.categories_, self.keys_, self.binary_values_ = [], [], []
+        self.infrequent_categories_, self.infrequent_keys_ = [], []
         numeric = []
         for j in np.flatnonzero(~mask):
             values = self._numeric(X, j)
@@ -201,12 +276,18 @@ class TabularEncoder(BaseEstimator):
                 numeric.append(values)
         for j in self.categorical_:
             column = X.iloc[:, j].dropna()
-            keys = np.unique(_keys(column).to_numpy(dtype=str))  # sorted
+            keys, counts = np.unique(_keys(column).to_numpy(dtype=str), return_counts=True)
             first = pd.Series(column.to_numpy(dtype=object), index=_keys(column).to_numpy())
             first = first[~first.index.duplicated()]
-            self.categories_.append(np.array([first[k] for k in keys], dtype=object))
-            self.keys_.append(keys)
-        self.cardinalities_ = [len(c) + 1 for c in self.categories_]
+            min_count = self._min_count(len(X), len(keys))
+            frequent = self._frequent(counts, min_count)  # keys stay sorted in each group
+            self.categories_.append(np.array([first[k] for k in keys[frequent]], dtype=object))
+            self.keys_.append(keys[frequent])
+            self.infrequent_categories_.append(
+                np.array([first[k] for k in keys[~frequent]], dtype=object))
+            self.infrequent_keys_.append(keys[~frequent])
+        self.cardinalities_ = [len(c) + 1 + self._shared(k)
+                               for k, c in enumerate(self.categories_)]
         factory = NUMERIC_TRANSFORMS[self.numeric_transform]
         self.transformer_ = None
         if numeric and factory is not None:  # arrays out, whatever the global output config
@@ -216,13 +297,19 @@ class TabularEncoder(BaseEstimator):
                                 + len(self.categorical_))
         return self
 
+    def _shared(self, k: int) -> int:
+        """1 when the ``k``-th categorical column has the shared infrequent / unseen code 1."""
+        infrequent = getattr(self, "infrequent_keys_", None)  # None: pickled before it existed
+        return int(infrequent is not None and len(infrequent[k]) > 0)
+
     def _numeric(self, X: pd.DataFrame, j: int) -> np.ndarray:
         return _as_float(X.iloc[:, j], self.columns_[j])
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """Encode X with the fitted encoding.
 
-        Unseen categories and missing values get code 0; a numeric column that had no
+        Missing values get code 0, unseen categories the code of the column's infrequent
+        categories (code 0 when it has none; see ``min_frequency``); a numeric column that had no
         missing value in fit but has some now gets the centre value 0 (no indicator).
 
         Parameters
@@ -287,10 +374,13 @@ class TabularEncoder(BaseEstimator):
         for j in self.indicators_:
             out[:, col] = np.isnan(numbers[j])
             col += 1
-        for j, keys in zip(self.categorical_, self.keys_):
+        for k, (j, keys) in enumerate(zip(self.categorical_, self.keys_)):
             column = X.iloc[:, j]
-            # position among the fitted keys, -1 for an unseen one: + 1 makes unseen 0
-            codes = pd.Index(keys).get_indexer(_keys(column)).astype(np.float32) + 1
+            shared = self._shared(k)
+            # position among the frequent keys, -1 for an infrequent or unseen one, which
+            # becomes the shared code 1 (code 0 when the column has no infrequent category)
+            codes = pd.Index(keys).get_indexer(_keys(column)).astype(np.float32)
+            codes = np.where(codes < 0, float(shared), codes + 1 + shared).astype(np.float32)
             codes[column.isna().to_numpy()] = 0
             out[:, col] = codes
             col += 1
@@ -332,20 +422,25 @@ class TabularEncoder(BaseEstimator):
         -------
         DataFrame
             Columns ``kind`` (numeric, binary or categorical), ``encoding``,
-            ``missing_indicator`` and ``n_categories``, indexed by X's columns.
+            ``missing_indicator``, ``n_categories`` (a categorical column's frequent
+            categories) and ``n_infrequent`` (its infrequent ones, sharing one code),
+            indexed by X's columns.
         """
         check_is_fitted(self)
         rows = {}
         for j, name in enumerate(self.columns_):
             if j in self.categorical_:
                 k = self.categorical_.index(j)
-                rows[name] = ("categorical", "integer code (0 = missing or unseen), embedded",
-                              False, len(self.categories_[k]))
+                encoding = ("integer code (0 = missing, 1 = infrequent or unseen), embedded"
+                            if self._shared(k) else
+                            "integer code (0 = missing or unseen), embedded")
+                rows[name] = ("categorical", encoding, False, len(self.categories_[k]),
+                              len(self.infrequent_categories_[k]))
             elif j in self.binary_:
-                rows[name] = ("binary", "0 / 1", j in self.indicators_, None)
+                rows[name] = ("binary", "0 / 1", j in self.indicators_, None, None)
             else:
                 rows[name] = ("numeric", f"{self.numeric_transform} transform, missing -> 0",
-                              j in self.indicators_, None)
+                              j in self.indicators_, None, None)
         return pd.DataFrame.from_dict(
             rows, orient="index",
-            columns=["kind", "encoding", "missing_indicator", "n_categories"])
+            columns=["kind", "encoding", "missing_indicator", "n_categories", "n_infrequent"])
