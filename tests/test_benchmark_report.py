@@ -176,3 +176,17 @@ def test_only_sections_name_the_earlier_runs_of_kept_records(tmp_path, name):
     assert line in text
     run_time = text.index("- Total run time:")
     assert text.index(line) == text.index("\n", run_time) + 1  # right under the run time
+
+
+def test_committed_report_has_each_known_section_once():
+    """docs/benchmarks.md holds no section of a benchmark that no longer exists (a renamed
+    one leaves its old block behind otherwise) and none twice."""
+    import re
+
+    text = (BENCHMARKS.parent / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    begins = re.findall(r"<!-- BEGIN (\w+) -->", text)
+    ends = re.findall(r"<!-- END (\w+) -->", text)
+    assert begins == ends
+    assert len(begins) == len(set(begins))
+    known = list(report.TITLES) + ["runner"]
+    assert set(begins) <= set(known), set(begins) - set(known)
