@@ -536,6 +536,7 @@ def test_min_frequency_groups_rare_categories_with_unseen_ones(min_frequency, th
     summary = enc.summary()
     assert summary.loc["plane", "n_categories"] == len(frequent)
     assert summary.loc["plane", "n_infrequent"] == len(infrequent)
+    assert str(summary["n_categories"].dtype) == "Int64"  # counts, <NA> for other columns
     assert ("1 = infrequent or unseen" in summary.loc["plane", "encoding"]) == bool(shared)
 
 

@@ -443,4 +443,5 @@ class TabularEncoder(BaseEstimator):
                               j in self.indicators_, None, None)
         return pd.DataFrame.from_dict(
             rows, orient="index",
-            columns=["kind", "encoding", "missing_indicator", "n_categories", "n_infrequent"])
+            columns=["kind", "encoding", "missing_indicator", "n_categories", "n_infrequent"],
+        ).astype({"n_categories": "Int64", "n_infrequent": "Int64"})  # counts, <NA> if none
