@@ -203,8 +203,8 @@ class TabularEncoder(BaseEstimator):
         limit = self.max_categories
         # codes besides the missing value's: one per frequent category, one shared
         if limit is not None and frequent.sum() + (~frequent).any() > limit:
-            order = np.lexsort((np.arange(len(counts)), -counts))  # most rows first
-            kept = [i for i in order if frequent[i]][:limit - 1]
+            order = np.argsort(-counts, kind="stable")  # most rows first, ties in key order
+            kept = order[frequent[order]][:limit - 1]
             frequent = np.zeros_like(frequent)
             frequent[kept] = True
         return frequent
@@ -215,10 +215,6 @@ class TabularEncoder(BaseEstimator):
         m = self.min_frequency
         if isinstance(m, str) and m == "auto":
             m = AUTO_MIN_FREQUENCY if n_categories > AUTO_MIN_CATEGORIES else None
-        return self._min_count_of(m, n_rows)
-
-    @staticmethod
-    def _min_count_of(m: Any, n_rows: int) -> int:
         if m is None:
             return 1
         if isinstance(m, (bool, np.bool_)) or not isinstance(m, (Integral, Real)):
@@ -276,8 +272,9 @@ class TabularEncoder(BaseEstimator):
                 numeric.append(values)
         for j in self.categorical_:
             column = X.iloc[:, j].dropna()
-            keys, counts = np.unique(_keys(column).to_numpy(dtype=str), return_counts=True)
-            first = pd.Series(column.to_numpy(dtype=object), index=_keys(column).to_numpy())
+            keyed = _keys(column)  # each value's text key, computed once
+            keys, counts = np.unique(keyed.to_numpy(dtype=str), return_counts=True)
+            first = pd.Series(column.to_numpy(dtype=object), index=keyed.to_numpy())
             first = first[~first.index.duplicated()]
             min_count = self._min_count(len(X), len(keys))
             frequent = self._frequent(counts, min_count)  # keys stay sorted in each group
