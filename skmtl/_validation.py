@@ -263,6 +263,11 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarra
             what = "sample" if X.shape[0] == 0 else "feature"
             raise ValueError(f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum "
                              f"of 1 is required by {type(estimator).__name__}.")
+        duplicated = X.columns[X.columns.duplicated()].unique().tolist()
+        if duplicated:
+            raise ValueError(f"X has duplicate column names {duplicated}; give each column "
+                             "its own name (e.g. X.columns = [...]) or drop the copies "
+                             "(X.loc[:, ~X.columns.duplicated()]).")
         validate_data(estimator, X, reset=reset, skip_check_array=True)
     else:
         if sparse.issparse(X):

@@ -111,6 +111,24 @@ def test_a_duration_column_is_refused_with_what_to_do_instead():
         MultiTaskNet(**FAST).fit(X, _y())
 
 
+def test_a_complex_column_is_refused_not_cast_to_its_real_part():
+    X = _X().assign(z=np.arange(N) + 1j)
+    with pytest.raises(ValueError, match=r"X column 'z' \(complex128\) holds complex "
+                       r"numbers, which skmtl does not encode; give their parts as two columns"):
+        MultiTaskNet(**FAST).fit(X, _y())
+
+
+def test_duplicate_column_names_are_refused_with_what_to_do():
+    X = _X()
+    twice = pd.concat([X, X[["f0", "f1"]]], axis=1)
+    with pytest.raises(ValueError, match=r"X has duplicate column names \['f0', 'f1'\]; "
+                       r"give each column its own name"):
+        MultiTaskNet(**FAST).fit(twice, _y())
+    model = MultiTaskNet(**FAST).fit(X, _y())  # and at predict, after a fit on unique names
+    with pytest.raises(ValueError, match=r"duplicate column names \['f0'\]"):
+        model.predict(pd.concat([X.iloc[:, :3], X[["f0"]]], axis=1))
+
+
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_values_too_large_for_float32_are_named():
     X = _X()

@@ -27,6 +27,7 @@ from skmtl.tabular import (
     mass_aware_bins,
     piecewise_linear_bins,
 )
+from skmtl.tabular._encoder import is_categorical_dtype
 
 FAST = {"max_epochs": 3, "device": "cpu", "random_state": 0, "hidden_layer_sizes": (16,)}
 N = 240
@@ -445,6 +446,22 @@ def test_array_after_frame_fit_and_arrays_encoded_like_frames():
     codes = np.column_stack([numeric.fillna(0).to_numpy(), np.tile([3, 7, 9], N // 3)])
     both = MultiTaskNet(categorical_features=[3], **FAST).fit(codes.astype(object), y)
     assert both.preprocessor_.categorical_ == [3] and both.preprocessor_.numeric_ == [0, 1]
+
+
+@pytest.mark.parametrize("values, dtype, categorical", [
+    (["a", "b", None, "a"], object, True),
+    (["a", "b", None, "a"], "string", True),
+    (["1", "2.5", None, "1"], object, False),  # numeric text
+    (["1", "2.5", None, "1"], "string", False),
+    ([1, "2", 3.5, None], object, False),  # numbers and numeric text mixed
+    ([1, "x", 3.5, None], object, True),  # one value is not a number
+    ([[1], [2], None, [1]], object, True),  # unhashable values: parsed row by row
+    ([None, None, None, None], object, False),  # nothing to read: numeric, all missing
+])
+def test_which_text_columns_are_categorical(values, dtype, categorical):
+    column = pd.Series(values * 50, dtype=dtype)
+    assert is_categorical_dtype(column) is categorical
+    assert is_categorical_dtype(column.iloc[::-1].reset_index(drop=True)) is categorical
 
 
 def test_pickle_clone_and_grid_search_on_a_raw_frame():

@@ -40,7 +40,14 @@ def is_categorical_dtype(column: pd.Series) -> bool:
         return False
     if pd.api.types.infer_dtype(column, skipna=True) in _NUMERIC_KINDS:
         return False
-    present = column.dropna()  # text that all parses as numbers (an array of mixed types)
+    # text that all parses as numbers (an array of mixed types) is numeric; in a text
+    # column each distinct value is parsed once, not each row
+    present = column.dropna()
+    if present.dtype == object or isinstance(present.dtype, pd.StringDtype):
+        try:
+            present = pd.Series(pd.unique(present.to_numpy(dtype=object)), dtype=object)
+        except TypeError:  # unhashable values (lists): parse every row
+            pass
     return bool(pd.to_numeric(present, errors="coerce").isna().any()) or len(present) == 0
 
 
@@ -85,6 +92,11 @@ def _as_float(column: pd.Series, name: Any) -> np.ndarray:
         raise ValueError(
             f"X column {name!r} ({column.dtype}) holds durations; give them as numbers, e.g. "
             f"X[{name!r}].dt.total_seconds().")
+    if pd.api.types.is_complex_dtype(column):
+        raise ValueError(
+            f"X column {name!r} ({column.dtype}) holds complex numbers, which skmtl does not "
+            f"encode; give their parts as two columns (X[{name!r}].to_numpy().real and "
+            ".imag) or their magnitude (np.abs).")
     try:
         values = np.asarray(pd.Series(column).astype("float64").to_numpy(na_value=np.nan))
     except (TypeError, ValueError):
@@ -273,7 +285,10 @@ class TabularEncoder(BaseEstimator):
         for j in self.categorical_:
             column = X.iloc[:, j].dropna()
             keyed = _keys(column)  # each value's text key, computed once
-            keys, counts = np.unique(keyed.to_numpy(dtype=str), return_counts=True)
+            tally = keyed.value_counts(sort=False)  # hashing, not sorting every row
+            keys = tally.index.to_numpy(dtype=str)
+            order = np.argsort(keys, kind="stable")  # the distinct keys in sorted order
+            keys, counts = keys[order], tally.to_numpy(dtype=np.int64)[order]
             first = pd.Series(column.to_numpy(dtype=object), index=keyed.to_numpy())
             first = first[~first.index.duplicated()]
             min_count = self._min_count(len(X), len(keys))
