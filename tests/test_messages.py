@@ -111,6 +111,22 @@ def test_a_duration_column_is_refused_with_what_to_do_instead():
         MultiTaskNet(**FAST).fit(X, _y())
 
 
+def test_text_in_a_numeric_column_at_predict_is_shown_with_the_fix():
+    X = _X()
+    model = MultiTaskNet(**FAST).fit(X, _y())
+    read_from_csv = X.astype({"f1": object})
+    read_from_csv.iloc[[2, 5], 1] = "NA"
+    read_from_csv.iloc[7, 1] = "?"
+    with pytest.raises(ValueError) as info:
+        model.predict(read_from_csv)
+    message = str(info.value)
+    assert message.startswith("X column 'f1' (object) is treated as numeric but holds values "
+                              "that are not numbers ('NA', '?').")
+    assert "pd.to_numeric(X['f1'], errors='coerce')" in message
+    fixed = read_from_csv.assign(f1=pd.to_numeric(read_from_csv["f1"], errors="coerce"))
+    assert model.predict(fixed).shape == (N, 2)  # the suggested fix works
+
+
 def test_a_complex_column_is_refused_not_cast_to_its_real_part():
     X = _X().assign(z=np.arange(N) + 1j)
     with pytest.raises(ValueError, match=r"X column 'z' \(complex128\) holds complex "

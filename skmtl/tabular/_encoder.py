@@ -100,11 +100,16 @@ def _as_float(column: pd.Series, name: Any) -> np.ndarray:
     try:
         values = np.asarray(pd.Series(column).astype("float64").to_numpy(na_value=np.nan))
     except (TypeError, ValueError):
+        parsed = pd.to_numeric(pd.Series(column, dtype=object), errors="coerce")
+        bad = pd.unique(pd.Series(column, dtype=object)[parsed.isna() & column.notna()])
+        shown = ", ".join(repr(v) for v in bad[:3]) + (", ..." if len(bad) > 3 else "")
         raise ValueError(
             f"X column {name!r} ({column.dtype}) is treated as numeric but holds values that "
-            "are not numbers; list it in categorical_features (or leave "
+            f"are not numbers ({shown}). If they mark missing values, convert the column with "
+            f"pd.to_numeric(X[{name!r}], errors='coerce'), which makes them NaN; if the column "
+            "is categorical, list it in categorical_features (or leave "
             "categorical_features='from_dtype' to take category, object and string columns "
-            "as categorical).") from None
+            "as categorical) and fit again.") from None
     if np.isinf(values).any():
         count = int(np.isinf(values).sum())
         raise ValueError(
