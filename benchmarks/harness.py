@@ -379,23 +379,33 @@ def is_regression(column: Any) -> bool:
     return bool(pd.api.types.is_float_dtype(values) and values.nunique() > 2)
 
 
+def is_multiclass(column: Any) -> bool:
+    """Whether a target column (a Series) is a classification with more than 2 classes."""
+    return not is_regression(column) and column.nunique(dropna=True) > 2
+
+
 def table_metrics(name: str, y_true: Any, predict: Callable[[str], Any]) -> dict[str, float]:
     """Per-task test metric of a raw-table benchmark on each task's labelled rows: ROC AUC
-    (binary; ``predict(task)`` gives the positive probability) or R² (regression); for
+    (binary; ``predict(task)`` gives the positive probability), accuracy (more than 2
+    classes; ``predict(task)`` gives the predicted labels) or R² (regression); for
     ``name == "yeast"`` the Hamming loss over all labels (``predict(task)`` gives 0/1 labels or
     probabilities, cut at 0.5)."""
     import numpy as np
-    from sklearn.metrics import hamming_loss, r2_score, roc_auc_score
+    from sklearn.metrics import accuracy_score, hamming_loss, r2_score, roc_auc_score
 
     if name == "yeast":
         pred = np.column_stack([np.asarray(predict(t), dtype=float) > 0.5 for t in y_true.columns])
         return {"hamming": float(hamming_loss(y_true.to_numpy(), pred.astype(int)))}
     out = {}
     for task in y_true.columns:
-        keep, p = y_true[task].notna().to_numpy(), np.asarray(predict(task), dtype=float)
-        truth = y_true[task][keep]
-        out[task] = float(r2_score(truth, p[keep]) if is_regression(y_true[task]) else
-                          roc_auc_score(truth.astype(bool), p[keep]))
+        keep, truth = y_true[task].notna().to_numpy(), y_true[task]
+        if is_multiclass(truth):
+            labels = np.asarray(predict(task), dtype=object)
+            out[task] = float(accuracy_score(truth[keep].astype(str), labels[keep].astype(str)))
+            continue
+        p = np.asarray(predict(task), dtype=float)
+        out[task] = float(r2_score(truth[keep], p[keep]) if is_regression(truth) else
+                          roc_auc_score(truth[keep].astype(bool), p[keep]))
     return out
 
 
@@ -431,14 +441,17 @@ def fit_per_task_hgb(X: Any, y: Any, seed: int) -> dict[str, Any]:
         else:
             models[task] = HistGradientBoostingClassifier(
                 categorical_features="from_dtype", random_state=seed)
-            models[task].fit(X[keep], y[task][keep].astype(bool))
+            labels = y[task][keep]
+            models[task].fit(X[keep], labels.astype(str) if is_multiclass(y[task])
+                             else labels.astype(bool))
     return models
 
 
 def per_task_scores(models: Mapping[str, Any], X: Any, y: Any) -> Callable[[str], Any]:
     """``predict(task)`` for :func:`table_metrics` from per-task scikit-learn-style models:
-    the positive-class probability of a classifier, a regressor's values."""
-    return lambda t: (models[t].predict(X) if is_regression(y[t])
+    the positive-class probability of a binary classifier, the labels of a classifier with
+    more classes, a regressor's values."""
+    return lambda t: (models[t].predict(X) if is_regression(y[t]) or is_multiclass(y[t])
                       else models[t].predict_proba(X)[:, 1])
 
 
@@ -492,6 +505,7 @@ def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any) -
         out["metrics"] = table_metrics(name, y_te, lambda t: pred[t].to_numpy())
     else:
         out["metrics"] = table_metrics(name, y_te, lambda t: (
+            pred[t].to_numpy(dtype=object) if is_multiclass(y_te[t]) else
             probas[t][:, positive[t]] if t in probas else pred[t].to_numpy(dtype=float)))
     return out
 

@@ -15,8 +15,9 @@ tables), and versions with 50 % / 90 % of each task's training labels removed.  
 (14 labels as binary tasks) adds ``threshold="accuracy"`` (per-label thresholds chosen on
 the validation rows), and a 5-fold cross-fitted ``MultiTaskEnsemble`` of the defaults
 without and with thresholds chosen on its out-of-fold probabilities of the training rows
-(``cv=5, threshold="accuracy"``).  Metrics: ROC AUC (binary), R² (regression), Hamming
-loss (yeast).
+(``cv=5, threshold="accuracy"``).  Diamonds and hotel_rates add tasks of more than two
+classes.  Metrics: ROC AUC (binary), accuracy (more than two classes), R² (regression),
+Hamming loss (yeast).
 
 ``--only NAME ...`` fits those datasets and keeps the other datasets' records of the
 results file.
@@ -33,7 +34,9 @@ from datasets import (
     CATEGORICAL_COLUMNS,
     Dataset,
     census,
+    diamonds,
     flights,
+    hotel_rates,
     movies,
     prepare_census,
     subsample_split,
@@ -54,7 +57,8 @@ from harness import (
 import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskEnsemble, MultiTaskNet  # noqa: E402
 
-DATASETS = ("census", "census_missing_50", "census_missing_90", "yeast", "movies", "flights")
+DATASETS = ("census", "census_missing_50", "census_missing_90", "yeast", "movies", "flights",
+            "diamonds", "hotel_rates")
 #: The one-hot pipeline's settings (those of benchmarks/architectures.py).
 ONE_HOT = {"lr": 3e-3, "batch_size": 1024, "max_epochs": 30, "early_stopping": True,
            "n_iter_no_change": 5}
@@ -69,7 +73,8 @@ TARGETS = {"census_auc": "at or above per-task HistGradientBoosting on both task
 
 def load(name: str, quick: bool) -> Dataset:
     """The dataset ``name``; census with labels removed for ``census_missing_<percent>``."""
-    data = {"yeast": yeast, "movies": movies, "flights": flights}.get(name, census)()
+    data = {"yeast": yeast, "movies": movies, "flights": flights, "diamonds": diamonds,
+            "hotel_rates": hotel_rates}.get(name, census)()
     if data.name == "census":  # the raw table: coded columns as categories
         X = data.X.astype({c: "category" for c in CATEGORICAL_COLUMNS})
         data = Dataset(data.name, X, data.y, data.citation, data.description, data.train,

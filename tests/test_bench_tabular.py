@@ -52,6 +52,11 @@ def test_tabular_section_gives_mean_std_delta_and_the_target_verdicts(tmp_path):
             "ensemble, out-of-fold thresholds*): 0.1840 (target ≤ 0.185): met") in text
     # yeast's lower-is-better Hamming loss: Δ_MTL is positive when it is lower
     assert "| skmtl threshold=accuracy | 0.1900 | +5.00 |" in text
+    # every task against HGB (yeast has no HGB record here: left out); a tie counts for neither
+    assert ("- census: income_50k 0.9510 vs 0.9550 (-0.0040); never_married 0.9950 vs 0.9950 "
+            "(+0.0000).") in text
+    assert ("- skmtl's defaults score better than per-task HGB on 0 of these 1 tasks (means "
+            "over seeds), worse on 1.") in text
 
 
 def test_defaults_section_ranks_candidates_per_dataset(tmp_path):
@@ -110,6 +115,44 @@ def test_table_metrics_scores_labelled_rows_and_yeast_hamming():
     got = harness.table_metrics("yeast", labels, {"x": [0.7, 0.6], "z": [1, 1]}.__getitem__)
     assert got == {"hamming": 0.25}
 
+
+
+def test_table_metrics_scores_tasks_of_more_than_two_classes_by_accuracy():
+    import numpy as np
+    import pandas as pd
+
+    y = pd.DataFrame({"grade": ["a", "b", "c", None, "a"], "flag": [True, False, True, False, None]})
+    pred = {"grade": np.array(["a", "c", "c", "b", "b"], dtype=object),
+            "flag": np.array([0.9, 0.2, 0.4, 0.3, 0.5])}
+    out = harness.table_metrics("t", y, pred.__getitem__)
+    assert out["grade"] == pytest.approx(2 / 4)  # the None row is skipped
+    assert out["flag"] == 1.0  # a binary task stays an AUC
+    assert harness.is_multiclass(y["grade"]) and not harness.is_multiclass(y["flag"])
+    assert not harness.is_multiclass(pd.Series([0.5, 1.5, 2.5]))  # a regression
+
+
+def test_per_task_hgb_and_skmtl_score_a_multiclass_task_on_its_labels():
+    import numpy as np
+    import pandas as pd
+
+    from skmtl import MultiTaskNet
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.choice(["u", "v"], 300)})
+    grade = np.where(X["a"] > 0.5, "high", np.where(X["a"] < -0.5, "low", "mid"))
+    y = pd.DataFrame({"grade": pd.Series(grade, dtype=object), "r": X["a"] * 2})
+    y.loc[::7, "grade"] = None
+    out = harness.fit_hgb_table("t", X[:200], y[:200], X[200:], y[200:], seed=0)
+    models = harness.fit_per_task_hgb(harness.hgb_frame(X[:200], X[:200]), y[:200], 0)
+    assert sorted(models["grade"].classes_) == ["high", "low", "mid"]  # labels, not bools
+    keep = y["grade"][200:].notna().to_numpy()
+    truth = y["grade"][200:][keep].to_numpy()
+    expected = np.mean(models["grade"].predict(harness.hgb_frame(X[200:], X[:200]))[keep] == truth)
+    assert out["metrics"]["grade"] == pytest.approx(expected) and expected > 0.9
+    est = MultiTaskNet(max_epochs=30, early_stopping=False, random_state=0)
+    net = harness.fit_skmtl_table(est, "t", X[:200], y[:200], X[200:], y[200:])
+    labels = est.predict(X[200:])["grade"].to_numpy()[keep]
+    assert net["metrics"]["grade"] == pytest.approx(np.mean(labels == truth))
 
 
 def test_fit_skmtl_table_scores_a_table_of_regressions_only():
