@@ -273,6 +273,11 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarra
         if sparse.issparse(X):
             raise ValueError(f"{type(estimator).__name__} was fitted on a dense table; X must "
                              "be dense too (a DataFrame or a 2-D array).")
+        if isinstance(X, Mapping):  # e.g. the columns of a JSON request
+            raise TypeError(
+                f"X is a {type(X).__name__} with keys {list(X)[:10]}, but "
+                f"{type(estimator).__name__} was fitted on a table: pass a DataFrame, e.g. "
+                "pd.DataFrame(X) for a dict of columns (pd.DataFrame([X]) for one row).")
         # 2-D, not complex, at least one row and column (scikit-learn's messages)
         array = check_array(X, dtype=None, ensure_all_finite=False, estimator=estimator)
         validate_data(estimator, array, reset=reset, skip_check_array=True)

@@ -127,6 +127,17 @@ def test_text_in_a_numeric_column_at_predict_is_shown_with_the_fix():
     assert model.predict(fixed).shape == (N, 2)  # the suggested fix works
 
 
+def test_a_dict_at_predict_after_a_table_fit_says_to_make_a_dataframe():
+    X = _X()
+    model = MultiTaskNet(**FAST).fit(X, _y())
+    columns = {name: X[name].head(2).tolist() for name in X.columns}
+    with pytest.raises(TypeError, match=r"X is a dict with keys \['f0', 'f1', 'f2'.*\], but "
+                       r"MultiTaskNet was fitted on a table: pass a DataFrame, e\.g\. "
+                       r"pd\.DataFrame\(X\)"):
+        model.predict(columns)
+    pd.testing.assert_frame_equal(model.predict(pd.DataFrame(columns)), model.predict(X.head(2)))
+
+
 def test_a_complex_column_is_refused_not_cast_to_its_real_part():
     X = _X().assign(z=np.arange(N) + 1j)
     with pytest.raises(ValueError, match=r"X column 'z' \(complex128\) holds complex "
