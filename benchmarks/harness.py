@@ -409,14 +409,34 @@ def table_metrics(name: str, y_true: Any, predict: Callable[[str], Any]) -> dict
     return out
 
 
+def date_numbers(X: Any) -> Any:
+    """X with each date column replaced by its numbers (``<column>.year``, ``.month``,
+    ``.day``, ``.dayofweek``, ``.dayofyear``, and ``.hour`` with minutes as a fraction when
+    some time is not midnight): a date column as one gives it by hand."""
+    import pandas as pd
+
+    parts = {}
+    for name in X.columns:
+        column = X[name]
+        if not pd.api.types.is_datetime64_any_dtype(column):
+            parts[name] = column
+            continue
+        for part in ("year", "month", "day", "dayofweek", "dayofyear"):
+            parts[f"{name}.{part}"] = getattr(column.dt, part).astype(float)
+        present = column.dropna()
+        if (present != present.dt.normalize()).any():
+            parts[f"{name}.hour"] = column.dt.hour + column.dt.minute / 60
+    return pd.DataFrame(parts, index=X.index)
+
+
 def hgb_frame(X: Any, reference: Any) -> Any:
-    """X for per-task HistGradientBoosting: text columns (object or string dtype) as
-    categories of the training rows (``reference``), columns with more than 255 of them as
-    ordinal codes."""
+    """X for per-task HistGradientBoosting: date columns as their numbers
+    (:func:`date_numbers`), text columns (object or string dtype) as categories of the
+    training rows (``reference``), columns with more than 255 of them as ordinal codes."""
     import numpy as np
     import pandas as pd
 
-    X = X.copy()
+    X, reference = date_numbers(X), date_numbers(reference)
     for col in [c for c in X.columns
                 if X[c].dtype == object or isinstance(X[c].dtype, pd.StringDtype)]:
         cats = pd.Categorical(reference[col].dropna().astype(str)).categories
@@ -580,6 +600,41 @@ def fit_table_grid(datasets: Sequence[str], n_seeds: int, load: Callable[[str], 
         return data
 
     return fit_grid(datasets, n_seeds, load_and_describe, methods, fit), described
+
+
+def run_table_benchmark(name: str, description: str, datasets: Sequence[str],
+                        quick_help: str, quick_seeds: int,
+                        load: Callable[[str, bool], Any],
+                        methods: Callable[[str], Sequence[str]],
+                        fit: Callable[[str, Any, int, bool], Mapping[str, Any]],
+                        config: Callable[[bool], dict[str, Any]],
+                        argv: Sequence[str] | None = None) -> int:
+    """The command line of a raw-table benchmark.
+
+    ``python benchmarks/<name>.py [--quick] [--seeds N] [--only DATASET ...]
+    [--results-dir DIR]``: per dataset of ``datasets`` (``load(dataset, quick)``) and seed,
+    each of ``methods(dataset)`` fitted by ``fit(method, data, seed, quick)`` (the
+    record's fields); ``--only`` keeps the other datasets' records of the results file, with
+    the provenance of the runs that measured them (:func:`kept_runs`). The results' config
+    is ``config(quick)`` plus ``datasets`` (their descriptions, in the order of
+    ``datasets``)."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--only", nargs="+", choices=list(datasets), default=list(datasets))
+    parser.add_argument("--results-dir", help="folder of the results file")
+    args = parser.parse_args(argv)
+    run = Run(name, args.quick, argv)
+    path = results_path(name, args.quick, args.results_dir)
+    kept, described, earlier = kept_runs(path, args.only, datasets)  # the others stay
+    warm_up_process()
+    records, fitted = fit_table_grid(
+        args.only, quick_seeds if args.quick else args.seeds,
+        lambda dataset: load(dataset, args.quick), methods,
+        lambda method, data, seed: fit(method, data, seed, args.quick))
+    payload = config(args.quick) | {"datasets": in_order(described | fitted, datasets)}
+    print(run.save(kept + records, payload, {"earlier_runs": earlier}, folder=args.results_dir))
+    return 0
 
 
 def kept_runs(path: str | Path, refitted: Sequence[str], datasets: Sequence[str]

@@ -19,7 +19,6 @@ ImportError.  Its models get ``device="cpu"`` and ``n_threads=2``, nothing else.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import warnings
 from dataclasses import replace
@@ -27,19 +26,14 @@ from typing import Any
 
 from datasets import Dataset, flights, subsample_split, yeast
 from harness import (
-    Run,
     fit_hgb_table,
     fit_skmtl_table,
-    fit_table_grid,
     import_skmtl,
-    in_order,
     is_regression,
-    kept_runs,
     per_task_scores,
-    results_path,
+    run_table_benchmark,
     table_metrics,
     timed,
-    warm_up_process,
 )
 
 import_skmtl()  # this checkout's skmtl
@@ -103,26 +97,12 @@ def fit(method: str, data: Dataset, seed: int, quick: bool) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="2,000-row subsamples, 3 yeast labels, 1 seed, 3 epochs")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--only", nargs="+", choices=DATASETS, default=list(DATASETS))
-    parser.add_argument("--results-dir", help="folder of the results file")
-    args = parser.parse_args(argv)
-    run = Run("references", args.quick, argv)
-    path = results_path("references", args.quick, args.results_dir)
-    kept, described, earlier = kept_runs(path, args.only, DATASETS)  # the others stay
-    warm_up_process()
-    records, fitted = fit_table_grid(
-        args.only, QUICK["seeds"] if args.quick else args.seeds,
-        lambda name: load(name, args.quick), methods,
-        lambda method, data, seed: fit(method, data, seed, args.quick))
-    config = {"quick": QUICK if args.quick else None, "targets": TARGETS, "threads": THREADS,
-              "datasets": in_order(described | fitted, DATASETS), "pytabkit": _version("pytabkit"),
-              "pytabkit_methods": PYTABKIT}
-    print(run.save(kept + records, config, {"earlier_runs": earlier}, folder=args.results_dir))
-    return 0
+    return run_table_benchmark(
+        "references", __doc__, DATASETS, "2,000-row subsamples, 3 yeast labels, 1 seed, 3 epochs",
+        QUICK["seeds"], load, methods, fit,
+        lambda quick: {"quick": QUICK if quick else None, "targets": TARGETS,
+                       "threads": THREADS, "pytabkit": _version("pytabkit"),
+                       "pytabkit_methods": PYTABKIT}, argv)
 
 
 def _version(package: str) -> str | None:

@@ -551,6 +551,8 @@ TITLES: dict[str, str] = {
                        "(training rows)",
     "yeast_limits": "yeast: how far below 0.19 the Hamming loss goes (ensembles, stacking, "
                     "blends, oracle thresholds; training rows)",
+    "dates": "dates: a date column as skmtl encodes it, against its numbers only and no date "
+             "(training rows)",
 }
 SECTIONS: list[str] = list(TITLES)
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.

@@ -25,7 +25,6 @@ results file.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Any
 
@@ -43,15 +42,10 @@ from datasets import (
     yeast,
 )
 from harness import (
-    Run,
     fit_hgb_table,
     fit_skmtl_table,
-    fit_table_grid,
     import_skmtl,
-    in_order,
-    kept_runs,
-    results_path,
-    warm_up_process,
+    run_table_benchmark,
 )
 
 import_skmtl()  # this checkout's skmtl
@@ -120,27 +114,13 @@ def methods(name: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="4,000-row subsamples, 1 seed")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--only", nargs="+", choices=DATASETS, default=list(DATASETS))
-    parser.add_argument("--results-dir", help="folder of the results file")
-    args = parser.parse_args(argv)
-    run = Run("tabular", args.quick, argv)
-    path = results_path("tabular", args.quick, args.results_dir)
-    kept, described, earlier = kept_runs(path, args.only, DATASETS)  # the others stay
-    warm_up_process()
-    records, fitted = fit_table_grid(
-        args.only, QUICK["seeds"] if args.quick else args.seeds,
-        lambda name: load(name, args.quick), methods,
-        lambda method, data, seed: fit(method, data, seed, args.quick))
-    config = {"one_hot": ONE_HOT, "quick": QUICK if args.quick else None, "targets": TARGETS,
-              "cross_fitted": CROSS_FITTED,
-              "datasets": in_order(described | fitted, DATASETS),
-              "defaults": {k: v for k, v in MultiTaskNet().get_params()
-                           .items() if k not in ("tasks", "callbacks")}}
-    print(run.save(kept + records, config, {"earlier_runs": earlier}, folder=args.results_dir))
-    return 0
+    return run_table_benchmark(
+        "tabular", __doc__, DATASETS, "4,000-row subsamples, 1 seed", QUICK["seeds"], load,
+        methods, fit,
+        lambda quick: {"one_hot": ONE_HOT, "quick": QUICK if quick else None,
+                       "targets": TARGETS, "cross_fitted": CROSS_FITTED,
+                       "defaults": {k: v for k, v in MultiTaskNet().get_params().items()
+                                    if k not in ("tasks", "callbacks")}}, argv)
 
 
 if __name__ == "__main__":

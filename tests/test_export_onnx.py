@@ -346,3 +346,22 @@ def test_parity_max_categories():
     codes = model.preprocessor_.transform(X_new)[:, -1]
     assert codes[2] == codes[3] == codes[4] == 1 and codes[5] == 0
     assert_parity(model, to_onnx(model, X.iloc[:5]), X_new)
+
+
+def test_dates_and_durations_are_refused_with_what_to_export_instead():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=80),
+                      "when": pd.date_range("2024-01-01", periods=80, freq="D"),
+                      "took": pd.to_timedelta(rng.integers(0, 100, 80), unit="s")})
+    y = pd.DataFrame({"r": X["a"]})
+    model = MultiTaskNet(max_epochs=1, random_state=0).fit(X, y)
+    as_text = X.assign(when=X["when"].dt.strftime("%Y-%m-%d"), took=X["took"].dt.total_seconds())
+    for sample in (X.head(5), as_text.head(5)):  # the dates given as text: still refused
+        with pytest.raises(TypeError, match=r"The model encodes X columns \['when'\] as dates, "
+                           r"which an ONNX graph cannot read\. To export, fit the model on"):
+            to_onnx(model, sample)
+    durations = MultiTaskNet(max_epochs=1, random_state=0).fit(X.drop(columns="when"), y)
+    with pytest.raises(TypeError, match=r"X columns \['took'\] hold dates or durations, "
+                       r"which an ONNX graph cannot read\. To export, fit the model on what "
+                       r"skmtl derives from them"):
+        to_onnx(durations, X.drop(columns="when").head(5))

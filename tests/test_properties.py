@@ -141,7 +141,7 @@ class Table:
 
 #: Columns a raw DataFrame X may carry besides its numeric signal columns.
 RAW_COLUMNS = ("numeric with NaN", "all NaN", "object with NaN", "category", "bool", "string",
-               "constant")
+               "constant", "date with NaT", "duration")
 
 
 def _raw_columns(X: pd.DataFrame, kinds: set, rng: np.random.RandomState) -> pd.DataFrame:
@@ -165,6 +165,14 @@ def _raw_columns(X: pd.DataFrame, kinds: set, rng: np.random.RandomState) -> pd.
             values = X.iloc[:, 0].to_numpy() > 0
         elif kind == "string":
             values = pd.array(words[rng.randint(0, 2, n)], dtype="string")
+        elif kind == "date with NaT":  # numbers and the day as a category (hours vary)
+            values = (pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.randint(0, 40 * 24, n),
+                                                                   unit="h")).to_series()
+            values[rng.uniform(size=n) < 0.2] = pd.NaT
+            values = values.reset_index(drop=True).set_axis(X.index)
+        elif kind == "duration":  # read as seconds
+            values = pd.to_timedelta(rng.randint(0, 3600, n), unit="s").to_series()
+            values = values.reset_index(drop=True).set_axis(X.index)
         else:
             values = np.ones(n)
         X[name] = pd.Series(values, index=X.index) if not isinstance(values, pd.Series) else values
@@ -179,7 +187,12 @@ def unseen_categories(X):
     X = X.copy()
     for name in X.columns:
         column = X[name]
-        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column) \
+                or pd.api.types.is_timedelta64_dtype(column):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(column):  # days fit never saw
+            X[name] = column.where(np.arange(len(column)) % 2 == 1,
+                                   column + pd.Timedelta(days=3650))
             continue
         if isinstance(column.dtype, pd.CategoricalDtype):
             column = column.cat.add_categories(["never seen"])

@@ -702,3 +702,108 @@ def test_min_frequency_auto_groups_rare_categories_of_wide_columns_only():
     fraction = TabularEncoder(min_frequency=0.002).fit(X)  # every column
     assert list(fraction.categories_[1]) == ["a"]
     assert MultiTaskNet().get_params()["min_frequency"] == "auto"
+
+
+# -- dates and durations ------------------------------------------------------------------
+def _dated(n: int = N, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = _table(seed, n)
+    start = pd.Timestamp("2023-11-20")
+    X["booked"] = start + pd.to_timedelta(rng.integers(0, 90, n), unit="D")  # days only
+    X["stamp"] = (start + pd.to_timedelta(rng.integers(0, 90 * 24 * 60, n), unit="min")
+                  ).tz_localize("Europe/Lisbon", ambiguous="NaT", nonexistent="NaT")
+    X["waited"] = pd.to_timedelta(rng.integers(0, 5_000, n), unit="s")
+    X.loc[X.index[::17], "booked"] = pd.NaT
+    return X
+
+
+def _by_hand(X: pd.DataFrame) -> pd.DataFrame:
+    """What the encoder derives from ``_dated``'s date and duration columns, by hand."""
+    parts = {}
+    for name in X.columns:
+        column = X[name]
+        if not pd.api.types.is_datetime64_any_dtype(column):
+            parts[name] = (column.dt.total_seconds()
+                           if pd.api.types.is_timedelta64_dtype(column) else column)
+            continue
+        for part in ("year", "month", "day", "dayofweek", "dayofyear"):
+            parts[f"{name}.{part}"] = getattr(column.dt, part).astype(float)
+        if name == "stamp":  # times of day: hours as a number
+            parts[f"{name}.hour"] = column.dt.hour + column.dt.minute / 60
+        parts[f"{name}.date"] = column.dt.strftime("%Y-%m-%d").astype(object).where(
+            column.notna(), None)
+    return pd.DataFrame(parts, index=X.index)
+
+
+def test_dates_become_numbers_and_the_day_as_a_category_as_if_given_by_hand():
+    X = _dated()
+    encoder = TabularEncoder(min_frequency="auto").fit(X)
+    hand = TabularEncoder(min_frequency="auto").fit(_by_hand(X))
+    assert encoder.input_columns_ == list(X.columns)
+    assert encoder.columns_ == list(_by_hand(X).columns) == hand.columns_
+    assert encoder.dates_ == {"booked": (False, True), "stamp": (True, True)}
+    # the same encoding as the columns given by hand, on fitted and new rows
+    np.testing.assert_array_equal(encoder.transform(X), hand.transform(_by_hand(X)))
+    new = _dated(seed=3, n=60)
+    np.testing.assert_array_equal(encoder.transform(new), hand.transform(_by_hand(new)))
+    summary = encoder.summary()
+    assert summary.loc["booked.date", "kind"] == "categorical"
+    assert summary.loc["booked.year", "missing_indicator"]  # NaT: missing
+    assert summary.loc["stamp.hour", "kind"] == "numeric"
+    assert summary.loc["waited", "kind"] == "numeric"  # a duration: its seconds
+    assert "booked" not in summary.index
+    # a missing day reads the missing value's code
+    day = encoder.columns_.index("booked.date")
+    codes = encoder.transform(X)[:, -len(encoder.categorical_) + encoder.categorical_.index(day)]
+    assert (codes[X["booked"].isna().to_numpy()] == 0).all()
+    assert (codes[X["booked"].notna().to_numpy()] > 0).all()
+
+
+def test_a_time_zone_keeps_its_local_hours():
+    stamps = pd.Series(pd.to_datetime(["2024-07-01 09:30", "2024-07-01 18:00"]))
+    local = pd.DataFrame({"t": stamps.dt.tz_localize("Europe/Lisbon")})
+    hours = TabularEncoder(numeric_transform="none").fit(local)
+    assert hours.dates_ == {"t": (True, True)}
+    hour = hours.columns_.index("t.hour")
+    values = hours.transform(local)
+    assert sorted(values[:, hours.numeric_.index(hour)]) == [9.5, 18.0]
+
+
+def test_dates_without_categorical_columns_give_numbers_only():
+    X = _dated()[["age", "booked"]]
+    encoder = TabularEncoder(categorical_features=None).fit(X)
+    assert encoder.columns_ == ["age", "booked.year", "booked.month", "booked.day",
+                                "booked.dayofweek", "booked.dayofyear"]
+    assert encoder.categorical_ == []
+    listed = TabularEncoder(categorical_features=["booked"]).fit(X)  # as categories
+    assert listed.dates_ == {} and listed.columns_ == ["age", "booked"]
+    assert listed.categorical_ == [1]
+
+
+@pytest.mark.parametrize("architecture", ["shared_bottom", "tabm"])
+def test_a_model_on_dates_predicts_new_days_pickles_clones_and_searches(architecture):
+    X = _dated()
+    y = _targets(X)
+    y.loc[y.index[::5], "churn"] = None  # missing labels
+    model = MultiTaskNet(architecture=architecture, **FAST).fit(X, y)
+    assert list(model.feature_names_in_) == list(X.columns)
+    later = _dated(seed=5, n=40)
+    later["booked"] = later["booked"] + pd.Timedelta(days=365)  # days never seen in fit
+    pred = model.predict(later.iloc[::-1])
+    assert list(pred.index) == list(later.index[::-1])
+    assert np.isfinite(pred["spend"].to_numpy(dtype=float)).all()
+    again = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_frame_equal(again.predict(later), model.predict(later))
+    # an array after a DataFrame fit: its columns read by position, timestamps as dates
+    np.testing.assert_array_equal(model.predict(later.to_numpy())["spend"],
+                                  model.predict(later)["spend"])
+    hand = MultiTaskNet(architecture=architecture, **FAST).fit(_by_hand(X), y)
+    pd.testing.assert_frame_equal(hand.predict(_by_hand(later)), model.predict(later))
+    search = GridSearchCV(MultiTaskNet(**FAST), {"min_frequency": ["auto", None]},
+                          cv=KFold(2), error_score="raise").fit(X, y[["spend"]])
+    assert search.best_estimator_.preprocessor_.dates_ == {"booked": (False, True),
+                                                           "stamp": (True, True)}
+    stream = MultiTaskNet(**FAST)
+    stream.partial_fit(X.iloc[:120], y.iloc[:120]).partial_fit(X.iloc[120:], y.iloc[120:])
+    assert stream.preprocessor_.dates_ == model.preprocessor_.dates_
+    assert stream.predict(later).shape == (40, y.shape[1])

@@ -99,7 +99,22 @@ def _initial_types(model: Any, estimator: BaseMultiTask, X: Any) -> list[tuple[s
         raise TypeError(
             "to_onnx needs dense sample rows X: ONNX models read dense tensors. Pass "
             "X.toarray() (the exported model then takes dense rows).")
+    dated = list(getattr(getattr(estimator, "preprocessor_", None), "dates_", None) or [])
+    if dated:
+        raise TypeError(
+            f"The model encodes X columns {dated} as dates, which an ONNX graph cannot read. "
+            "To export, fit the model on what skmtl derives from them, as numbers and text "
+            "(e.g. X[c].dt.year, .dt.month, .dt.dayofweek, .dt.dayofyear, "
+            ".dt.strftime('%Y-%m-%d')).")
     if isinstance(X, pd.DataFrame):
+        timed = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])
+                 or pd.api.types.is_timedelta64_dtype(X[c])]
+        if timed:
+            raise TypeError(
+                f"X columns {timed} hold dates or durations, which an ONNX graph cannot read. "
+                "To export, fit the model on what skmtl derives from them, as numbers and "
+                "text (e.g. X[c].dt.year, .dt.month, .dt.dayofweek, .dt.dayofyear, "
+                ".dt.strftime('%Y-%m-%d'); durations: .dt.total_seconds()).")
         encoder = getattr(estimator, "preprocessor_", None)
         if model is not estimator or encoder is None:
             return [(str(c), _column_type(X[c], None)) for c in X.columns]

@@ -10,12 +10,19 @@ from ._embedding import (
     mass_aware_bins,
     piecewise_linear_bins,
 )
-from ._encoder import AUTO_MIN_CATEGORIES, AUTO_MIN_FREQUENCY, NUMERIC_TRANSFORMS, TabularEncoder
+from ._encoder import (
+    AUTO_MIN_CATEGORIES,
+    AUTO_MIN_FREQUENCY,
+    DATE_PARTS,
+    NUMERIC_TRANSFORMS,
+    TabularEncoder,
+)
 
 __all__ = [
     "AUTO_MIN_CATEGORIES",
     "AUTO_MIN_FREQUENCY",
     "BIN_EDGES",
+    "DATE_PARTS",
     "NUMERIC_EMBEDDINGS",
     "NUMERIC_TRANSFORMS",
     "FeatureEmbedding",

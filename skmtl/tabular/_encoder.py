@@ -81,17 +81,8 @@ def _categorical_mask(X: pd.DataFrame, categorical_features: Any) -> np.ndarray:
 
 def _as_float(column: pd.Series, name: Any) -> np.ndarray:
     """A numeric column as float64 with NaN for missing values; infinity is refused."""
-    if pd.api.types.is_datetime64_any_dtype(column):
-        raise ValueError(
-            f"X column {name!r} ({column.dtype}) holds dates and times, which skmtl does not "
-            f"encode itself. Replace it by numbers (e.g. X[{name!r}].dt.year, .dt.month, "
-            ".dt.dayofweek, .dt.dayofyear, .dt.hour) and, where single days matter, by the "
-            f"day as text (X[{name!r}].dt.strftime('%Y-%m-%d')), which skmtl embeds as a "
-            "category (days unseen in fit share the code of unseen categories).")
-    if pd.api.types.is_timedelta64_dtype(column):
-        raise ValueError(
-            f"X column {name!r} ({column.dtype}) holds durations; give them as numbers, e.g. "
-            f"X[{name!r}].dt.total_seconds().")
+    if pd.api.types.is_timedelta64_dtype(column):  # a duration: its seconds
+        return column.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
     if pd.api.types.is_complex_dtype(column):
         raise ValueError(
             f"X column {name!r} ({column.dtype}) holds complex numbers, which skmtl does not "
@@ -130,6 +121,38 @@ def _keys(column: pd.Series) -> pd.Series:
     return column.astype(object).astype(str)
 
 
+#: The numbers a date column gives (``<column>.<part>``); ``hour`` (hours, minutes and
+#: seconds as hours) only when some time in fit is not midnight; then ``<column>.date``,
+#: the day as text, a categorical column (unless ``categorical_features=None``).
+DATE_PARTS: tuple[str, ...] = ("year", "month", "day", "dayofweek", "dayofyear")
+
+
+def _is_date(column: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(column)
+
+
+def _has_time(column: pd.Series) -> bool:
+    """Whether a date column holds a time of day other than midnight."""
+    present = column.dropna()
+    return bool(len(present) and (present != present.dt.normalize()).any())
+
+
+def _date_columns(column: pd.Series, name: Any, with_time: bool, with_day: bool
+                  ) -> dict[str, pd.Series]:
+    """A date column's numbers (:data:`DATE_PARTS`, then ``hour`` when ``with_time``) and,
+    when ``with_day``, the day as text, as columns named ``<name>.<part>`` (NaN / None where
+    it is missing)."""
+    dates = column.dt
+    out = {f"{name}.{part}": getattr(dates, part).astype("float64") for part in DATE_PARTS}
+    if with_time:
+        out[f"{name}.hour"] = (dates.hour + dates.minute / 60 + dates.second / 3600
+                               ).astype("float64")
+    if with_day:
+        out[f"{name}.date"] = (dates.strftime("%Y-%m-%d").astype(object)
+                               .where(column.notna(), None))
+    return out
+
+
 def binary_scale(distinct: np.ndarray) -> tuple[float, float]:
     """``(low, 1 / (high - low))`` of a column with two fitted values, mapping them to 0 and
     1; ``(0, 0)`` (always 0) for a column with fewer."""
@@ -153,6 +176,14 @@ class TabularEncoder(BaseEstimator):
     0 / 1 instead of being transformed (unless ``numeric_transform="none"``): the lower
     value to 0, the higher to 1, values outside that pair to the nearer end (in between,
     linearly), and a column with one value (or none) to 0.
+
+    A date column (``datetime64``, with or without a time zone) not listed in
+    ``categorical_features`` is first replaced by columns named ``<column>.<part>``: its
+    numbers (``DATE_PARTS``: year, month, day, day of the week, day of the year; and
+    ``hour``, with minutes and seconds as a fraction, when some time in fit is not
+    midnight), then encoded as numeric columns, and the day as text (``<column>.date``), a
+    categorical column (none with ``categorical_features=None``). A duration
+    (``timedelta64``) is read as its seconds.
 
     It always returns a NumPy array (scikit-learn's ``set_output`` does not apply).
     Categorical codes are not meant to be read as numbers: skmtl's networks embed them
@@ -186,8 +217,14 @@ class TabularEncoder(BaseEstimator):
 
     Attributes
     ----------
-    columns_ : list
+    input_columns_ : list
         X's columns, in order.
+    dates_ : dict
+        Each date column's name: ``(hour, day)``, whether it gives the ``hour`` column and
+        the day column.
+    columns_ : list
+        The columns encoded, in order: X's, each date column replaced by its parts; the
+        positions below are positions in this list.
     numeric_ : list of int
         Positions of the numeric columns (transformed).
     binary_ : list of int
@@ -268,7 +305,15 @@ class TabularEncoder(BaseEstimator):
         if limit is not None and (isinstance(limit, (bool, np.bool_))
                                   or not isinstance(limit, Integral) or limit < 2):
             raise ValueError(f"max_categories={limit!r}; give an int >= 2 or None.")
+        self.input_columns_ = [c.item() if isinstance(c, np.generic) else c for c in X.columns]
         mask = _categorical_mask(X, self.categorical_features)
+        # date columns (not listed as categorical) become numbers and the day as text
+        with_day = self.categorical_features is not None
+        self.dates_ = {name: (_has_time(X.iloc[:, j]), with_day)
+                       for j, name in enumerate(self.input_columns_)
+                       if not mask[j] and _is_date(X.iloc[:, j])}
+        if self.dates_:
+            X, mask = self._expand(X), self._expanded_mask(mask)
         self.columns_ = [c.item() if isinstance(c, np.generic) else c for c in X.columns]
         self.categorical_ = [int(j) for j in np.flatnonzero(mask)]
         self.numeric_, self.binary_, self.indicators_ = [], [], []
@@ -314,6 +359,40 @@ class TabularEncoder(BaseEstimator):
                                 + len(self.categorical_))
         return self
 
+    def _expand(self, X: pd.DataFrame) -> pd.DataFrame:
+        """X with each date column replaced by its numbers and day (:func:`_date_columns`)."""
+        parts: dict[Any, pd.Series] = {}
+        for j, name in enumerate(self.input_columns_):
+            column = X.iloc[:, j]
+            if name not in self.dates_:
+                parts[name] = column
+                continue
+            if not _is_date(column) and pd.api.types.infer_dtype(column, skipna=True) in (
+                    "datetime", "datetime64"):  # timestamps in an object column (an array)
+                column = pd.to_datetime(column)
+            if not _is_date(column):
+                raise ValueError(f"X column {name!r} held dates in fit but is {column.dtype} "
+                                 "now; give it as dates (pd.to_datetime(X[...])).")
+            for new, values in _date_columns(column, name, *self.dates_[name]).items():
+                if new in parts or new in self.input_columns_:
+                    raise ValueError(
+                        f"X column {name!r} holds dates, which skmtl encodes as columns named "
+                        f"'{name}.<part>', but X already has a column {new!r}; rename it.")
+                parts[new] = values
+        return pd.DataFrame(parts, index=X.index)
+
+    def _expanded_mask(self, mask: np.ndarray) -> np.ndarray:
+        """The categorical mask of :meth:`_expand`'s columns: each date column's day is
+        categorical, its numbers are not."""
+        out = []
+        for j, name in enumerate(self.input_columns_):
+            if name in self.dates_:
+                with_time, with_day = self.dates_[name]
+                out += [False] * (len(DATE_PARTS) + with_time) + [True] * with_day
+            else:
+                out.append(bool(mask[j]))
+        return np.array(out, dtype=bool)
+
     def _shared(self, k: int) -> int:
         """1 when the ``k``-th categorical column has the shared infrequent / unseen code 1."""
         infrequent = getattr(self, "infrequent_keys_", None)  # None: pickled before it existed
@@ -338,9 +417,12 @@ class TabularEncoder(BaseEstimator):
         ndarray of float32, shape (n_samples, n_features_out_)
         """
         check_is_fitted(self)
-        if list(X.columns) != self.columns_:
+        fitted = getattr(self, "input_columns_", self.columns_)  # pickled before dates
+        if list(X.columns) != fitted:
             raise ValueError(f"X has columns {list(X.columns)}, but the encoder was fitted on "
-                             f"{self.columns_}.")
+                             f"{fitted}.")
+        if getattr(self, "dates_", None):
+            X = self._expand(X)
         if self._is_identity(X):  # numbers as given: one float32 conversion, NaN -> 0
             with np.errstate(over="ignore"):  # float32 overflow: refused below
                 values = X.to_numpy(dtype=np.float32)  # X's own float32 block: no copy
@@ -433,7 +515,8 @@ class TabularEncoder(BaseEstimator):
         return np.array(names, dtype=object)
 
     def summary(self) -> pd.DataFrame:
-        """What was done to each column of X: one row per input column.
+        """What was done to each column of X: one row per column encoded (a date column
+        gives one per part, ``<column>.<part>``).
 
         Returns
         -------
@@ -441,7 +524,7 @@ class TabularEncoder(BaseEstimator):
             Columns ``kind`` (numeric, binary or categorical), ``encoding``,
             ``missing_indicator``, ``n_categories`` (a categorical column's frequent
             categories) and ``n_infrequent`` (its infrequent ones, sharing one code),
-            indexed by X's columns.
+            indexed by the columns encoded (``columns_``).
         """
         check_is_fitted(self)
         rows = {}
