@@ -88,7 +88,7 @@ def test_a_date_column_that_is_text_at_predict_says_to_give_dates():
     X = _X().assign(when=pd.date_range("2024-01-01", periods=N, freq="D"))
     model = MultiTaskNet(**FAST).fit(X, _y())
     with pytest.raises(ValueError, match=r"X column 'when' held dates in fit but is "
-                       r"(object|str) now; give it as dates \(pd\.to_datetime"):
+                       r"(object|str) now; give it as dates \(pd\.to_datetime\(X\['when'\]\)\)\."):
         model.predict(X.assign(when=X["when"].dt.strftime("%Y-%m-%d").astype(object)))
 
 

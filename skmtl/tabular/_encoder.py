@@ -372,7 +372,7 @@ class TabularEncoder(BaseEstimator):
                 column = pd.to_datetime(column)
             if not _is_date(column):
                 raise ValueError(f"X column {name!r} held dates in fit but is {column.dtype} "
-                                 "now; give it as dates (pd.to_datetime(X[...])).")
+                                 f"now; give it as dates (pd.to_datetime(X[{name!r}])).")
             for new, values in _date_columns(column, name, *self.dates_[name]).items():
                 if new in parts or new in self.input_columns_:
                     raise ValueError(
