@@ -457,6 +457,8 @@ def test_array_after_frame_fit_and_arrays_encoded_like_frames():
     ([1, "x", 3.5, None], object, True),  # one value is not a number
     ([[1], [2], None, [1]], object, True),  # unhashable values: parsed row by row
     ([None, None, None, None], object, False),  # nothing to read: numeric, all missing
+    ([pd.Timestamp("2024-01-01"), None, pd.Timestamp("2024-01-02 10:00"), None], object,
+     False),  # timestamps in an object column: dates
 ])
 def test_which_text_columns_are_categorical(values, dtype, categorical):
     column = pd.Series(values * 50, dtype=dtype)
@@ -807,3 +809,23 @@ def test_a_model_on_dates_predicts_new_days_pickles_clones_and_searches(architec
     stream.partial_fit(X.iloc[:120], y.iloc[:120]).partial_fit(X.iloc[120:], y.iloc[120:])
     assert stream.preprocessor_.dates_ == model.preprocessor_.dates_
     assert stream.predict(later).shape == (40, y.shape[1])
+
+
+def test_an_object_column_of_dates_is_encoded_as_the_dates():
+    import datetime
+
+    X = _dated()[["age", "booked"]]
+    days = X["booked"].dt.date.astype(object).where(X["booked"].notna(), None)  # from a database
+    as_objects = X.assign(booked=days)
+    assert as_objects["booked"].dtype == object
+    encoder = TabularEncoder(min_frequency="auto").fit(as_objects)
+    reference = TabularEncoder(min_frequency="auto").fit(X)
+    assert encoder.dates_ == reference.dates_ == {"booked": (False, True)}
+    np.testing.assert_array_equal(encoder.transform(as_objects), reference.transform(X))
+    np.testing.assert_array_equal(encoder.transform(X), reference.transform(X))
+    assert isinstance(days.dropna().iloc[0], datetime.date)
+    # timestamps of two time zones fit no one datetime64 dtype: categories, as before
+    zones = pd.Series([pd.Timestamp("2024-01-01", tz="UTC"),
+                       pd.Timestamp("2024-01-01", tz="Europe/Lisbon")] * 10, dtype=object)
+    mixed = TabularEncoder().fit(pd.DataFrame({"t": zones}))
+    assert mixed.dates_ == {} and mixed.categorical_ == [0]

@@ -40,6 +40,8 @@ def is_categorical_dtype(column: pd.Series) -> bool:
         return False
     if pd.api.types.infer_dtype(column, skipna=True) in _NUMERIC_KINDS:
         return False
+    if _as_dates(column) is not None:  # dates in an object column: encoded as dates
+        return False
     # text that all parses as numbers (an array of mixed types) is numeric; in a text
     # column each distinct value is parsed once, not each row
     present = column.dropna()
@@ -131,6 +133,22 @@ def _is_date(column: pd.Series) -> bool:
     return pd.api.types.is_datetime64_any_dtype(column)
 
 
+def _as_dates(column: pd.Series) -> pd.Series | None:
+    """A column of dates as ``datetime64`` values: as it is, or converted from an object
+    column of ``datetime.date`` / ``datetime.datetime`` / Timestamp values (as a database
+    or an array gives them); None for any other column, or timestamps of several time
+    zones, which no one ``datetime64`` dtype holds."""
+    if _is_date(column):
+        return column
+    if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) not in (
+            "date", "datetime", "datetime64"):
+        return None
+    try:
+        return pd.to_datetime(column)
+    except (TypeError, ValueError):
+        return None
+
+
 def _has_time(column: pd.Series) -> bool:
     """Whether a date column holds a time of day other than midnight."""
     present = column.dropna()
@@ -177,7 +195,8 @@ class TabularEncoder(BaseEstimator):
     value to 0, the higher to 1, values outside that pair to the nearer end (in between,
     linearly), and a column with one value (or none) to 0.
 
-    A date column (``datetime64``, with or without a time zone) not listed in
+    A date column (``datetime64``, with or without a time zone, or an object column of
+    ``datetime.date`` / ``datetime.datetime`` values) not listed in
     ``categorical_features`` is first replaced by columns named ``<column>.<part>``: its
     numbers (``DATE_PARTS``: year, month, day, day of the week, day of the year; and
     ``hour``, with minutes and seconds as a fraction, when some time in fit is not
@@ -309,9 +328,10 @@ class TabularEncoder(BaseEstimator):
         mask = _categorical_mask(X, self.categorical_features)
         # date columns (not listed as categorical) become numbers and the day as text
         with_day = self.categorical_features is not None
-        self.dates_ = {name: (_has_time(X.iloc[:, j]), with_day)
-                       for j, name in enumerate(self.input_columns_)
-                       if not mask[j] and _is_date(X.iloc[:, j])}
+        dates = {name: _as_dates(X.iloc[:, j]) for j, name in enumerate(self.input_columns_)
+                 if not mask[j]}
+        self.dates_ = {name: (_has_time(column), with_day) for name, column in dates.items()
+                       if column is not None}
         if self.dates_:
             X, mask = self._expand(X), self._expanded_mask(mask)
         self.columns_ = [c.item() if isinstance(c, np.generic) else c for c in X.columns]
@@ -367,10 +387,9 @@ class TabularEncoder(BaseEstimator):
             if name not in self.dates_:
                 parts[name] = column
                 continue
-            if not _is_date(column) and pd.api.types.infer_dtype(column, skipna=True) in (
-                    "datetime", "datetime64"):  # timestamps in an object column (an array)
-                column = pd.to_datetime(column)
-            if not _is_date(column):
+            column = _as_dates(column)  # an object column of dates (an array) converted
+            if column is None:
+                column = X.iloc[:, j]
                 raise ValueError(f"X column {name!r} held dates in fit but is {column.dtype} "
                                  f"now; give it as dates (pd.to_datetime(X[{name!r}])).")
             for new, values in _date_columns(column, name, *self.dates_[name]).items():
