@@ -283,9 +283,8 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarra
         validate_data(estimator, array, reset=reset, skip_check_array=True)
         # a view of the checked array (pandas 3 copies an array by default): the encoder
         # only reads it
-        encoder = None if reset else estimator.preprocessor_
-        X = pd.DataFrame(array, copy=False, columns=None if encoder is None else
-                         getattr(encoder, "input_columns_", encoder.columns_))
+        X = pd.DataFrame(array, columns=None if reset else estimator.preprocessor_.input_columns_,
+                         copy=False)
     inherited = getattr(estimator.trunk, "skmtl_preprocessor_", None)
     if reset and inherited is not None:  # a transferred trunk reads X encoded as in its source
         estimator.preprocessor_ = copy.deepcopy(inherited)

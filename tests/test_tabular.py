@@ -829,3 +829,19 @@ def test_an_object_column_of_dates_is_encoded_as_the_dates():
                        pd.Timestamp("2024-01-01", tz="Europe/Lisbon")] * 10, dtype=object)
     mixed = TabularEncoder().fit(pd.DataFrame({"t": zones}))
     assert mixed.dates_ == {} and mixed.categorical_ == [0]
+
+
+def test_an_encoder_pickled_before_dates_and_rare_categories_encodes_as_it_did():
+    X = _table()
+    encoder = TabularEncoder().fit(X)  # no date, no infrequent category: the old layout
+    state = dict(encoder.__getstate__())  # a copy: the encoder keeps its own
+    for name in ("input_columns_", "dates_", "infrequent_keys_", "infrequent_categories_"):
+        del state[name]  # what an encoder fitted before these attributes holds
+    old = TabularEncoder.__new__(TabularEncoder)
+    old.__setstate__(state)
+    assert old.input_columns_ == encoder.columns_ and old.dates_ == {}
+    assert [len(k) for k in old.infrequent_keys_] == [0] * len(encoder.keys_)
+    np.testing.assert_array_equal(old.transform(X), encoder.transform(X))
+    new = X.assign(city="never seen")
+    np.testing.assert_array_equal(old.transform(new), encoder.transform(new))
+    pd.testing.assert_frame_equal(old.summary(), encoder.summary())

@@ -99,7 +99,8 @@ def _initial_types(model: Any, estimator: BaseMultiTask, X: Any) -> list[tuple[s
         raise TypeError(
             "to_onnx needs dense sample rows X: ONNX models read dense tensors. Pass "
             "X.toarray() (the exported model then takes dense rows).")
-    dated = list(getattr(getattr(estimator, "preprocessor_", None), "dates_", None) or [])
+    encoder = getattr(estimator, "preprocessor_", None)
+    dated = list(encoder.dates_) if encoder is not None else []
     if dated:
         raise TypeError(
             f"The model encodes X columns {dated} as dates, which an ONNX graph cannot read. "
@@ -115,7 +116,6 @@ def _initial_types(model: Any, estimator: BaseMultiTask, X: Any) -> list[tuple[s
                 "To export, fit the model on what skmtl derives from them, as numbers and "
                 "text (e.g. X[c].dt.year, .dt.month, .dt.dayofweek, .dt.dayofyear, "
                 ".dt.strftime('%Y-%m-%d'); durations: .dt.total_seconds()).")
-        encoder = getattr(estimator, "preprocessor_", None)
         if model is not estimator or encoder is None:
             return [(str(c), _column_type(X[c], None)) for c in X.columns]
         categorical = {encoder.columns_[j] for j in encoder.categorical_}

@@ -48,7 +48,7 @@ MISSING_STRINGS = ("nan", "None", "<NA>", "NaT")
 
 
 def _codes(scope, container, name: str, kind: Any, keys: np.ndarray, column: Any,
-           infrequent: np.ndarray = ()) -> str:
+           infrequent: np.ndarray) -> str:
     """The integer codes of a column, as ``TabularEncoder.transform``: 0 for missing; with
     infrequent categories, 1 for them and for unseen ones and 2..K + 1 for the frequent
     ``keys`` in order; without, 1..K for the keys and 0 for unseen ones."""
@@ -139,8 +139,7 @@ def encode_inputs(scope, operator, container, encoder: Any) -> list[str]:
             names.append(_cast(scope, container, selected, TensorProto.DOUBLE))
     if encoder.categorical_:
         codes = []
-        infrequent = getattr(encoder, "infrequent_keys_", None) or [()] * len(encoder.keys_)
-        for j, keys, rare in zip(encoder.categorical_, encoder.keys_, infrequent):
+        for j, keys, rare in zip(encoder.categorical_, encoder.keys_, encoder.infrequent_keys_):
             name, kind = _column(scope, operator, container, j, per_column)
             codes.append(_codes(scope, container, name, kind, keys, encoder.columns_[j], rare))
         names.append(_concat(scope, container, codes, "skmtl_all_codes"))

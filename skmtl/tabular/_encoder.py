@@ -412,10 +412,20 @@ class TabularEncoder(BaseEstimator):
                 out.append(bool(mask[j]))
         return np.array(out, dtype=bool)
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle; an encoder fitted before dates and infrequent categories existed gets
+        what it did then: X's columns as they are, no date, no infrequent category."""
+        super().__setstate__(state)
+        if "columns_" in self.__dict__:
+            self.__dict__.setdefault("input_columns_", list(self.columns_))
+            self.__dict__.setdefault("dates_", {})
+            none = [np.array([], dtype=object) for _ in self.keys_]
+            self.__dict__.setdefault("infrequent_keys_", none)
+            self.__dict__.setdefault("infrequent_categories_", none)
+
     def _shared(self, k: int) -> int:
         """1 when the ``k``-th categorical column has the shared infrequent / unseen code 1."""
-        infrequent = getattr(self, "infrequent_keys_", None)  # None: pickled before it existed
-        return int(infrequent is not None and len(infrequent[k]) > 0)
+        return int(len(self.infrequent_keys_[k]) > 0)
 
     def _numeric(self, X: pd.DataFrame, j: int) -> np.ndarray:
         return _as_float(X.iloc[:, j], self.columns_[j])
@@ -436,11 +446,10 @@ class TabularEncoder(BaseEstimator):
         ndarray of float32, shape (n_samples, n_features_out_)
         """
         check_is_fitted(self)
-        fitted = getattr(self, "input_columns_", self.columns_)  # pickled before dates
-        if list(X.columns) != fitted:
+        if list(X.columns) != self.input_columns_:
             raise ValueError(f"X has columns {list(X.columns)}, but the encoder was fitted on "
-                             f"{fitted}.")
-        if getattr(self, "dates_", None):
+                             f"{self.input_columns_}.")
+        if self.dates_:
             X = self._expand(X)
         if self._is_identity(X):  # numbers as given: one float32 conversion, NaN -> 0
             with np.errstate(over="ignore"):  # float32 overflow: refused below
