@@ -410,22 +410,21 @@ def table_metrics(name: str, y_true: Any, predict: Callable[[str], Any]) -> dict
 
 
 def date_numbers(X: Any) -> Any:
-    """X with each date column replaced by its numbers (``<column>.year``, ``.month``,
-    ``.day``, ``.dayofweek``, ``.dayofyear``, and ``.hour`` with minutes as a fraction when
-    some time is not midnight): a date column as one gives it by hand."""
+    """X with each date column replaced by its numbers only (``<column>.year``, ``.month``,
+    ``.day``, ``.dayofweek``, ``.dayofyear``, and ``.hour`` when some time is not midnight;
+    ``skmtl.tabular.date_columns`` without the day): a date column as one gives it by
+    hand."""
     import pandas as pd
+
+    from skmtl.tabular import date_columns
 
     parts = {}
     for name in X.columns:
         column = X[name]
-        if not pd.api.types.is_datetime64_any_dtype(column):
+        if pd.api.types.is_datetime64_any_dtype(column):
+            parts |= date_columns(column, name, with_day=False)
+        else:
             parts[name] = column
-            continue
-        for part in ("year", "month", "day", "dayofweek", "dayofyear"):
-            parts[f"{name}.{part}"] = getattr(column.dt, part).astype(float)
-        present = column.dropna()
-        if (present != present.dt.normalize()).any():
-            parts[f"{name}.hour"] = column.dt.hour + column.dt.minute / 60
     return pd.DataFrame(parts, index=X.index)
 
 

@@ -845,3 +845,19 @@ def test_an_encoder_pickled_before_dates_and_rare_categories_encodes_as_it_did()
     new = X.assign(city="never seen")
     np.testing.assert_array_equal(old.transform(new), encoder.transform(new))
     pd.testing.assert_frame_equal(old.summary(), encoder.summary())
+
+
+def test_date_columns_gives_the_encoders_parts_by_hand():
+    from skmtl.tabular import DATE_PARTS, date_columns
+
+    days = pd.Series(pd.to_datetime(["2024-02-29", None, "2024-03-01"]))
+    parts = date_columns(days, "d")
+    assert list(parts) == [f"d.{p}" for p in DATE_PARTS] + ["d.date"]  # midnights: no hour
+    assert parts["d.dayofyear"].tolist()[::2] == [60.0, 61.0]
+    assert parts["d.date"].tolist() == ["2024-02-29", None, "2024-03-01"]
+    timed = date_columns(days + pd.Timedelta(minutes=90), "d", with_day=False)
+    assert list(timed)[-1] == "d.hour" and timed["d.hour"].tolist()[0] == 1.5
+    X = pd.DataFrame({"d": days + pd.Timedelta(minutes=90)})
+    hand = TabularEncoder(categorical_features=None).fit(pd.DataFrame(timed))
+    np.testing.assert_array_equal(TabularEncoder(categorical_features=None).fit(X).transform(X),
+                                  hand.transform(pd.DataFrame(timed)))

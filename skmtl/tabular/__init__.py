@@ -16,6 +16,7 @@ from ._encoder import (
     DATE_PARTS,
     NUMERIC_TRANSFORMS,
     TabularEncoder,
+    date_columns,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "NUMERIC_TRANSFORMS",
     "FeatureEmbedding",
     "TabularEncoder",
+    "date_columns",
     "distinct_value_bins",
     "mass_aware_bins",
     "embedding_dim",

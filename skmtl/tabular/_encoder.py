@@ -155,11 +155,30 @@ def _has_time(column: pd.Series) -> bool:
     return bool(len(present) and (present != present.dt.normalize()).any())
 
 
-def _date_columns(column: pd.Series, name: Any, with_time: bool, with_day: bool
-                  ) -> dict[str, pd.Series]:
-    """A date column's numbers (:data:`DATE_PARTS`, then ``hour`` when ``with_time``) and,
-    when ``with_day``, the day as text, as columns named ``<name>.<part>`` (NaN / None where
-    it is missing)."""
+def date_columns(column: pd.Series, name: Any, with_time: bool | None = None,
+                 with_day: bool = True) -> dict[str, pd.Series]:
+    """A date column's numbers and day, as :class:`TabularEncoder` encodes it.
+
+    Parameters
+    ----------
+    column : Series of datetime64
+        The dates (with or without a time zone: its local fields are used).
+    name : object
+        The column's name: the outputs are named ``<name>.<part>``.
+    with_time : bool or None, default=None
+        Whether to give ``<name>.hour`` (hours, with minutes and seconds as a fraction);
+        None: when some time in ``column`` is not midnight.
+    with_day : bool, default=True
+        Whether to give ``<name>.date``, the day as text (None where the date is missing).
+
+    Returns
+    -------
+    dict of str to Series
+        ``<name>.<part>`` for each of ``DATE_PARTS`` (floats, NaN where the date is
+        missing), then ``hour`` and ``date`` as asked.
+    """
+    if with_time is None:
+        with_time = _has_time(column)
     dates = column.dt
     out = {f"{name}.{part}": getattr(dates, part).astype("float64") for part in DATE_PARTS}
     if with_time:
@@ -330,10 +349,10 @@ class TabularEncoder(BaseEstimator):
         with_day = self.categorical_features is not None
         dates = {name: _as_dates(X.iloc[:, j]) for j, name in enumerate(self.input_columns_)
                  if not mask[j]}
-        self.dates_ = {name: (_has_time(column), with_day) for name, column in dates.items()
-                       if column is not None}
+        dates = {name: column for name, column in dates.items() if column is not None}
+        self.dates_ = {name: (_has_time(column), with_day) for name, column in dates.items()}
         if self.dates_:
-            X, mask = self._expand(X), self._expanded_mask(mask)
+            X, mask = self._expand(X, dates), self._expanded_mask(mask)
         self.columns_ = [c.item() if isinstance(c, np.generic) else c for c in X.columns]
         self.categorical_ = [int(j) for j in np.flatnonzero(mask)]
         self.numeric_, self.binary_, self.indicators_ = [], [], []
@@ -379,20 +398,21 @@ class TabularEncoder(BaseEstimator):
                                 + len(self.categorical_))
         return self
 
-    def _expand(self, X: pd.DataFrame) -> pd.DataFrame:
-        """X with each date column replaced by its numbers and day (:func:`_date_columns`)."""
+    def _expand(self, X: pd.DataFrame, dates: dict | None = None) -> pd.DataFrame:
+        """X with each date column replaced by its numbers and day (:func:`date_columns`);
+        ``dates``: the date columns already read as dates (fit), by name."""
         parts: dict[Any, pd.Series] = {}
         for j, name in enumerate(self.input_columns_):
             column = X.iloc[:, j]
             if name not in self.dates_:
                 parts[name] = column
                 continue
-            column = _as_dates(column)  # an object column of dates (an array) converted
-            if column is None:
-                column = X.iloc[:, j]
+            # an object column of dates (an array) is converted
+            converted = dates[name] if dates is not None else _as_dates(column)
+            if converted is None:
                 raise ValueError(f"X column {name!r} held dates in fit but is {column.dtype} "
                                  f"now; give it as dates (pd.to_datetime(X[{name!r}])).")
-            for new, values in _date_columns(column, name, *self.dates_[name]).items():
+            for new, values in date_columns(converted, name, *self.dates_[name]).items():
                 if new in parts or new in self.input_columns_:
                     raise ValueError(
                         f"X column {name!r} holds dates, which skmtl encodes as columns named "
