@@ -101,21 +101,17 @@ def _initial_types(model: Any, estimator: BaseMultiTask, X: Any) -> list[tuple[s
             "X.toarray() (the exported model then takes dense rows).")
     encoder = getattr(estimator, "preprocessor_", None)
     dated = list(encoder.dates_) if encoder is not None else []
+    derive = ("which an ONNX graph cannot read. To export, fit the model on what skmtl "
+              "derives from them, as numbers and text: skmtl.tabular.date_columns(X[c], c) "
+              "for a date column c")
     if dated:
-        raise TypeError(
-            f"The model encodes X columns {dated} as dates, which an ONNX graph cannot read. "
-            "To export, fit the model on what skmtl derives from them, as numbers and text "
-            "(e.g. X[c].dt.year, .dt.month, .dt.dayofweek, .dt.dayofyear, "
-            ".dt.strftime('%Y-%m-%d')).")
+        raise TypeError(f"The model encodes X columns {dated} as dates, {derive}.")
     if isinstance(X, pd.DataFrame):
         timed = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])
                  or pd.api.types.is_timedelta64_dtype(X[c])]
         if timed:
-            raise TypeError(
-                f"X columns {timed} hold dates or durations, which an ONNX graph cannot read. "
-                "To export, fit the model on what skmtl derives from them, as numbers and "
-                "text (e.g. X[c].dt.year, .dt.month, .dt.dayofweek, .dt.dayofyear, "
-                ".dt.strftime('%Y-%m-%d'); durations: .dt.total_seconds()).")
+            raise TypeError(f"X columns {timed} hold dates or durations, {derive}, "
+                            "X[c].dt.total_seconds() for a duration.")
         if model is not estimator or encoder is None:
             return [(str(c), _column_type(X[c], None)) for c in X.columns]
         categorical = {encoder.columns_[j] for j in encoder.categorical_}
