@@ -4,6 +4,7 @@ network's input layer (FeatureEmbedding), and how both combine with the rest of 
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -728,8 +729,9 @@ def _by_hand(X: pd.DataFrame) -> pd.DataFrame:
             parts[name] = (column.dt.total_seconds()
                            if pd.api.types.is_timedelta64_dtype(column) else column)
             continue
-        for part in ("year", "month", "day", "dayofweek", "dayofyear"):
-            parts[f"{name}.{part}"] = getattr(column.dt, part).astype(float)
+        for part, attribute in [("year", "year"), ("month", "month"), ("day", "day"),
+                                ("dayofweek", "day_of_week"), ("dayofyear", "day_of_year")]:
+            parts[f"{name}.{part}"] = getattr(column.dt, attribute).astype(float)
         if name == "stamp":  # times of day: hours as a number
             parts[f"{name}.hour"] = column.dt.hour + column.dt.minute / 60
         parts[f"{name}.date"] = column.dt.strftime("%Y-%m-%d").astype(object).where(
@@ -861,3 +863,14 @@ def test_date_columns_gives_the_encoders_parts_by_hand():
     hand = TabularEncoder(categorical_features=None).fit(pd.DataFrame(timed))
     np.testing.assert_array_equal(TabularEncoder(categorical_features=None).fit(X).transform(X),
                                   hand.transform(pd.DataFrame(timed)))
+
+
+def test_dates_are_encoded_without_warnings():
+    # pandas 3 deprecates Series.dt.dayofweek / dayofyear: the encoder must not use them
+    # (a user fitting on a date column saw a Pandas4Warning at every fit and predict)
+    X = _dated()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encoder = TabularEncoder().fit(X)
+        encoder.transform(X)
+    assert "booked.dayofweek" in encoder.columns_

@@ -127,6 +127,9 @@ def _keys(column: pd.Series) -> pd.Series:
 #: seconds as hours) only when some time in fit is not midnight; then ``<column>.date``,
 #: the day as text, a categorical column (unless ``categorical_features=None``).
 DATE_PARTS: tuple[str, ...] = ("year", "month", "day", "dayofweek", "dayofyear")
+# The ``Series.dt`` attribute of each part: pandas 3 deprecates ``dayofweek`` and
+# ``dayofyear`` (the names the columns keep) for these spellings, present since pandas 1.1.
+_DATE_ACCESSORS = {"dayofweek": "day_of_week", "dayofyear": "day_of_year"}
 
 
 def _is_date(column: pd.Series) -> bool:
@@ -180,7 +183,8 @@ def date_columns(column: pd.Series, name: Any, with_time: bool | None = None,
     if with_time is None:
         with_time = _has_time(column)
     dates = column.dt
-    out = {f"{name}.{part}": getattr(dates, part).astype("float64") for part in DATE_PARTS}
+    out = {f"{name}.{part}": getattr(dates, _DATE_ACCESSORS.get(part, part)).astype("float64")
+           for part in DATE_PARTS}
     if with_time:
         out[f"{name}.hour"] = (dates.hour + dates.minute / 60 + dates.second / 3600
                                ).astype("float64")
