@@ -348,20 +348,134 @@ def test_parity_max_categories():
     assert_parity(model, to_onnx(model, X.iloc[:5]), X_new)
 
 
-def test_dates_and_durations_are_refused_with_what_to_export_instead():
+def _dated(n: int, seed: int) -> pd.DataFrame:
+    """Dates of every kind the encoder reads: times on a 15-minute grid (so that values
+    repeat and sit on the quantile transform's knots) with NaT, midnights, times with a
+    time zone across summer time, an object column of ``datetime.date``, a duration."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("1969-11-03")  # before 1970 too: days are floored, not truncated
+    when = start + pd.to_timedelta(rng.integers(0, 200 * 96, n) * 15, unit="min")
+    day = pd.Timestamp("2023-12-01") + pd.to_timedelta(rng.integers(0, 150, n), unit="D")
+    X = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "when": when,
+        "day": day,
+        "zoned": (day + pd.to_timedelta(rng.integers(0, 1440, n), unit="min")).tz_localize(
+            "America/New_York", ambiguous="NaT", nonexistent="NaT"),
+        "booked": pd.Series(day - pd.Timedelta(days=30)).dt.date.astype(object),
+        "took": pd.to_timedelta(rng.integers(0, 10_000, n), unit="s"),
+        "city": rng.choice(["x", "y", "z"], n),
+    })
+    X.loc[X.index[::11], "when"] = pd.NaT
+    return X
+
+
+@pytest.mark.parametrize("categorical_features", ["from_dtype", None])
+def test_parity_dates_and_durations(categorical_features):
+    X = _dated(300, 0)
+    if categorical_features is None:  # no category: a date gives its numbers only
+        X = X.drop(columns="city")
+    y = pd.DataFrame({"r": X["a"] + X["when"].dt.hour.fillna(0) / 8 + X["day"].dt.day_of_week,
+                      "c": np.where(X["day"].dt.day > 15, "late", "early")})
+    model = MultiTaskNet(min_frequency=4, **SMALL, categorical_features=categorical_features)
+    model.fit(X, y)
+    encoder = model.preprocessor_
+    assert set(encoder.dates_) == {"when", "day", "zoned", "booked"}
+    assert encoder.dates_["when"] == (True, categorical_features is not None)
+    if categorical_features == "from_dtype":  # rare days share a code with unseen ones
+        assert len(encoder.infrequent_categories_[encoder.categorical_.index(
+            encoder.columns_.index("day.date"))]) > 0
+    onx = to_onnx(model, X.head(5))
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    kinds = {i.name: i.type for i in session.get_inputs()}
+    assert kinds["when"] == kinds["zoned"] == kinds["booked"] == "tensor(int64)"
+    assert kinds["took"] == "tensor(double)"
+    assert_parity(model, onx, X)
+    new = _dated(120, 1)[X.columns]  # other times, days unseen in fit, other NaT rows
+    new.loc[new.index[::5], ["day", "zoned"]] = pd.NaT
+    assert_parity(model, onx, new)
+    # the sample's dtypes do not matter for a date column: the model's encoding decides
+    as_text = X.head(5).assign(when=X["when"].head(5).astype(str))
+    assert_parity(model, to_onnx(model, as_text), new)
+    with pytest.raises(ValueError, match=r"X column 'when' holds (object|str) values, but the "
+                       r"model's input for it is int64 \(dates, for a date column: "
+                       r"pd.to_datetime\(X\['when'\]\)\)"):
+        onnx_inputs(session, new.assign(when=new["when"].astype(str)))
+
+
+def test_date_parts_in_onnx_equal_the_encoders_over_pandas_range():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from onnx import TensorProto, helper
+
+    from skmtl.export._dates import MISSING_DATE, date_parts
+    from skmtl.tabular import date_columns
+
+    class Scope:  # what date_parts asks of skl2onnx's scope and container
+        def __init__(self):
+            self.n, self.nodes, self.initializers = 0, [], []
+
+        def get_unique_variable_name(self, seed):
+            self.n += 1
+            return f"{seed}_{self.n}"
+
+        get_unique_operator_name = get_unique_variable_name
+
+        def add_initializer(self, name, kind, shape, values):
+            self.initializers.append(helper.make_tensor(name, kind, shape, values))
+
+        def add_node(self, op_type, inputs, outputs, op_domain="", op_version=None, name=None,
+                     **attrs):
+            self.nodes.append(helper.make_node(op_type, inputs, outputs, name=name,
+                                               domain=op_domain, **attrs))
+
+    scope = Scope()
+    parts, days, _ = date_parts(scope, scope, "t", with_time=True)
+    outputs = [helper.make_tensor_value_info(v, TensorProto.DOUBLE, [None, 1])
+               for v in parts.values()]
+    outputs.append(helper.make_tensor_value_info(days, TensorProto.INT64, [None, 1]))
+    graph = helper.make_graph(scope.nodes, "parts", [helper.make_tensor_value_info(
+        "t", TensorProto.INT64, [None, 1])], outputs, scope.initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    low, high = pd.Timestamp.min.value + 1, pd.Timestamp.max.value
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.one_of(st.integers(low, high), st.integers(-10**15, 10**15),
+                              st.just(MISSING_DATE)), min_size=1, max_size=40))
+    def check(values):
+        t = np.array(values, dtype=np.int64)
+        stamps = pd.Series(t.view("datetime64[ns]"))
+        got = session.run(None, {"t": t.reshape(-1, 1)})
+        expected = date_columns(stamps, "t", with_time=True, with_day=False)
+        for (name, column), value in zip(expected.items(), got):
+            np.testing.assert_array_equal(value[:, 0], column.to_numpy(), err_msg=name)
+        present = t != MISSING_DATE
+        np.testing.assert_array_equal(got[-1][present, 0], t[present] // (86_400 * 10**9))
+
+    check()
+
+
+def test_dates_before_a_pipelines_own_steps_are_refused():
+    X = _dated(60, 0)[["a", "when"]]
+    pipe = Pipeline([("scale", "passthrough"), ("net", MultiTaskNet(**SMALL))])
+    pipe.fit(X, pd.DataFrame({"r": X["a"]}))
+    with pytest.raises(TypeError, match=r"X columns \['when'\] hold dates or durations, which "
+                       r"the Pipeline's steps before the skmtl estimator give to skl2onnx's "
+                       r"converters"):
+        to_onnx(pipe, X.head(5))
+    model = MultiTaskNet(**SMALL).fit(X, pd.DataFrame({"r": X["a"]}))
+    with pytest.raises(TypeError, match=r"encodes X columns \['when'\] as dates: export it "
+                       r"with a DataFrame sample"):
+        to_onnx(model, X.head(5).to_numpy())
+
+
+def test_parity_column_names_that_onnx_renames():
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"a": rng.normal(size=80),
-                      "when": pd.date_range("2024-01-01", periods=80, freq="D"),
-                      "took": pd.to_timedelta(rng.integers(0, 100, 80), unit="s")})
-    y = pd.DataFrame({"r": X["a"]})
-    model = MultiTaskNet(max_epochs=1, random_state=0).fit(X, y)
-    as_text = X.assign(when=X["when"].dt.strftime("%Y-%m-%d"), took=X["took"].dt.total_seconds())
-    for sample in (X.head(5), as_text.head(5)):  # the dates given as text: still refused
-        with pytest.raises(TypeError, match=r"The model encodes X columns \['when'\] as dates, "
-                           r"which an ONNX graph cannot read\. To export, fit the model on"):
-            to_onnx(model, sample)
-    durations = MultiTaskNet(max_epochs=1, random_state=0).fit(X.drop(columns="when"), y)
-    with pytest.raises(TypeError, match=r"X columns \['took'\] hold dates or durations, "
-                       r"which an ONNX graph cannot read\. To export, fit the model on what "
-                       r"skmtl derives from them"):
-        to_onnx(durations, X.drop(columns="when").head(5))
+    X = pd.DataFrame({"price ($)": rng.normal(size=N), "1st": rng.normal(size=N),
+                      "a b": rng.choice(["p", "q"], N), "a_b": rng.normal(size=N)})
+    y = pd.DataFrame({"r": X["price ($)"] + X["a_b"]})
+    model = MultiTaskNet(**SMALL).fit(X, y)
+    onx = to_onnx(model, X.head(5))
+    assert [i.name for i in onx.graph.input] == ["price____", "_1st", "a_b", "a_b1"]
+    assert_parity(model, onx, X)

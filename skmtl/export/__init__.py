@@ -14,6 +14,7 @@ to run the result).
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from typing import Any
 
@@ -40,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._base import BaseMultiTask
+from ..tabular._encoder import _as_dates
 from ._converter import output_specs, register
 
 __all__ = ["onnx_inputs", "to_onnx"]
@@ -77,9 +79,18 @@ def _column_type(column: pd.Series, categorical: bool | None) -> Any:
         return BooleanTensorType([None, 1])
     if numpy_dtype and column.dtype.kind in "iu":
         return Int64TensorType([None, 1])
-    if categorical is not None or pd.api.types.is_numeric_dtype(column):
-        return DoubleTensorType([None, 1])  # skmtl's encoder reads it as numbers
+    if (categorical is not None or pd.api.types.is_numeric_dtype(column)
+            or _is_durations(column)):
+        return DoubleTensorType([None, 1])  # skmtl's encoder reads it as numbers (seconds)
     return StringTensorType([None, 1])
+
+
+def _is_dates(column: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(column)
+
+
+def _is_durations(column: pd.Series) -> bool:
+    return pd.api.types.is_timedelta64_dtype(column)
 
 
 def _array_type(array: np.ndarray, name: str) -> Any:
@@ -101,21 +112,24 @@ def _initial_types(model: Any, estimator: BaseMultiTask, X: Any) -> list[tuple[s
             "X.toarray() (the exported model then takes dense rows).")
     encoder = getattr(estimator, "preprocessor_", None)
     dated = list(encoder.dates_) if encoder is not None else []
-    derive = ("which an ONNX graph cannot read. To export, fit the model on what skmtl "
-              "derives from them, as numbers and text: skmtl.tabular.date_columns(X[c], c) "
-              "for a date column c")
-    if dated:
-        raise TypeError(f"The model encodes X columns {dated} as dates, {derive}.")
     if isinstance(X, pd.DataFrame):
-        timed = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])
-                 or pd.api.types.is_timedelta64_dtype(X[c])]
-        if timed:
-            raise TypeError(f"X columns {timed} hold dates or durations, {derive}, "
-                            "X[c].dt.total_seconds() for a duration.")
         if model is not estimator or encoder is None:
+            timed = [c for c in X.columns if _is_dates(X[c]) or _is_durations(X[c])]
+            if timed:
+                raise TypeError(
+                    f"X columns {timed} hold dates or durations, which the Pipeline's steps "
+                    "before the skmtl estimator give to skl2onnx's converters, and those "
+                    "cannot read them. Let the skmtl estimator read them (it encodes dates and "
+                    "durations, in ONNX too), or give numbers: "
+                    "skmtl.tabular.date_columns(X[c], c) for a date column c, "
+                    "X[c].dt.total_seconds() for a duration.")
             return [(str(c), _column_type(X[c], None)) for c in X.columns]
         categorical = {encoder.columns_[j] for j in encoder.categorical_}
-        return [(str(c), _column_type(X[c], c in categorical)) for c in X.columns]
+        return [(str(c), Int64TensorType([None, 1]) if c in encoder.dates_
+                 else _column_type(X[c], c in categorical)) for c in X.columns]
+    if dated:
+        raise TypeError(f"The model encodes X columns {dated} as dates: export it with a "
+                        "DataFrame sample X, so that each date column gets an input of its own.")
     if isinstance(X, dict) or hasattr(X, "keys"):
         return [(str(k), _array_type(np.asarray(X[k]), str(k))) for k in X.keys()]
     array = np.asarray(X)
@@ -149,7 +163,10 @@ def to_onnx(model: Any, X: Any, *, path: str | os.PathLike | None = None,
         A few rows shaped like the model's input; they define the ONNX inputs: one
         (n, 1) input per column of a DataFrame, named after it (skl2onnx's convention:
         categorical and text columns as strings, integer columns as int64, booleans as
-        bool, other numbers as float64), one input ``"X"`` for an array (float64 for
+        bool, other numbers as float64; a date column the estimator encodes as int64,
+        the local date and time in nanoseconds since 1970-01-01 00:00 with the smallest
+        int64 for a missing date, from which the graph computes the date's parts as
+        ``fit`` did; a duration as float64 seconds), one input ``"X"`` for an array (float64 for
         float64 arrays, else its type), one input per key for a dict (``SliceDict``).
     path : str or path-like, default=None
         When given, the model is also saved there.
@@ -165,7 +182,9 @@ def to_onnx(model: Any, X: Any, *, path: str | os.PathLike | None = None,
     Raises
     ------
     TypeError
-        For a model that is not (or does not end in) a skmtl estimator, sparse X, or a
+        For a model that is not (or does not end in) a skmtl estimator, sparse X, a
+        model that encodes dates with a sample X that is not a DataFrame, dates or
+        durations read by a Pipeline's steps before the skmtl estimator, or a
         network (e.g. a user trunk) that torch's ONNX exporter cannot export, naming its
         class and torch's message.
     """
@@ -191,6 +210,35 @@ def to_onnx(model: Any, X: Any, *, path: str | os.PathLike | None = None,
     return onx
 
 
+def _input_names(columns: pd.Index) -> dict[str, Any]:
+    """Each ONNX input name to X's column: the column's name, or the name skl2onnx gave
+    its input (characters other than letters, digits, ``_`` and ``+`` become ``_``, a
+    leading digit gets a ``_`` before it, and a name already taken gets a number after it,
+    in the order of the columns)."""
+    names: dict[str, Any] = {}
+    taken: set[str] = set()
+    for column in columns:
+        seed = re.sub(r"[^\w+]", "_", str(column))
+        seed = "_" + seed if re.match("^[0-9]", seed) else seed
+        name, i = seed, 0
+        while name in taken:
+            i += 1
+            name = f"{seed}{i}"
+        taken.add(name)
+        names.setdefault(name, column)
+    for column in columns:  # as given (an input named by hand)
+        names.setdefault(str(column), column)
+    return names
+
+
+def _local_nanoseconds(dates: pd.Series) -> np.ndarray:
+    """A date column as a date input reads it: the local date and time in nanoseconds since
+    1970-01-01 00:00, the smallest int64 for a missing date (see ``skmtl.export._dates``)."""
+    if dates.dt.tz is not None:
+        dates = dates.dt.tz_localize(None)  # the local times, as the encoder reads them
+    return dates.astype("datetime64[ns]").to_numpy().view(np.int64)
+
+
 def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
     """The input dict of an exported model for rows X (for ``InferenceSession.run``).
 
@@ -202,7 +250,10 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
         Rows shaped like the sample given to :func:`to_onnx`. String inputs get each
         value's ``str`` (a missing value becomes ``"nan"``, ``"None"`` or ``"<NA>"``,
         which the graph reads as missing unless it is one of the column's categories;
-        an unseen category gets the code it gets in ``predict``).
+        an unseen category gets the code it gets in ``predict``). A date input gets the
+        column's local date and time in nanoseconds (NaT: the smallest int64), a
+        duration its seconds. Inputs are found by the column's name or by the name
+        skl2onnx gave it (``"price ($)"`` becomes ``"price____"``).
 
     Returns
     -------
@@ -220,12 +271,24 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
         inputs = [(i.name, i.type.tensor_type.elem_type) for i in onnx_model.graph.input]
     feed = {}
     if isinstance(X, pd.DataFrame):
-        columns = {str(c): c for c in X.columns}
+        columns = _input_names(X.columns)
         for name, elem in inputs:
+            if name not in columns:
+                raise ValueError(f"The model has an input {name!r}, but X has no column that "
+                                 f"skl2onnx names so; X's columns: {list(X.columns)}.")
             column = X[columns[name]]
             if elem == onnx.TensorProto.STRING:
                 values = column.astype(object).astype(str).to_numpy(dtype=object)
+            elif elem == onnx.TensorProto.INT64 and _as_dates(column) is not None:
+                values = _local_nanoseconds(_as_dates(column))
+            elif elem == onnx.TensorProto.INT64 and not (
+                    pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+                raise ValueError(
+                    f"X column {name!r} holds {column.dtype} values, but the model's input for "
+                    f"it is int64 (dates, for a date column: pd.to_datetime(X[{name!r}])).")
             elif elem in (onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT):
+                if _is_durations(column):
+                    column = column.dt.total_seconds()
                 values = column.to_numpy(dtype=np.float64, na_value=np.nan)
             else:
                 if column.isna().any():

@@ -3,7 +3,8 @@
 
 The numeric transform, binary flags and missing-value indicators are computed in the
 torch graph (:class:`~skmtl.export._torch_graph.NumericEncoding`); what needs strings
-(category keys) is done here, before it.
+(category keys) or integers (a date's parts, :mod:`skmtl.export._dates`) is done here,
+before it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import Any
 import numpy as np
 from onnx import TensorProto
 from skl2onnx.common.data_types import StringTensorType
+
+from ..tabular import DATE_PARTS
+from ._dates import date_parts, day_codes
 
 
 def _column(scope, operator, container, j: int, per_column: bool) -> tuple[str, Any]:
@@ -91,6 +95,20 @@ def _codes(scope, container, name: str, kind: Any, keys: np.ndarray, column: Any
     return out
 
 
+def _sources(encoder: Any) -> list[tuple[int, str | None]]:
+    """For each encoded column (``encoder.columns_``): the position of X's column it comes
+    from, and the date part it is (None for a column as it is)."""
+    out: list[tuple[int, str | None]] = []
+    for i, name in enumerate(encoder.input_columns_):
+        if name in encoder.dates_:
+            with_time, with_day = encoder.dates_[name]
+            out += [(i, part) for part in [*DATE_PARTS, *["hour"] * with_time,
+                                           *["date"] * with_day]]
+        else:
+            out.append((i, None))
+    return out
+
+
 def encode_inputs(scope, operator, container, encoder: Any) -> list[str]:
     """The torch graph's inputs for a model with a ``preprocessor_``.
 
@@ -98,7 +116,8 @@ def encode_inputs(scope, operator, container, encoder: Any) -> list[str]:
     ----------
     scope, operator, container
         skl2onnx's conversion objects; ``operator.inputs`` is either one matrix with
-        X's columns or one (n, 1) input per column.
+        X's columns or one (n, 1) input per column (a date column: int64, see
+        :mod:`skmtl.export._dates`).
     encoder : skmtl.tabular.TabularEncoder
         Fitted.
 
@@ -108,19 +127,37 @@ def encode_inputs(scope, operator, container, encoder: Any) -> list[str]:
         ``numbers`` (float64, the non-categorical columns in X's order) when there are
         such columns, then ``codes`` (int64, one per categorical column) when there are.
     """
-    n = len(encoder.columns_)
+    n = len(encoder.input_columns_)
     per_column = len(operator.inputs) == n and n > 1
     if not per_column and len(operator.inputs) != 1:
         raise ValueError(
             f"The model reads {n} columns, but the ONNX graph has {len(operator.inputs)} "
             "inputs; give one matrix input or one input per column.")
+    sources = _sources(encoder)
+    dates: dict[int, tuple[dict[str, str], str, str]] = {}  # X's position: its parts
+
+    def column(j: int) -> tuple[str, Any]:
+        """The name and type of encoded column ``j`` (a date's number: float64)."""
+        i, part = sources[j]
+        name, kind = _column(scope, operator, container, i, per_column)
+        if part is None:
+            return name, kind
+        if isinstance(kind, StringTensorType):
+            raise TypeError(f"Column {encoder.input_columns_[i]!r} holds dates for the model, but "
+                            "the ONNX input given for it holds strings; export with a sample "
+                            "where it holds dates.")
+        if i not in dates:
+            with_time = encoder.dates_[encoder.input_columns_[i]][0]
+            dates[i] = date_parts(scope, container, name, with_time)
+        return dates[i][0].get(part, name), kind
+
     names = []
     plain = sorted(encoder.numeric_ + encoder.binary_)
     if plain:
-        if per_column:
+        if per_column or encoder.dates_:
             columns = []
             for j in plain:
-                name, kind = _column(scope, operator, container, j, True)
+                name, kind = column(j)
                 if isinstance(kind, StringTensorType):
                     raise TypeError(f"Column {encoder.columns_[j]!r} is numeric for the model, "
                                     "but the ONNX input given for it holds strings.")
@@ -140,7 +177,13 @@ def encode_inputs(scope, operator, container, encoder: Any) -> list[str]:
     if encoder.categorical_:
         codes = []
         for j, keys, rare in zip(encoder.categorical_, encoder.keys_, encoder.infrequent_keys_):
-            name, kind = _column(scope, operator, container, j, per_column)
-            codes.append(_codes(scope, container, name, kind, keys, encoder.columns_[j], rare))
+            name, kind = column(j)
+            i, part = sources[j]
+            if part == "date":
+                _, days, missing = dates[i]
+                codes.append(day_codes(scope, container, days, missing, keys, rare))
+            else:
+                codes.append(_codes(scope, container, name, kind, keys, encoder.columns_[j],
+                                    rare))
         names.append(_concat(scope, container, codes, "skmtl_all_codes"))
     return names
