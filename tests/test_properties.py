@@ -12,11 +12,13 @@ scaling, and ``sample_weight`` (1-D or per (row, task)) when ``fit`` accepts it.
 constant), predicted again with categories that fit never saw. The property: either two epochs train to finite per-task losses (frozen
 parameters unchanged) and the predictions have y's shape, column names, labels (a subset of
 the training labels) and dtypes, or the call raises a ValueError/TypeError that names the
-offending option or column before its first training step.
+offending option or column before its first training step. A second property: any model
+that trained exports to ONNX (skmtl.export.to_onnx) with predict's labels (but on rows
+within 1e-4 of a tie), probabilities and values, on X and on unseen categories and days.
 
 Profiles: "ci" (default) is derandomized, so every run draws the same 600 examples (about
 30 s on one core when they pass; shrinking a failure takes longer); "long" draws 3000 fresh
-random examples on each run (a few minutes)::
+random examples on each run (a few minutes); the ONNX property draws a tenth of those::
 
     SKMTL_HYPOTHESIS_PROFILE=long .venv/bin/pytest -p no:xdist tests/test_properties.py
 
@@ -32,8 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from recording import INITIAL, RUNNABLE_WEIGHTINGS, Recorder
 from recording import call_or_refuse as _call_or_refuse
@@ -462,3 +465,68 @@ def check_calibration(est, opts: dict) -> None:
     assert set(est.temperatures_) == (classifiers if opts["temperature_scaling"] else set())
     for name, temperature in est.temperatures_.items():
         assert 0.05 <= temperature <= 20.0, (name, temperature)
+
+
+# -- ONNX export of any trained model ------------------------------------------------------------------
+
+
+def _margin(kind: str, proba: np.ndarray, cut) -> np.ndarray:
+    """Per row, how near a classification decision is to a tie: for a multi-label task the
+    smallest ``|p - cut|`` over its labels (cut 0.5 by default); for a binary task with a
+    threshold, ``|p(positive) - cut|``; otherwise the gap between the two largest
+    probabilities."""
+    if kind == "multilabel":
+        cut = 0.5 if cut is None else np.asarray(cut, dtype=np.float64)
+        return np.abs(proba - cut).min(axis=1)
+    if cut is not None:
+        return np.abs(proba[:, 1] - float(cut))
+    top = np.sort(proba, axis=1)
+    return top[:, -1] - top[:, -2]
+
+
+@settings(PROFILE, max_examples=max(PROFILE.max_examples // 10, 20))
+@given(table=tables(), opts=options(), seed=st.integers(0, 3))
+def test_any_trained_model_exports_to_onnx_with_predicts_outputs(table, opts, seed):
+    """Whatever the table and options, a fitted model's ONNX export gives predict's labels
+    (except on rows within 1e-4 of a tie, where float32 rounding may decide), predict_proba's
+    probabilities and the regression values, on X and on X with unseen categories / days."""
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    from skmtl.export import onnx_inputs, to_onnx
+
+    X, y, cases, tasks, estimator = table.X, table.y, table.cases, table.tasks, table.estimator
+    key = uuid.uuid4().hex
+    est = estimator(tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, device="cpu",
+                    random_state=seed, callbacks=[Recorder(key)], **opts, max_epochs=2)
+    words = OPTION_WORDS + tuple(c for case in cases for c in case.columns)
+    if call_or_refuse(lambda: est.fit(X, y), key, words) is not None:
+        event("fit refused")
+        return
+    event(f"exported: X as {type(X).__name__}")
+    onx = to_onnx(est, X[:5] if not isinstance(X, pd.DataFrame) else X.head(5))
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    for rows in (X, unseen_categories(X)):
+        got = dict(zip(names, session.run(None, onnx_inputs(session, rows))))
+        predicted = est.predict(rows)
+        frame = predicted.to_frame() if isinstance(predicted, pd.Series) else predicted
+        probas = est.predict_proba(rows) if hasattr(est, "predict_proba") else []
+        probas = [probas] if isinstance(probas, np.ndarray) else list(probas)
+        for task in est.tasks_:
+            expected = frame[task.columns_]
+            if task.kind == "regression":
+                values = expected.iloc[:, 0].to_numpy(dtype=np.float64)
+                np.testing.assert_allclose(got[task.name_], values, rtol=1e-4,
+                                           atol=1e-4 * max(1.0, np.abs(values).max()))
+                continue
+            proba = probas.pop(0)
+            np.testing.assert_allclose(got[f"{task.name_}_proba"], proba, rtol=1e-4, atol=1e-5)
+            labels = got[task.name_].reshape(len(rows), -1)
+            if task.kind == "multilabel":  # int64 0 / 1, whatever the label columns' dtype
+                same = labels == expected.to_numpy(dtype=np.float64)
+            else:  # labels in their classes' type
+                same = np.array([[str(a) == str(b) for a, b in zip(g, e)] for g, e in
+                                 zip(labels.tolist(), expected.to_numpy(dtype=object).tolist())])
+            near = _margin(task.kind, proba, est.thresholds_.get(task.name_)) < 1e-4
+            assert (same.all(axis=1) | near).all(), (
+                task.name_, labels[~same.all(axis=1)][:3], expected[~same.all(axis=1)][:3])
