@@ -479,3 +479,72 @@ def test_parity_column_names_that_onnx_renames():
     onx = to_onnx(model, X.head(5))
     assert [i.name for i in onx.graph.input] == ["price____", "_1st", "a_b", "a_b1"]
     assert_parity(model, onx, X)
+
+
+# -- ensembles and task groupings ------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["seeds", "cv, thresholds, mixed members", "hard voting"])
+def test_parity_ensembles(table, kind):
+    from skmtl import MultiTaskEnsemble
+
+    X, y, X_new = table
+    tasks = [MultiLabel(["l1", "l2"], name="labels")]
+    if kind == "seeds":
+        model = MultiTaskEnsemble([MultiTaskNet(tasks=tasks, **SMALL)], n_seeds=3)
+    elif kind == "hard voting":
+        model = MultiTaskEnsemble([MultiTaskNet(tasks=tasks, **SMALL)], n_seeds=3, voting="hard")
+    else:  # members fitted on other rows (own codes and quantiles), a TabM, temperatures
+        model = MultiTaskEnsemble(
+            [MultiTaskNet(tasks=tasks, **SMALL),
+             MultiTaskNet(tasks=tasks, architecture="tabm", temperature_scaling=True,
+                          min_frequency=5, **SMALL)], cv=3, threshold="accuracy", random_state=0)
+    model.fit(X, y)
+    onx = to_onnx(model, X.iloc[:5])
+    assert [o.name for o in onx.graph.output] == [
+        "price", "sold", "sold_proba", "grade", "grade_proba", "labels", "labels_proba"]
+    assert_parity(model, onx, X_new)
+    assert_parity(model, onx, X)
+    if kind != "seeds":  # the members differ: the ONNX model is not one member's
+        members = [run(to_onnx(m, X.iloc[:5]), X)["sold_proba"] for m in model.estimators_]
+        assert not np.allclose(members[0], members[1], atol=1e-4)
+
+
+def test_parity_ensemble_in_a_pipeline_of_arrays():
+    from skmtl import MultiTaskEnsemble
+
+    rng = np.random.RandomState(2)
+    X = rng.normal(size=(N, 3))
+    Y = np.column_stack([X[:, 0] * 3 + 1, X[:, 1] - X[:, 2]])
+    pipe = Pipeline([("scale", StandardScaler()), ("ens", MultiTaskEnsemble(
+        [MultiTaskRegressor(**SMALL), MultiTaskRegressor(architecture="mmoe", **SMALL)]))])
+    pipe.fit(X, Y)
+    onx = to_onnx(pipe, X[:3])
+    got = run(onx, X)
+    np.testing.assert_allclose(np.column_stack([got["0"], got["1"]]), pipe.predict(X),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_parity_task_grouping(table):
+    from skmtl import TaskGrouping
+
+    X, y, X_new = table
+    model = TaskGrouping(MultiTaskNet(threshold="accuracy", **SMALL),
+                         n_groups=2, affinity_epochs=2).fit(X, y)
+    assert model.n_groups_ == 2
+    onx = to_onnx(model, X.iloc[:5])
+    # outputs in y's order, whichever group predicts each task
+    assert [o.name for o in onx.graph.output] == [
+        "price", "sold", "sold_proba", "grade", "grade_proba", "l1", "l1_proba", "l2",
+        "l2_proba"]
+    assert_parity(model, onx, X_new)
+
+
+def test_ensembles_whose_members_read_columns_differently_are_refused(table):
+    from skmtl import MultiTaskEnsemble
+
+    X, y, _ = table
+    X = X[["size", "visits"]]
+    model = MultiTaskEnsemble([MultiTaskNet(**SMALL),
+                               MultiTaskNet(categorical_features=["visits"], **SMALL)]).fit(
+        X, y[["price"]])
+    with pytest.raises(TypeError, match=r"read X columns \['visits'\] in different ways"):
+        to_onnx(model, X.head())

@@ -1,7 +1,8 @@
-"""Export of fitted skmtl estimators, and Pipelines ending in one, to ONNX.
+"""Export of fitted skmtl estimators, their ensembles and task groupings, and Pipelines
+ending in one, to ONNX.
 
-:func:`to_onnx` converts a fitted estimator (or a scikit-learn Pipeline whose last step
-is one) into an ONNX model that ONNX Runtime runs without Python, torch or skmtl: the
+:func:`to_onnx` converts a fitted estimator, ``MultiTaskEnsemble`` or ``TaskGrouping`` (or
+a scikit-learn Pipeline whose last step is one) into an ONNX model that ONNX Runtime runs without Python, torch or skmtl: the
 preprocessing skmtl does inside ``fit`` (``preprocessor_``), the network and each
 task's decoding are part of the graph, which has one output per task named after it
 (plus ``<task>_proba`` for classification and multi-label tasks). skmtl's estimators
@@ -41,6 +42,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._base import BaseMultiTask
+from .._ensemble import MultiTaskEnsemble
+from .._grouping import TaskGrouping
 from ..tabular._encoder import _as_dates
 from ._converter import output_specs, register
 
@@ -57,16 +60,52 @@ _ONNX_NUMPY = {
 }
 
 
-def _final_estimator(model: Any) -> BaseMultiTask:
+def _final_estimator(model: Any) -> Any:
+    """The skmtl model that ends ``model`` (itself, or a Pipeline's last step): an
+    estimator, or a ``MultiTaskEnsemble`` / ``TaskGrouping`` of estimators; fitted."""
     last = model.steps[-1][1] if isinstance(model, Pipeline) else model
-    if not isinstance(last, BaseMultiTask):
+    combined = isinstance(last, (MultiTaskEnsemble, TaskGrouping))
+    if not (isinstance(last, BaseMultiTask) or combined):
         what = "a Pipeline whose last step is " if isinstance(model, Pipeline) else ""
         raise TypeError(
             f"to_onnx exports skmtl estimators (MultiTaskNet, MultiTaskClassifier, "
-            f"MultiTaskRegressor) or Pipelines ending in one; got {what}"
-            f"{type(last).__name__}. For other scikit-learn models use skl2onnx.to_onnx.")
+            f"MultiTaskRegressor), their MultiTaskEnsemble and TaskGrouping, or Pipelines "
+            f"ending in one; got {what}{type(last).__name__}. For other scikit-learn models "
+            "use skl2onnx.to_onnx.")
     check_is_fitted(last)
+    if combined:
+        others = [type(m).__name__ for m in last.estimators_ if not isinstance(m, BaseMultiTask)]
+        if others:
+            raise TypeError(
+                f"to_onnx exports a {type(last).__name__} whose estimators are skmtl "
+                f"estimators (MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor); this one "
+                f"holds {sorted(set(others))}.")
     return last
+
+
+def _members(final: Any) -> list[BaseMultiTask]:
+    """The estimators whose networks make ``final``'s outputs."""
+    return [final] if isinstance(final, BaseMultiTask) else list(final.estimators_)
+
+
+def _encoding(final: Any) -> tuple[bool, set, set]:
+    """Whether ``final``'s estimators encode X themselves (``preprocessor_``), and the
+    columns they read as categories and as dates (every estimator reads a column alike)."""
+    encoders = [getattr(m, "preprocessor_", None) for m in _members(final)]
+    encoders = [e for e in encoders if e is not None]
+    categorical, dates, numeric = set(), set(), set()
+    for encoder in encoders:
+        read = {encoder.columns_[j] for j in encoder.categorical_}
+        categorical |= read & set(encoder.input_columns_)
+        dates |= set(encoder.dates_)
+        numeric |= set(encoder.input_columns_) - read - set(encoder.dates_)
+    mixed = sorted(map(str, (categorical | dates) & numeric | (categorical & dates)))
+    if mixed:
+        raise TypeError(
+            f"The estimators of this {type(final).__name__} read X columns {mixed} in different "
+            "ways (as numbers, categories or dates); one ONNX input cannot serve them all. "
+            "Fit them with the same categorical_features.")
+    return bool(encoders), categorical, dates
 
 
 def _column_type(column: pd.Series, categorical: bool | None) -> Any:
@@ -104,16 +143,15 @@ def _array_type(array: np.ndarray, name: str) -> Any:
     return kinds[array.dtype.kind](shape)
 
 
-def _initial_types(model: Any, estimator: BaseMultiTask, X: Any) -> list[tuple[str, Any]]:
+def _initial_types(model: Any, estimator: Any, X: Any) -> list[tuple[str, Any]]:
     """The ONNX inputs for sample rows X: one per DataFrame column or dict key, else "X"."""
     if sparse.issparse(X):
         raise TypeError(
             "to_onnx needs dense sample rows X: ONNX models read dense tensors. Pass "
             "X.toarray() (the exported model then takes dense rows).")
-    encoder = getattr(estimator, "preprocessor_", None)
-    dated = list(encoder.dates_) if encoder is not None else []
+    encodes, categorical, dated = _encoding(estimator)
     if isinstance(X, pd.DataFrame):
-        if model is not estimator or encoder is None:
+        if model is not estimator or not encodes:
             timed = [c for c in X.columns if _is_dates(X[c]) or _is_durations(X[c])]
             if timed:
                 raise TypeError(
@@ -124,12 +162,12 @@ def _initial_types(model: Any, estimator: BaseMultiTask, X: Any) -> list[tuple[s
                     "skmtl.tabular.date_columns(X[c], c) for a date column c, "
                     "X[c].dt.total_seconds() for a duration.")
             return [(str(c), _column_type(X[c], None)) for c in X.columns]
-        categorical = {encoder.columns_[j] for j in encoder.categorical_}
-        return [(str(c), Int64TensorType([None, 1]) if c in encoder.dates_
+        return [(str(c), Int64TensorType([None, 1]) if c in dated
                  else _column_type(X[c], c in categorical)) for c in X.columns]
     if dated:
-        raise TypeError(f"The model encodes X columns {dated} as dates: export it with a "
-                        "DataFrame sample X, so that each date column gets an input of its own.")
+        raise TypeError(f"The model encodes X columns {sorted(map(str, dated))} as dates: export "
+                        "it with a DataFrame sample X, so that each date column gets an input "
+                        "of its own.")
     if isinstance(X, dict) or hasattr(X, "keys"):
         return [(str(k), _array_type(np.asarray(X[k]), str(k))) for k in X.keys()]
     array = np.asarray(X)
@@ -156,9 +194,12 @@ def to_onnx(model: Any, X: Any, *, path: str | os.PathLike | None = None,
 
     Parameters
     ----------
-    model : MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor or Pipeline
-        Fitted; a Pipeline's steps before the skmtl estimator are converted by
-        skl2onnx's converters (e.g. StandardScaler, ColumnTransformer, OneHotEncoder).
+    model : MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor, MultiTaskEnsemble, TaskGrouping or Pipeline
+        Fitted; a Pipeline's steps before the skmtl model are converted by skl2onnx's
+        converters (e.g. StandardScaler, ColumnTransformer, OneHotEncoder). An ensemble's
+        members (each with its own encoding of X) are combined in the graph as
+        ``predict`` combines them (mean values, mean probabilities or votes, then the
+        ensemble's thresholds); a task grouping gives each task from its group's model.
     X : DataFrame, array-like or dict of arrays
         A few rows shaped like the model's input; they define the ONNX inputs: one
         (n, 1) input per column of a DataFrame, named after it (skl2onnx's convention:
@@ -197,8 +238,9 @@ def to_onnx(model: Any, X: Any, *, path: str | os.PathLike | None = None,
             f"The ONNX outputs are named after the tasks, but {clashes} also name(s) an input "
             "(a column or key of X); ONNX names must differ. Rename the task (e.g. "
             "Regression(column, name='...')) or the column.")
-    precision = getattr(estimator.net_, "precision", "32")  # what predict runs under
-    if precision != "32":
+    precisions = {getattr(m.net_, "precision", "32") for m in _members(estimator)}
+    precision = sorted(precisions - {"32"})[0] if precisions - {"32"} else "32"
+    if precision != "32":  # what predict runs under
         warnings.warn(
             f"{type(estimator).__name__} predicts with precision={precision!r} (autocast), but "
             "the ONNX model computes in float32: its outputs differ from predict's by the "

@@ -1,4 +1,5 @@
-"""skl2onnx's parser, shape calculator and converter for skmtl's estimators, registered
+"""skl2onnx's parser, shape calculator and converter for skmtl's estimators (and their
+ensembles and task groupings), registered
 with ``update_registered_converter`` so that skl2onnx converts them alone or as the last
 step of a Pipeline."""
 
@@ -19,7 +20,11 @@ from skl2onnx.common.data_types import (
     StringTensorType,
 )
 
+from .._base import BaseMultiTask
+from .._ensemble import MultiTaskEnsemble
 from .._estimators import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+from .._grouping import TaskGrouping
+from ._combined import EnsembleModule, GroupingModule
 from ._encoder import encode_inputs
 from ._torch_graph import ExportModule, export_graph
 
@@ -112,7 +117,25 @@ def _torch_inputs(scope, operator, container, model: Any) -> tuple[list[str], li
     return names, [torch.zeros((2, *shape), dtype=torch.float32) for shape in shapes]
 
 
+def _module(scope, operator, container, model: Any
+            ) -> tuple[torch.nn.Module, list[str], list[torch.Tensor]]:
+    """The torch module to export for ``model``, its input names (in the container) and a
+    sample batch of each: one estimator's, or every member's in turn (ensembles and task
+    groupings, whose members each encode the ONNX inputs their own way)."""
+    if isinstance(model, BaseMultiTask):
+        names, samples = _torch_inputs(scope, operator, container, model)
+        return ExportModule(model), names, samples
+    names, samples, counts = [], [], []
+    for member in model.estimators_:
+        given, batch = _torch_inputs(scope, operator, container, member)
+        names, samples, counts = names + given, samples + batch, counts + [len(given)]
+    combined = EnsembleModule if isinstance(model, MultiTaskEnsemble) else GroupingModule
+    return combined(model, counts), names, samples
+
+
 def _culprit(model: Any) -> str:
+    if not isinstance(model, BaseMultiTask):  # an ensemble or grouping: its first member's
+        return _culprit(model.estimators_[0])
     trunk = getattr(model, "trunk", None)
     if trunk is not None:
         name = trunk.__name__ if isinstance(trunk, type) else type(trunk).__name__
@@ -156,8 +179,7 @@ def _embed(scope, container, graph: onnx.GraphProto, inputs: list[str], outputs:
 
 def _converter(scope, operator, container) -> None:
     model = operator.raw_operator
-    names, samples = _torch_inputs(scope, operator, container, model)
-    module = ExportModule(model)
+    module, names, samples = _module(scope, operator, container, model)
     specs = output_specs(model)
     graph_inputs = [f"input{i}" for i in range(len(names))]
     graph_outputs = [f"output{i}" for i in range(len(specs))]
@@ -182,6 +204,7 @@ def _converter(scope, operator, container) -> None:
 
 def register() -> None:
     """Register skmtl's estimators with skl2onnx (idempotent)."""
-    for estimator in (MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor):
+    for estimator in (MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor, MultiTaskEnsemble,
+                      TaskGrouping):
         update_registered_converter(estimator, ALIAS, _shape_calculator,
                                     _converter, parser=_parser)

@@ -83,8 +83,9 @@ class NumericEncoding(nn.Module):
         return torch.cat(parts, dim=1)
 
 
-class ExportModule(nn.Module):
-    """Inputs -> (encoding) -> network -> each task's decoded outputs.
+class NetworkOutputs(nn.Module):
+    """Inputs -> (encoding) -> network -> each task's raw output, TabM members combined:
+    what the estimator's ``_outputs`` gives, before the tasks' decoding.
 
     Parameters
     ----------
@@ -99,13 +100,12 @@ class ExportModule(nn.Module):
         self.encoding = None if encoder is None else NumericEncoding(encoder)
         self.has_numbers = encoder is not None and bool(encoder.numeric_ or encoder.binary_)
         self.has_codes = encoder is not None and bool(encoder.categorical_)
-        self.tasks = nn.ModuleList(TaskOutputs(estimator, task) for task in estimator.tasks_)
         self.kinds = [task.kind for task in estimator.tasks_]
         shapes = getattr(estimator, "input_shapes_", None)
         self.input_keys = list(shapes) if isinstance(shapes, dict) else None
 
-    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Every task's outputs, flattened into one tuple (see ``TaskOutputs``)."""
+    def forward(self, *inputs: torch.Tensor) -> list[torch.Tensor]:
+        """Every task's raw output, float32 (n, width)."""
         if self.encoding is not None:
             given = list(inputs)
             numbers = given.pop(0) if self.has_numbers else None
@@ -116,9 +116,29 @@ class ExportModule(nn.Module):
         else:
             X = dict(zip(self.input_keys, inputs))
         outputs = self.network(X)
+        return [combine_members(out, kind) for out, kind in zip(outputs, self.kinds)]
+
+
+class ExportModule(nn.Module):
+    """:class:`NetworkOutputs` then each task's decoding (:class:`TaskOutputs`): what
+    ``predict`` and ``predict_proba`` give.
+
+    Parameters
+    ----------
+    estimator : BaseMultiTask
+        Fitted; its tasks, temperatures and thresholds decode the outputs.
+    """
+
+    def __init__(self, estimator: Any):
+        super().__init__()
+        self.outputs = NetworkOutputs(estimator)
+        self.tasks = nn.ModuleList(TaskOutputs(estimator, task) for task in estimator.tasks_)
+
+    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Every task's outputs, flattened into one tuple (see ``TaskOutputs``)."""
         result: list[torch.Tensor] = []
-        for out, kind, task in zip(outputs, self.kinds, self.tasks):
-            result.extend(task(combine_members(out, kind)))
+        for out, task in zip(self.outputs(*inputs), self.tasks):
+            result.extend(task(out))
         return tuple(result)
 
 
