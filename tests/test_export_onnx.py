@@ -479,6 +479,16 @@ def test_parity_column_names_that_onnx_renames():
     onx = to_onnx(model, X.head(5))
     assert [i.name for i in onx.graph.input] == ["price____", "_1st", "a_b", "a_b1"]
     assert_parity(model, onx, X)
+    reordered = run(onx, X[X.columns[::-1]])  # inputs found by name, not by position
+    assert all(np.array_equal(v, run(onx, X)[k]) for k, v in reordered.items())
+    # a task named like a renamed column: skl2onnx gives the output the name, the input
+    # another one, which the model's record of its inputs still finds
+    y2 = y.assign(a_b=X["price ($)"] > 0)
+    model = MultiTaskNet(**SMALL).fit(X[["price ($)", "a b"]], y2)
+    onx = to_onnx(model, X[["price ($)", "a b"]].head(5))
+    assert [o.name for o in onx.graph.output][1] == "a_b"
+    assert [i.name for i in onx.graph.input] == ["price____", "a_b1"]
+    assert_parity(model, onx, X[["price ($)", "a b"]])
 
 
 # -- ensembles and task groupings ------------------------------------------------------------------

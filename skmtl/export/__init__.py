@@ -14,6 +14,7 @@ to run the result).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import warnings
@@ -48,6 +49,9 @@ from ..tabular._encoder import _as_dates
 from ._converter import output_specs, register
 
 __all__ = ["onnx_inputs", "to_onnx"]
+
+#: The metadata entry in which ``to_onnx`` records each input's column of X (JSON).
+INPUT_COLUMNS = "skmtl.input_columns"
 
 register()
 
@@ -247,6 +251,9 @@ def to_onnx(model: Any, X: Any, *, path: str | os.PathLike | None = None,
             "rounding of that precision (labels near a decision boundary may differ).",
             UserWarning, stacklevel=2)
     onx = convert_sklearn(model, initial_types=initial_types, target_opset=target_opset)
+    if isinstance(X, pd.DataFrame):  # the column of each input, whatever skl2onnx named it
+        names = {i.name: str(c) for i, c in zip(onx.graph.input, X.columns)}
+        onx.metadata_props.add(key=INPUT_COLUMNS, value=json.dumps(names))
     if path is not None:
         onnx.save(onx, os.fspath(path))
     return onx
@@ -294,8 +301,9 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
         which the graph reads as missing unless it is one of the column's categories;
         an unseen category gets the code it gets in ``predict``). A date input gets the
         column's local date and time in nanoseconds (NaT: the smallest int64), a
-        duration its seconds. Inputs are found by the column's name or by the name
-        skl2onnx gave it (``"price ($)"`` becomes ``"price____"``).
+        duration its seconds. Each input reads the column that ``to_onnx`` recorded for
+        it in the model's metadata (``"skmtl.input_columns"``): skl2onnx renames columns
+        whose names ONNX does not allow (``"price ($)"`` becomes ``"price____"``).
 
     Returns
     -------
@@ -303,6 +311,7 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
         Input name to an array of the input's type.
     """
     if hasattr(onnx_model, "get_inputs"):
+        metadata = onnx_model.get_modelmeta().custom_metadata_map
         inputs = [(i.name, {"tensor(float)": onnx.TensorProto.FLOAT,
                             "tensor(double)": onnx.TensorProto.DOUBLE,
                             "tensor(int64)": onnx.TensorProto.INT64,
@@ -310,10 +319,14 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
                             "tensor(string)": onnx.TensorProto.STRING}[i.type])
                   for i in onnx_model.get_inputs()]
     else:
+        metadata = {p.key: p.value for p in onnx_model.metadata_props}
         inputs = [(i.name, i.type.tensor_type.elem_type) for i in onnx_model.graph.input]
     feed = {}
     if isinstance(X, pd.DataFrame):
-        columns = _input_names(X.columns)
+        columns = _input_names(X.columns)  # models without the record: skl2onnx's rule
+        by_text = {str(c): c for c in X.columns}
+        recorded = json.loads(metadata.get(INPUT_COLUMNS, "{}"))
+        columns.update({name: by_text[c] for name, c in recorded.items() if c in by_text})
         for name, elem in inputs:
             if name not in columns:
                 raise ValueError(f"The model has an input {name!r}, but X has no column that "
