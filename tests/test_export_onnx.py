@@ -558,3 +558,19 @@ def test_ensembles_whose_members_read_columns_differently_are_refused(table):
         X, y[["price"]])
     with pytest.raises(TypeError, match=r"read X columns \['visits'\] in different ways"):
         to_onnx(model, X.head())
+
+
+def test_parity_columns_held_by_pyarrow():
+    from tables import pandas_and_arrow
+
+    _, arrow = pandas_and_arrow(120)
+    y = pd.DataFrame({"r": arrow["count"].astype(float) * 2,
+                      "c": np.where(arrow["num"].fillna(0) > 0, "up", "down")})
+    model = MultiTaskNet(**SMALL).fit(arrow, y)
+    onx = to_onnx(model, arrow.head(5))
+    kinds = {i.name: i.type.tensor_type.elem_type for i in onx.graph.input}
+    assert kinds["when"] == kinds["zoned"] == kinds["day"] == onnx.TensorProto.INT64
+    assert kinds["took"] == onnx.TensorProto.DOUBLE
+    assert kinds["text"] == kinds["kind"] == onnx.TensorProto.STRING
+    assert_parity(model, onx, arrow)
+    assert_parity(model, onx, pandas_and_arrow(40, seed=1)[1])

@@ -16,6 +16,7 @@ from rtdl_num_embeddings import PiecewiseLinearEmbeddings, compute_bins
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils._param_validation import InvalidParameterError
+from tables import pandas_and_arrow
 
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 from skmtl.architectures import ARCHITECTURES
@@ -874,3 +875,30 @@ def test_dates_are_encoded_without_warnings():
         encoder = TabularEncoder().fit(X)
         encoder.transform(X)
     assert "booked.dayofweek" in encoder.columns_
+
+
+# -- columns held by pyarrow --------------------------------------------------------------
+def test_columns_held_by_pyarrow_are_encoded_as_pandas_own():
+    pandas, arrow = pandas_and_arrow()
+    assert all(isinstance(arrow[c].dtype, pd.ArrowDtype) for c in arrow.columns)
+    ours, theirs = TabularEncoder().fit(pandas), TabularEncoder().fit(arrow)
+    assert theirs.summary()["kind"].to_dict() == ours.summary()["kind"].to_dict()
+    assert set(theirs.dates_) == {"when", "zoned", "day"}
+    assert theirs.summary().loc["took", "kind"] == "numeric"  # a duration: its seconds
+    assert {theirs.columns_[j] for j in theirs.categorical_} == {
+        "text", "kind", "when.date", "zoned.date", "day.date"}
+    np.testing.assert_array_equal(theirs.transform(arrow), ours.transform(pandas))
+    new_pandas, new_arrow = pandas_and_arrow(40, seed=1)
+    np.testing.assert_array_equal(theirs.transform(new_arrow), ours.transform(new_pandas))
+
+
+def test_a_model_fits_and_predicts_columns_held_by_pyarrow():
+    pandas, arrow = pandas_and_arrow()
+    y = pd.DataFrame({"r": pandas["count"] * 2.0, "c": np.where(pandas["count"] > 4, "hi", "lo")})
+    y_arrow = y.astype({"r": "double[pyarrow]", "c": "string[pyarrow]"})
+    ours = MultiTaskNet(max_epochs=3, random_state=0).fit(pandas, y)
+    theirs = MultiTaskNet(max_epochs=3, random_state=0).fit(arrow, y_arrow)
+    expected, got = ours.predict(pandas), theirs.predict(arrow)
+    np.testing.assert_array_equal(got["r"].to_numpy(dtype=float), expected["r"].to_numpy())
+    assert got["c"].astype(str).tolist() == expected["c"].astype(str).tolist()
+    assert got.dtypes.astype(str).tolist() == y_arrow.dtypes.astype(str).tolist()

@@ -45,7 +45,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from .._base import BaseMultiTask
 from .._ensemble import MultiTaskEnsemble
 from .._grouping import TaskGrouping
-from ..tabular._encoder import _as_dates
+from ..tabular._encoder import _as_dates, _from_arrow, _from_arrow_frame
 from ._converter import output_specs, register
 
 __all__ = ["onnx_inputs", "to_onnx"]
@@ -155,6 +155,7 @@ def _initial_types(model: Any, estimator: Any, X: Any) -> list[tuple[str, Any]]:
             "X.toarray() (the exported model then takes dense rows).")
     encodes, categorical, dated = _encoding(estimator)
     if isinstance(X, pd.DataFrame):
+        X = _from_arrow_frame(X)  # pyarrow's times and durations as pandas' own
         if model is not estimator or not encodes:
             timed = [c for c in X.columns if _is_dates(X[c]) or _is_durations(X[c])]
             if timed:
@@ -331,7 +332,7 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
             if name not in columns:
                 raise ValueError(f"The model has an input {name!r}, but X has no column that "
                                  f"skl2onnx names so; X's columns: {list(X.columns)}.")
-            column = X[columns[name]]
+            column = _from_arrow(X[columns[name]])
             if elem == onnx.TensorProto.STRING:
                 values = column.astype(object).astype(str).to_numpy(dtype=object)
             elif elem == onnx.TensorProto.INT64 and _as_dates(column) is not None:

@@ -31,11 +31,54 @@ AUTO_MIN_FREQUENCY = 0.002
 AUTO_MIN_CATEGORIES = 64
 
 
+def _arrow_type(column: pd.Series) -> Any:
+    """The pyarrow type of a column held by pyarrow (``pd.ArrowDtype``: from
+    ``dtype_backend="pyarrow"`` or a parquet file), else None."""
+    dtype = column.dtype
+    return dtype.pyarrow_dtype if isinstance(dtype, getattr(pd, "ArrowDtype", ())) else None
+
+
+def _from_arrow(column: pd.Series) -> pd.Series:
+    """A column held by pyarrow whose kind pandas' checks do not recognise, as pandas' own
+    dtype: timestamps (with their time zone) and dates as ``datetime64``, durations as
+    ``timedelta64``, dictionaries as ``category``; any other column as it is."""
+    arrow = _arrow_type(column)
+    if arrow is None:
+        return column
+    import pyarrow as pa  # present: the column is held by it
+
+    if not (pa.types.is_timestamp(arrow) or pa.types.is_date(arrow)
+            or pa.types.is_duration(arrow) or pa.types.is_dictionary(arrow)):
+        return column
+    # pyarrow's own conversion (pandas 2.0 cannot cast durations to timedelta64 itself)
+    values = pa.array(column.array).to_pandas(date_as_object=False)
+    return pd.Series(pd.Series(values).array, index=column.index, name=column.name)
+
+
+def _from_arrow_frame(X: pd.DataFrame) -> pd.DataFrame:
+    """X with :func:`_from_arrow` applied to its columns (X itself when none changes)."""
+    changed = {}
+    for j in range(X.shape[1]):
+        column = X.iloc[:, j]
+        converted = _from_arrow(column)
+        if converted is not column:
+            changed[j] = converted
+    if not changed:
+        return X
+    X = X.copy(deep=False)
+    for j, column in changed.items():
+        X.isetitem(j, column)
+    return X
+
+
 def is_categorical_dtype(column: pd.Series) -> bool:
-    """Whether a column is categorical by its dtype: category, or object / string values that
-    are not all numbers or numeric text (an object column of numbers is numeric)."""
+    """Whether a column is categorical by its dtype: category (pandas' or pyarrow's
+    dictionary), or object / string values (pandas' or pyarrow's) that are not all numbers
+    or numeric text (an object column of numbers is numeric)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return True
+    column = _from_arrow(column)
+    arrow = _arrow_type(column)  # text held by pyarrow is read as pandas' strings are
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return False
     if pd.api.types.infer_dtype(column, skipna=True) in _NUMERIC_KINDS:
@@ -45,7 +88,7 @@ def is_categorical_dtype(column: pd.Series) -> bool:
     # text that all parses as numbers (an array of mixed types) is numeric; in a text
     # column each distinct value is parsed once, not each row
     present = column.dropna()
-    if present.dtype == object or isinstance(present.dtype, pd.StringDtype):
+    if present.dtype == object or isinstance(present.dtype, pd.StringDtype) or arrow is not None:
         try:
             present = pd.Series(pd.unique(present.to_numpy(dtype=object)), dtype=object)
         except TypeError:  # unhashable values (lists): parse every row
@@ -348,6 +391,7 @@ class TabularEncoder(BaseEstimator):
                                   or not isinstance(limit, Integral) or limit < 2):
             raise ValueError(f"max_categories={limit!r}; give an int >= 2 or None.")
         self.input_columns_ = [c.item() if isinstance(c, np.generic) else c for c in X.columns]
+        X = _from_arrow_frame(X)  # pyarrow's times, durations and dictionaries
         mask = _categorical_mask(X, self.categorical_features)
         # date columns (not listed as categorical) become numbers and the day as text
         with_day = self.categorical_features is not None
@@ -473,6 +517,7 @@ class TabularEncoder(BaseEstimator):
         if list(X.columns) != self.input_columns_:
             raise ValueError(f"X has columns {list(X.columns)}, but the encoder was fitted on "
                              f"{self.input_columns_}.")
+        X = _from_arrow_frame(X)
         if self.dates_:
             X = self._expand(X)
         if self._is_identity(X):  # numbers as given: one float32 conversion, NaN -> 0
