@@ -8,7 +8,8 @@ batches have no label for it; optionally one row with no label at all), and rand
 options: architecture x weighting x schedule x freeze x fit / partial_fit / warm_start,
 validation split, batch size, optimizer, weight decay, decision thresholds, temperature
 scaling, and ``sample_weight`` (1-D or per (row, task)) when ``fit`` accepts it. X is an array, a numeric DataFrame or a raw one
-(extra columns with missing values, all missing, object / category / string / bool,
+(extra columns with missing values, all missing, object / category / string / bool, pyarrow
+text and timestamps, dates, durations,
 constant), predicted again with categories that fit never saw. The property: either two epochs train to finite per-task losses (frozen
 parameters unchanged) and the predictions have y's shape, column names, labels (a subset of
 the training labels) and dtypes, or the call raises a ValueError/TypeError that names the
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import torch
 from hypothesis import HealthCheck, event, given, note, settings
@@ -144,7 +146,7 @@ class Table:
 
 #: Columns a raw DataFrame X may carry besides its numeric signal columns.
 RAW_COLUMNS = ("numeric with NaN", "all NaN", "object with NaN", "category", "bool", "string",
-               "constant", "date with NaT", "duration")
+               "constant", "date with NaT", "duration", "pyarrow text", "pyarrow date")
 
 
 def _raw_columns(X: pd.DataFrame, kinds: set, rng: np.random.RandomState) -> pd.DataFrame:
@@ -173,6 +175,17 @@ def _raw_columns(X: pd.DataFrame, kinds: set, rng: np.random.RandomState) -> pd.
                                                                    unit="h")).to_series()
             values[rng.uniform(size=n) < 0.2] = pd.NaT
             values = values.reset_index(drop=True).set_axis(X.index)
+        elif kind == "pyarrow text":  # pd.ArrowDtype, as read_csv(dtype_backend="pyarrow")
+            values = words[rng.randint(0, 3, n)].copy()
+            values[rng.uniform(size=n) < 0.2] = None
+            values = pd.Series(values, index=X.index, dtype="object").astype(
+                pd.ArrowDtype(pa.string()))
+        elif kind == "pyarrow date":  # pyarrow timestamps with missing values
+            values = (pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.randint(0, 60, n),
+                                                                   unit="D")).to_series()
+            values[rng.uniform(size=n) < 0.2] = pd.NaT
+            values = values.reset_index(drop=True).set_axis(X.index).astype(
+                pd.ArrowDtype(pa.timestamp("us")))
         elif kind == "duration":  # read as seconds
             values = pd.to_timedelta(rng.randint(0, 3600, n), unit="s").to_series()
             values = values.reset_index(drop=True).set_axis(X.index)
