@@ -11,6 +11,8 @@ import pandas as pd
 from scipy import sparse
 from sklearn.utils.validation import check_array, validate_data
 
+from ._frames import from_polars
+
 _NUMERIC_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
 
 
@@ -258,6 +260,7 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarra
     """
     from .tabular import TabularEncoder
 
+    X = from_polars(X)  # a polars frame: its columns by name, as pandas'
     if isinstance(X, pd.DataFrame):
         if X.shape[0] == 0 or X.shape[1] == 0:
             what = "sample" if X.shape[0] == 0 else "feature"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .._frames import from_polars
 from ._base import Task, check_label_values
 from ._classification import Classification
 from ._inference import infer_task
@@ -28,6 +29,7 @@ def as_target_frame(y: Any) -> tuple[pd.DataFrame, str]:
     Parameters
     ----------
     y : array-like of shape (n_samples,) or (n_samples, n_columns), Series or DataFrame
+        pandas' or polars' (read as pandas', names kept).
 
     Returns
     -------
@@ -38,6 +40,7 @@ def as_target_frame(y: Any) -> tuple[pd.DataFrame, str]:
     """
     if y is None:
         raise ValueError("This estimator requires y to be passed, but the target y is None.")
+    y = from_polars(y)
     if isinstance(y, pd.DataFrame):
         frame, kind = y, "frame"
     elif isinstance(y, pd.Series):
@@ -180,6 +183,7 @@ class TaskSet:
         -------
         self : TaskSet
         """
+        y = from_polars(y)  # its dtype and name below are pandas'
         frame, self.kind_ = as_target_frame(y)
         _check_rows(frame, n_samples)
         self.columns_ = list(frame.columns)

@@ -1,0 +1,58 @@
+"""Data frames of other libraries: polars X and y are read as the pandas frames of the
+same columns (names, missing values), so they give the same model and named predictions."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmtl import MultiTaskEnsemble, MultiTaskNet
+
+pl = pytest.importorskip("polars")
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+N = 120
+
+
+def _tables(seed: int = 0):
+    """The same X and y in pandas and in polars, with missing values and labels."""
+    rng = np.random.default_rng(seed)
+    size = rng.normal(size=N)
+    shop = rng.choice(["north", "south", "east"], N).astype(object)
+    shop[::9] = None
+    price = size * 3 + rng.normal(size=N)
+    grade = np.where(size > 0, "high", "low").astype(object)
+    grade[::7] = None  # missing labels: masked
+    rooms = rng.integers(1, 5, N).astype(float)
+    rooms[::5] = np.nan
+    X = pd.DataFrame({"size": size, "shop": shop})
+    y = pd.DataFrame({"price": price, "grade": grade, "rooms": rooms})
+    X_pl = pl.DataFrame({"size": size, "shop": shop.tolist()})
+    y_pl = pl.DataFrame({"price": price, "grade": grade.tolist(),
+                         "rooms": [None if np.isnan(v) else int(v) for v in rooms]})
+    return X, y, X_pl, y_pl
+
+
+def test_polars_X_and_y_give_the_pandas_model_and_named_predictions():
+    X, y, X_pl, y_pl = _tables()
+    tasks = {"rooms": "regression"}  # declared by y's column name
+    ours = MultiTaskNet(max_epochs=3, random_state=0, tasks=tasks).fit(X, y)
+    theirs = MultiTaskNet(max_epochs=3, random_state=0, tasks=tasks).fit(X_pl, y_pl)
+    assert [t.name_ for t in theirs.tasks_] == ["price", "grade", "rooms"]
+    assert [t.kind for t in theirs.tasks_] == ["regression", "classification", "regression"]
+    assert list(theirs.feature_names_in_) == ["size", "shop"]
+    assert list(theirs.preprocessor_.summary().index) == ["size", "shop"]
+    got, expected = theirs.predict(X_pl), ours.predict(X)
+    assert isinstance(got, pd.DataFrame) and list(got.columns) == ["price", "grade", "rooms"]
+    pd.testing.assert_frame_equal(got, expected)
+    assert theirs.score_tasks(X_pl, y_pl) == pytest.approx(ours.score_tasks(X, y))
+    np.testing.assert_array_equal(theirs.predict_proba(X_pl), ours.predict_proba(X))
+
+
+def test_a_polars_series_y_and_an_ensemble():
+    X, y, X_pl, y_pl = _tables()
+    model = MultiTaskNet(max_epochs=2, random_state=0).fit(X_pl, y_pl["grade"])
+    pred = model.predict(X_pl)
+    assert isinstance(pred, pd.Series) and pred.name == "grade"
+    assert set(pred) <= {"high", "low"}
+    ensemble = MultiTaskEnsemble([MultiTaskNet(max_epochs=2)], cv=3, random_state=0)
+    assert list(ensemble.fit(X_pl, y_pl).predict(X_pl).columns) == ["price", "grade", "rooms"]
