@@ -56,3 +56,20 @@ def test_a_polars_series_y_and_an_ensemble():
     assert set(pred) <= {"high", "low"}
     ensemble = MultiTaskEnsemble([MultiTaskNet(max_epochs=2)], cv=3, random_state=0)
     assert list(ensemble.fit(X_pl, y_pl).predict(X_pl).columns) == ["price", "grade", "rooms"]
+
+
+def test_a_model_fitted_on_polars_exports_to_onnx_from_polars_rows():
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    from skmtl.export import onnx_inputs, to_onnx
+
+    X, y, X_pl, y_pl = _tables()
+    model = MultiTaskNet(max_epochs=2, random_state=0).fit(X_pl, y_pl)
+    onx = to_onnx(model, X_pl.head(5))
+    assert [i.name for i in onx.graph.input] == ["size", "shop"]
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = dict(zip([o.name for o in session.get_outputs()],
+                   session.run(None, onnx_inputs(session, X_pl))))
+    pred = model.predict(X_pl)
+    np.testing.assert_allclose(got["price"], pred["price"], rtol=1e-5, atol=1e-5)
+    assert got["grade"].tolist() == pred["grade"].tolist()

@@ -43,6 +43,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._base import BaseMultiTask
+from .._frames import from_polars
 from .._ensemble import MultiTaskEnsemble
 from .._grouping import TaskGrouping
 from ..tabular._encoder import _as_dates, _from_arrow, _from_arrow_frame
@@ -235,6 +236,7 @@ def to_onnx(model: Any, X: Any, *, path: str | os.PathLike | None = None,
         class and torch's message.
     """
     estimator = _final_estimator(model)
+    X = from_polars(X)
     initial_types = _initial_types(model, estimator, X)
     clashes = sorted({name for name, _ in output_specs(estimator)}
                      & {name for name, _ in initial_types})
@@ -323,6 +325,7 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
         metadata = {p.key: p.value for p in onnx_model.metadata_props}
         inputs = [(i.name, i.type.tensor_type.elem_type) for i in onnx_model.graph.input]
     feed = {}
+    X = from_polars(X)
     if isinstance(X, pd.DataFrame):
         columns = _input_names(X.columns)  # models without the record: skl2onnx's rule
         by_text = {str(c): c for c in X.columns}
