@@ -43,8 +43,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._base import BaseMultiTask
-from .._frames import from_polars
 from .._ensemble import MultiTaskEnsemble
+from .._frames import from_polars
 from .._grouping import TaskGrouping
 from ..tabular._encoder import _as_dates, _from_arrow, _from_arrow_frame
 from ._converter import output_specs, register
