@@ -203,6 +203,10 @@ def unseen_categories(X):
     X = X.copy()
     for name in X.columns:
         column = X[name]
+        arrow = column.dtype.pyarrow_dtype if isinstance(column.dtype, pd.ArrowDtype) else None
+        if arrow is not None and pa.types.is_timestamp(arrow):
+            continue  # pyarrow timestamps (pandas 2.0 cannot shift them); days unseen in fit
+            # are drawn for the "date with NaT" columns
         if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column) \
                 or pd.api.types.is_timedelta64_dtype(column):
             continue
