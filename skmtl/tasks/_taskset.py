@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .._frames import from_polars
+from .._frames import from_polars, polars_schema, to_polars
 from ._base import Task, check_label_values
 from ._classification import Classification
 from ._inference import infer_task
@@ -140,6 +140,12 @@ class TaskSet:
         self.tasks = tasks
         self.force = force
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle; a task set fitted before polars targets were kept had none."""
+        self.__dict__.update(state)
+        if "columns_" in state:
+            self.__dict__.setdefault("polars_schema_", None)
+
     def _explicit_specs(self) -> list[Task]:
         if isinstance(self.tasks, str):
             return []
@@ -183,6 +189,7 @@ class TaskSet:
         -------
         self : TaskSet
         """
+        self.polars_schema_ = polars_schema(y)  # predictions go back to polars
         y = from_polars(y)  # its dtype and name below are pandas'
         frame, self.kind_ = as_target_frame(y)
         _check_rows(frame, n_samples)
@@ -304,6 +311,8 @@ class TaskSet:
         Returns
         -------
         DataFrame, Series or ndarray
+            polars' DataFrame or Series when ``y`` was polars' (its dtypes where the values
+            allow), without ``index``.
         """
         ordered = [columns[c] for c in self.columns_]
         if self.kind_ in ("frame", "series"):
@@ -313,6 +322,8 @@ class TaskSet:
                 result.index = index
             if self.kind_ == "series":
                 result = result.iloc[:, 0].rename(self.series_name_)
+            if self.polars_schema_ is not None:
+                result = to_polars(result, self.polars_schema_)
             return result
         arrays = [s.to_numpy() for s in ordered]
         if all(a.dtype.kind in "biuf" for a in arrays):
