@@ -62,7 +62,10 @@ def to_polars(result: pd.DataFrame | pd.Series, schema: dict) -> Any:
     import polars as pl
 
     def column(name: Any, values: pd.Series, dtype: Any) -> Any:
-        series = pl.Series("" if name is None else str(name), values.to_numpy())
+        array = values.to_numpy()
+        if array.dtype == object:  # e.g. pandas 2.0's Int64: polars infers Python values
+            array = values.tolist()
+        series = pl.Series("" if name is None else str(name), array)
         try:
             cast = series.cast(dtype)
             lossless = cast.cast(series.dtype).equals(series)
