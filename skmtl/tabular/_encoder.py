@@ -57,6 +57,9 @@ def _from_arrow(column: pd.Series) -> pd.Series:
 
 def _from_arrow_frame(X: pd.DataFrame) -> pd.DataFrame:
     """X with :func:`_from_arrow` applied to its columns (X itself when none changes)."""
+    arrow = getattr(pd, "ArrowDtype", ())
+    if not any(isinstance(dtype, arrow) for dtype in X.dtypes):  # no column to look at
+        return X
     changed = {}
     for j in range(X.shape[1]):
         column = X.iloc[:, j]
