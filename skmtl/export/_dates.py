@@ -73,22 +73,32 @@ def date_parts(scope: Any, container: Any, name: str, with_time: bool
     truncated_remainder = g.op("Mod", t, g.const(_NS_PER_DAY), fmod=1)
     before_midnight = g.op("Cast", g.arith("Less", truncated_remainder, 0), to=TensorProto.INT64)
     days = g.arith("Sub", g.arith("Div", t, _NS_PER_DAY), before_midnight)
-    # civil from days: z > 0 for every date pandas holds (1677 - 2262)
-    z = g.arith("Add", days, 719_468)
-    era = g.arith("Div", z, 146_097)
-    doe = g.arith("Sub", z, g.arith("Mul", era, 146_097))  # day of the 400-year era
-    yoe = g.arith("Div", g.arith("Sub", g.arith("Add", g.arith(
-        "Sub", doe, g.arith("Div", doe, 1_460)), g.arith("Div", doe, 36_524)),
-        g.arith("Div", doe, 146_096)), 365)  # year of the era
-    doy = g.arith("Sub", doe, g.arith("Sub", g.arith("Add", g.arith("Mul", yoe, 365),
-                                                     g.arith("Div", yoe, 4)),
-                                      g.arith("Div", yoe, 100)))  # day of a March year
-    mp = g.arith("Div", g.arith("Add", g.arith("Mul", doy, 5), 2), 153)  # March = 0
-    day = g.arith("Add", g.arith("Sub", doy, g.arith("Div", g.arith(
-        "Add", g.arith("Mul", mp, 153), 2), 5)), 1)
-    month = g.arith("Add", mp, g.op("Where", g.arith("Less", mp, 10), g.const(3), g.const(-9)))
+    def add(a: str, b: int | str) -> str:
+        return g.arith("Add", a, b)
+
+    def sub(a: str, b: int | str) -> str:
+        return g.arith("Sub", a, b)
+
+    def mul(a: str, b: int) -> str:
+        return g.arith("Mul", a, b)
+
+    def div(a: str, b: int) -> str:  # non-negative operands below: truncation is floor
+        return g.arith("Div", a, b)
+
+    # civil from days, in 400-year eras starting on 1 March 0000 (Hinnant); z > 0 for every
+    # date pandas holds (1677 - 2262)
+    z = add(days, 719_468)
+    era = div(z, 146_097)
+    doe = sub(z, mul(era, 146_097))  # day of the era, 0 - 146,096
+    # year of the era: (doe - doe/1460 + doe/36524 - doe/146096) / 365
+    yoe = div(sub(add(sub(doe, div(doe, 1_460)), div(doe, 36_524)), div(doe, 146_096)), 365)
+    # day of the year starting on 1 March: doe - (365 yoe + yoe/4 - yoe/100)
+    doy = sub(doe, sub(add(mul(yoe, 365), div(yoe, 4)), div(yoe, 100)))
+    mp = div(add(mul(doy, 5), 2), 153)  # month starting from March = 0
+    day = add(sub(doy, div(add(mul(mp, 153), 2), 5)), 1)  # doy - (153 mp + 2) / 5 + 1
+    month = add(mp, g.op("Where", g.arith("Less", mp, 10), g.const(3), g.const(-9)))
     january_or_february = g.op("Cast", g.arith("LessOrEqual", month, 2), to=TensorProto.INT64)
-    year = g.arith("Add", g.arith("Add", yoe, g.arith("Mul", era, 400)), january_or_february)
+    year = add(add(yoe, mul(era, 400)), january_or_february)
     weekday = g.op("Mod", g.arith("Add", days, 3), g.const(7), fmod=0)  # 1970-01-01: Thursday
 
     def divisible(by: int) -> str:
@@ -97,11 +107,9 @@ def date_parts(scope: Any, container: Any, name: str, with_time: bool
     leap = g.op("Or", g.op("And", divisible(4), g.op("Not", divisible(100))), divisible(400))
     after_february = g.op("And", leap, g.arith("Greater", month, 2))
     before = g.op("Gather", g.const(_DAYS_BEFORE_MONTH), g.arith("Sub", month, 1), axis=0)
-    day_of_year = g.arith("Add", g.arith("Add", before, day),
-                          g.op("Cast", after_february, to=TensorProto.INT64))
+    day_of_year = add(add(before, day), g.op("Cast", after_february, to=TensorProto.INT64))
     values = {"year": year, "month": month, "day": day, "dayofweek": weekday,
-              "dayofyear": day_of_year}
-    assert set(values) == set(DATE_PARTS)
+              "dayofyear": day_of_year}  # DATE_PARTS
     nan = g.const(np.nan, TensorProto.DOUBLE)
 
     def as_number(variable: str) -> str:
