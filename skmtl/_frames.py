@@ -7,6 +7,10 @@ from typing import Any
 import pandas as pd
 
 
+def _is_polars(data: Any) -> bool:
+    return type(data).__module__.startswith("polars") and hasattr(data, "to_numpy")
+
+
 def from_polars(data: Any) -> Any:
     """A polars DataFrame or Series as pandas' (names and missing values kept, through
     NumPy, so that pyarrow is not needed; integers and booleans with missing values as
@@ -23,7 +27,7 @@ def from_polars(data: Any) -> Any:
         A pandas DataFrame (default index) for a polars DataFrame, a Series for a polars
         Series, else ``data``.
     """
-    if not type(data).__module__.startswith("polars") or not hasattr(data, "to_numpy"):
+    if not _is_polars(data):
         return data
     if hasattr(data, "columns"):  # a DataFrame
         return pd.DataFrame({name: _column(data[name]) for name in data.columns})
@@ -47,7 +51,7 @@ def _column(series: Any) -> Any:
 def polars_schema(data: Any) -> dict | None:
     """Column name to polars dtype of a polars DataFrame or Series (a Series: its name, or
     None when it has none), else None."""
-    if not type(data).__module__.startswith("polars") or not hasattr(data, "to_numpy"):
+    if not _is_polars(data):
         return None
     if hasattr(data, "columns"):
         return dict(data.schema)
@@ -56,9 +60,9 @@ def polars_schema(data: Any) -> dict | None:
 
 def to_polars(result: pd.DataFrame | pd.Series, schema: dict) -> Any:
     """Predictions made as pandas' (a DataFrame with ``schema``'s columns, or a Series) as
-    polars', each column cast back to its dtype in ``schema`` where that loses nothing: the
-    labels of an integer column that came in as floats (it had missing labels) become
-    integers again, a regression's predictions of it stay floats."""
+    polars', each column cast back to its dtype in ``schema`` where that loses nothing:
+    the labels of an integer column are integers again, a regression's predictions of it
+    stay floats."""
     import polars as pl
 
     def column(name: Any, values: pd.Series, dtype: Any) -> Any:
