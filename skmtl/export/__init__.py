@@ -46,7 +46,7 @@ from .._base import BaseMultiTask
 from .._ensemble import MultiTaskEnsemble
 from .._frames import from_polars
 from .._grouping import TaskGrouping
-from ..tabular._encoder import _as_dates, _from_arrow, _from_arrow_frame
+from ..tabular._encoder import _as_dates, _from_arrow, _from_arrow_frame, _is_date
 from ._converter import output_specs, register
 
 __all__ = ["onnx_inputs", "to_onnx"]
@@ -129,10 +129,6 @@ def _column_type(column: pd.Series, categorical: bool | None) -> Any:
     return StringTensorType([None, 1])
 
 
-def _is_dates(column: pd.Series) -> bool:
-    return pd.api.types.is_datetime64_any_dtype(column)
-
-
 def _is_durations(column: pd.Series) -> bool:
     return pd.api.types.is_timedelta64_dtype(column)
 
@@ -158,7 +154,7 @@ def _initial_types(model: Any, estimator: Any, X: Any) -> list[tuple[str, Any]]:
     if isinstance(X, pd.DataFrame):
         X = _from_arrow_frame(X)  # pyarrow's times and durations as pandas' own
         if model is not estimator or not encodes:
-            timed = [c for c in X.columns if _is_dates(X[c]) or _is_durations(X[c])]
+            timed = [c for c in X.columns if _is_date(X[c]) or _is_durations(X[c])]
             if timed:
                 raise TypeError(
                     f"X columns {timed} hold dates or durations, which the Pipeline's steps "
@@ -338,8 +334,8 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
             column = _from_arrow(X[columns[name]])
             if elem == onnx.TensorProto.STRING:
                 values = column.astype(object).astype(str).to_numpy(dtype=object)
-            elif elem == onnx.TensorProto.INT64 and _as_dates(column) is not None:
-                values = _local_nanoseconds(_as_dates(column))
+            elif elem == onnx.TensorProto.INT64 and (dates := _as_dates(column)) is not None:
+                values = _local_nanoseconds(dates)
             elif elem == onnx.TensorProto.INT64 and not (
                     pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
                 raise ValueError(

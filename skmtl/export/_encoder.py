@@ -15,7 +15,6 @@ import numpy as np
 from onnx import TensorProto
 from skl2onnx.common.data_types import StringTensorType
 
-from ..tabular import DATE_PARTS
 from ._dates import date_parts, day_codes
 
 
@@ -95,20 +94,6 @@ def _codes(scope, container, name: str, kind: Any, keys: np.ndarray, column: Any
     return out
 
 
-def _sources(encoder: Any) -> list[tuple[int, str | None]]:
-    """For each encoded column (``encoder.columns_``): the position of X's column it comes
-    from, and the date part it is (None for a column as it is)."""
-    out: list[tuple[int, str | None]] = []
-    for i, name in enumerate(encoder.input_columns_):
-        if name in encoder.dates_:
-            with_time, with_day = encoder.dates_[name]
-            out += [(i, part) for part in [*DATE_PARTS, *["hour"] * with_time,
-                                           *["date"] * with_day]]
-        else:
-            out.append((i, None))
-    return out
-
-
 def encode_inputs(scope, operator, container, encoder: Any) -> list[str]:
     """The torch graph's inputs for a model with a ``preprocessor_``.
 
@@ -133,7 +118,7 @@ def encode_inputs(scope, operator, container, encoder: Any) -> list[str]:
         raise ValueError(
             f"The model reads {n} columns, but the ONNX graph has {len(operator.inputs)} "
             "inputs; give one matrix input or one input per column.")
-    sources = _sources(encoder)
+    sources = encoder._sources()  # each encoded column's input and date part
     dates: dict[int, tuple[dict[str, str], str, str]] = {}  # X's position: its parts
 
     def column(j: int) -> tuple[str, Any]:

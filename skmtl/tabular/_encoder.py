@@ -58,14 +58,13 @@ def _from_arrow(column: pd.Series) -> pd.Series:
 def _from_arrow_frame(X: pd.DataFrame) -> pd.DataFrame:
     """X with :func:`_from_arrow` applied to its columns (X itself when none changes)."""
     arrow = getattr(pd, "ArrowDtype", ())
-    if not any(isinstance(dtype, arrow) for dtype in X.dtypes):  # no column to look at
-        return X
     changed = {}
-    for j in range(X.shape[1]):
-        column = X.iloc[:, j]
-        converted = _from_arrow(column)
-        if converted is not column:
-            changed[j] = converted
+    for j, dtype in enumerate(X.dtypes):
+        if isinstance(dtype, arrow):  # only these columns are looked at
+            column = X.iloc[:, j]
+            converted = _from_arrow(column)
+            if converted is not column:
+                changed[j] = converted
     if not changed:
         return X
     X = X.copy(deep=False)
@@ -75,12 +74,12 @@ def _from_arrow_frame(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def is_categorical_dtype(column: pd.Series) -> bool:
-    """Whether a column is categorical by its dtype: category (pandas' or pyarrow's
-    dictionary), or object / string values (pandas' or pyarrow's) that are not all numbers
-    or numeric text (an object column of numbers is numeric)."""
+    """Whether a column is categorical by its dtype: category, or object / string values
+    (pandas' or pyarrow's) that are not all numbers or numeric text (an object column of
+    numbers is numeric). Columns held by pyarrow are read as :func:`_from_arrow` leaves
+    them (the encoder converts them first: a dictionary is then a category)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return True
-    column = _from_arrow(column)
     arrow = _arrow_type(column)  # text held by pyarrow is read as pandas' strings are
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return False
@@ -471,17 +470,26 @@ class TabularEncoder(BaseEstimator):
                 parts[new] = values
         return pd.DataFrame(parts, index=X.index)
 
+    def _sources(self) -> list[tuple[int, str | None]]:
+        """For each encoded column (``columns_``, :meth:`_expand`'s order): the position of
+        X's column it comes from, and the date part it is (one of ``DATE_PARTS``, then
+        ``"hour"`` and ``"date"``, as :func:`date_columns` gives them; None for a column
+        as it is)."""
+        out: list[tuple[int, str | None]] = []
+        for i, name in enumerate(self.input_columns_):
+            if name in self.dates_:
+                with_time, with_day = self.dates_[name]
+                out += [(i, part) for part in [*DATE_PARTS, *["hour"] * with_time,
+                                               *["date"] * with_day]]
+            else:
+                out.append((i, None))
+        return out
+
     def _expanded_mask(self, mask: np.ndarray) -> np.ndarray:
         """The categorical mask of :meth:`_expand`'s columns: each date column's day is
         categorical, its numbers are not."""
-        out = []
-        for j, name in enumerate(self.input_columns_):
-            if name in self.dates_:
-                with_time, with_day = self.dates_[name]
-                out += [False] * (len(DATE_PARTS) + with_time) + [True] * with_day
-            else:
-                out.append(bool(mask[j]))
-        return np.array(out, dtype=bool)
+        return np.array([bool(mask[i]) if part is None else part == "date"
+                         for i, part in self._sources()], dtype=bool)
 
     def __setstate__(self, state: dict) -> None:
         """Unpickle; an encoder fitted before dates and infrequent categories existed gets
