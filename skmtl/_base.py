@@ -30,7 +30,7 @@ from ._training import MultiTaskNeuralNet, _distributed
 from ._training._compile import check_compile, compile_options
 from ._training._placement import data_nbytes, keep_on_host
 from ._training._precision import PRECISIONS, check_precision
-from ._validation import check_frame, check_X, is_input_dict, n_rows, uses_frame
+from ._validation import check_aligned, check_frame, check_X, is_input_dict, n_rows, uses_frame
 from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, get_architecture
 from .callbacks import ConvergenceMonitor, LRSchedule, ResumeCheckpoint, _resume
 from .callbacks._affinity import affinity_mode, history_affinity
@@ -354,6 +354,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        check_aligned(X, y)
         resume = incremental and hasattr(self, "net_")
         if resume:
             self._check_structure()

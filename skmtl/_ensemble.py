@@ -26,6 +26,7 @@ from ._thresholds import (
     is_thresholded,
     positive_probabilities,
 )
+from ._validation import check_aligned
 
 _EPS = 1e-12
 
@@ -306,6 +307,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         -------
         dict
         """
+        check_aligned(X, y)
         combined = apply_thresholds(self, self._combined(X))
         return weighted_scores(self.estimators_[0].taskset_, y, combined, sample_weight)
 

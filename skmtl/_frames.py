@@ -37,8 +37,12 @@ def from_polars(data: Any) -> Any:
 def _column(series: Any) -> Any:
     """A polars Series' values for pandas: NumPy's, except integers and booleans with
     missing values, which keep their kind as pandas' nullable ``Int64`` / ``boolean``
-    (NumPy would make them floats and objects)."""
+    (NumPy would make them floats and objects), and times with a time zone, which keep
+    it (NumPy gives their instants in UTC, so the local hours would change)."""
     values = series.to_numpy()
+    zone = getattr(series.dtype, "time_zone", None)
+    if zone is not None:  # NumPy's times are the instants in UTC, without the zone
+        return pd.DatetimeIndex(values).tz_localize("UTC").tz_convert(zone).array
     if series.null_count() == 0:
         return values
     if series.dtype.is_integer():

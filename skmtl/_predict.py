@@ -19,7 +19,7 @@ from ._chunks import forward_in_chunks, row_count, take_rows
 from ._sample_weight import task_weights
 from ._thresholds import apply_thresholds
 from ._training import SparseRows
-from ._validation import check_frame, check_X, is_input_dict, uses_frame
+from ._validation import check_aligned, check_frame, check_X, is_input_dict, uses_frame
 
 
 def _has_probabilities(estimator: Any) -> bool:
@@ -272,6 +272,7 @@ class PredictMixin(ProbabilityFrameMixin):
             regression task, the mean per-label accuracy for a multi-label task (NaN for
             a task with no labelled entry).
         """
+        check_aligned(X, y)
         outputs = apply_thresholds(self, self._outputs(X))  # scores of what predict returns
         return weighted_scores(self.taskset_, y, outputs, sample_weight)
 

@@ -122,6 +122,40 @@ def _non_finite_message(estimator: Any, X: Any) -> str | None:
     return " ".join(sentences) if sentences else None
 
 
+def check_aligned(X: Any, y: Any) -> None:
+    """Refuse a pandas X and y whose indexes hold the same labels in another order.
+
+    skmtl pairs the rows of X and y by position, as scikit-learn does. Indexes with the
+    same labels in different orders (y sorted, or taken from a shuffled copy) pair each
+    row with another row's labels, without any error; any other pair of indexes (e.g.
+    y's a ``RangeIndex`` from a NumPy array) is taken by position, as always.
+
+    Raises
+    ------
+    ValueError
+        Naming the first position where the two indexes differ and how to align them.
+    """
+    pandas = (pd.DataFrame, pd.Series)
+    if not (isinstance(X, pandas) and isinstance(y, pandas)):
+        return
+    rows, labels = X.index, y.index
+    if len(rows) != len(labels) or rows.equals(labels):
+        return
+    try:
+        same = rows.sort_values().equals(labels.sort_values())
+    except TypeError:  # labels of types that do not sort together: not the same labels
+        return
+    if same:
+        first = int(np.flatnonzero(rows.to_numpy() != labels.to_numpy())[0])
+        x_label, y_label = (v.item() if isinstance(v, np.generic) else v
+                            for v in (rows[first], labels[first]))
+        raise ValueError(
+            f"X and y hold the same row labels (index) in different orders: row {first} "
+            f"is {x_label!r} in X but {y_label!r} in y. skmtl pairs X's and y's rows "
+            "by position, as scikit-learn does, so rows would be trained or scored with "
+            "another row's labels. Align them first, e.g. y = y.loc[X.index].")
+
+
 def is_input_dict(X: Any) -> bool:
     """Whether ``X`` is a dict of inputs (not a sparse DOK matrix, which is a dict too)."""
     return isinstance(X, Mapping) and not sparse.issparse(X)

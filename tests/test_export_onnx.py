@@ -2,6 +2,7 @@
 predict_proba's, for every architecture and task type, skmtl's own preprocessing,
 Pipelines, user trunks and dicts of inputs; unsupported cases raise clear errors."""
 
+import json
 import warnings
 
 import numpy as np
@@ -401,6 +402,28 @@ def test_parity_dates_and_durations(categorical_features):
                        r"model's input for it is int64 \(dates, for a date column: "
                        r"pd.to_datetime\(X\['when'\]\)\)"):
         onnx_inputs(session, new.assign(when=new["when"].astype(str)))
+
+
+def test_onnx_reads_dates_of_another_time_zone_in_fits_zone_as_predict_does():
+    X = _dated(200, 0)[["a", "zoned", "day"]].assign(
+        day=lambda t: t["day"].dt.tz_localize("UTC"))
+    y = pd.DataFrame({"r": X["a"] + X["zoned"].dt.hour.fillna(0) / 4})
+    model = MultiTaskNet(**SMALL).fit(X, y)
+    onx = to_onnx(model, X.head(5))
+    metadata = {p.key: p.value for p in onx.metadata_props}
+    assert json.loads(metadata["skmtl.date_zones"]) == {"zoned": "America/New_York",
+                                                         "day": "UTC"}
+    new = _dated(80, 1)[["a", "zoned", "day"]].assign(
+        zoned=lambda t: t["zoned"].dt.tz_convert("Asia/Tokyo"),
+        day=lambda t: t["day"].dt.tz_localize("Europe/Berlin"))
+    got = assert_parity(model, onx, new)  # predict converts too: the same instants
+    np.testing.assert_allclose(  # ... give fit's local parts: the rows in fit's zones
+        got["r"], model.predict(new.assign(zoned=new["zoned"].dt.tz_convert("America/New_York"),
+                                           day=new["day"].dt.tz_convert("UTC")))["r"],
+        rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="X column 'zoned' held dates in time zone "
+                       "'America/New_York' in fit, but has no time zone now"):
+        run(onx, new.assign(zoned=new["zoned"].dt.tz_localize(None)))
 
 
 def test_date_parts_in_onnx_equal_the_encoders_over_pandas_range():

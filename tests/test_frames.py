@@ -82,3 +82,20 @@ def test_a_model_fitted_on_polars_exports_to_onnx_from_polars_rows():
     pred = model.predict(X_pl)
     np.testing.assert_allclose(got["price"], pred["price"], rtol=1e-5, atol=1e-5)
     assert got["grade"].tolist() == pred["grade"].to_list()
+
+
+def test_polars_times_with_a_time_zone_keep_their_local_hours():
+    """NumPy gives a zoned polars column's instants in UTC: read so, a model fitted on
+    polars would learn other hours of the day than the same table in pandas."""
+    stamps = pd.Series(pd.date_range("2024-06-01 08:00", periods=N, freq="5h",
+                                     tz="America/Chicago"))
+    stamps[::10] = pd.NaT
+    X = pd.DataFrame({"size": np.arange(N, dtype=float), "when": stamps})
+    y = pd.DataFrame({"r": stamps.dt.hour.fillna(0).to_numpy() + X["size"] / 100})
+    X_pl = pl.from_pandas(X)
+    assert X_pl.schema["when"].time_zone == "America/Chicago"
+    ours = MultiTaskNet(max_epochs=3, random_state=0).fit(X, y)
+    theirs = MultiTaskNet(max_epochs=3, random_state=0).fit(X_pl, pl.from_pandas(y))
+    assert str(theirs.preprocessor_.date_zones_["when"]) == "America/Chicago"
+    np.testing.assert_array_equal(theirs.preprocessor_.transform(X), ours.preprocessor_.transform(X))
+    assert theirs.predict(X_pl)["r"].to_list() == ours.predict(X)["r"].tolist()

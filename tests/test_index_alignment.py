@@ -291,3 +291,33 @@ def test_every_column_transformer_in_examples_and_docs_outputs_pandas(path):
         "arrays, so predictions lose X's index; add .set_output(transform=\"pandas\") "
         "(or set_config(transform_output=\"pandas\"))."
     )
+
+
+# -- (d) X and y whose indexes hold the same rows in different orders ------------------
+@pytest.mark.parametrize("make", ["net", "ensemble", "grouping"])
+def test_x_and_y_indexes_in_different_orders_are_refused_in_fit_and_score(make):
+    """skmtl pairs rows by position, as scikit-learn does: y sorted (or from a shuffled
+    copy) would train every row on another row's labels, without an error."""
+    from skmtl import MultiTaskEnsemble, TaskGrouping
+
+    X, y = _penguin_like()
+    net = MultiTaskNet(max_epochs=2, random_state=0)
+    model = {"net": net, "ensemble": MultiTaskEnsemble([net], n_seeds=2),
+             "grouping": TaskGrouping(net, n_groups=2, affinity_epochs=1, random_state=0)}[make]
+    shuffled = y.sort_index()
+    message = (r"X and y hold the same row labels \(index\) in different orders: row 0 is "
+               rf"{X.index[0]} in X but {shuffled.index[0]} in y\. .* y = y\.loc\[X\.index\]")
+    with pytest.raises(ValueError, match=message):
+        clone(model).fit(X, shuffled)
+    fitted = clone(model).fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        fitted.score(X, shuffled)
+    assert fitted.score(X, shuffled.loc[X.index]) == fitted.score(X, y)
+    if make == "net":
+        with pytest.raises(ValueError, match=message):
+            clone(model).partial_fit(X, shuffled, classes={
+                "species": ["Adelie", "Chinstrap", "Gentoo"], "sex": ["female", "male"]})
+        # other indexes are paired by position, as scikit-learn pairs them
+        reset = clone(model).fit(X, y.reset_index(drop=True))
+        assert reset.score(X, y.reset_index(drop=True)) == pytest.approx(fitted.score(X, y))
+        clone(model).fit(X.to_numpy(), shuffled)  # an array has no index to compare

@@ -774,6 +774,38 @@ def test_a_time_zone_keeps_its_local_hours():
     assert sorted(values[:, hours.numeric_.index(hour)]) == [9.5, 18.0]
 
 
+def test_dates_in_another_time_zone_read_fits_local_times_and_missing_zones_are_refused():
+    """The same instants give the same parts whatever zone predict's dates are in; a zone
+    where fit had none (or none where it had one) is refused, as pandas refuses to compare
+    them, instead of reading other local hours without an error."""
+    stamps = pd.Series(pd.date_range("2024-03-20 06:00", periods=40, freq="7h", tz="UTC"))
+    X = pd.DataFrame({"t": stamps.dt.tz_convert("Asia/Kolkata"), "a": np.arange(40.0)})
+    encoder = TabularEncoder().fit(X)
+    assert [str(z) for z in encoder.date_zones_.values()] == ["Asia/Kolkata"]
+    expected = encoder.transform(X)
+    for zone in ["UTC", "America/New_York", "Europe/Lisbon"]:
+        np.testing.assert_array_equal(
+            encoder.transform(X.assign(t=X["t"].dt.tz_convert(zone))), expected)
+    assert not np.array_equal(  # other local times do change the parts
+        encoder.transform(X.assign(t=X["t"].dt.tz_localize(None).dt.tz_localize("UTC"))),
+        expected)
+    with pytest.raises(ValueError, match=r"X column 't' held dates in time zone "
+                       r"'Asia/Kolkata' in fit, but has no time zone now; .*"
+                       r"tz_localize\('Asia/Kolkata'\)"):
+        encoder.transform(X.assign(t=X["t"].dt.tz_localize(None)))
+    naive = TabularEncoder().fit(X.assign(t=X["t"].dt.tz_localize(None)))
+    assert naive.date_zones_ == {"t": None}
+    with pytest.raises(ValueError, match=r"X column 't' held dates without a time zone in "
+                       r"fit, but has time zone 'Asia/Kolkata' now"):
+        naive.transform(X)
+    # an encoder pickled before zones were recorded reads dates in their own zone, as then
+    old = pickle.loads(pickle.dumps(encoder))
+    del old.__dict__["date_zones_"]
+    old = pickle.loads(pickle.dumps(old))
+    assert old.date_zones_ == {}
+    np.testing.assert_array_equal(old.transform(X), expected)
+
+
 def test_dates_without_categorical_columns_give_numbers_only():
     X = _dated()[["age", "booked"]]
     encoder = TabularEncoder(categorical_features=None).fit(X)

@@ -1,5 +1,7 @@
 """Task inference, encoding and decoding."""
 
+import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,6 +33,26 @@ from skmtl.tasks import (
 )
 def test_inference_rule(values, expected):
     assert type(infer_task(values.rename("c"))) is expected
+
+
+@pytest.mark.parametrize(("values", "kind"), [
+    (pd.Series(pd.date_range("2024-01-01", periods=30)), "dates"),
+    (pd.Series(pd.date_range("2024-01-01", periods=30, tz="UTC")), "dates"),
+    (pd.Series([datetime.date(2024, 1, 1 + i) for i in range(30)]), "dates"),
+    (pd.Series(pd.to_timedelta(np.arange(30), unit="h")), "durations"),
+    (pd.Series([datetime.time(i % 24) for i in range(30)]), "times of day"),
+    (pd.Series(pd.period_range("2024-01", periods=30, freq="M")), "periods"),
+])
+def test_times_in_y_are_refused_by_inference_and_can_be_declared(values, kind):
+    """A date column of y is neither a quantity nor a set of classes: inference would make
+    each date a class of its own, without a word; the message says how to give it."""
+    y = pd.DataFrame({"r": np.arange(30.0), "when": values})
+    with pytest.raises(TypeError, match=rf"Column 'when' of y holds {kind}, which is neither "
+                       r"a quantity nor a set of classes .* declare tasks=\{'when': "
+                       r"'classification'\}"):
+        TaskSet().fit(y)
+    declared = TaskSet({"when": "classification"}).fit(y).tasks_
+    assert [type(t) for t in declared] == [Regression, Classification]
 
 
 def test_explicit_specs_override_inference_and_rest_is_inferred():

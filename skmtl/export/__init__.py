@@ -46,13 +46,16 @@ from .._base import BaseMultiTask
 from .._ensemble import MultiTaskEnsemble
 from .._frames import from_polars
 from .._grouping import TaskGrouping
-from ..tabular._encoder import _as_dates, _from_arrow, _from_arrow_frame, _is_date
+from ..tabular._encoder import _as_dates, _from_arrow, _from_arrow_frame, _is_date, in_zone
 from ._converter import output_specs, register
 
 __all__ = ["onnx_inputs", "to_onnx"]
 
 #: The metadata entry in which ``to_onnx`` records each input's column of X (JSON).
 INPUT_COLUMNS = "skmtl.input_columns"
+#: Metadata key of the time zone that ``fit`` saw in each date column (JSON: column's
+#: ``str`` to the zone's ``str``, or null for dates without a zone).
+DATE_ZONES = "skmtl.date_zones"
 
 register()
 
@@ -111,6 +114,17 @@ def _encoding(final: Any) -> tuple[bool, set, set]:
             "ways (as numbers, categories or dates); one ONNX input cannot serve them all. "
             "Fit them with the same categorical_features.")
     return bool(encoders), categorical, dates
+
+
+def _date_zones(final: Any) -> dict[str, str | None]:
+    """The time zone that fit saw in each date column that ``final``'s estimators encode,
+    by the column's ``str`` (None: dates without a zone); columns of encoders fitted
+    before zones were recorded are left out."""
+    zones: dict[str, str | None] = {}
+    for member in _members(final):
+        recorded = getattr(getattr(member, "preprocessor_", None), "date_zones_", {})
+        zones.update({str(c): None if z is None else str(z) for c, z in recorded.items()})
+    return zones
 
 
 def _column_type(column: pd.Series, categorical: bool | None) -> Any:
@@ -253,6 +267,8 @@ def to_onnx(model: Any, X: Any, *, path: str | os.PathLike | None = None,
     if isinstance(X, pd.DataFrame):  # the column of each input, whatever skl2onnx named it
         names = {i.name: str(c) for i, c in zip(onx.graph.input, X.columns)}
         onx.metadata_props.add(key=INPUT_COLUMNS, value=json.dumps(names))
+        if zones := _date_zones(estimator):
+            onx.metadata_props.add(key=DATE_ZONES, value=json.dumps(zones))
     if path is not None:
         onnx.save(onx, os.fspath(path))
     return onx
@@ -300,7 +316,10 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
         which the graph reads as missing unless it is one of the column's categories;
         an unseen category gets the code it gets in ``predict``). A date input gets the
         column's local date and time in nanoseconds (NaT: the smallest int64), a
-        duration its seconds. Each input reads the column that ``to_onnx`` recorded for
+        duration its seconds; dates in another time zone than in ``fit`` are converted to
+        fit's (recorded in the metadata, ``"skmtl.date_zones"``), as ``predict`` does,
+        and dates with a zone where fit had none (or none where it had one) are refused.
+        Each input reads the column that ``to_onnx`` recorded for
         it in the model's metadata (``"skmtl.input_columns"``): skl2onnx renames columns
         whose names ONNX does not allow (``"price ($)"`` becomes ``"price____"``).
 
@@ -326,6 +345,7 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
         columns = _input_names(X.columns)  # models without the record: skl2onnx's rule
         by_text = {str(c): c for c in X.columns}
         recorded = json.loads(metadata.get(INPUT_COLUMNS, "{}"))
+        zones = json.loads(metadata.get(DATE_ZONES, "{}"))
         columns.update({name: by_text[c] for name, c in recorded.items() if c in by_text})
         for name, elem in inputs:
             if name not in columns:
@@ -335,6 +355,8 @@ def onnx_inputs(onnx_model: Any, X: Any) -> dict[str, np.ndarray]:
             if elem == onnx.TensorProto.STRING:
                 values = column.astype(object).astype(str).to_numpy(dtype=object)
             elif elem == onnx.TensorProto.INT64 and (dates := _as_dates(column)) is not None:
+                if str(columns[name]) in zones:  # the local times of fit's zone
+                    dates = in_zone(dates, zones[str(columns[name])], columns[name])
                 values = _local_nanoseconds(dates)
             elif elem == onnx.TensorProto.INT64 and not (
                     pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):

@@ -197,6 +197,27 @@ def _as_dates(column: pd.Series) -> pd.Series | None:
         return None
 
 
+def in_zone(dates: pd.Series, zone: Any, name: Any) -> pd.Series:
+    """Dates in the time zone ``zone`` that fit saw (a tzinfo, or None for dates without
+    one): dates in another zone are converted (the same instant, the local time of
+    ``zone``); dates with a zone when fit had none, or without one when fit had one,
+    raise a ValueError, as pandas refuses to compare them."""
+    own = dates.dt.tz
+    if str(own) == str(zone):
+        return dates
+    if zone is not None and own is not None:
+        return dates.dt.tz_convert(zone)
+    if zone is None:
+        raise ValueError(
+            f"X column {name!r} held dates without a time zone in fit, but has time zone "
+            f"{str(own)!r} now; give its local times as in fit (X[{name!r}].dt.tz_convert(...)"
+            ".dt.tz_localize(None)).")
+    raise ValueError(
+        f"X column {name!r} held dates in time zone {str(zone)!r} in fit, but has no time "
+        f"zone now; say which zone its times are in (X[{name!r}].dt.tz_localize("
+        f"{str(zone)!r}) if they are that zone's local times).")
+
+
 def _has_time(column: pd.Series) -> bool:
     """Whether a date column holds a time of day other than midnight."""
     present = column.dropna()
@@ -309,6 +330,12 @@ class TabularEncoder(BaseEstimator):
     dates_ : dict
         Each date column's name: ``(hour, day)``, whether it gives the ``hour`` column and
         the day column.
+    date_zones_ : dict
+        Each date column's name: its time zone in fit (a ``tzinfo``), or None for dates
+        without one. At transform, dates in another zone are converted to it
+        (the same instant gives the same parts), and dates with a zone where fit had
+        none, or none where it had one, are refused: their local times cannot be
+        compared.
     columns_ : list
         The columns encoded, in order: X's, each date column replaced by its parts; the
         positions below are positions in this list.
@@ -401,6 +428,7 @@ class TabularEncoder(BaseEstimator):
                  if not mask[j]}
         dates = {name: column for name, column in dates.items() if column is not None}
         self.dates_ = {name: (_has_time(column), with_day) for name, column in dates.items()}
+        self.date_zones_ = {name: column.dt.tz for name, column in dates.items()}
         if self.dates_:
             X, mask = self._expand(X, dates), self._expanded_mask(mask)
         self.columns_ = [c.item() if isinstance(c, np.generic) else c for c in X.columns]
@@ -462,6 +490,8 @@ class TabularEncoder(BaseEstimator):
             if converted is None:
                 raise ValueError(f"X column {name!r} held dates in fit but is {column.dtype} "
                                  f"now; give it as dates (pd.to_datetime(X[{name!r}])).")
+            if dates is None and name in self.date_zones_:
+                converted = in_zone(converted, self.date_zones_[name], name)
             for new, values in date_columns(converted, name, *self.dates_[name]).items():
                 if new in parts or new in self.input_columns_:
                     raise ValueError(
@@ -498,6 +528,8 @@ class TabularEncoder(BaseEstimator):
         if "columns_" in self.__dict__:
             self.__dict__.setdefault("input_columns_", list(self.columns_))
             self.__dict__.setdefault("dates_", {})
+            # fitted before zones were recorded: dates read in their own zone, as then
+            self.__dict__.setdefault("date_zones_", {})
             none = [np.array([], dtype=object) for _ in self.keys_]
             self.__dict__.setdefault("infrequent_keys_", none)
             self.__dict__.setdefault("infrequent_categories_", none)

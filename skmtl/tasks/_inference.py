@@ -14,6 +14,11 @@ from ._regression import Regression
 #: An integer column with at most this many distinct labels is a classification task.
 MAX_AUTO_CLASSES = 20
 
+#: Kinds of values (pandas' ``infer_dtype``) that are times: no task is inferred for them.
+_TIME_KINDS = {"datetime64": "dates", "datetime": "dates", "date": "dates",
+               "timedelta64": "durations", "timedelta": "durations", "time": "times of day",
+               "period": "periods"}
+
 _CLASSIFICATION_KINDS = {"boolean", "string", "bytes", "categorical", "mixed", "mixed-integer"}
 
 
@@ -28,7 +33,8 @@ def infer_task(series: pd.Series) -> Task:
        with NaN for missing labels) are :class:`Regression`;
     3. integer columns with at most :data:`MAX_AUTO_CLASSES` (20) distinct labels are
        :class:`Classification`, other integer columns are :class:`Regression`;
-    4. anything else is :class:`Classification`.
+    4. anything else is :class:`Classification`, except dates, durations, times of day
+       and periods, which are refused (convert them to numbers, or declare the task).
 
     Object columns are judged by the types of their values (pandas' ``infer_dtype``),
     so an object column of floats is a regression task. Declare a spec to override.
@@ -47,12 +53,19 @@ def infer_task(series: pd.Series) -> Task:
     ------
     TypeError
         When the column holds dicts, lists, sets or other containers, which are not
-        labels of any task.
+        labels of any task, or dates, durations, times of day or periods.
     """
     if isinstance(series.dtype, pd.CategoricalDtype):
         return Classification(series.name)
     check_label_values(series)  # dicts, lists or sets are not labels of any task
     kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind in _TIME_KINDS:
+        raise TypeError(
+            f"Column {plain(series.name)!r} of y holds {_TIME_KINDS[kind]}, which is neither a "
+            "quantity nor a set of classes as it stands. To predict it as a number, give it as "
+            "one (e.g. days since a reference date: (y[{plain(series.name)!r}] - pd.Timestamp('2000-01-01')) / "
+            "pd.Timedelta(days=1); a duration's .dt.total_seconds()); to predict each value as "
+            f"a class, declare tasks={{{plain(series.name)!r}: 'classification'}}.")
     if kind in ("floating", "mixed-integer-float", "decimal"):
         return Regression(series.name)
     if kind == "integer":
