@@ -20,7 +20,7 @@ from skorch.callbacks import Checkpoint
 
 from ._build import OPTIMIZERS, BuildMixin, _as_tensors, auto_batch_size, resolved_weight_decay
 from ._calibration import fit_temperature
-from ._device import resolve_device
+from ._device import check_available, resolve_device
 from ._freeze import apply_freeze
 from ._predict import PredictMixin
 from ._sample_weight import task_weights, weigh_statistics
@@ -264,6 +264,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
                 f"The 'device' parameter of {type(self).__name__} must be 'auto' or a torch "
                 f"device such as 'cpu', 'cuda' or 'cuda:1'. Got {self.device!r} instead."
             ) from None
+        check_available(device, type(self).__name__)
         check_precision(self.precision, device, type(self).__name__)
         check_compile(compile_options(self.compile), device)
         return device

@@ -467,3 +467,32 @@ def test_row_with_every_label_missing_is_accepted(missing):
     scores = model.score_tasks(X, y)
     assert set(scores) == {"height", "species"}
     assert all(np.isfinite(s) for s in scores.values())
+
+
+@pytest.mark.parametrize(("available", "cuda_version", "count", "device", "message"), [
+    (False, None, 0, "cuda", r"MultiTaskNet\(device='cuda'\): this torch build has no CUDA "
+                              r"\(a CPU build\)\. Use device='auto'"),
+    (False, "12.4", 0, "cuda:0", r"MultiTaskNet\(device='cuda:0'\): no CUDA GPU is visible"),
+    (True, "12.4", 2, "cuda:2", r"MultiTaskNet\(device='cuda:2'\): this machine has 2 CUDA "
+                                r"device\(s\), numbered 0 to 1\."),
+])
+def test_an_unavailable_cuda_device_is_refused_before_training(monkeypatch, available,
+                                                               cuda_version, count, device,
+                                                               message):
+    """torch's own failure is an AssertionError deep in the first transfer ("Torch not
+    compiled with CUDA enabled"), after the data were checked and encoded."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    monkeypatch.setattr(torch.version, "cuda", cuda_version)
+    with pytest.raises(ValueError, match=message):
+        MultiTaskNet(**{**FAST, "device": device}).fit(X, Y)
+
+
+def test_mps_without_mps_is_refused(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"MultiTaskNet\(device='mps'\): MPS is not available"):
+        MultiTaskNet(**{**FAST, "device": "mps"}).fit(X, Y)

@@ -4,6 +4,7 @@ network's input layer (FeatureEmbedding), and how both combine with the rest of 
 from __future__ import annotations
 
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -804,6 +805,49 @@ def test_dates_in_another_time_zone_read_fits_local_times_and_missing_zones_are_
     old = pickle.loads(pickle.dumps(old))
     assert old.date_zones_ == {}
     np.testing.assert_array_equal(old.transform(X), expected)
+
+
+def test_text_that_reads_as_dates_or_numbers_with_placeholders_is_flagged():
+    """A CSV read without parse_dates gives dates as text, and a column of numbers with
+    "?" for missing ones stays text: read as categories, silently, each is a category per
+    value. The warning names the column and the conversion; codes, categories asked for,
+    and columns entirely of numbers (numeric already) are not flagged."""
+    rng = np.random.default_rng(0)
+    n = 600
+    age = rng.integers(17, 90, n).astype(str).astype(object)
+    age[::50] = "?"
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    X = pd.DataFrame({
+        "age": age,
+        "iso": pd.Series(days).dt.strftime("%Y-%m-%d"),
+        "stamp": pd.Series(days).dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        "us": pd.Series(days).dt.strftime("%m/%d/%Y"),
+        "zip": pd.Series(rng.integers(1000, 99999, n)).astype(str).str.zfill(5),  # a code
+        "shop": [f"shop{i}" for i in rng.integers(0, 300, n)],
+        "few": rng.choice(["1", "2", "?"], n),  # too few values to tell
+        "count": rng.integers(0, 500, n).astype(str),  # all numbers: numeric already
+    })
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        encoder = TabularEncoder().fit(X)
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    flagged = sorted(re.match(r"X column '(\w+)'", m).group(1) for m in messages)
+    assert flagged == ["age", "iso", "stamp", "us"]
+    age_message = next(m for m in messages if m.startswith("X column 'age'"))
+    assert re.search(r"reads as numbers \(e.g. '\d+'\) but for a few values \('\?'\), so "
+                     r"it is read as categories \(74 distinct values\)\. .*X\['age'\] = "
+                     r"pd.to_numeric\(X\['age'\], errors='coerce'\)", age_message)
+    assert any(re.search(r"X column 'us' holds text that reads as dates \(e.g. '\d\d/\d\d/"
+                         r"\d{4}'\).*X\['us'\] = pd.to_datetime\(X\['us'\]\)", m)
+               for m in messages)
+    assert encoder.columns_ == list(X.columns)  # the warning changes nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TabularEncoder().fit(X.astype("category"))  # categories asked for
+        TabularEncoder(categorical_features=["age", "iso"]).fit(X[["age", "iso"]])
+        TabularEncoder().fit(X.assign(iso=pd.to_datetime(X["iso"]),
+                                      age=pd.to_numeric(X["age"], errors="coerce"))[
+            ["age", "iso", "zip", "shop", "few", "count"]])
 
 
 def test_dates_without_categorical_columns_give_numbers_only():

@@ -3,6 +3,8 @@ float matrix skmtl's networks read, fitted on the training rows."""
 
 from __future__ import annotations
 
+import re
+import warnings
 from numbers import Integral, Real
 from typing import Any
 
@@ -96,6 +98,61 @@ def is_categorical_dtype(column: pd.Series) -> bool:
         except TypeError:  # unhashable values (lists): parse every row
             pass
     return bool(pd.to_numeric(present, errors="coerce").isna().any()) or len(present) == 0
+
+
+#: A text column is checked for numbers or dates stored as text when it has more than this
+#: many distinct values (fewer are as likely to be codes as quantities).
+HINT_MIN_DISTINCT = 20
+#: Text that reads as a date: ISO (2024-01-31, 2024-01-31 08:00, 2024-01-31T08:00:00Z) or
+#: day / month / year with slashes or dots (31/01/2024, 1.31.24).
+_DATE_TEXT = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}.*)?"
+                        r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}( \d{1,2}:\d{2}.*)?)\s*$")
+
+
+def text_hint(keys: np.ndarray, name: Any) -> str | None:
+    """What a text column read as categories seems to hold instead, as a warning's text.
+
+    Looks at up to 200 of the column's distinct values (``keys``, as text), spread over
+    them: a column of more than ``HINT_MIN_DISTINCT`` values of which at least 90 % read
+    as dates, or as numbers with some that do not (placeholders such as ``"?"`` or
+    ``"n/a"``, which keep a column of numbers as text), is most likely a date or a
+    quantity, which categories encode poorly (each distinct value is a category of its
+    own, unseen values share one code). Columns entirely of numbers are numeric already.
+
+    Parameters
+    ----------
+    keys : ndarray of str
+        The column's distinct values, as text.
+    name : object
+        The column's name, for the message.
+
+    Returns
+    -------
+    str or None
+        The warning's text, or None when the column looks like categories.
+    """
+    if len(keys) <= HINT_MIN_DISTINCT:
+        return None
+    sample = keys[np.unique(np.linspace(0, len(keys) - 1, min(len(keys), 200)).astype(int))]
+    dated = np.mean([bool(_DATE_TEXT.match(k)) for k in sample])
+    if dated >= 0.9:
+        example = next(str(k) for k in sample if _DATE_TEXT.match(k))
+        return (f"X column {name!r} holds text that reads as dates (e.g. {example!r}), so it "
+                f"is read as categories ({len(keys)} distinct values). To "
+                f"encode it as a date (year, month, day, weekday, ...), convert it first: "
+                f"X[{name!r}] = pd.to_datetime(X[{name!r}]); to keep it as categories and "
+                "silence this, give it the category dtype.")
+    numbers = pd.to_numeric(pd.Series(sample, dtype=object), errors="coerce")
+    if 0.9 <= numbers.notna().mean() < 1.0:
+        others = sorted(map(str, set(sample[numbers.isna().to_numpy()])))[:3]
+        example = str(sample[numbers.notna().to_numpy()][0])
+        return (f"X column {name!r} holds text that reads as numbers (e.g. {example!r}) but "
+                f"for a few values ({', '.join(map(repr, others))}), so it is read as "
+                f"categories ({len(keys)} distinct values). If it is a quantity, "
+                f"convert it first: X[{name!r}] = pd.to_numeric(X[{name!r}], errors='coerce') "
+                "(the other values become missing, which skmtl encodes as such); to keep it "
+                "as categories and silence this, give it the category dtype.")
+    return None
 
 
 def _categorical_mask(X: pd.DataFrame, categorical_features: Any) -> np.ndarray:
@@ -436,6 +493,12 @@ class TabularEncoder(BaseEstimator):
         self.numeric_, self.binary_, self.indicators_ = [], [], []
         self.categories_, self.keys_, self.binary_values_ = [], [], []
         self.infrequent_categories_, self.infrequent_keys_ = [], []
+        # text columns categorical by their dtype (not asked for by name, not a date's day)
+        by_dtype = (isinstance(self.categorical_features, str)
+                    and self.categorical_features == "from_dtype")
+        hinted = set() if not by_dtype else {
+            j for j in self.categorical_ if self.columns_[j] in self.input_columns_
+            and not isinstance(X.iloc[:, j].dtype, pd.CategoricalDtype)}
         numeric = []
         for j in np.flatnonzero(~mask):
             values = self._numeric(X, j)
@@ -456,6 +519,8 @@ class TabularEncoder(BaseEstimator):
             keys = tally.index.to_numpy(dtype=str)
             order = np.argsort(keys, kind="stable")  # the distinct keys in sorted order
             keys, counts = keys[order], tally.to_numpy(dtype=np.int64)[order]
+            if j in hinted and (hint := text_hint(keys, self.columns_[j])) is not None:
+                warnings.warn(hint, UserWarning, stacklevel=2)
             first = pd.Series(column.to_numpy(dtype=object), index=keyed.to_numpy())
             first = first[~first.index.duplicated()]
             min_count = self._min_count(len(X), len(keys))
