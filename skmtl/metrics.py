@@ -85,6 +85,12 @@ def _score(estimator: Any, predictions: Any, y: Any, name: str, metric: str | Ca
         [t.name_ for t in classification].index(name)]
     proba = np.asarray(proba)[labelled]
     classes = task.classes_
+    unknown = pd.unique(truth[~np.isin(truth, classes)])
+    if len(unknown):  # a binary metric would count them as the negative class
+        raise ValueError(
+            f"Task {name!r}: y holds label(s) {sorted(map(str, unknown))} that the model was not "
+            f"fitted with (its classes: {[str(c) for c in classes]}), so {metric!r} of its "
+            "probabilities is undefined for those rows. Drop them, or fit on them too.")
     if metric == "roc_auc":
         if len(classes) == 2:
             return float(skm.roc_auc_score(truth == classes[1], proba[:, 1]))

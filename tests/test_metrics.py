@@ -68,6 +68,24 @@ def test_scorer_errors_name_the_problem(data):
         task_scorer("age", "auc")
 
 
+@pytest.mark.parametrize("metric", ["roc_auc", "neg_brier_score", "neg_log_loss"])
+def test_probability_scores_refuse_labels_the_model_was_not_fitted_with(data, metric):
+    """A binary score compared y with the positive class, so an unseen label counted as
+    the negative class, silently; the score would change with the label's meaning."""
+    X, y = data
+    est = MultiTaskNet(**FAST).fit(X, y)
+    unseen = y.assign(income=y["income"].where(y.index != 30, "unknown"))
+    with pytest.raises(ValueError, match=r"Task 'income': y holds label\(s\) \['unknown'\] that "
+                       r"the model was not fitted with \(its classes: \['<=50K', '>50K'\]\), "
+                       rf"so '{metric}' of its probabilities is undefined"):
+        task_scorer("income", metric)(est, X, unseen)
+    # missing labels are skipped, not refused; accuracy counts an unseen label as wrong
+    assert np.isfinite(task_scorer("income", metric)(est, X, y))
+    right = float(est.predict(X)["income"][30] == y["income"][30])
+    assert task_scorer("income", "accuracy")(est, X, unseen) == pytest.approx(
+        task_scorer("income", "accuracy")(est, X, y) - right / y["income"].notna().sum())
+
+
 def test_plot_task_metrics_draws_one_bar_per_method_and_task():
     pytest.importorskip("matplotlib")
     import matplotlib
