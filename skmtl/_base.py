@@ -26,11 +26,19 @@ from ._predict import PredictMixin
 from ._sample_weight import task_weights, weigh_statistics
 from ._threads import limit_worker_threads
 from ._thresholds import fit_thresholds
-from ._training import MultiTaskNeuralNet, _distributed
+from ._training import MultiTaskNeuralNet, _distributed, group_holdout
 from ._training._compile import check_compile, compile_options
 from ._training._placement import data_nbytes, keep_on_host
 from ._training._precision import PRECISIONS, check_precision
-from ._validation import check_aligned, check_frame, check_X, is_input_dict, n_rows, uses_frame
+from ._validation import (
+    check_aligned,
+    check_frame,
+    check_groups,
+    check_X,
+    is_input_dict,
+    n_rows,
+    uses_frame,
+)
 from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, get_architecture
 from .callbacks import ConvergenceMonitor, LRSchedule, ResumeCheckpoint, _resume
 from .callbacks._affinity import affinity_mode, history_affinity
@@ -288,7 +296,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             )
 
     # -- fit -------------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Train the multi-task network.
 
         With ``warm_start=True`` and a fitted estimator, training continues from the
@@ -310,15 +318,23 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             DataFrame whose columns are the task names). Every loss is a weighted mean
             over the labelled rows; an entry of weight 0 has no influence on training
             (nor on a regression task's standardisation). None weighs every row 1.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group (a customer, a patient, a storm: rows that share one). The
+            validation rows (early stopping, ``threshold``, ``temperature_scaling``) are
+            then whole groups, about ``validation_fraction`` of them (0.1 by default,
+            chosen by a hash of the model's split seed and the group), the same groups
+            in every fit or ``partial_fit`` call with the same model, so that validation
+            measures new groups, as a grouped test split does, instead of rows of groups
+            trained on. None: random rows. Not used without a validation split.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=self.warm_start)
+        return self._fit(X, y, sample_weight, incremental=self.warm_start, groups=groups)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, groups=None):
         """Train one more epoch on the data given.
 
         The first call builds the network from this data (and ``classes``); later calls
@@ -336,12 +352,15 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             columns) or a dict mapping a column to its classes. Ignored after the first call.
         sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
             As in :meth:`fit`.
+        groups : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`: a group is held out for validation in every call.
 
         Returns
         -------
         self : object
         """
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes, epochs=1)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes, epochs=1,
+                         groups=groups)
 
     def _validate_input(self, X, y, incremental: bool):
         """Check X and y; return the array(s) of X and whether training resumes."""
@@ -368,10 +387,11 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         return X_array, resume
 
     def _fit(self, X, y, sample_weight=None, incremental: bool = False, classes=None,
-             epochs: int | None = None):
+             epochs: int | None = None, groups=None):
         device = self._check_params()
         X_array, resume = self._validate_input(X, y, incremental)
         n = n_rows(X_array)
+        groups = check_groups(groups, n)
         device = _distributed.setup(device, n)  # data-parallel: this process's device
         # resolved from the rows of each fit (or partial_fit) call
         self.batch_size_ = auto_batch_size(n) if self.batch_size == "auto" else int(self.batch_size)
@@ -415,6 +435,10 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             else:
                 net = self._initialize(X_array, inputs, taskset, device)
                 _distributed.same_start(net)
+            if net.train_split is not None:  # whole groups, or random rows
+                split = net.train_split
+                split.held_out = (None if groups is None
+                                  else group_holdout(groups, split.fraction, split.seed))
             self.frozen_parameters_ = apply_freeze(net.module_, self.freeze)
             net.refresh_gradient_kind()
             if self.task_affinity:  # nothing shared to compare: fail before training

@@ -7,7 +7,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, MultiOutputMixin, clone
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
@@ -26,7 +26,7 @@ from ._thresholds import (
     is_thresholded,
     positive_probabilities,
 )
-from ._validation import check_aligned
+from ._validation import check_aligned, check_groups
 
 _EPS = 1e-12
 
@@ -58,7 +58,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         (``KFold(k, shuffle=True)``), a new shuffle for each of the ``n_seeds`` seeds
         (repeated k-fold). A splitter (an object with ``split`` and ``get_n_splits``,
         such as ``KFold`` or ``GroupKFold``): its folds, the same for every seed; it is
-        called as ``split(X, y)``. Rows that no fold holds out have no out-of-fold
+        called as ``split(X, y, groups)``. Rows that no fold holds out have no out-of-fold
         prediction and do not count for ``threshold``.
     threshold : {"accuracy", "f1"} or None, default=None
         Decision thresholds of binary classification tasks (on the positive class's
@@ -124,7 +124,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit every member on the same data (each cross-fitted member on its folds' rows).
 
         Parameters
@@ -135,6 +135,12 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             Weights of the rows (or of each row and task), passed to every member's
             ``fit`` (its rows' weights, with ``cv``) and weighing the out-of-fold rows
             for ``threshold``; an entry of weight 0 is a missing label.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group (rows that share a customer, a patient, ...). An int ``cv``
+            then makes folds of whole groups (``GroupKFold(k, shuffle=True)``), a
+            splitter gets them (``split(X, y, groups)``), and every member's ``fit`` gets
+            its rows' groups, so that its validation rows are whole groups too (see
+            ``MultiTaskNet.fit``).
 
         Returns
         -------
@@ -151,7 +157,9 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             raise ValueError(f"threshold={self.threshold!r} cuts the averaged probabilities: "
                              "it needs voting='soft'.")
         rng = check_random_state(self.random_state)
-        folds = self._folds(X, y, rng)  # one list of (train, held-out) per seed
+        n = _num_samples(next(iter(X.values())) if isinstance(X, dict) else X)
+        groups = check_groups(groups, n)
+        folds = self._folds(X, y, rng, groups)  # one list of (train, held-out) per seed
         members, held_out = [], []
         for template in self.estimators:
             for seed in range(self.n_seeds):
@@ -160,11 +168,13 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                     if self.n_seeds > 1 or self.random_state is not None:
                         member.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
                     if train is None:
-                        members.append(member.fit(X, y, **_weights(sample_weight)))
+                        members.append(member.fit(X, y, **_weights(sample_weight),
+                                                  **_groups(groups)))
                         held_out.append(np.array([], dtype=np.intp))
                     else:
                         members.append(member.fit(_rows(X, train), _safe_indexing(y, train),
-                                                  **_weights(sample_weight, train)))
+                                                  **_weights(sample_weight, train),
+                                                  **_groups(groups, train)))
                         held_out.append(np.asarray(test, dtype=np.intp))
         first = members[0]
         for member in members[1:]:
@@ -184,21 +194,25 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                             else self._out_of_fold_thresholds(X, y, held_out, sample_weight))
         return self
 
-    def _folds(self, X, y, rng) -> list[list[tuple]]:
-        """Per seed, the (training rows, held-out rows) of each member; (None, None) without cv."""
+    def _folds(self, X, y, rng, groups=None) -> list[list[tuple]]:
+        """Per seed, the (training rows, held-out rows) of each member; (None, None) without
+        cv. With ``groups``, an int cv makes folds of whole groups."""
         if self.cv is None:
             return [[(None, None)]] * self.n_seeds
         n = _num_samples(next(iter(X.values())) if isinstance(X, dict) else X)
         if isinstance(self.cv, Integral):
-            if self.cv > n:
-                raise ValueError(f"cv={self.cv} folds need at least {self.cv} rows; got {n}.")
-            splitters = [KFold(self.cv, shuffle=True,
-                               random_state=int(rng.randint(np.iinfo(np.int32).max)))
+            units = n if groups is None else len(pd.unique(groups))
+            if self.cv > units:
+                raise ValueError(f"cv={self.cv} folds need at least {self.cv} "
+                                 f"{'rows' if groups is None else 'groups'}; got {units}.")
+            kind = KFold if groups is None else GroupKFold
+            splitters = [kind(self.cv, shuffle=True,
+                              random_state=int(rng.randint(np.iinfo(np.int32).max)))
                          for _ in range(self.n_seeds)]
         else:
             splitters = [self.cv] * self.n_seeds
-        rows = np.zeros((n, 0))  # the splitters see the row count only (and y)
-        return [list(s.split(rows, y)) for s in splitters]
+        rows = np.zeros((n, 0))  # the splitters see the row count only (and y, groups)
+        return [list(s.split(rows, y, groups)) for s in splitters]
 
     def _out_of_fold_thresholds(self, X, y, held_out, sample_weight=None) -> dict:
         """Per thresholded task, the thresholds that maximise ``threshold`` on the
@@ -335,6 +349,13 @@ def _weights(sample_weight, rows=None) -> dict:
         return {}
     return {"sample_weight": sample_weight if rows is None
             else _safe_indexing(sample_weight, rows)}
+
+
+def _groups(groups, rows=None) -> dict:
+    """``fit``'s keyword for ``groups`` (of ``rows`` only, when given); none for None."""
+    if groups is None:
+        return {}
+    return {"groups": groups if rows is None else groups[rows]}
 
 
 def _rows(X, rows):

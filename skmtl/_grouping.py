@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, MultiOutputMixin, clone
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
@@ -19,6 +19,7 @@ from ._base import BaseMultiTask
 from ._estimators import MultiTaskNet
 from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_score
 from ._sample_weight import task_weights
+from ._validation import check_groups
 from .affinity import AffinityResult, partition_tasks
 from .tasks import TaskSet
 from .tasks._taskset import as_target_frame
@@ -234,7 +235,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         return tags
 
     # -- fit -----------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Measure the affinity, choose the groups and fit one estimator per group.
 
         Parameters
@@ -249,6 +250,12 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             task names), as for the skmtl estimators: given to the affinity run, to
             every group's fit (its tasks' columns) and to the validation losses of
             ``n_groups="auto"``.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group (rows that share a customer, a patient, ...; not to be
+            confused with the task groups). The rows ``n_groups="auto"`` validates on
+            are then whole groups (``GroupShuffleSplit``), and every group estimator's
+            ``fit`` gets them, so that its validation rows are whole groups too (see
+            ``MultiTaskNet.fit``). The affinity run does not use them.
 
         Returns
         -------
@@ -258,6 +265,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         template = self._template()
         frame, _ = as_target_frame(y)
         n = _num_samples(X)
+        rows = check_groups(groups, n)
         # fitted on y as given: it shapes the predictions like y (see predict)
         taskset = TaskSet(template.tasks, force=template._forced_task).fit(y, n_samples=n)
         wide = [task.name_ for task in taskset.tasks_ if len(task.columns_) != 1]
@@ -285,13 +293,13 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             for k in range(1, min(len(names), self.max_groups) + 1):
                 partition = partition_tasks(matrix, k)
                 candidates.setdefault(len(partition), partition)  # distinct partitions
-            blocks = self._compare(template, candidates, X, frame, seed, weights)
+            blocks = self._compare(template, candidates, X, frame, seed, weights, rows)
             best, self.validation_losses_, self.validation_standard_errors_ = _lowest(blocks)
             groups = candidates[min(candidates) if best is None else best]
         else:
             groups = partition_tasks(matrix, self.n_groups)
         self.groups_ = groups
-        self.estimators_ = [self._fit_group(template, group, X, frame, seed, weights)
+        self.estimators_ = [self._fit_group(template, group, X, frame, seed, weights, rows)
                             for group in groups]
         self.n_groups_ = len(groups)
         by_name = {task.name_: task for est in self.estimators_ for task in est.tasks_}
@@ -368,35 +376,49 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         return clone(template).set_params(tasks=tasks, random_state=seed)
 
     def _fit_group(self, template: BaseMultiTask, group: list[str], X: Any,
-                   frame: pd.DataFrame, seed: Any, weights: pd.DataFrame | None
-                   ) -> BaseMultiTask:
+                   frame: pd.DataFrame, seed: Any, weights: pd.DataFrame | None,
+                   rows: np.ndarray | None = None) -> BaseMultiTask:
+        """The estimator of the task group ``group``; ``rows``: each row's group of rows
+        (``fit``'s ``groups``), or None."""
         estimator = self._subset(template, group, seed)
         return estimator.fit(X, frame[[self._columns[name] for name in group]],
-                             sample_weight=None if weights is None else weights[group])
+                             sample_weight=None if weights is None else weights[group],
+                             **({} if rows is None else {"groups": rows}))
 
     def _compare(self, template: BaseMultiTask, candidates: dict[int, list[list[str]]],
-                 X: Any, frame: pd.DataFrame, seed: Any, weights: pd.DataFrame | None
-                 ) -> dict[int, np.ndarray]:
+                 X: Any, frame: pd.DataFrame, seed: Any, weights: pd.DataFrame | None,
+                 rows: np.ndarray | None = None) -> dict[int, np.ndarray]:
         """Validation loss of each candidate grouping on each of 10 blocks of the
-        held-out rows (none when there is one candidate)."""
+        held-out rows (none when there is one candidate); with ``rows`` (each row's group
+        of rows), the held-out rows and the blocks are whole groups of rows."""
         if len(candidates) < 2:
             return {}
-        rows = np.arange(len(frame))
         # an int seed splits reproducibly; a template's RandomState is copied, not advanced
         split = seed if isinstance(seed, Integral) else check_random_state(
             copy.deepcopy(seed)).randint(np.iinfo(np.int32).max)
-        train, held_out = train_test_split(rows, test_size=self.validation_fraction,
-                                           random_state=split)
+        if rows is None:
+            train, held_out = train_test_split(np.arange(len(frame)),
+                                               test_size=self.validation_fraction,
+                                               random_state=split)
+            blocks = np.array_split(np.arange(len(held_out)), min(_BLOCKS, len(held_out)))
+        else:
+            splitter = GroupShuffleSplit(1, test_size=self.validation_fraction,
+                                         random_state=split)
+            train, held_out = next(splitter.split(np.zeros((len(frame), 0)), groups=rows))
+            codes, distinct = pd.factorize(pd.Series(rows[held_out]).astype(str))
+            blocks = [np.flatnonzero(np.isin(codes, part)) for part in
+                      np.array_split(np.arange(len(distinct)), min(_BLOCKS, len(distinct)))]
         X_train, X_held = _safe_indexing(X, train), _safe_indexing(X, held_out)
         y_train, y_held = frame.iloc[train], frame.iloc[held_out]
         w_train = None if weights is None else weights.iloc[train]
         w_held = None if weights is None else weights.iloc[held_out]
-        blocks = np.array_split(np.arange(len(held_out)), min(_BLOCKS, len(held_out)))
+        rows_train = None if rows is None else rows[train]
         losses = {}
         for k, groups in candidates.items():
             per_block = np.zeros((len(blocks), len(groups)))
             for g, group in enumerate(groups):
-                estimator = self._fit_group(template, group, X_train, y_train, seed, w_train)
+                estimator = self._fit_group(template, group, X_train, y_train, seed, w_train,
+                                            rows_train)
                 columns = [self._columns[name] for name in group]
                 for b, block in enumerate(blocks):
                     task_losses = _validation_losses(

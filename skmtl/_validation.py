@@ -156,6 +156,17 @@ def check_aligned(X: Any, y: Any) -> None:
             "another row's labels. Align them first, e.g. y = y.loc[X.index].")
 
 
+def check_groups(groups: Any, n: int) -> np.ndarray | None:
+    """``groups`` of ``fit`` as a 1-D array of ``n`` values (None stays None)."""
+    if groups is None:
+        return None
+    values = np.asarray(from_polars(groups), dtype=object)
+    if values.ndim != 1 or len(values) != n:
+        raise ValueError(f"groups must give one group per row of X, shape ({n},); got shape "
+                         f"{values.shape}.")
+    return values
+
+
 def is_input_dict(X: Any) -> bool:
     """Whether ``X`` is a dict of inputs (not a sparse DOK matrix, which is a dict too)."""
     return isinstance(X, Mapping) and not sparse.issparse(X)

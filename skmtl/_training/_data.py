@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
@@ -206,12 +208,54 @@ class TensorBatchIterator:
                 yield densify(_index(X_chunk, local)), None if y_chunk is None else y_chunk[local]
 
 
+def group_holdout(groups: Any, fraction: float, seed: int) -> np.ndarray:
+    """Rows to hold out for validation as whole groups: a boolean mask.
+
+    A group is held out when a hash of ``(seed, group)``, read as a number in [0, 1), is
+    below ``fraction``: about that fraction of the groups (not of the rows), the same
+    groups for the same seed in every call, so that ``partial_fit`` calls over chunks of
+    the data never train on a group that another call validates on. At least one group is
+    held out (the lowest hash) and one kept (the highest).
+
+    Parameters
+    ----------
+    groups : array-like of shape (n_samples,)
+        Each row's group (any hashable values; missing values form one group).
+    fraction : float
+        Share of the groups held out.
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        When ``groups`` has fewer than two groups.
+    """
+    codes, distinct = pd.factorize(pd.Series(np.asarray(groups, dtype=object)).astype(str))
+    if len(distinct) < 2:
+        raise ValueError(
+            f"groups has {len(distinct)} distinct value(s); a validation split by groups holds "
+            "out whole groups and keeps others, so it needs at least 2. Pass groups=None to "
+            "hold out random rows.")
+    keys = pd.util.hash_array(np.asarray([f"{seed}|{g}" for g in distinct], dtype=object))
+    uniform = keys.astype(np.float64) / float(np.iinfo(np.uint64).max)
+    held = uniform < fraction
+    held[np.argmin(uniform)], held[np.argmax(uniform)] = True, False
+    return held[codes]
+
+
 class HoldoutSplit:
     """skorch ``train_split``: hold out a fixed random fraction of the rows for validation.
 
     The held-out rows are a function of the seed and the number of rows only, so a
     model that sees the same data again (a warm-started ``fit``, repeated
     ``partial_fit`` calls, a resumed fit) validates on the same rows it never trained on.
+    When ``held_out`` is set (``fit(..., groups=...)``: :func:`group_holdout`), those
+    rows are held out instead.
 
     Parameters
     ----------
@@ -222,9 +266,13 @@ class HoldoutSplit:
 
     Attributes
     ----------
+    held_out : ndarray of bool or None
+        The rows to hold out in this fit call, when given by groups; None: random rows.
     valid_index_ : torch.Tensor
         Positions of the rows held out by the last call.
     """
+
+    held_out: np.ndarray | None = None  # class default: splits pickled before groups
 
     def __init__(self, fraction: float, seed: int = 0):
         self.fraction = fraction
@@ -241,6 +289,12 @@ class HoldoutSplit:
         -------
         train, valid : torch.Tensor of int64
         """
+        if self.held_out is not None:
+            if len(self.held_out) != n:
+                raise ValueError(f"The validation groups cover {len(self.held_out)} rows, but "
+                                 f"the data have {n}.")
+            return (torch.as_tensor(np.flatnonzero(~self.held_out)),
+                    torch.as_tensor(np.flatnonzero(self.held_out)))
         if n < 2:
             raise ValueError(
                 f"A validation split (early_stopping, validation_fraction, "
