@@ -214,8 +214,10 @@ def group_holdout(groups: Any, fraction: float, seed: int) -> np.ndarray:
     A group is held out when a hash of ``(seed, group)``, read as a number in [0, 1), is
     below ``fraction``: about that fraction of the groups (not of the rows), the same
     groups for the same seed in every call, so that ``partial_fit`` calls over chunks of
-    the data never train on a group that another call validates on. At least one group is
-    held out (the lowest hash) and one kept (the highest).
+    the data do not train on a group that another call validates on. A call whose groups
+    the rule would all keep (or all hold out) holds out the group with the lowest hash
+    (keeps the one with the highest): a validation split needs both; with chunks of few
+    groups, such a group may then be trained on in another call.
 
     Parameters
     ----------
