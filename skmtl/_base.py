@@ -391,6 +391,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         device = self._check_params()
         X_array, resume = self._validate_input(X, y, incremental)
         n = n_rows(X_array)
+        check_aligned(X, sample_weight, "sample_weight")
+        check_aligned(X, groups, "groups")
         groups = check_groups(groups, n)
         device = _distributed.setup(device, n)  # data-parallel: this process's device
         # resolved from the rows of each fit (or partial_fit) call

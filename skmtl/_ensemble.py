@@ -322,6 +322,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         dict
         """
         check_aligned(X, y)
+        check_aligned(X, sample_weight, "sample_weight")
         combined = apply_thresholds(self, self._combined(X))
         return weighted_scores(self.estimators_[0].taskset_, y, combined, sample_weight)
 

@@ -273,6 +273,7 @@ class PredictMixin(ProbabilityFrameMixin):
             a task with no labelled entry).
         """
         check_aligned(X, y)
+        check_aligned(X, sample_weight, "sample_weight")
         outputs = apply_thresholds(self, self._outputs(X))  # scores of what predict returns
         return weighted_scores(self.taskset_, y, outputs, sample_weight)
 

@@ -122,13 +122,17 @@ def _non_finite_message(estimator: Any, X: Any) -> str | None:
     return " ".join(sentences) if sentences else None
 
 
-def check_aligned(X: Any, y: Any) -> None:
-    """Refuse a pandas X and y whose indexes hold the same labels in another order.
+def check_aligned(X: Any, y: Any, name: str = "y") -> None:
+    """Refuse a pandas X and y (or ``sample_weight``, ``groups``: ``name``) whose indexes
+    hold the same labels in another order.
 
     skmtl pairs the rows of X and y by position, as scikit-learn does. Indexes with the
-    same labels in different orders (y sorted, or taken from a shuffled copy) pair each
-    row with another row's labels, without any error; any other pair of indexes (e.g.
-    y's a ``RangeIndex`` from a NumPy array) is taken by position, as always.
+    same labels in different orders (one of them sorted, or taken from a shuffled copy)
+    pair each row with another row's labels, without any error. Any other pair of
+    indexes is taken by position, as always; so is a pair where one index is the default
+    ``RangeIndex`` (0, 1, ..., n - 1), which a frame built from an array, or
+    ``reset_index(drop=True)``, has whatever the order of the other's rows: there the
+    labels do not say which row is which.
 
     Raises
     ------
@@ -141,6 +145,8 @@ def check_aligned(X: Any, y: Any) -> None:
     rows, labels = X.index, y.index
     if len(rows) != len(labels) or rows.equals(labels):
         return
+    if _default_index(rows) or _default_index(labels):
+        return
     try:
         same = rows.sort_values().equals(labels.sort_values())
     except TypeError:  # labels of types that do not sort together: not the same labels
@@ -149,11 +155,17 @@ def check_aligned(X: Any, y: Any) -> None:
         first = int(np.flatnonzero(rows.to_numpy() != labels.to_numpy())[0])
         x_label, y_label = (v.item() if isinstance(v, np.generic) else v
                             for v in (rows[first], labels[first]))
+        what = "labels" if name == "y" else name
         raise ValueError(
-            f"X and y hold the same row labels (index) in different orders: row {first} "
-            f"is {x_label!r} in X but {y_label!r} in y. skmtl pairs X's and y's rows "
-            "by position, as scikit-learn does, so rows would be trained or scored with "
-            "another row's labels. Align them first, e.g. y = y.loc[X.index].")
+            f"X and {name} hold the same row labels (index) in different orders: row {first} "
+            f"is {x_label!r} in X but {y_label!r} in {name}. skmtl pairs X's and {name}'s "
+            f"rows by position, as scikit-learn does, so rows would be trained or scored with "
+            f"another row's {what}. Align them first, e.g. {name} = {name}.loc[X.index].")
+
+
+def _default_index(index: pd.Index) -> bool:
+    """Whether ``index`` is the default ``RangeIndex`` 0, 1, ..., n - 1."""
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 def check_groups(groups: Any, n: int) -> np.ndarray | None:

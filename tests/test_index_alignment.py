@@ -321,3 +321,43 @@ def test_x_and_y_indexes_in_different_orders_are_refused_in_fit_and_score(make):
         reset = clone(model).fit(X, y.reset_index(drop=True))
         assert reset.score(X, y.reset_index(drop=True)) == pytest.approx(fitted.score(X, y))
         clone(model).fit(X.to_numpy(), shuffled)  # an array has no index to compare
+
+
+def test_sample_weight_and_groups_in_another_order_than_x_are_refused():
+    X, y = _penguin_like()
+    weights = pd.Series(np.arange(1.0, len(X) + 1), index=X.index)
+    groups = pd.Series(np.arange(len(X)) // 4, index=X.index)
+    model = MultiTaskNet(max_epochs=2, random_state=0, early_stopping=True)
+    with pytest.raises(ValueError, match=r"X and sample_weight hold the same row labels "
+                       r"\(index\) in different orders: .* another row's sample_weight\. "
+                       r"Align them first, e\.g\. sample_weight = sample_weight\.loc\[X\.index\]"):
+        clone(model).fit(X, y, sample_weight=weights.sort_index())
+    with pytest.raises(ValueError, match=r"X and groups hold the same row labels"):
+        clone(model).fit(X, y, groups=groups.sort_index())
+    fitted = clone(model).fit(X, y, sample_weight=weights, groups=groups)
+    with pytest.raises(ValueError, match=r"X and sample_weight hold the same row labels"):
+        fitted.score(X, y, sample_weight=weights.sort_index())
+    assert fitted.score(X, y, sample_weight=weights) == pytest.approx(
+        fitted.score(X, y, sample_weight=weights.to_numpy()))
+
+
+def test_a_default_range_index_pairs_by_position_whatever_the_other_order():
+    """A frame built from an array (or reset_index(drop=True)) has 0..n-1 as its index: its
+    labels say nothing about which row is which, so a shuffled X with such a y is paired
+    by position, as scikit-learn pairs it; the same shuffled rows with their own labels
+    are refused."""
+    X, y = _penguin_like()
+    X = X.reset_index(drop=True)
+    y = y.reset_index(drop=True)
+    shuffled = X.sample(frac=1.0, random_state=0)  # index: a permutation of 0..n-1
+    labels = y.loc[shuffled.index].reset_index(drop=True)  # positional, fresh RangeIndex
+    model = MultiTaskNet(max_epochs=2, random_state=0)
+    fitted = clone(model).fit(shuffled, labels)
+    assert fitted.score(shuffled, labels) == pytest.approx(
+        fitted.score(shuffled.to_numpy(), labels))
+    scaled = pd.DataFrame(shuffled.to_numpy(), columns=shuffled.columns)  # X fresh
+    clone(model).fit(scaled.astype({"bill_length_mm": float, "flipper_length_mm": float}),
+                     y.loc[shuffled.index])
+    with pytest.raises(ValueError, match="X and y hold the same row labels"):
+        clone(model).fit(shuffled, y.loc[shuffled.index].sort_index().set_axis(
+            shuffled.index[::-1]))
