@@ -306,6 +306,20 @@ def test_numbers_stored_as_text_warn_and_say_how_to_fix():
     assert type(model.tasks_[1]).__name__ == "Classification"  # inference is unchanged
 
 
+def test_numbers_with_placeholders_in_y_warn_with_the_conversion():
+    """A target read from a file whose numbers have a few "?" stays text: one class per
+    value, silently, until this warning."""
+    rng = np.random.RandomState(0)
+    ages = rng.randint(17, 90, 300).astype(str).astype(object)
+    ages[::40] = "?"
+    with pytest.warns(UserWarning, match=r"Column 'age' of y holds numbers stored as text "
+                      r"\(e.g. '\d+'\) but for a few values \('\?'\), so it is inferred as a "
+                      r"classification task with \d+ classes\. .*y\['age'\] = "
+                      r"pd.to_numeric\(y\['age'\], errors='coerce'\)"):
+        task = infer_task(pd.Series(ages, name="age"))
+    assert type(task).__name__ == "Classification"  # inference is unchanged
+
+
 @pytest.mark.parametrize(
     "labels",
     [

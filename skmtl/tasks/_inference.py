@@ -83,23 +83,36 @@ def infer_task(series: pd.Series) -> Task:
 def _warn_numbers_as_text(series: pd.Series) -> None:
     """Warn when a text column holds many decimal numbers (a quantity stored as str).
 
-    The usual cause is ``np.column_stack`` (or ``np.array``) of a string column and a
-    numeric one, which turns every number into text; the column then becomes a
-    classification task with one class per distinct value, without an error.
+    The usual causes: ``np.column_stack`` (or ``np.array``) of a string column and a
+    numeric one, which turns every number into text; or a file whose numbers have a few
+    placeholders (``"?"``, ``"-"``), which keep the whole column as text. The column then
+    becomes a classification task with one class per distinct value, without an error.
+    Whole numbers only (with nothing else) are as likely codes as quantities: no warning.
     """
     labels = series.dropna()
-    n_distinct = labels.nunique()
-    if n_distinct <= MAX_AUTO_CLASSES:
+    distinct = pd.Series(pd.unique(labels.to_numpy(dtype=object)), dtype=object)
+    if len(distinct) <= MAX_AUTO_CLASSES:
         return
-    numbers = pd.to_numeric(labels, errors="coerce")
-    if numbers.isna().any() or np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0):
+    numbers = pd.to_numeric(distinct, errors="coerce")
+    parsed = numbers.notna()
+    name = plain(series.name)
+    fix = (f"If it is a quantity, give it as numbers (.astype(float); np.column_stack of "
+           "text and numbers turns the numbers into text, a DataFrame keeps each column's "
+           f"dtype) or declare skmtl.tasks.Regression({name!r}).")
+    if parsed.all():
+        if np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0):
+            return
+        message = (f"Column {name!r} of y holds numbers stored as text (e.g. "
+                   f"{labels.iloc[0]!r}), so it is inferred as a classification task with "
+                   f"{len(distinct)} classes. {fix}")
+    elif parsed.mean() >= 0.9:
+        others = sorted(map(str, distinct[~parsed]))[:3]
+        message = (f"Column {name!r} of y holds numbers stored as text (e.g. "
+                   f"{str(distinct[parsed].iloc[0])!r}) but for a few values "
+                   f"({', '.join(map(repr, others))}), so it is inferred as a classification "
+                   f"task with {len(distinct)} classes. If it is a quantity, convert it "
+                   f"first: y[{name!r}] = pd.to_numeric(y[{name!r}], errors='coerce') (the "
+                   "other values become missing labels, which skmtl masks).")
+    else:
         return
-    warnings.warn(
-        f"Column {plain(series.name)!r} of y holds numbers stored as text (e.g. "
-        f"{labels.iloc[0]!r}), so it is inferred as a classification task with {n_distinct} "
-        "classes. If it is a quantity, give it as numbers (.astype(float); np.column_stack "
-        "of text and numbers turns the numbers into text, a DataFrame keeps each column's "
-        f"dtype) or declare skmtl.tasks.Regression({plain(series.name)!r}).",
-        UserWarning,
-        stacklevel=4,
-    )
+    warnings.warn(message, UserWarning, stacklevel=4)
