@@ -60,7 +60,7 @@ WEIGHTING_NAMES = RUNNABLE_WEIGHTINGS
 OPTION_WORDS = ("architecture", "weighting", "schedule", "freeze", "warm_start", "partial_fit",
                 "sample_weight", "classes", "validation_fraction", "batch_size", "optimizer",
                 "weight_decay", "numeric_embedding", "n_bins", "min_frequency", "max_categories",
-                "threshold", "temperature_scaling")
+                "threshold", "temperature_scaling", "groups")
 
 
 # -- drawing a table -----------------------------------------------------------------------------
@@ -415,9 +415,10 @@ def _sample_weight(kind: str, n: int, n_tasks: int, rng: np.random.RandomState):
 
 @PROFILE
 @given(table=tables(), opts=options(), mode=st.sampled_from(["fit", "partial_fit", "warm_start"]),
-       weight_kind=st.sampled_from(["none", "none", "1d", "2d"]), seed=st.integers(0, 3))
+       weight_kind=st.sampled_from(["none", "none", "1d", "2d"]), seed=st.integers(0, 3),
+       grouped=st.sampled_from([False, False, True]))
 def test_any_table_and_options_train_or_refuse_before_training(table, opts, mode, weight_kind,
-                                                               seed):
+                                                               seed, grouped):
     X, y, cases, tasks, estimator = table.X, table.y, table.cases, table.tasks, table.estimator
     key = uuid.uuid4().hex
     est = estimator(tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, device="cpu",
@@ -431,6 +432,10 @@ def test_any_table_and_options_train_or_refuse_before_training(table, opts, mode
                                    np.random.RandomState(seed))
     extra = {} if sample_weight is None else {"sample_weight": sample_weight}
     note(f"sample_weight={weight_kind if weighted else 'not accepted by fit'}")
+    # rows in groups (neighbours differ, so any two consecutive rows hold two groups)
+    groups = np.arange(n) % max(2, n // 4) if grouped else None
+    if grouped:
+        extra["groups"] = groups
 
     if mode == "partial_fit":
         halves = [np.arange(n // 2), np.arange(n // 2, n)]
@@ -441,7 +446,7 @@ def test_any_table_and_options_train_or_refuse_before_training(table, opts, mode
 
         def part(rows):
             kw = {} if sample_weight is None else {"sample_weight": sample_weight[rows]}
-            return kw
+            return kw | ({} if groups is None else {"groups": groups[rows]})
 
         calls = [lambda: est.partial_fit(_rows(X, halves[0]), _rows(y, halves[0]),
                                          classes=classes if len(classes) else None,
@@ -469,6 +474,11 @@ def test_any_table_and_options_train_or_refuse_before_training(table, opts, mode
     check_predictions(est, X, y, cases)
     check_predictions(est, unseen_categories(X), y, cases)  # predict never fails on them
     check_calibration(est, opts)
+    if grouped and est.net_.train_split is not None:  # validated on whole groups
+        last = halves[1] if mode == "partial_fit" else np.arange(n)
+        train, valid = est.net_.train_split.split(len(last))
+        held, kept = set(groups[last][valid.numpy()]), set(groups[last][train.numpy()])
+        assert held and kept and not held & kept, "validation rows split a group"
 
 
 def check_calibration(est, opts: dict) -> None:
