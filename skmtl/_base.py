@@ -130,6 +130,12 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "affinity_interval": [Interval(Integral, 1, None, closed="left")],
     }
 
+    # ``groups`` is a splitter's metadata first: a meta-estimator routes it to ``fit`` only
+    # when asked (set_fit_request(groups=True)), so that GridSearchCV(..., cv=GroupKFold())
+    # with metadata routing on keeps working as before ``fit`` took groups
+    __metadata_request__fit = {"groups": False}
+    __metadata_request__partial_fit = {"groups": False}
+
     def __init__(
         self,
         tasks="auto",

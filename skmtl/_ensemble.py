@@ -109,6 +109,11 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
+    # ``groups`` is a splitter's metadata first: a meta-estimator routes it to ``fit`` only
+    # when asked (set_fit_request(groups=True)), so that GridSearchCV(..., cv=GroupKFold())
+    # with metadata routing on keeps working as before ``fit`` took groups
+    __metadata_request__fit = {"groups": False}
+
     def __init__(self, estimators, *, n_seeds=1, cv=None, threshold=None, voting="soft",
                  random_state=None):
         self.estimators = estimators

@@ -208,6 +208,11 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
+    # ``groups`` is a splitter's metadata first: a meta-estimator routes it to ``fit`` only
+    # when asked (set_fit_request(groups=True)), so that GridSearchCV(..., cv=GroupKFold())
+    # with metadata routing on keeps working as before ``fit`` took groups
+    __metadata_request__fit = {"groups": False}
+
     def __init__(self, estimator=None, *, n_groups="auto", affinity="gradient",
                  affinity_epochs=10, affinity_interval=1, max_groups=4,
                  validation_fraction=0.2, random_state=None):

@@ -166,3 +166,19 @@ def test_groups_reach_fit_through_grid_search_by_metadata_routing():
         search.fit(X, y, groups=groups)
     valid, trained = _held_groups(search.best_estimator_, groups)
     assert valid and not valid & trained
+
+
+def test_grid_search_by_group_without_a_request_keeps_working_with_routing_on():
+    """``groups`` is a splitter's metadata first: with metadata routing on, a search with
+    GroupKFold over a model that was not asked for groups routes them to the splitter only
+    (an estimator whose fit takes an unrequested metadata would raise)."""
+    X, y, groups = _grouped()
+    net = MultiTaskNet(**{**FAST, "early_stopping": True})
+    with sklearn.config_context(enable_metadata_routing=True):
+        for model in [net, MultiTaskEnsemble([net]),
+                      TaskGrouping(net, n_groups=1, affinity_epochs=1)]:
+            search = GridSearchCV(model, {"random_state": [0]}, cv=GroupKFold(3),
+                                  error_score="raise").fit(X, y, groups=groups)
+            best = search.best_estimator_
+            member = best if isinstance(best, MultiTaskNet) else best.estimators_[0]
+            assert member.net_.train_split.held_out is None  # random validation rows
