@@ -121,8 +121,20 @@ def test_warning_points_at_the_call_inside_a_search():
 
 def test_warning_monitors_validation_loss():
     X, y = make_data()
-    with pytest.warns(ConvergenceWarning, match="valid_loss"):
+    with pytest.warns(ConvergenceWarning, match="valid_loss") as record:
         MultiTaskNet(max_epochs=12, batch_size=32, validation_fraction=0.2, **SMALL).fit(X, y)
+    # random validation rows: the warning says what grouped rows do to them
+    assert "pass fit(..., groups=...) to validate on whole groups" in str(record[0].message)
+    groups = np.arange(len(X)) // 5
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MultiTaskNet(max_epochs=12, batch_size=32, validation_fraction=0.2, **SMALL).fit(
+            X, y, groups=groups)
+    assert all("groups=" not in str(w.message) for w in convergence_warnings(caught))
+    with warnings.catch_warnings(record=True) as caught:  # training loss: nothing to say
+        warnings.simplefilter("always")
+        MultiTaskNet(max_epochs=12, batch_size=32, early_stopping=False, **SMALL).fit(X, y)
+    assert all("groups=" not in str(w.message) for w in convergence_warnings(caught))
 
 
 def test_no_warning_on_plateau_early_stop_or_partial_fit():

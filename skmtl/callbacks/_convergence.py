@@ -102,12 +102,19 @@ class ConvergenceMonitor(Callback):
         improving, before, recent = still_improving(losses, self.n_iter_no_change, self.tol)
         if improving:
             window = min(self.n_iter_no_change, len(losses) // 2)
+            random_rows = (monitor == "valid_loss"
+                           and getattr(net.train_split, "held_out", None) is None)
+            grouped = (" If rows share an entity (a customer, a patient, a storm), random "
+                       "validation rows belong to entities the network trains on, and their "
+                       "loss can improve for as long as it memorises them: pass "
+                       "fit(..., groups=...) to validate on whole groups." if random_rows
+                       else "")
             warnings.warn(
                 f"{self.estimator_name} stopped at max_epochs={planned} while the {monitor} "
                 f"was still improving: its best of the last {window} epoch(s) is {recent:.4g}, "
                 f"{before - recent:.3g} below the best before ({before:.4g}; tol={self.tol}). "
                 "The network may be under-trained: raise max_epochs, or set "
                 "early_stopping=True with a larger max_epochs to stop when the validation "
-                "loss stops improving.",
+                f"loss stops improving.{grouped}",
                 ConvergenceWarning, stacklevel=_caller_level(),
             )
