@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from .._text import numbers_in_text
 from .._validation import _NUMERIC_KINDS
 
 #: Numeric transforms by name: a scikit-learn transformer factory (None: values as given).
@@ -142,12 +143,11 @@ def text_hint(keys: np.ndarray, name: Any) -> str | None:
                 f"encode it as a date (year, month, day, weekday, ...), convert it first: "
                 f"X[{name!r}] = pd.to_datetime(X[{name!r}]); to keep it as categories and "
                 "silence this, give it the category dtype.")
-    numbers = pd.to_numeric(pd.Series(sample, dtype=object), errors="coerce")
-    if 0.9 <= numbers.notna().mean() < 1.0:
-        others = sorted(map(str, set(sample[numbers.isna().to_numpy()])))[:3]
-        example = str(sample[numbers.notna().to_numpy()][0])
-        return (f"X column {name!r} holds text that reads as numbers (e.g. {example!r}) but "
-                f"for a few values ({', '.join(map(repr, others))}), so it is read as "
+    numbers = numbers_in_text(sample)
+    if 0.9 <= numbers.share < 1.0:
+        return (f"X column {name!r} holds text that reads as numbers (e.g. "
+                f"{numbers.example!r}) but for a few values "
+                f"({', '.join(map(repr, numbers.others))}), so it is read as "
                 f"categories ({len(keys)} distinct values). If it is a quantity, "
                 f"convert it first: X[{name!r}] = pd.to_numeric(X[{name!r}], errors='coerce') "
                 "(the other values become missing, which skmtl encodes as such); to keep it "

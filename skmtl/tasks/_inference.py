@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 
+from .._text import numbers_in_text
 from ._base import Task, check_label_values, plain
 from ._classification import Classification
 from ._regression import Regression
@@ -90,29 +90,26 @@ def _warn_numbers_as_text(series: pd.Series) -> None:
     Whole numbers only (with nothing else) are as likely codes as quantities: no warning.
     """
     labels = series.dropna()
-    distinct = pd.Series(pd.unique(labels.to_numpy(dtype=object)), dtype=object)
+    distinct = pd.unique(labels.to_numpy(dtype=object))
     if len(distinct) <= MAX_AUTO_CLASSES:
         return
-    numbers = pd.to_numeric(distinct, errors="coerce")
-    parsed = numbers.notna()
+    numbers = numbers_in_text(distinct)
     name = plain(series.name)
-    fix = (f"If it is a quantity, give it as numbers (.astype(float); np.column_stack of "
-           "text and numbers turns the numbers into text, a DataFrame keeps each column's "
-           f"dtype) or declare skmtl.tasks.Regression({name!r}).")
-    if parsed.all():
-        if np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0):
-            return
+    if numbers.share == 1.0 and not numbers.whole:
         message = (f"Column {name!r} of y holds numbers stored as text (e.g. "
                    f"{labels.iloc[0]!r}), so it is inferred as a classification task with "
-                   f"{len(distinct)} classes. {fix}")
-    elif parsed.mean() >= 0.9:
-        others = sorted(map(str, distinct[~parsed]))[:3]
+                   f"{len(distinct)} classes. If it is a quantity, give it as numbers "
+                   "(.astype(float); np.column_stack of text and numbers turns the numbers "
+                   "into text, a DataFrame keeps each column's dtype) or declare "
+                   f"skmtl.tasks.Regression({name!r}).")
+    elif 0.9 <= numbers.share < 1.0:
         message = (f"Column {name!r} of y holds numbers stored as text (e.g. "
-                   f"{str(distinct[parsed].iloc[0])!r}) but for a few values "
-                   f"({', '.join(map(repr, others))}), so it is inferred as a classification "
-                   f"task with {len(distinct)} classes. If it is a quantity, convert it "
-                   f"first: y[{name!r}] = pd.to_numeric(y[{name!r}], errors='coerce') (the "
-                   "other values become missing labels, which skmtl masks).")
-    else:
+                   f"{numbers.example!r}) but for a few values "
+                   f"({', '.join(map(repr, numbers.others))}), so it is inferred as a "
+                   f"classification task with {len(distinct)} classes. If it is a quantity, "
+                   f"convert it first: y[{name!r}] = pd.to_numeric(y[{name!r}], "
+                   "errors='coerce') (the other values become missing labels, which skmtl "
+                   "masks).")
+    else:  # text, or whole numbers only (as likely codes as quantities)
         return
     warnings.warn(message, UserWarning, stacklevel=4)
