@@ -19,7 +19,7 @@ from ._base import BaseMultiTask
 from ._estimators import MultiTaskNet
 from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_score
 from ._sample_weight import task_weights
-from ._validation import check_groups
+from ._validation import check_aligned, check_groups
 from .affinity import AffinityResult, partition_tasks
 from .tasks import TaskSet
 from .tasks._taskset import as_target_frame
@@ -270,6 +270,8 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         template = self._template()
         frame, _ = as_target_frame(y)
         n = _num_samples(X)
+        for name, given in [("y", y), ("sample_weight", sample_weight), ("groups", groups)]:
+            check_aligned(X, given, name)  # before anything takes rows by position
         rows = check_groups(groups, n)
         # fitted on y as given: it shapes the predictions like y (see predict)
         taskset = TaskSet(template.tasks, force=template._forced_task).fit(y, n_samples=n)
@@ -496,6 +498,8 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             Task name to its score (accuracy or R²), in task order.
         """
         check_is_fitted(self)
+        check_aligned(X, y)
+        check_aligned(X, sample_weight, "sample_weight")
         frame = self._taskset.check_columns(y)
         names = [task.name_ for task in self.tasks_]
         weights = None if sample_weight is None else pd.DataFrame(

@@ -323,11 +323,16 @@ def test_x_and_y_indexes_in_different_orders_are_refused_in_fit_and_score(make):
         clone(model).fit(X.to_numpy(), shuffled)  # an array has no index to compare
 
 
-def test_sample_weight_and_groups_in_another_order_than_x_are_refused():
+@pytest.mark.parametrize("make", ["net", "ensemble", "grouping"])
+def test_sample_weight_and_groups_in_another_order_than_x_are_refused(make):
+    from skmtl import MultiTaskEnsemble, TaskGrouping
+
     X, y = _penguin_like()
     weights = pd.Series(np.arange(1.0, len(X) + 1), index=X.index)
     groups = pd.Series(np.arange(len(X)) // 4, index=X.index)
-    model = MultiTaskNet(max_epochs=2, random_state=0, early_stopping=True)
+    net = MultiTaskNet(max_epochs=2, random_state=0, early_stopping=True)
+    model = {"net": net, "ensemble": MultiTaskEnsemble([net], cv=2),
+             "grouping": TaskGrouping(net, n_groups=2, affinity_epochs=1, random_state=0)}[make]
     with pytest.raises(ValueError, match=r"X and sample_weight hold the same row labels "
                        r"\(index\) in different orders: .* another row's sample_weight\. "
                        r"Align them first, e\.g\. sample_weight = sample_weight\.loc\[X\.index\]"):
