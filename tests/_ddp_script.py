@@ -26,6 +26,7 @@ CONFIGS: dict[str, tuple[str, bool]] = {
     "equal": ("equal", False),
     "uncertainty": ("uncertainty", True),
     "upgrad": ("upgrad", True),
+    "grouped": ("equal", True),  # validation rows: whole groups (fit_params)
 }
 #: 471 rows: 94 validation and 377 = 8 x 47 + 1 training rows, so each batch of 47 is
 #: split 24 / 23 between the processes, and the last one (1 row) 1 / 0: one process's
@@ -47,6 +48,11 @@ def make_data(missing: bool) -> tuple[np.ndarray, pd.DataFrame]:
         y.loc[rng.rand(N_ROWS) < 0.2, "c"] = None
         y.loc[rng.rand(N_ROWS) < 0.4, "m"] = None
     return X, y
+
+
+def fit_params(name: str, n: int) -> dict:
+    """More arguments of ``fit`` for config ``name``: groups of 7 rows for "grouped"."""
+    return {"groups": np.arange(n) // 7} if name == "grouped" else {}
 
 
 def make_estimator(weighting: str, **params) -> MultiTaskNet:
@@ -90,7 +96,7 @@ def main(out: str) -> None:
         X, y = make_data(missing)
         # the first fit prints its epochs and saves a checkpoint: only rank 0 may
         params = {"verbose": 1, "checkpoint": os.path.join(out, "checkpoint")} if name == "equal" else {}
-        est = make_estimator(weighting, **params).fit(X, y)
+        est = make_estimator(weighting, **params).fit(X, y, **fit_params(name, len(X)))
         rank = torch.distributed.get_rank()
         with open(os.path.join(out, f"rank{rank}_{name}.json"), "w") as f:
             json.dump(summary(est), f)

@@ -39,7 +39,7 @@ sys.path.insert(0, str(HERE))
 import _ddp_script  # noqa: E402
 
 #: relative tolerance of the 2-process loss trajectory against the 1-process one
-RTOL = {"equal": 1e-5, "uncertainty": 1e-5, "upgrad": 2e-3}
+RTOL = {"equal": 1e-5, "uncertainty": 1e-5, "upgrad": 2e-3, "grouped": 1e-5}
 #: absolute tolerance of the 2-process gradient affinity (measured on half batches, pooled)
 #: against the 1-process one (measured on whole batches); measured: at most 0.018
 AFFINITY_ATOL = 0.05
@@ -96,7 +96,8 @@ def test_processes_agree_exactly(ddp_run, name):
 def test_two_processes_follow_one_process(ddp_run, name):
     weighting, missing = _ddp_script.CONFIGS[name]
     X, y = _ddp_script.make_data(missing)
-    single = _ddp_script.summary(_ddp_script.make_estimator(weighting).fit(X, y))
+    single = _ddp_script.summary(_ddp_script.make_estimator(weighting).fit(
+        X, y, **_ddp_script.fit_params(name, len(X))))
     ddp = _read(ddp_run, 0, name)
     assert len(ddp["train_loss"]) == len(single["train_loss"])
     np.testing.assert_allclose(ddp["train_loss"], single["train_loss"], rtol=RTOL[name])
@@ -112,6 +113,17 @@ def test_two_processes_follow_one_process(ddp_run, name):
     ddp_counts = np.diagonal(np.array(ddp["affinity_counts"]), axis1=1, axis2=2)
     assert (single_counts < ddp_counts).all() and (ddp_counts <= 2 * single_counts).all()
     np.testing.assert_allclose(ddp["affinity"], single["affinity"], atol=AFFINITY_ATOL)
+
+
+def test_grouped_validation_rows_are_whole_groups_data_parallel(ddp_run):
+    """Every process holds out the same whole groups (a hash, not a draw per process)."""
+    with open(ddp_run / "model_grouped.pkl", "rb") as f:
+        est = pickle.load(f)
+    groups = _ddp_script.fit_params("grouped", _ddp_script.N_ROWS)["groups"]
+    train, valid = est.net_.train_split.split(len(groups))
+    assert not set(groups[valid.numpy()]) & set(groups[train.numpy()])
+    first, second = _read(ddp_run, 0, "grouped"), _read(ddp_run, 1, "grouped")
+    assert first["valid_loss"] == second["valid_loss"]
 
 
 def test_warm_start_and_partial_fit_continue_data_parallel(ddp_run):
