@@ -51,6 +51,8 @@ def test_times_in_y_are_refused_by_inference_and_can_be_declared(values, kind):
                        r"a quantity nor a set of classes .* declare tasks=\{'when': "
                        r"'classification'\}"):
         TaskSet().fit(y)
+    with pytest.raises(TypeError, match=r"days since a reference date: \(y\['when'\] - "):
+        TaskSet().fit(y)  # the column's name, not the code that names it
     declared = TaskSet({"when": "classification"}).fit(y).tasks_
     assert [type(t) for t in declared] == [Regression, Classification]
 

@@ -60,12 +60,13 @@ def infer_task(series: pd.Series) -> Task:
     check_label_values(series)  # dicts, lists or sets are not labels of any task
     kind = pd.api.types.infer_dtype(series, skipna=True)
     if kind in _TIME_KINDS:
+        name = plain(series.name)
         raise TypeError(
-            f"Column {plain(series.name)!r} of y holds {_TIME_KINDS[kind]}, which is neither a "
-            "quantity nor a set of classes as it stands. To predict it as a number, give it as "
-            "one (e.g. days since a reference date: (y[{plain(series.name)!r}] - pd.Timestamp('2000-01-01')) / "
+            f"Column {name!r} of y holds {_TIME_KINDS[kind]}, which is neither a quantity nor "
+            "a set of classes as it stands. To predict it as a number, give it as one (e.g. "
+            f"days since a reference date: (y[{name!r}] - pd.Timestamp('2000-01-01')) / "
             "pd.Timedelta(days=1); a duration's .dt.total_seconds()); to predict each value as "
-            f"a class, declare tasks={{{plain(series.name)!r}: 'classification'}}.")
+            f"a class, declare tasks={{{name!r}: 'classification'}}.")
     if kind in ("floating", "mixed-integer-float", "decimal"):
         return Regression(series.name)
     if kind == "integer":
