@@ -380,7 +380,6 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        check_aligned(X, y)
         resume = incremental and hasattr(self, "net_")
         if resume:
             self._check_structure()
@@ -395,10 +394,10 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental: bool = False, classes=None,
              epochs: int | None = None, groups=None):
         device = self._check_params()
+        # rows paired by position: refused before anything (the encoder) is fitted
+        check_aligned(X, y=y, sample_weight=sample_weight, groups=groups)
         X_array, resume = self._validate_input(X, y, incremental)
         n = n_rows(X_array)
-        check_aligned(X, sample_weight, "sample_weight")
-        check_aligned(X, groups, "groups")
         groups = check_groups(groups, n)
         device = _distributed.setup(device, n)  # data-parallel: this process's device
         # resolved from the rows of each fit (or partial_fit) call

@@ -163,8 +163,8 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                              "it needs voting='soft'.")
         rng = check_random_state(self.random_state)
         n = _num_samples(next(iter(X.values())) if isinstance(X, dict) else X)
-        for name, given in [("y", y), ("sample_weight", sample_weight), ("groups", groups)]:
-            check_aligned(X, given, name)  # before the folds take rows by position
+        # before the folds take rows by position
+        check_aligned(X, y=y, sample_weight=sample_weight, groups=groups)
         groups = check_groups(groups, n)
         folds = self._folds(X, y, rng, groups)  # one list of (train, held-out) per seed
         members, held_out = [], []
@@ -328,8 +328,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         -------
         dict
         """
-        check_aligned(X, y)
-        check_aligned(X, sample_weight, "sample_weight")
+        check_aligned(X, y=y, sample_weight=sample_weight)
         combined = apply_thresholds(self, self._combined(X))
         return weighted_scores(self.estimators_[0].taskset_, y, combined, sample_weight)
 

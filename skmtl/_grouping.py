@@ -270,8 +270,8 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         template = self._template()
         frame, _ = as_target_frame(y)
         n = _num_samples(X)
-        for name, given in [("y", y), ("sample_weight", sample_weight), ("groups", groups)]:
-            check_aligned(X, given, name)  # before anything takes rows by position
+        # before anything takes rows by position
+        check_aligned(X, y=y, sample_weight=sample_weight, groups=groups)
         rows = check_groups(groups, n)
         # fitted on y as given: it shapes the predictions like y (see predict)
         taskset = TaskSet(template.tasks, force=template._forced_task).fit(y, n_samples=n)
@@ -498,8 +498,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             Task name to its score (accuracy or R²), in task order.
         """
         check_is_fitted(self)
-        check_aligned(X, y)
-        check_aligned(X, sample_weight, "sample_weight")
+        check_aligned(X, y=y, sample_weight=sample_weight)
         frame = self._taskset.check_columns(y)
         names = [task.name_ for task in self.tasks_]
         weights = None if sample_weight is None else pd.DataFrame(

@@ -272,8 +272,7 @@ class PredictMixin(ProbabilityFrameMixin):
             regression task, the mean per-label accuracy for a multi-label task (NaN for
             a task with no labelled entry).
         """
-        check_aligned(X, y)
-        check_aligned(X, sample_weight, "sample_weight")
+        check_aligned(X, y=y, sample_weight=sample_weight)
         outputs = apply_thresholds(self, self._outputs(X))  # scores of what predict returns
         return weighted_scores(self.taskset_, y, outputs, sample_weight)
 

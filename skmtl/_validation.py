@@ -122,9 +122,9 @@ def _non_finite_message(estimator: Any, X: Any) -> str | None:
     return " ".join(sentences) if sentences else None
 
 
-def check_aligned(X: Any, y: Any, name: str = "y") -> None:
-    """Refuse a pandas X and y (or ``sample_weight``, ``groups``: ``name``) whose indexes
-    hold the same labels in another order.
+def check_aligned(X: Any, **others: Any) -> None:
+    """Refuse a pandas X and any of ``others`` (``y``, ``sample_weight``, ``groups``: the
+    keyword names it) whose indexes hold the same labels in another order.
 
     skmtl pairs the rows of X and y by position, as scikit-learn does. Indexes with the
     same labels in different orders (one of them sorted, or taken from a shuffled copy)
@@ -140,27 +140,32 @@ def check_aligned(X: Any, y: Any, name: str = "y") -> None:
         Naming the first position where the two indexes differ and how to align them.
     """
     pandas = (pd.DataFrame, pd.Series)
-    if not (isinstance(X, pandas) and isinstance(y, pandas)):
+    if not isinstance(X, pandas):
         return
-    rows, labels = X.index, y.index
-    if len(rows) != len(labels) or rows.equals(labels):
-        return
-    if _default_index(rows) or _default_index(labels):
-        return
-    try:
-        same = rows.sort_values().equals(labels.sort_values())
-    except TypeError:  # labels of types that do not sort together: not the same labels
-        return
-    if same:
-        first = int(np.flatnonzero(rows.to_numpy() != labels.to_numpy())[0])
-        x_label, y_label = (v.item() if isinstance(v, np.generic) else v
-                            for v in (rows[first], labels[first]))
-        what = "labels" if name == "y" else name
-        raise ValueError(
-            f"X and {name} hold the same row labels (index) in different orders: row {first} "
-            f"is {x_label!r} in X but {y_label!r} in {name}. skmtl pairs X's and {name}'s "
-            f"rows by position, as scikit-learn does, so rows would be trained or scored with "
-            f"another row's {what}. Align them first, e.g. {name} = {name}.loc[X.index].")
+    rows = X.index
+    for name, other in others.items():
+        if not isinstance(other, pandas):
+            continue
+        labels = other.index
+        if len(rows) != len(labels) or rows.equals(labels):
+            continue
+        if _default_index(rows) or _default_index(labels):
+            continue
+        try:
+            same = rows.sort_values().equals(labels.sort_values())
+        except TypeError:  # labels of types that do not sort together: not the same labels
+            continue
+        if same:
+            first = int(np.flatnonzero(rows.to_numpy() != labels.to_numpy())[0])
+            x_label, label = (v.item() if isinstance(v, np.generic) else v
+                              for v in (rows[first], labels[first]))
+            what = "labels" if name == "y" else name
+            raise ValueError(
+                f"X and {name} hold the same row labels (index) in different orders: row "
+                f"{first} is {x_label!r} in X but {label!r} in {name}. skmtl pairs X's and "
+                f"{name}'s rows by position, as scikit-learn does, so rows would be trained or "
+                f"scored with another row's {what}. Align them first, e.g. {name} = "
+                f"{name}.loc[X.index].")
 
 
 def _default_index(index: pd.Index) -> bool:
