@@ -174,14 +174,13 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                     member = clone(template)
                     if self.n_seeds > 1 or self.random_state is not None:
                         member.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+                    params = _fit_params(train, sample_weight=sample_weight, groups=groups)
                     if train is None:
-                        members.append(member.fit(X, y, **_weights(sample_weight),
-                                                  **_groups(groups)))
+                        members.append(member.fit(X, y, **params))
                         held_out.append(np.array([], dtype=np.intp))
                     else:
                         members.append(member.fit(_rows(X, train), _safe_indexing(y, train),
-                                                  **_weights(sample_weight, train),
-                                                  **_groups(groups, train)))
+                                                  **params))
                         held_out.append(np.asarray(test, dtype=np.intp))
         first = members[0]
         for member in members[1:]:
@@ -349,20 +348,12 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         return mean_score(self.score_tasks(X, y, sample_weight))
 
 
-def _weights(sample_weight, rows=None) -> dict:
-    """``fit``'s keyword for ``sample_weight`` (of ``rows`` only, when given); none for None.
-    A DataFrame stays one, so that its columns still name the tasks."""
-    if sample_weight is None:
-        return {}
-    return {"sample_weight": sample_weight if rows is None
-            else _safe_indexing(sample_weight, rows)}
-
-
-def _groups(groups, rows=None) -> dict:
-    """``fit``'s keyword for ``groups`` (of ``rows`` only, when given); none for None."""
-    if groups is None:
-        return {}
-    return {"groups": groups if rows is None else groups[rows]}
+def _fit_params(rows=None, **params) -> dict:
+    """``fit``'s keywords for the ``params`` given (``sample_weight``, ``groups``), of
+    ``rows`` only when given; none for None. A DataFrame stays one, so that a
+    ``sample_weight`` frame's columns still name the tasks."""
+    return {name: value if rows is None else _safe_indexing(value, rows)
+            for name, value in params.items() if value is not None}
 
 
 def _rows(X, rows):
