@@ -96,11 +96,16 @@ def _members(final: Any) -> list[BaseMultiTask]:
     return [final] if isinstance(final, BaseMultiTask) else list(final.estimators_)
 
 
+def _encoders(final: Any) -> list:
+    """The encodings of X (``preprocessor_``) of ``final``'s estimators that have one."""
+    encoders = [getattr(m, "preprocessor_", None) for m in _members(final)]
+    return [e for e in encoders if e is not None]
+
+
 def _encoding(final: Any) -> tuple[bool, set, set]:
     """Whether ``final``'s estimators encode X themselves (``preprocessor_``), and the
     columns they read as categories and as dates (every estimator reads a column alike)."""
-    encoders = [getattr(m, "preprocessor_", None) for m in _members(final)]
-    encoders = [e for e in encoders if e is not None]
+    encoders = _encoders(final)
     categorical, dates, numeric = set(), set(), set()
     for encoder in encoders:
         read = {encoder.columns_[j] for j in encoder.categorical_}
@@ -121,9 +126,9 @@ def _date_zones(final: Any) -> dict[str, str | None]:
     by the column's ``str`` (None: dates without a zone); columns of encoders fitted
     before zones were recorded are left out."""
     zones: dict[str, str | None] = {}
-    for member in _members(final):
-        recorded = getattr(getattr(member, "preprocessor_", None), "date_zones_", {})
-        zones.update({str(c): None if z is None else str(z) for c, z in recorded.items()})
+    for encoder in _encoders(final):  # unpickled from before zones: {} (__setstate__)
+        zones.update({str(c): None if z is None else str(z)
+                      for c, z in encoder.date_zones_.items()})
     return zones
 
 
