@@ -1,6 +1,16 @@
 """skmtl: multi-task learning as a first-class citizen of scikit-learn."""
 
-from . import affinity, architectures, callbacks, losses, metrics, tasks, transfer, weighting
+from . import (
+    affinity,
+    architectures,
+    callbacks,
+    losses,
+    metrics,
+    model_selection,
+    tasks,
+    transfer,
+    weighting,
+)
 from ._ensemble import MultiTaskEnsemble
 from ._estimators import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 from ._grouping import TaskGrouping
@@ -19,6 +29,7 @@ __all__ = [
     "callbacks",
     "losses",
     "metrics",
+    "model_selection",
     "tasks",
     "transfer",
     "weighting",

@@ -377,6 +377,20 @@ class MultiTaskNet(BaseMultiTask):
 """
     )
 
+    @property
+    def classes_(self):
+        """Not an attribute of MultiTaskNet: the classes are per task (``tasks_``)."""
+        # scikit-learn's cross_val_predict(method="predict_proba") reads classes_ only after
+        # fitting every fold; say then what to use instead of a bare AttributeError
+        raise AttributeError(
+            "MultiTaskNet has no classes_: its tasks may mix regression and classification, "
+            "and each classification task's classes are its own (tasks_[i].classes_, or the "
+            "columns of predict_proba_frame). For out-of-fold probabilities use "
+            "skmtl.model_selection.cross_val_predict(model, X, y, method='predict_proba'), "
+            "which also keeps missing labels missing (scikit-learn's cross_val_predict "
+            "encodes y's labels itself, a missing label becoming a class); for a model whose "
+            "tasks are all classifications, MultiTaskClassifier has classes_.")
+
 
 class MultiTaskClassifier(ClassifierMixin, BaseMultiTask):
     __doc__ = (

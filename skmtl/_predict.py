@@ -87,6 +87,31 @@ def weighted_scores(taskset: Any, y: Any, outputs: list[np.ndarray],
     return taskset.score_tasks(y, outputs, sample_weight=weights)
 
 
+def proba_frame(tasks: list, probas: Any, index: Any = None) -> pd.DataFrame:
+    """``predict_proba``'s output as one DataFrame of (task, class) columns.
+
+    Parameters
+    ----------
+    tasks : list of Task
+        The estimator's fitted tasks, in output order (regression tasks are skipped).
+    probas : list of ndarray, or ndarray
+        What ``predict_proba`` returned (a single array for a single task).
+    index : pandas.Index or None
+        The rows' index (None: 0..n_samples-1).
+
+    Returns
+    -------
+    DataFrame
+    """
+    if len(tasks) == 1:
+        probas = [probas]
+    tasks = [task for task in tasks if task.is_classification]
+    return pd.concat(
+        {task.name_: pd.DataFrame(proba, index=index, columns=pd.Index(list(task.classes_)))
+         for task, proba in zip(tasks, probas)},
+        axis=1, names=["task", "class"])
+
+
 class ProbabilityFrameMixin:
     """``predict_proba_frame``: the class probabilities as one DataFrame (needs ``tasks_``
     and ``predict_proba``)."""
@@ -111,15 +136,8 @@ class ProbabilityFrameMixin:
             order; for a multi-label task, (task name, label column) with each label's
             probability. Index: X's index when X is a DataFrame, else 0..n_samples-1.
         """
-        probas = self.predict_proba(X)
-        if len(self.tasks_) == 1:
-            probas = [probas]
-        tasks = [task for task in self.tasks_ if task.is_classification]
         index = X.index if isinstance(X, pd.DataFrame) else None
-        return pd.concat(
-            {task.name_: pd.DataFrame(proba, index=index, columns=pd.Index(list(task.classes_)))
-             for task, proba in zip(tasks, probas)},
-            axis=1, names=["task", "class"])
+        return proba_frame(self.tasks_, self.predict_proba(X), index)
 
 
 class PredictMixin(ProbabilityFrameMixin):

@@ -11,6 +11,7 @@ from skmtl import (
     callbacks,
     losses,
     metrics,
+    model_selection,
     plotting,
     tabular,
     tasks,
@@ -18,8 +19,8 @@ from skmtl import (
     weighting,
 )
 
-MODULES = [skmtl, affinity, architectures, callbacks, losses, metrics, plotting, tabular, tasks, transfer,
-           weighting]
+MODULES = [skmtl, affinity, architectures, callbacks, losses, metrics, model_selection, plotting,
+           tabular, tasks, transfer, weighting]
 try:  # the `onnx` extra
     from skmtl import export
 
