@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -449,6 +450,32 @@ def development_split(data: Dataset, fraction: float = 0.2, seed: int = 0) -> Da
     return replace(data, X=rows, y=targets, train=np.sort(train), test=np.sort(test),
                    description=f"training rows only, {fraction:.0%} of them held out (seed "
                    f"{seed}); the dataset: {data.description}")
+
+
+def new_category_values(data: Dataset, column: str, k: int = 3,
+                        max_share: float = 0.25) -> list[Any]:
+    """The ``k`` most frequent categories of ``column`` among ``data``'s rows that hold at
+    most ``max_share`` of them (a new category is seldom half of a table), most rows first,
+    ties in sorted order."""
+    counts = data.X[column].dropna().astype(str).value_counts()
+    counts = counts[counts <= max_share * len(data.X)]
+    order = sorted(counts.index, key=lambda v: (-counts[v], v))
+    return order[:k]
+
+
+def new_category_split(data: Dataset, column: str, value: Any, rows: int | None = None,
+                       seed: int = 0) -> Dataset:
+    """``data``'s rows split by one category: every row whose ``column`` is ``value`` held
+    out (``test``), every other row fitted (``train``), so the fit never sees that category
+    and the held-out rows all hold it. ``rows``: a random subsample (``seed``) of that many
+    of ``data``'s rows first."""
+    keep = np.arange(len(data.X))
+    if rows is not None and rows < len(keep):
+        keep = np.sort(np.random.default_rng(seed).choice(keep, rows, replace=False))
+    held = (data.X[column].iloc[keep].astype(str) == str(value)).to_numpy()
+    return replace(data, train=keep[~held], test=keep[held],
+                   description=f"{column} = {value!r} never fitted: its {held.sum():,} rows "
+                   f"held out, the other {(~held).sum():,} fitted; the rows: {data.description}")
 
 
 def _holdout(name: str, X: pd.DataFrame, y: pd.DataFrame, citation: str, description: str,

@@ -598,6 +598,8 @@ TITLES: dict[str, str] = {
              "(training rows)",
     "groups": "grouped rows (storms, people over years): validation on whole groups against "
               "random validation rows, on new groups",
+    "unseen_categories": "unseen categories: category_dropout on rows of a category fit never "
+                         "saw, and its cost on the others (training rows)",
 }
 SECTIONS: list[str] = list(TITLES)
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.

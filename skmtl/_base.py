@@ -6,6 +6,7 @@ building the network in :mod:`skmtl._build`, prediction in :mod:`skmtl._predict`
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
 from numbers import Integral, Real
@@ -62,8 +63,8 @@ EARLY_STOPPING_ROWS = 100
 #: Parameters that define the network: a warm-started or incremental fit cannot change them.
 _STRUCTURE = ("tasks", "architecture", "trunk", "weighting", "hidden_layer_sizes",
               "head_layer_sizes", "activation", "dropout", "optimizer", "categorical_features",
-              "min_frequency", "max_categories", "numeric_transform", "numeric_embedding",
-              "n_bins", "bin_edges")
+              "min_frequency", "max_categories", "category_dropout", "numeric_transform",
+              "numeric_embedding", "n_bins", "bin_edges")
 
 
 def _labelled_rows(targets: np.ndarray, weights: np.ndarray, slices: list[slice]) -> int:
@@ -101,6 +102,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         "min_frequency": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"),
                           Interval(Real, 0, 1, closed="neither"), None],
         "max_categories": [Interval(Integral, 2, None, closed="left"), None],
+        "category_dropout": [Interval(Real, 0, 1, closed="left")],
         "numeric_transform": [StrOptions({"quantile", "robust", "standard", "none"})],
         "numeric_embedding": [StrOptions({"periodic", "piecewise_linear"}), None],
         "n_bins": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
@@ -154,6 +156,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         categorical_features="from_dtype",
         min_frequency="auto",
         max_categories=None,
+        category_dropout=0.0,
         numeric_transform="quantile",
         numeric_embedding="piecewise_linear",
         n_bins="auto",
@@ -199,6 +202,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.categorical_features = categorical_features
         self.min_frequency = min_frequency
         self.max_categories = max_categories
+        self.category_dropout = category_dropout
         self.numeric_transform = numeric_transform
         self.numeric_embedding = numeric_embedding
         self.n_bins = n_bins
@@ -283,6 +287,14 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         check_compile(compile_options(self.compile), device)
         return device
 
+    def __setstate__(self, state: dict) -> None:
+        # a model pickled before a parameter existed: that parameter at its default, the
+        # behaviour it was trained with
+        super().__setstate__(state)
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.default is not inspect.Parameter.empty:
+                self.__dict__.setdefault(name, param.default)
+
     def _structure(self) -> dict[str, str]:
         """What defines the network, to detect changes between warm/incremental fits."""
         return {name: repr(getattr(self, name)) for name in _STRUCTURE}
@@ -291,7 +303,12 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         built = getattr(self, "_structure_", None)
         if built is None:
             return
-        changed = {k: (v, built[k]) for k, v in self._structure().items() if built[k] != v}
+        # a parameter added after the network was built (a model pickled before it
+        # existed) was built with its default
+        defaults = {k: repr(p.default) for k, p in
+                    inspect.signature(type(self).__init__).parameters.items()}
+        changed = {k: (v, built.get(k, defaults.get(k))) for k, v in self._structure().items()
+                   if built.get(k, defaults.get(k)) != v}
         if changed:
             what = "; ".join(f"{k} is {new} but the network was built with {old}"
                              for k, (new, old) in changed.items())
@@ -384,7 +401,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         if resume:
             self._check_structure()
         if uses_frame(self, X, reset=not resume):
-            X_array = check_frame(self, X, reset=not resume)
+            X_array = check_frame(self, X, reset=not resume, continuing=resume)
         else:
             if not resume:
                 self.preprocessor_ = None

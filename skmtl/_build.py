@@ -186,7 +186,8 @@ class BuildMixin:
         numeric = torch.as_tensor(X[:, :n_numeric]) if embedding == "piecewise_linear" else None
         n_bins = None if self.n_bins == "auto" else int(self.n_bins)
         return partial(FeatureEmbedding, n_numeric, n_plain, encoder.cardinalities_, embedding,
-                       numeric, n_bins, self.bin_edges)
+                       numeric, n_bins, self.bin_edges, encoder.unseen_codes(),
+                       self.category_dropout)
 
     def _initialize(self, X: Any, inputs: Any, taskset: TaskSet, device: str) -> MultiTaskNeuralNet:
         """Build the network (and pretrain it) and the skorch net that trains it."""

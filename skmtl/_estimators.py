@@ -107,6 +107,15 @@ _PARAMETERS = """
         column with more categories keeps its ``max_categories - 1`` most frequent ones,
         and the others join the shared code of ``min_frequency``'s rare categories (as
         scikit-learn's ``OneHotEncoder(max_categories=)``). None: no limit.
+    category_dropout : float in [0, 1), default=0.0
+        In training, each categorical code of each row is replaced, with this
+        probability, by the code that categories unseen in ``fit`` read (the shared code
+        of the rare categories, else the missing value's), so that the network learns
+        what to predict for a category it has not seen (a new store, a new product type)
+        rather than reading an embedding that no training row reached. 0: no
+        replacement (the codes of unseen categories are then trained only by the rare
+        categories or missing values of ``fit``, where there are some). See
+        docs/benchmarks.md, "Unseen categories".
     numeric_transform : {"quantile", "robust", "standard", "none"}, default="quantile"
         Transform of the numeric columns of a 2-D X, fitted on the rows of ``fit``: a
         quantile transform to a normal distribution, robust scaling (median and

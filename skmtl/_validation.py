@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -302,7 +303,8 @@ def check_X(estimator: Any, X: Any, reset: bool, allow_nd: bool = False) -> Any:
     return array
 
 
-def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarray:
+def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool,
+                continuing: bool = False) -> np.ndarray:
     """Encode a table with the estimator's fitted :class:`~skmtl.tabular.TabularEncoder`.
 
     In fit (``reset``) the encoder is fitted on X (a DataFrame, or a dense 2-D array whose
@@ -315,6 +317,10 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarra
     estimator : BaseEstimator
     X : DataFrame (or, after a DataFrame fit, array-like) of shape (n_samples, n_features)
     reset : bool
+    continuing : bool, default=False
+        Training continues with the fitted encoding (``partial_fit``, a warm start): warn
+        when X holds categories that it did not see, as when a transferred trunk's encoding
+        is applied in fit.
 
     Returns
     -------
@@ -358,9 +364,29 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool) -> np.ndarra
             estimator.categorical_features, estimator.numeric_transform,
             estimator.min_frequency, estimator.max_categories).fit(X)
     array = estimator.preprocessor_.transform(X)
+    if continuing or (reset and inherited is not None):
+        _warn_unseen(estimator, X, "a transferred trunk's" if reset else "the fitted")
     if reset:
         estimator.input_shapes_ = array.shape[1:]
     return array
+
+
+def _warn_unseen(estimator: Any, X: pd.DataFrame, whose: str) -> None:
+    """Warn when training rows hold categories that the encoding applied to them did not
+    see: they read one shared code and cannot be learned apart."""
+    unseen = estimator.preprocessor_.unseen_categories(X)
+    if not unseen:
+        return
+    listed = "; ".join(f"{name!r}: {values[:5]}" + (f" and {len(values) - 5} more"
+                                                     if len(values) > 5 else "")
+                       for name, values in unseen.items())
+    warnings.warn(
+        f"{type(estimator).__name__}: the training rows hold categories that {whose} "
+        f"encoding did not see ({listed}). They read the code of unseen categories (the "
+        "column's shared code of rare categories, else the missing value's) and cannot be "
+        "learned apart: fit on rows that hold every category first (the encoding is fitted "
+        "on the first partial_fit call), or set category_dropout (e.g. 0.05) so that "
+        "this code is trained.", UserWarning, stacklevel=6)
 
 
 def uses_frame(estimator: Any, X: Any, reset: bool) -> bool:

@@ -31,6 +31,7 @@ from skmtl.tabular import (
     piecewise_linear_bins,
 )
 from skmtl.tabular._encoder import is_categorical_dtype
+from skmtl.transfer import shared_trunk
 
 FAST = {"max_epochs": 3, "device": "cpu", "random_state": 0, "hidden_layer_sizes": (16,)}
 N = 240
@@ -424,6 +425,43 @@ def test_partial_fit_reuses_the_fitted_encoding():
     assert encoder.categories_[0].tolist() == ["oslo", "paris", "rome"]
 
 
+def test_unseen_categories_lists_each_columns_new_values_in_order():
+    X, _ = _rare_table()
+    X = X.assign(when=pd.date_range("2020-01-01", periods=len(X)))
+    enc = TabularEncoder(min_frequency=3).fit(X)
+    later = X.head(6).assign(plane=["zz", "r00", None, "a", "yy", "zz"],
+                             when=pd.date_range("2030-01-01", periods=6))  # new days: expected
+    assert enc.unseen_categories(later) == {"plane": ["zz", "yy"]}  # r00: rare, not unseen
+    assert enc.unseen_categories(X) == {}
+
+
+def test_training_on_categories_the_encoding_did_not_see_warns():
+    """partial_fit and warm starts keep the encoding of the first fit, and a transferred
+    trunk brings its source's: categories new to it read one code, which the user is told
+    (naming the column and values); predict stays silent, as for any unseen category."""
+    X = _table()
+    y = _targets(X)
+    model = MultiTaskNet(**FAST).partial_fit(X[:120], y[:120])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.partial_fit(X[120:].assign(city=None), y[120:])  # missing values: seen
+        model.predict(X.assign(city="berlin"))
+    many = [f"c{k}" for k in range(7)] * 20
+    with pytest.warns(UserWarning, match=re.escape(
+            "the fitted encoding did not see ('city': ['c0', 'c1', 'c2', 'c3', 'c4'] and 2 "
+            "more)")) as caught:
+        model.partial_fit(X[120:].assign(city=many[:120]), y[120:])
+    assert "category_dropout" in str(caught[0].message)
+    assert caught[0].filename == __file__  # points at the user's call
+    warm = MultiTaskNet(warm_start=True, **FAST).fit(X, y)
+    with pytest.warns(UserWarning, match=re.escape("did not see ('city': ['berlin'])")):
+        warm.fit(X.assign(city="berlin"), y)
+    source = MultiTaskNet(**FAST).fit(X, y)
+    with pytest.warns(UserWarning, match=re.escape(
+            "a transferred trunk's encoding did not see ('city': ['berlin'])")):
+        MultiTaskNet(trunk=shared_trunk(source), **FAST).fit(X.assign(city="berlin"), y)
+
+
 def test_array_after_frame_fit_and_arrays_encoded_like_frames():
     X = _table()
     y = _targets(X)
@@ -621,15 +659,17 @@ def test_min_frequency_is_kept_by_partial_fit_and_fixed_for_warm_starts():
         warm.fit(X, y)
 
 
-def test_min_frequency_pickle_clone_and_grid_search():
+@pytest.mark.parametrize("name, value, grid", [("min_frequency", 3, [None, 5]),
+                                               ("category_dropout", 0.1, [0.0, 0.1])])
+def test_encoding_parameters_pickle_clone_and_grid_search(name, value, grid):
     X, y = _rare_table()
-    model = MultiTaskNet(min_frequency=3, **FAST).fit(X, y)
+    model = MultiTaskNet(**{name: value}, **FAST).fit(X, y)
     restored = pickle.loads(pickle.dumps(model))
     pd.testing.assert_frame_equal(restored.predict(X), model.predict(X))
-    assert clone(model).get_params()["min_frequency"] == 3
-    search = GridSearchCV(MultiTaskNet(**FAST), {"min_frequency": [None, 5]},
+    assert clone(model).get_params()[name] == value
+    search = GridSearchCV(MultiTaskNet(**FAST), {name: grid},
                           cv=KFold(2), error_score="raise").fit(X, y)
-    assert search.best_params_["min_frequency"] in (None, 5)
+    assert search.best_params_[name] in grid
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
@@ -683,6 +723,103 @@ def test_max_categories_is_validated_and_fixed_for_warm_starts(bad):
     warm.set_params(max_categories=4)
     with pytest.raises(ValueError, match="max_categories"):
         warm.fit(X, y)
+
+
+# ------------------------------------------------------------------ category_dropout
+def _dropout_layer(p: float) -> tuple[FeatureEmbedding, torch.Tensor]:
+    """Two categorical columns (4 and 5 codes; unseen codes 0 and 1), every row at codes
+    3 and 4."""
+    torch.manual_seed(0)
+    layer = FeatureEmbedding(0, 0, [4, 5], unseen_codes=[0, 1], category_dropout=p)
+    return layer, torch.tensor([[3.0, 4.0]]).repeat(4000, 1)
+
+
+def test_category_dropout_replaces_codes_by_the_unseen_code_in_training_only():
+    layer, X = _dropout_layer(0.3)
+    first, second = layer.embeddings
+    width = first.embedding_dim
+    out = layer.train()(X).detach()
+    for table, known, unseen, part in [(first, 3, 0, out[:, :width]),
+                                       (second, 4, 1, out[:, width:])]:
+        is_known = torch.isclose(part, table.weight[known].detach()).all(1)
+        is_unseen = torch.isclose(part, table.weight[unseen].detach()).all(1)
+        assert bool((is_known ^ is_unseen).all())  # each row reads one of the two
+        assert 0.27 < float(is_unseen.float().mean()) < 0.33  # with probability 0.3
+    # the columns are replaced independently of each other
+    both = (torch.isclose(out[:, :width], first.weight[0].detach()).all(1)
+            & torch.isclose(out[:, width:], second.weight[1].detach()).all(1))
+    assert 0.06 < float(both.float().mean()) < 0.12
+    reference, _ = _dropout_layer(0.0)
+    evaluated = layer.eval()(X)
+    torch.testing.assert_close(evaluated, reference.eval()(X))  # same seed, same weights
+    torch.testing.assert_close(evaluated, reference.train()(X))
+
+
+def test_category_dropout_trains_the_embedding_unseen_categories_read():
+    for p, trained in [(0.0, False), (0.2, True)]:
+        layer, X = _dropout_layer(p)
+        layer.train()(X).sum().backward()
+        first, second = layer.embeddings
+        assert bool(first.weight.grad[0].abs().sum() > 0) is trained
+        assert bool(second.weight.grad[1].abs().sum() > 0) is trained
+        assert float(first.weight.grad[1:3].abs().sum()) == 0  # no row reads codes 1, 2
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, 1.5])
+def test_category_dropout_is_validated(bad):
+    X, y = _rare_table()
+    with pytest.raises(InvalidParameterError, match="category_dropout"):
+        MultiTaskNet(category_dropout=bad).fit(X, y)
+    with pytest.raises(ValueError, match="category_dropout"):
+        FeatureEmbedding(0, 0, [3], category_dropout=bad)
+    with pytest.raises(ValueError, match="unseen_codes has 1 entries for 2"):
+        FeatureEmbedding(0, 0, [3, 4], unseen_codes=[0])
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_category_dropout_with_each_architecture_missing_labels_partial_fit_and_warm_start(
+        architecture):
+    """Every input layer replaces with its column's unseen code (1 with a shared code of
+    rare categories, else 0); predictions are deterministic; partial_fit keeps the
+    setting and a warm start refuses a change."""
+    X, y = _rare_table()
+    X = X.assign(city=np.where(np.arange(len(X)) % 3, "oslo", "rome"))
+    y = y.astype({"c": object})
+    y.loc[y.index[::4], "r"] = np.nan
+    y.loc[y.index[1::5], "c"] = None
+    model = MultiTaskNet(architecture=architecture, min_frequency=3, category_dropout=0.2,
+                         **FAST).fit(X, y)
+    assert model.preprocessor_.unseen_codes() == [1, 0]  # plane has rare ones, city not
+    layers = [m for m in model.net_.module_.modules() if isinstance(m, FeatureEmbedding)]
+    assert layers
+    for layer in layers:
+        assert layer.category_dropout == 0.2
+        assert layer.unseen_codes.tolist() == [1, 0]
+    new = X.assign(plane="never seen", city="bergen")
+    pd.testing.assert_frame_equal(model.predict_proba_frame(new),
+                                  model.predict_proba_frame(new))
+    pd.testing.assert_frame_equal(model.predict_proba_frame(new),
+                                  model.predict_proba_frame(X.assign(plane="r00", city=None)))
+    model.partial_fit(X, y)
+    assert all(layer.category_dropout == 0.2 for layer in layers)
+    model.set_params(warm_start=True, category_dropout=0.1)
+    with pytest.raises(ValueError, match="category_dropout is 0.1 but the network was built "
+                                         "with 0.2"):
+        model.fit(X, y)
+
+
+def test_a_model_pickled_before_category_dropout_predicts_and_warm_starts_as_it_did():
+    X, y = _rare_table()
+    old = MultiTaskNet(warm_start=True, **FAST).fit(X, y)
+    del old.__dict__["category_dropout"]
+    del old._structure_["category_dropout"]
+    for layer in old.net_.module_.modules():
+        if isinstance(layer, FeatureEmbedding):
+            del layer.__dict__["category_dropout"]
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.get_params()["category_dropout"] == 0.0  # the default it trained with
+    pd.testing.assert_frame_equal(restored.predict(X), old.predict(X))
+    restored.fit(X, y)  # the structure check takes the missing entry as the default
 
 
 def test_min_frequency_auto_groups_rare_categories_of_wide_columns_only():

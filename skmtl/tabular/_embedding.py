@@ -189,14 +189,34 @@ class FeatureEmbedding(nn.Module):
         with each point mass an edge of its own (:func:`mass_aware_bins`), at quantiles
         of the training rows (``rtdl_num_embeddings.compute_bins``), or at quantiles of
         each column's distinct values (:func:`distinct_value_bins`).
+    unseen_codes : sequence of int, default=None
+        The code that each categorical column's unseen categories read
+        (:meth:`TabularEncoder.unseen_codes`); None: 0 for every column.
+    category_dropout : float in [0, 1), default=0.0
+        In training only, each categorical code of each row is replaced by its column's
+        unseen code with this probability, so that the embedding which categories unseen
+        in fit read is trained (on rows like every other row) instead of staying at its
+        random initial value. 0: no replacement.
     """
 
     def __init__(self, n_numeric: int, n_plain: int, cardinalities: Sequence[int],
                  numeric_embedding: str | None = None, X_train: torch.Tensor | None = None,
-                 n_bins: int | None = None, bin_edges: str = "mass_aware"):
+                 n_bins: int | None = None, bin_edges: str = "mass_aware",
+                 unseen_codes: Sequence[int] | None = None, category_dropout: float = 0.0):
         super().__init__()
         self.n_numeric, self.n_plain = int(n_numeric), int(n_plain)
         self.cardinalities = [int(c) for c in cardinalities]
+        if not 0.0 <= float(category_dropout) < 1.0:
+            raise ValueError(f"category_dropout={category_dropout!r}; give a probability in "
+                             "[0, 1).")
+        self.category_dropout = float(category_dropout)
+        unseen = [0] * len(self.cardinalities) if unseen_codes is None else list(unseen_codes)
+        if len(unseen) != len(self.cardinalities):
+            raise ValueError(f"unseen_codes has {len(unseen)} entries for "
+                             f"{len(self.cardinalities)} categorical columns.")
+        # not in the state dict: it follows from the encoding, as the cardinalities do
+        self.register_buffer("unseen_codes", torch.tensor(unseen, dtype=torch.long),
+                             persistent=False)
         self.numeric = None
         numeric_width = self.n_numeric
         if numeric_embedding is not None and self.n_numeric:
@@ -225,6 +245,11 @@ class FeatureEmbedding(nn.Module):
         self.output_width = (numeric_width + self.n_plain
                              + sum(e.embedding_dim for e in self.embeddings))
 
+    def __setstate__(self, state: dict) -> None:
+        # a layer pickled before category_dropout existed: no replacement, as it trained
+        super().__setstate__(state)
+        self.__dict__.setdefault("category_dropout", 0.0)
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """The concatenated features of a batch of encoded rows."""
         numeric = X[:, :self.n_numeric]
@@ -234,6 +259,9 @@ class FeatureEmbedding(nn.Module):
         if self.embeddings:
             # codes are stored as floats; round (a noisy copy in pretraining) and clamp
             codes = X[:, self.n_numeric + self.n_plain:].round().long()
+            if self.training and self.category_dropout > 0:
+                drop = torch.rand(codes.shape, device=codes.device) < self.category_dropout
+                codes = torch.where(drop, self.unseen_codes.expand_as(codes), codes)
             for j, table in enumerate(self.embeddings):
                 parts.append(table(codes[:, j].clamp(0, table.num_embeddings - 1)))
         return torch.cat(parts, dim=1)

@@ -599,6 +599,53 @@ class TabularEncoder(BaseEstimator):
             self.__dict__.setdefault("infrequent_keys_", none)
             self.__dict__.setdefault("infrequent_categories_", none)
 
+    def unseen_codes(self) -> list[int]:
+        """The code that each categorical column's categories unseen in fit read.
+
+        The shared code 1 of a column with infrequent categories, else the missing
+        value's code 0 (see :meth:`transform`).
+
+        Returns
+        -------
+        list of int
+            One per categorical column, in the order of ``categorical_``.
+        """
+        check_is_fitted(self)
+        return [self._shared(k) for k in range(len(self.categories_))]
+
+    def unseen_categories(self, X: pd.DataFrame) -> dict[Any, list]:
+        """The categories of X that fit did not see, per categorical column of X.
+
+        Values that are neither a frequent nor an infrequent category of fit (they read
+        :meth:`unseen_codes`); missing values are not counted, nor the days of date
+        columns (new days are expected).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            With the columns of fit.
+
+        Returns
+        -------
+        dict
+            Column name -> its unseen values in order of first appearance, for the
+            columns that have some.
+        """
+        check_is_fitted(self)
+        found = {}
+        for k, j in enumerate(self.categorical_):
+            name = self.columns_[j]
+            if name not in self.input_columns_:  # a date column's day
+                continue
+            column = X.iloc[:, self.input_columns_.index(name)].dropna()
+            keyed = _keys(column)
+            known = np.concatenate([self.keys_[k], self.infrequent_keys_[k]])
+            new = ~keyed.isin(known).to_numpy()
+            if new.any():
+                first = ~keyed[new].duplicated().to_numpy()
+                found[name] = column[new][first].tolist()
+        return found
+
     def _shared(self, k: int) -> int:
         """1 when the ``k``-th categorical column has the shared infrequent / unseen code 1."""
         return int(len(self.infrequent_keys_[k]) > 0)
