@@ -63,8 +63,8 @@ EARLY_STOPPING_ROWS = 100
 #: Parameters that define the network: a warm-started or incremental fit cannot change them.
 _STRUCTURE = ("tasks", "architecture", "trunk", "weighting", "hidden_layer_sizes",
               "head_layer_sizes", "activation", "dropout", "optimizer", "categorical_features",
-              "min_frequency", "max_categories", "category_dropout", "numeric_transform",
-              "numeric_embedding", "n_bins", "bin_edges")
+              "min_frequency", "max_categories", "numeric_transform", "numeric_embedding",
+              "n_bins", "bin_edges")
 
 
 def _labelled_rows(targets: np.ndarray, weights: np.ndarray, slices: list[slice]) -> int:

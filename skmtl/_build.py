@@ -245,12 +245,15 @@ class BuildMixin:
         """Make a fitted net follow the current parameters (warm start, partial_fit).
 
         Weights and optimizer state are kept; epochs, learning rate (and its schedule),
-        weight decay, batch size, label smoothing, schedule, validation split, verbosity and
-        callbacks are the current ones.
+        weight decay, batch size, label smoothing, category dropout, schedule, validation
+        split, verbosity and callbacks are the current ones.
         """
         net.max_epochs = self.max_epochs
         net.batch_size = self.batch_size_
         net.criterion_.set_label_smoothing(self.label_smoothing)
+        for layer in net.module_.modules():  # a training-time replacement, not structure
+            if isinstance(layer, FeatureEmbedding):
+                layer.category_dropout = float(self.category_dropout)
         net.schedule = self.schedule
         net.precision = self.precision
         net.compile_options = compile_options(self.compile)

@@ -114,7 +114,8 @@ _PARAMETERS = """
         what to predict for a category it has not seen (a new store, a new product type)
         rather than reading an embedding that no training row reached. 0: no
         replacement (the codes of unseen categories are then trained only by the rare
-        categories or missing values of ``fit``, where there are some). See
+        categories or missing values of ``fit``, where there are some). Not part of the
+        network: ``partial_fit`` and warm starts train with the current value. See
         docs/benchmarks.md, "Unseen categories".
     numeric_transform : {"quantile", "robust", "standard", "none"}, default="quantile"
         Transform of the numeric columns of a 2-D X, fitted on the rows of ``fit``: a

@@ -291,10 +291,12 @@ def test_quantile_transform_in_torch_matches_scikit_learn():
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-8, equal_nan=True)
 
 
-@pytest.mark.parametrize("min_frequency", [None, 5, 0.1])
-def test_parity_infrequent_unseen_and_missing_categories(min_frequency):
+@pytest.mark.parametrize("min_frequency, category_dropout", [(None, 0.0), (5, 0.0), (0.1, 0.0),
+                                                              (None, 0.3), (5, 0.3)])
+def test_parity_infrequent_unseen_and_missing_categories(min_frequency, category_dropout):
     """Text and numeric categorical columns with rare categories: the graph gives a missing
-    value code 0 and an infrequent or unseen category the shared code, as predict does."""
+    value code 0 and an infrequent or unseen category the shared code, as predict does
+    (category_dropout, a training-time replacement, is not in the graph)."""
     rng = np.random.RandomState(3)
     city = ["a"] * 30 + ["b"] * 30 + ["c"] * 3 + ["d"] * 2 + [None] * 5
     zone = [1.0] * 30 + [2.0] * 30 + [3.0] * 2 + [np.nan] * 8
@@ -302,7 +304,7 @@ def test_parity_infrequent_unseen_and_missing_categories(min_frequency):
                       "zone": np.array(zone)[rng.permutation(70)], "x": rng.normal(size=70)})
     y = pd.DataFrame({"v": X["x"] * 3 + (X["city"] == "a"), "k": X["zone"].fillna(0) > 1})
     model = MultiTaskNet(categorical_features=["city", "zone"], min_frequency=min_frequency,
-                         **SMALL).fit(X, y)
+                         category_dropout=category_dropout, **SMALL).fit(X, y)
     X_new = pd.DataFrame({"city": np.array(["a", "c", "zzz", None, "d", "b"], dtype=object),
                           "zone": [1.0, 3.0, 9.0, np.nan, 2.0, np.nan], "x": np.zeros(6)})
     codes = model.preprocessor_.transform(X_new)[:, -2:]

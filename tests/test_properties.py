@@ -60,7 +60,7 @@ WEIGHTING_NAMES = RUNNABLE_WEIGHTINGS
 OPTION_WORDS = ("architecture", "weighting", "schedule", "freeze", "warm_start", "partial_fit",
                 "sample_weight", "classes", "validation_fraction", "batch_size", "optimizer",
                 "weight_decay", "numeric_embedding", "n_bins", "min_frequency", "max_categories",
-                "threshold", "temperature_scaling", "groups")
+                "category_dropout", "threshold", "temperature_scaling", "groups")
 
 
 # -- drawing a table -----------------------------------------------------------------------------
@@ -331,6 +331,7 @@ def options(draw):
         "n_bins": draw(st.sampled_from(["auto", "auto", 2, 5]), label="n_bins"),
         "min_frequency": draw(st.sampled_from([None, None, 3, 0.2]), label="min_frequency"),
         "max_categories": draw(st.sampled_from([None, None, 2, 3]), label="max_categories"),
+        "category_dropout": draw(st.sampled_from([0.0, 0.0, 0.3]), label="category_dropout"),
         "threshold": draw(st.sampled_from([None, None, "accuracy", "f1"]), label="threshold"),
         "temperature_scaling": draw(st.sampled_from([False, False, True]),
                                     label="temperature_scaling"),

@@ -780,8 +780,8 @@ def test_category_dropout_is_validated(bad):
 def test_category_dropout_with_each_architecture_missing_labels_partial_fit_and_warm_start(
         architecture):
     """Every input layer replaces with its column's unseen code (1 with a shared code of
-    rare categories, else 0); predictions are deterministic; partial_fit keeps the
-    setting and a warm start refuses a change."""
+    rare categories, else 0); predictions are deterministic; partial_fit and warm starts
+    train with the current setting (e.g. set once new categories start to arrive)."""
     X, y = _rare_table()
     X = X.assign(city=np.where(np.arange(len(X)) % 3, "oslo", "rome"))
     y = y.astype({"c": object})
@@ -802,24 +802,34 @@ def test_category_dropout_with_each_architecture_missing_labels_partial_fit_and_
                                   model.predict_proba_frame(X.assign(plane="r00", city=None)))
     model.partial_fit(X, y)
     assert all(layer.category_dropout == 0.2 for layer in layers)
-    model.set_params(warm_start=True, category_dropout=0.1)
-    with pytest.raises(ValueError, match="category_dropout is 0.1 but the network was built "
-                                         "with 0.2"):
-        model.fit(X, y)
+    model.set_params(category_dropout=0.0).partial_fit(X, y)
+    assert all(layer.category_dropout == 0.0 for layer in layers)
+    model.set_params(warm_start=True, category_dropout=0.1).fit(X, y)
+    assert all(layer.category_dropout == 0.1 for layer in layers)
+    assert layers == [m for m in model.net_.module_.modules() if isinstance(m, FeatureEmbedding)]
 
 
-def test_a_model_pickled_before_category_dropout_predicts_and_warm_starts_as_it_did():
+def test_a_model_pickled_before_a_parameter_existed_predicts_and_warm_starts_as_it_did():
+    """Its estimator, layers and recorded structure lack the parameter: each reads as the
+    default, the behaviour it was trained with."""
     X, y = _rare_table()
     old = MultiTaskNet(warm_start=True, **FAST).fit(X, y)
     del old.__dict__["category_dropout"]
-    del old._structure_["category_dropout"]
+    del old._structure_["bin_edges"]  # as if built before bin_edges existed
     for layer in old.net_.module_.modules():
         if isinstance(layer, FeatureEmbedding):
             del layer.__dict__["category_dropout"]
     restored = pickle.loads(pickle.dumps(old))
-    assert restored.get_params()["category_dropout"] == 0.0  # the default it trained with
+    assert restored.get_params()["category_dropout"] == 0.0
     pd.testing.assert_frame_equal(restored.predict(X), old.predict(X))
-    restored.fit(X, y)  # the structure check takes the missing entry as the default
+    layer = next(m for m in restored.net_.module_.modules() if isinstance(m, FeatureEmbedding))
+    encoded = torch.as_tensor(restored.preprocessor_.transform(X))
+    torch.testing.assert_close(layer.train()(encoded), layer.eval()(encoded))  # no replacement
+    restored.fit(X, y)  # bin_edges at its default: the network it was built with
+    restored.set_params(bin_edges="quantile")
+    with pytest.raises(ValueError, match="bin_edges is 'quantile' but the network was built "
+                                         "with 'mass_aware'"):
+        restored.fit(X, y)
 
 
 def test_min_frequency_auto_groups_rare_categories_of_wide_columns_only():
