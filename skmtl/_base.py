@@ -287,13 +287,18 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         check_compile(compile_options(self.compile), device)
         return device
 
+    @classmethod
+    def _param_defaults(cls) -> dict[str, Any]:
+        """Each ``__init__`` parameter's default: what a model pickled before the parameter
+        existed was trained with."""
+        return {name: param.default
+                for name, param in inspect.signature(cls.__init__).parameters.items()
+                if param.default is not inspect.Parameter.empty}
+
     def __setstate__(self, state: dict) -> None:
-        # a model pickled before a parameter existed: that parameter at its default, the
-        # behaviour it was trained with
         super().__setstate__(state)
-        for name, param in inspect.signature(type(self).__init__).parameters.items():
-            if param.default is not inspect.Parameter.empty:
-                self.__dict__.setdefault(name, param.default)
+        for name, default in self._param_defaults().items():  # parameters added since
+            self.__dict__.setdefault(name, default)
 
     def _structure(self) -> dict[str, str]:
         """What defines the network, to detect changes between warm/incremental fits."""
@@ -303,12 +308,11 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         built = getattr(self, "_structure_", None)
         if built is None:
             return
-        # a parameter added after the network was built (a model pickled before it
-        # existed) was built with its default
-        defaults = {k: repr(p.default) for k, p in
-                    inspect.signature(type(self).__init__).parameters.items()}
-        changed = {k: (v, built.get(k, defaults.get(k))) for k, v in self._structure().items()
-                   if built.get(k, defaults.get(k)) != v}
+        current = self._structure()
+        # a parameter added after the network was built was built with its default
+        defaults = self._param_defaults()
+        was = {k: built.get(k, repr(defaults.get(k))) for k in current}
+        changed = {k: (v, was[k]) for k, v in current.items() if was[k] != v}
         if changed:
             what = "; ".join(f"{k} is {new} but the network was built with {old}"
                              for k, (new, old) in changed.items())

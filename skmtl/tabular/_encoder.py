@@ -632,18 +632,19 @@ class TabularEncoder(BaseEstimator):
             columns that have some.
         """
         check_is_fitted(self)
+        sources = self._sources()  # each encoded column's input and date part
         found = {}
         for k, j in enumerate(self.categorical_):
-            name = self.columns_[j]
-            if name not in self.input_columns_:  # a date column's day
+            source, part = sources[j]
+            if part is not None:  # a date column's day
                 continue
-            column = X.iloc[:, self.input_columns_.index(name)].dropna()
+            column = X.iloc[:, source].dropna()
             keyed = _keys(column)
             known = np.concatenate([self.keys_[k], self.infrequent_keys_[k]])
             new = ~keyed.isin(known).to_numpy()
             if new.any():
                 first = ~keyed[new].duplicated().to_numpy()
-                found[name] = column[new][first].tolist()
+                found[self.columns_[j]] = column[new][first].tolist()
         return found
 
     def _shared(self, k: int) -> int:
