@@ -3,7 +3,8 @@
 # declares (scikit-learn, skorch, numpy, pandas; torch stays at the local CPU
 # wheel pinned in constraints.txt):
 #
-#     bash scripts/test_lower.sh [pytest args...]   # default: -q -n 2 -m "not slow"
+#     bash scripts/test_lower.sh [pytest args...]
+#     # default: -q -n 2 -m "not slow" --architectures shared_bottom,mmoe
 #
 # Uses a second virtualenv, LOWER_VENV_DIR (default .venv-lower, relative paths
 # are relative to the repository root), with skmtl installed in editable mode
@@ -136,9 +137,14 @@ print("[test_lower] ok: python " + sys.version.split()[0] + ", "
 PY
 
 # 3. the fast tests, one thread per xdist worker (as scripts/test.sh) ------------
+#    What this stage checks is the dependencies at their lowest versions; torch is the
+#    same wheel as in .venv, so tests repeated for each architecture (torch modules) run
+#    for two of them, shared_bottom and mmoe (tests/conftest.py, --architectures), and
+#    the property tests draw 200 of the 600 derandomized examples (profile "lower").
 if [[ $# -eq 0 ]]; then
-    set -- -q -n 2 -m "not slow"
+    set -- -q -n 2 -m "not slow" --architectures shared_bottom,mmoe
 fi
+export SKMTL_HYPOTHESIS_PROFILE="${SKMTL_HYPOTHESIS_PROFILE:-lower}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"

@@ -79,5 +79,7 @@ def pretrain_autoencoder(network: nn.Module, X: torch.Tensor, *, epochs: int, no
         optimizer__weight_decay=weight_decay, max_epochs=epochs, batch_size=batch_size, dataset=TensorData,
         iterator_train=TensorBatchIterator, iterator_train__shuffle=True,
         iterator_valid=TensorBatchIterator, train_split=None, device=device, verbose=verbose,
+        # PrintLog formats a table every epoch even when it prints nothing
+        **({} if verbose else {"callbacks__print_log": None}),
     )
     return net.fit(X, X)

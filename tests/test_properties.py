@@ -18,7 +18,8 @@ that trained exports to ONNX (skmtl.export.to_onnx) with predict's labels (but o
 within 1e-4 of a tie), probabilities and values, on X and on unseen categories and days.
 
 Profiles: "ci" (default) is derandomized, so every run draws the same 600 examples (about
-30 s on one core when they pass; shrinking a failure takes longer); "long" draws 3000 fresh
+30 s on one core when they pass; shrinking a failure takes longer); "lower" (what
+scripts/test_lower.sh uses) draws 200 derandomized examples; "long" draws 3000 fresh
 random examples on each run (a few minutes); the ONNX property draws a tenth of those::
 
     SKMTL_HYPOTHESIS_PROFILE=long .venv/bin/pytest -p no:xdist tests/test_properties.py
@@ -50,6 +51,10 @@ from skmtl.tasks import Classification, MultiLabel, Regression
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile("ci", derandomize=True, max_examples=600, deadline=None, database=None,
+                          suppress_health_check=_HEALTH, print_blob=True)
+# scripts/test_lower.sh: the same derandomized draws, a third as many (the lowest versions of
+# pandas/numpy meet every dtype the strategies make, in a third of the time)
+settings.register_profile("lower", derandomize=True, max_examples=200, deadline=None, database=None,
                           suppress_health_check=_HEALTH, print_blob=True)
 settings.register_profile("long", max_examples=3000, deadline=None, database=None,
                           suppress_health_check=_HEALTH, print_blob=True)

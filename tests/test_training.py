@@ -156,6 +156,22 @@ def test_verbose_prints_a_per_epoch_table(capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_verbose_set_between_calls_is_followed(capsys):
+    """Silent fits leave skorch's PrintLog out (it formats a table every epoch); a verbose
+    set before a later partial_fit or warm start brings the table back, and back out."""
+    X, y = make_data()
+    est = MultiTaskNet(verbose=0, **FAST).fit(X, y)
+    assert "print_log" not in dict(est.net_.callbacks_)
+    est.set_params(verbose=1).partial_fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss_r" in out
+    assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 1
+    est.set_params(verbose=0, warm_start=True).fit(X, y)
+    assert capsys.readouterr().out == ""
+    assert "print_log" not in dict(est.net_.callbacks_)
+    assert len(est.history_) == 5 + 1 + 5
+
+
 def test_device_auto_resolution(monkeypatch):
     assert resolve_device("cpu") == "cpu"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

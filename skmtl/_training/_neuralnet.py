@@ -273,6 +273,16 @@ class MultiTaskNeuralNet(NeuralNet):
             loss = self.criterion_.combine(losses)
         return {"loss": loss, "y_pred": y_pred, "task_losses": losses, "task_counts": totals}
 
+    @property
+    def _default_callbacks(self):
+        # skorch's PrintLog formats a table of the History every epoch even when nothing
+        # is printed (about a tenth of a small table's fit); with ``verbose=0`` it is left
+        # out. ``initialize_callbacks`` reads this again, so a later ``verbose`` counts.
+        callbacks = super()._default_callbacks
+        if self.verbose:
+            return callbacks
+        return [(name, callback) for name, callback in callbacks if name != "print_log"]
+
     def _set_training(self, training=True):
         # skorch sets the mode of every module on every batch; skip the recursive
         # ``train()`` call when the module is already in the requested mode.
