@@ -276,7 +276,7 @@ class MultiTaskNeuralNet(NeuralNet):
     @property
     def _default_callbacks(self):
         # skorch's PrintLog formats a table of the History every epoch even when nothing
-        # is printed (about a tenth of a small table's fit); with ``verbose=0`` it is left
+        # is printed (5-10 % of a small table's fit); with ``verbose=0`` it is left
         # out. ``initialize_callbacks`` reads this again, so a later ``verbose`` counts.
         callbacks = super()._default_callbacks
         if self.verbose:
