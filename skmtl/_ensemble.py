@@ -48,8 +48,10 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
 
     Parameters
     ----------
-    estimators : list of skmtl estimators
-        Unfitted templates (MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor).
+    estimators : skmtl estimator or list of skmtl estimators
+        Unfitted templates (MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor); one
+        estimator is a list of one (and its parameters are then searchable as
+        ``estimators__<name>``).
     n_seeds : int, default=1
         Members per template (and per fold, with ``cv``), each with its own
         ``random_state``.
@@ -100,7 +102,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "estimators": [list],
+        "estimators": [list, BaseMultiTask],
         "n_seeds": [Interval(Integral, 1, None, closed="left")],
         "cv": [Interval(Integral, 2, None, closed="left"),
                HasMethods(["split", "get_n_splits"]), None],
@@ -122,6 +124,17 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         self.threshold = threshold
         self.voting = voting
         self.random_state = random_state
+
+    def _templates(self) -> list[BaseMultiTask]:
+        """``estimators`` as a list, checked: one estimator is a list of one."""
+        if isinstance(self.estimators, BaseMultiTask):
+            return [self.estimators]
+        wrong = [type(e).__name__ for e in self.estimators if not isinstance(e, BaseMultiTask)]
+        if not self.estimators or wrong:
+            raise TypeError("estimators must be a skmtl estimator or a non-empty list of them "
+                            "(MultiTaskNet, MultiTaskClassifier, MultiTaskRegressor)"
+                            + (f"; got {', '.join(wrong)}." if wrong else "; got an empty list."))
+        return list(self.estimators)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -152,8 +165,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         self : MultiTaskEnsemble
         """
         self._validate_params()
-        if not self.estimators or not all(isinstance(e, BaseMultiTask) for e in self.estimators):
-            raise TypeError("estimators must be a non-empty list of skmtl estimators.")
+        templates = self._templates()
         if self.threshold is not None and self.cv is None:
             raise ValueError(f"threshold={self.threshold!r} chooses thresholds on out-of-fold "
                              "predictions: set cv (e.g. cv=5), or set `threshold` on the "
@@ -168,7 +180,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         groups = check_groups(groups, n)
         folds = self._folds(X, y, rng, groups)  # one list of (train, held-out) per seed
         members, held_out = [], []
-        for template in self.estimators:
+        for template in templates:
             for seed in range(self.n_seeds):
                 for train, test in folds[seed]:
                     member = clone(template)

@@ -8,6 +8,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
 
@@ -184,6 +185,31 @@ def test_soft_ensemble_averages_members(mixed):
     np.testing.assert_allclose(ens.predict(X)["r"], regression, rtol=1e-5)
     assert (ens.predict(X)["c"] == np.where(proba[:, 1] > 0.5, "p", "n")).all()
     assert ens.score(X, y) == pytest.approx(np.mean(list(ens.score_tasks(X, y).values())))
+
+
+def test_one_estimator_is_a_list_of_one_and_its_parameters_are_searchable(mixed):
+    X, y = mixed
+    template = MultiTaskNet(hidden_layer_sizes=(16,), max_epochs=5, lr=1e-2, device="cpu")
+    one = MultiTaskEnsemble(template, n_seeds=2, random_state=0).fit(X, y)
+    listed = MultiTaskEnsemble([template], n_seeds=2, random_state=0).fit(X, y)
+    pd.testing.assert_frame_equal(one.predict(X), listed.predict(X))
+    assert one.estimators is template and len(one.estimators_) == 2  # the template is kept
+    assert one.get_params()["estimators__hidden_layer_sizes"] == (16,)
+    search = GridSearchCV(MultiTaskEnsemble(template, random_state=0),
+                          {"estimators__hidden_layer_sizes": [(8,), (16,)]}, cv=2,
+                          error_score="raise").fit(X, y[["r"]])
+    assert {p["estimators__hidden_layer_sizes"] for p in search.cv_results_["params"]} == {(8,), (16,)}
+    assert search.best_estimator_.estimators_[0].hidden_layer_sizes in ((8,), (16,))
+
+
+@pytest.mark.parametrize(("estimators", "message"), [
+    ([], "got an empty list"),
+    ([MultiTaskNet(), LinearRegression()], "got LinearRegression"),
+])
+def test_estimators_that_are_not_skmtl_estimators_are_named(mixed, estimators, message):
+    X, y = mixed
+    with pytest.raises(TypeError, match=message):
+        MultiTaskEnsemble(estimators).fit(X, y)
 
 
 def test_hard_voting_and_configurations(mixed):
