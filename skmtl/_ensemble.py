@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTask
+from ._declared import all_classes, fit_with_classes
 from ._predict import (
     ProbabilityFrameMixin,
     _available_if_probabilities,
@@ -27,6 +28,7 @@ from ._thresholds import (
     positive_probabilities,
 )
 from ._validation import check_aligned, check_groups
+from .tasks import TaskSet, as_target_frame
 
 _EPS = 1e-12
 
@@ -179,6 +181,15 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         check_aligned(X, y=y, sample_weight=sample_weight, groups=groups)
         groups = check_groups(groups, n)
         folds = self._folds(X, y, rng, groups)  # one list of (train, held-out) per seed
+        # the classes of all the rows, for a cross-fitted member whose rows lack one
+        # (resolved here, before any member trains: a y the members would refuse is
+        # refused now, as are folds without labels of a task)
+        classes = {}
+        if self.cv is not None:
+            for template in templates:
+                taskset = TaskSet(template.tasks, force=template._forced_task).fit(y, n_samples=n)
+                _check_folds_label_every_task(taskset, y, folds, self.cv)
+                classes[id(template)] = all_classes(taskset)
         members, held_out = [], []
         for template in templates:
             for seed in range(self.n_seeds):
@@ -191,17 +202,29 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                         members.append(member.fit(X, y, **params))
                         held_out.append(np.array([], dtype=np.intp))
                     else:
-                        members.append(member.fit(_rows(X, train), _safe_indexing(y, train),
-                                                  **params))
+                        members.append(fit_with_classes(  # a fold may lack a class
+                            member, _rows(X, train), _safe_indexing(y, train),
+                            classes[id(template)], **params))
                         held_out.append(np.asarray(test, dtype=np.intp))
         first = members[0]
+
+        def resolved(member):
+            return [(t.name_, t.kind, tuple(np.asarray(getattr(t, "classes_", [])).tolist()))
+                    for t in member.tasks_]
+
+        def shown(task):
+            return task[1] + (f" {list(task[2])}" if task[2] else "")
+
         for member in members[1:]:
-            same = [(t.name_, t.kind, tuple(getattr(t, "classes_", ())))
-                    for t in member.tasks_] == [(t.name_, t.kind, tuple(getattr(t, "classes_", ())))
-                                                 for t in first.tasks_]
-            if not same:
-                raise ValueError("The ensemble's members resolved different tasks; give them "
-                                 "the same `tasks`.")
+            if resolved(member) != resolved(first):
+                differ = [f"{a[0]!r}: {shown(a)} vs {shown(b)}"
+                          for a, b in zip(resolved(first), resolved(member)) if a != b]
+                raise ValueError(
+                    "The ensemble's members resolved different tasks ("
+                    + ("; ".join(differ) or "different task names")
+                    + "): declare `tasks` (e.g. tasks={column: 'classification'}) and give "
+                    "every template the same ones, so that each member, whatever its rows, "
+                    "reads y the same way.")
         self.estimators_ = members
         self.held_out_rows_ = held_out
         self.tasks_ = first.tasks_
@@ -358,6 +381,23 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         float
         """
         return mean_score(self.score_tasks(X, y, sample_weight))
+
+
+def _check_folds_label_every_task(taskset: TaskSet, y, folds: list, cv) -> None:
+    """Refuse (before any member trains) folds whose training rows hold no label of a
+    task: that fold's member could not learn it."""
+    frame, _ = as_target_frame(y)
+    labelled = {task.name_: frame[task.columns_].notna().any(axis=1).to_numpy()
+                for task in taskset.tasks_}
+    for seed_folds in folds:
+        for k, (train, _) in enumerate(seed_folds):
+            for name, rows in labelled.items():
+                if not rows[train].any():
+                    raise ValueError(
+                        f"cv={cv!r}: the training rows of fold {k} hold no label of task "
+                        f"{name!r} ({int(rows.sum())} labelled row(s) in all), so that fold's "
+                        "member could not learn it. Use fewer folds (cv), or a splitter whose "
+                        "training rows hold labels of every task.")
 
 
 def _fit_params(rows=None, **params) -> dict:

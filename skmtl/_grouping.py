@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTask
+from ._declared import all_classes, fit_with_classes
 from ._estimators import MultiTaskNet
 from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_score
 from ._sample_weight import task_weights
@@ -334,8 +335,14 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
 
             measure = getattr(measures, f"{given}_affinity")
             run = clone(template).set_params(random_state=seed)
-            result = measure(run, X, frame, max_epochs=self.affinity_epochs,
-                             interval=self.affinity_interval, sample_weight=weights)
+            try:
+                result = measure(run, X, frame, max_epochs=self.affinity_epochs,
+                                 interval=self.affinity_interval, sample_weight=weights)
+            except ValueError as exc:  # say which run refused, and the way around it
+                raise ValueError(
+                    f"TaskGrouping measures affinity={given!r} by training its estimator for "
+                    f"affinity_epochs={self.affinity_epochs}, which refused: {exc} (Or pass "
+                    "`affinity` a matrix measured otherwise.)") from exc
             return self._aligned(result, names, "the measured affinity")
         if isinstance(given, AffinityResult):
             return self._aligned(given, names, "affinity")
@@ -388,9 +395,11 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         """The estimator of the task group ``group``; ``rows``: each row's group of rows
         (``fit``'s ``groups``), or None."""
         estimator = self._subset(template, group, seed)
-        return estimator.fit(X, frame[[self._columns[name] for name in group]],
-                             sample_weight=None if weights is None else weights[group],
-                             **({} if rows is None else {"groups": rows}))
+        # the rows of a validation split may lack a class: fitted with all y's classes
+        return fit_with_classes(estimator, X, frame[[self._columns[name] for name in group]],
+                                all_classes(self._taskset),
+                                sample_weight=None if weights is None else weights[group],
+                                **({} if rows is None else {"groups": rows}))
 
     def _compare(self, template: BaseMultiTask, candidates: dict[int, list[list[str]]],
                  X: Any, frame: pd.DataFrame, seed: Any, weights: pd.DataFrame | None,

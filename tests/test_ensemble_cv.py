@@ -256,12 +256,36 @@ def test_out_of_fold_thresholds_use_the_members_temperature_scaled_probabilities
                                                    rel=1e-5)
 
 
-def test_a_fold_without_one_of_the_classes_is_named():
-    """A cross-fitted member whose rows hold one class only is refused by its fit, with
-    the task, column and class named (the folds of a splitter without shuffling)."""
+def test_a_fold_without_one_of_the_classes_gets_every_class():
+    """A cross-fitted member whose rows lack one of the classes (the folds of a splitter
+    without shuffling) is given all the rows' classes, in the order a single model has
+    them (a categorical column's category order), and learns the class it saw."""
     X = np.random.RandomState(0).normal(size=(12, 3))
-    y = np.array(["a"] * 6 + ["a", "b"] * 3)  # the second fold's complement is all "a"
-    template = MultiTaskNet(hidden_layer_sizes=(4,), max_epochs=1, device="cpu",
+    labels = ["a"] * 6 + ["a", "b"] * 3  # the second fold's training rows are all "a"
+    y = pd.Series(pd.Categorical(labels, categories=["b", "a"]), name="t")
+    template = MultiTaskNet(hidden_layer_sizes=(4,), max_epochs=30, lr=0.05, device="cpu",
                             numeric_embedding=None, early_stopping=False)
-    with pytest.raises(ValueError, match=r"task '0': column 0 has only one class \('a'\)"):
-        MultiTaskEnsemble([template], cv=KFold(2)).fit(X, y)
+    ens = MultiTaskEnsemble([template], cv=KFold(2)).fit(X, y)
+    single = clone(template).fit(X, y)
+    assert single.tasks_[0].classes_.tolist() == ["b", "a"]
+    for member in ens.estimators_:
+        assert member.tasks_[0].classes_.tolist() == ["b", "a"]
+    only_a, rows = ens.estimators_[1], ens.held_out_rows_[1]
+    np.testing.assert_array_equal(rows, np.arange(6, 12))
+    assert (only_a.predict_proba(X)[:, 0] < 0.5).all()  # p("b"): it saw "a" only
+    proba = ens.predict_proba(X)
+    assert proba.shape == (12, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert ens.predict(X).dtype == y.dtype
+
+
+def test_a_fold_without_labels_of_a_task_is_refused_before_any_member_trains():
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(12, 3)))
+    y = pd.DataFrame({"r": np.arange(12.0), "sparse": [np.nan] * 6 + [1.0, 2.0] * 3})
+    template = Recording(hidden_layer_sizes=(4,), max_epochs=1, device="cpu")
+    ens = MultiTaskEnsemble([template], cv=KFold(2))
+    with pytest.raises(ValueError, match=r"cv=KFold.*fold 1 hold no label of task 'sparse' "
+                                         r"\(6 labelled row\(s\) in all\)"):
+        ens.fit(X, y)
+    assert not hasattr(ens, "estimators_")
+

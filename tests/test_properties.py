@@ -569,3 +569,54 @@ def test_any_trained_model_exports_to_onnx_with_predicts_outputs(table, opts, se
             near = _margin(task.kind, proba, est.thresholds_.get(task.name_)) < 1e-4
             assert (same.all(axis=1) | near).all(), (
                 task.name_, labels[~same.all(axis=1)][:3], expected[~same.all(axis=1)][:3])
+
+
+# -- the meta-estimators over any table -----------------------------------------------------------
+
+META_WORDS = ("cv", "n_seeds", "estimators", "n_groups", "max_groups", "affinity")
+
+
+@settings(PROFILE, max_examples=max(PROFILE.max_examples // 10, 20))
+@given(table=tables(), opts=options(), seed=st.integers(0, 3),
+       meta=st.sampled_from(["seeds", "cross-fitted", "grouping"]),
+       meta_threshold=st.sampled_from([None, None, "accuracy", "f1"]),
+       n_groups=st.sampled_from(["auto", 1, 2]))
+def test_any_table_trains_through_an_ensemble_or_a_task_grouping_or_is_refused(
+        table, opts, seed, meta, meta_threshold, n_groups):
+    """Whatever the table (missing and sparse labels, any dtypes, X's kind) and the
+    members' options, MultiTaskEnsemble (of seeds, or cross-fitted with thresholds chosen
+    on out-of-fold rows) and TaskGrouping either fit or raise a ValueError/TypeError that
+    names an option or a column; once fitted, they predict every row (X's index, y's
+    columns and dtypes, labels among the training ones), with finite probabilities, on X
+    and on X with unseen categories, and cross-fitted thresholds lie in [0, 1]."""
+    from skmtl import MultiTaskEnsemble, TaskGrouping
+
+    X, y, cases, tasks, estimator = table.X, table.y, table.cases, table.tasks, table.estimator
+    if meta != "grouping":  # TaskGrouping chooses by affinity: its members take no threshold
+        opts = {**opts, "threshold": None if meta == "cross-fitted" else opts["threshold"]}
+    member = estimator(tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, device="cpu",
+                       random_state=seed, **opts, max_epochs=2)
+    if meta == "grouping":
+        est = TaskGrouping(member, n_groups=n_groups, affinity_epochs=1, random_state=seed)
+    elif meta == "cross-fitted":
+        est = MultiTaskEnsemble(member, cv=2, threshold=meta_threshold, random_state=seed)
+    else:
+        est = MultiTaskEnsemble(member, n_seeds=2, random_state=seed)
+    words = OPTION_WORDS + META_WORDS + tuple(c for case in cases for c in case.columns)
+    try:
+        est.fit(X, y)
+    except (ValueError, TypeError) as exc:
+        assert any(str(word) in str(exc) for word in words), (
+            f"the error names none of {list(words)}: {exc!r}")
+        note(f"refused: {exc!r}")
+        event(f"{meta}: refused: {str(exc)[:90]}")
+        return
+    event(f"{meta}: fitted")
+    check_predictions(est, X, y, cases)
+    check_predictions(est, unseen_categories(X), y, cases)
+    if meta == "cross-fitted":
+        thresholded = {t.name_ for t in est.tasks_ if is_thresholded(t)}
+        assert set(est.thresholds_) == (thresholded if meta_threshold else set())
+        for name, cut in est.thresholds_.items():
+            cut = np.asarray(cut, dtype=np.float64)
+            assert ((cut >= 0) & (cut <= 1)).all(), (name, cut)

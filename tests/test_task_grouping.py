@@ -383,3 +383,22 @@ def test_sample_weight_in_scores(clusters):
     with pytest.raises(ValueError, match="sample_weight"):
         TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity=A).fit(
             X, y, sample_weight=np.ones(len(y) - 1))
+
+
+def test_a_class_only_in_the_validation_rows_of_auto_is_kept():
+    """n_groups='auto' fits its candidates on 80 % of the rows and scores them on the rest:
+    a class whose only row is held out is still one of every candidate's classes (before,
+    the candidates refused it as a label they were not built with)."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = pd.DataFrame({"r": X[:, 0], "c": np.where(X[:, 1] > 0, "hi", "lo").astype(object)})
+    seed = 3
+    _, held_out = train_test_split(np.arange(40), test_size=0.2, random_state=seed)
+    y.loc[held_out[0], "c"] = "rare"  # the one row of its class, held out
+    grouping = TaskGrouping(MultiTaskNet(**{**FAST, "random_state": seed}), affinity_epochs=1,
+                            random_state=seed).fit(X, y)
+    assert set(grouping.validation_losses_) == {1, 2}
+    for estimator in grouping.estimators_:
+        if "c" in [task.name_ for task in estimator.tasks_]:
+            assert estimator.tasks_[-1].classes_.tolist() == ["hi", "lo", "rare"]
+    assert grouping.predict_proba_frame(X)["c"].columns.tolist() == ["hi", "lo", "rare"]

@@ -166,3 +166,15 @@ def test_score_ignores_missing_labels():
     scores = ts.score_tasks(y, [cls_out, reg_out])
     assert scores["c"] == pytest.approx(2 / 3)
     assert scores["r"] == pytest.approx(1.0)
+
+
+def test_declared_classes_of_a_categorical_column_keep_the_category_order():
+    """``classes`` given (partial_fit, cross-fitted ensemble members) order a categorical
+    column's classes as its categories, as when they are inferred; others are sorted."""
+    y = pd.DataFrame({"c": pd.Categorical(["lo", "hi", "lo"], categories=["lo", "mid", "hi"]),
+                      "s": ["lo", "hi", "lo"]})
+    inferred = TaskSet().fit(y)
+    declared = TaskSet().fit(y, classes={"c": ["hi", "mid", "lo"], "s": ["lo", "mid", "hi"]})
+    assert inferred.tasks_[0].classes_.tolist() == ["lo", "hi"]
+    assert declared.tasks_[0].classes_.tolist() == ["lo", "mid", "hi"]
+    assert declared.tasks_[1].classes_.tolist() == ["hi", "lo", "mid"]

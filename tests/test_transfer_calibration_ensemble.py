@@ -212,6 +212,16 @@ def test_estimators_that_are_not_skmtl_estimators_are_named(mixed, estimators, m
         MultiTaskEnsemble(estimators).fit(X, y)
 
 
+def test_members_that_read_y_differently_are_refused_with_the_difference():
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    y = pd.DataFrame({"k": (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)})  # 0, 1, 2
+    templates = [MultiTaskNet(max_epochs=1, device="cpu"),
+                 MultiTaskNet(tasks={"k": "regression"}, max_epochs=1, device="cpu")]
+    with pytest.raises(ValueError, match=r"resolved different tasks \('k': classification "
+                                         r"\[0, 1, 2\] vs regression\): declare `tasks`"):
+        MultiTaskEnsemble(templates).fit(X, y)
+
+
 def test_hard_voting_and_configurations(mixed):
     X, y = mixed
     members = [MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=10, device="cpu"),

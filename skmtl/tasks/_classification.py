@@ -57,6 +57,10 @@ class Classification(SingleColumnTask):
                     f"{sorted(map(str, unknown))} that are not in the classes given, "
                     f"{classes.tolist()}; `classes` must list every label the task can take."
                 )
+            if isinstance(series.dtype, pd.CategoricalDtype):  # in category order, as inferred
+                order = {c: i for i, c in enumerate(series.cat.categories)}
+                if all(c in order for c in classes.tolist()):
+                    classes = np.asarray(sorted(classes.tolist(), key=order.__getitem__))
         elif isinstance(series.dtype, pd.CategoricalDtype):
             seen = set(labels.unique())
             classes = np.asarray([c for c in series.cat.categories if c in seen], dtype=object)
