@@ -519,12 +519,13 @@ def _margin(kind: str, proba: np.ndarray, cut) -> np.ndarray:
 
 @settings(PROFILE, max_examples=max(PROFILE.max_examples // 10, 20))
 @given(table=tables(), opts=options(), seed=st.integers(0, 3),
-       ensemble=st.sampled_from([False, False, False, True]))
+       ensemble=st.sampled_from([None, None, None, "seeds", "cross-fitted"]))
 def test_any_trained_model_exports_to_onnx_with_predicts_outputs(table, opts, seed, ensemble):
     """Whatever the table and options, a fitted model's ONNX export (or that of an ensemble
     of two such models) gives predict's labels (except on rows within 1e-4 of a tie, where
     float32 rounding may decide), predict_proba's probabilities and the regression values,
-    on X and on X with unseen categories / days."""
+    on X and on X with unseen categories / days. A cross-fitted ensemble's members may have
+    declared classes their fold lacked."""
     from skmtl import MultiTaskEnsemble
 
     ort = pytest.importorskip("onnxruntime")
@@ -539,9 +540,16 @@ def test_any_trained_model_exports_to_onnx_with_predicts_outputs(table, opts, se
     if call_or_refuse(lambda: est.fit(X, y), key, words) is not None:
         event("fit refused")
         return
-    if ensemble:  # fitted again, as two members of other seeds
+    if ensemble == "seeds":  # fitted again, as two members of other seeds
         est = MultiTaskEnsemble([est], n_seeds=2, random_state=seed).fit(X, y)
-    event(f"exported: X as {type(X).__name__}{', an ensemble' if ensemble else ''}")
+    elif ensemble == "cross-fitted":  # members of folds that may lack a class
+        try:
+            est = MultiTaskEnsemble([est], cv=2, random_state=seed).fit(X, y)
+        except ValueError as exc:
+            assert "cv=2: the training rows of fold" in str(exc), exc
+            event("cross-fitted ensemble refused: a fold without labels of a task")
+            return
+    event(f"exported: X as {type(X).__name__}{f', an ensemble ({ensemble})' if ensemble else ''}")
     onx = to_onnx(est, X[:5] if not isinstance(X, pd.DataFrame) else X.head(5))
     session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
