@@ -16,20 +16,14 @@ def all_classes(taskset: TaskSet) -> dict:
             if task.kind == "classification" and len(task.columns_) == 1}
 
 
-def lacks_a_class(y: Any, classes: dict) -> bool:
-    """Whether some column of ``y`` holds (among its labels) fewer of the ``classes``
-    given for it (column -> classes) than there are."""
-    frame, _ = as_target_frame(y)
-    return any(column in frame and frame[column].dropna().nunique() < len(values)
-               for column, values in classes.items())
-
-
 def fit_with_classes(estimator: Any, X: Any, y: Any, classes: dict, **params: Any) -> Any:
-    """``estimator.fit(X, y, **params)``; when y's rows lack some of ``classes``, the same
-    fit with every class declared (as ``partial_fit``'s ``classes`` does)."""
-    if not lacks_a_class(y, classes):
+    """``estimator.fit(X, y, **params)``; when y's rows lack some of ``classes`` (column ->
+    classes; columns y does not have are skipped), the same fit with y's columns' classes
+    declared (as ``partial_fit``'s ``classes`` does)."""
+    frame, _ = as_target_frame(y)
+    declared = {column: values for column, values in classes.items() if column in frame}
+    if not any(frame[column].dropna().nunique() < len(values)
+               for column, values in declared.items()):
         return estimator.fit(X, y, **params)
     return estimator._fit(X, y, params.get("sample_weight"), incremental=estimator.warm_start,
-                          classes={c: v for c, v in classes.items()
-                                   if c in as_target_frame(y)[0]},
-                          groups=params.get("groups"))
+                          classes=declared, groups=params.get("groups"))

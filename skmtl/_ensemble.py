@@ -215,10 +215,11 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         def shown(task):
             return task[1] + (f" {list(task[2])}" if task[2] else "")
 
+        expected = resolved(first)
         for member in members[1:]:
-            if resolved(member) != resolved(first):
+            if (found := resolved(member)) != expected:
                 differ = [f"{a[0]!r}: {shown(a)} vs {shown(b)}"
-                          for a, b in zip(resolved(first), resolved(member)) if a != b]
+                          for a, b in zip(expected, found) if a != b]
                 raise ValueError(
                     "The ensemble's members resolved different tasks ("
                     + ("; ".join(differ) or "different task names")
