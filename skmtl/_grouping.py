@@ -59,6 +59,13 @@ def _validation_losses(estimator: BaseMultiTask, X: Any, y: pd.DataFrame,
     }
 
 
+def _spec_columns(spec: Any, column: Any) -> list[Any]:
+    """The columns a ``tasks`` dict entry ``column: spec`` reads (a type name or an
+    unbound spec reads its key; a spec that names columns reads those)."""
+    declared = None if isinstance(spec, str) else spec._declared_columns()
+    return [column] if declared is None else list(declared)
+
+
 #: blocks of held-out rows over which ``n_groups="auto"`` reports standard errors
 _BLOCKS = 10
 
@@ -226,6 +233,15 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.random_state = random_state
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle; a grouping fitted before MultiLabel tasks could be grouped kept one
+        column per task."""
+        columns = state.get("_columns")
+        if columns is not None:
+            state["_columns"] = {name: value if isinstance(value, list) else [value]
+                                 for name, value in columns.items()}
+        self.__dict__.update(state)
+
     def _template(self) -> BaseMultiTask:
         return MultiTaskNet() if self.estimator is None else self.estimator
 
@@ -248,9 +264,10 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         ----------
         X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
         y : array-like of shape (n_samples, n_tasks), DataFrame or Series
-            One column per task (tasks reading several columns, such as
-            :class:`~skmtl.tasks.MultiLabel`, cannot be grouped). NaN marks a missing
-            label, as for the skmtl estimators.
+            One column per task, or several for a task that reads several (a
+            :class:`~skmtl.tasks.MultiLabel` task, which is grouped as one unit: its
+            columns stay together in one network). NaN marks a missing label, as for
+            the skmtl estimators.
         sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
             Weights of the rows (or of each row and task; a DataFrame's columns are the
             task names), as for the skmtl estimators: given to the affinity run, to
@@ -276,13 +293,6 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         rows = check_groups(groups, n)
         # fitted on y as given: it shapes the predictions like y (see predict)
         taskset = TaskSet(template.tasks, force=template._forced_task).fit(y, n_samples=n)
-        wide = [task.name_ for task in taskset.tasks_ if len(task.columns_) != 1]
-        if wide:
-            raise ValueError(
-                f"TaskGrouping groups tasks that read one column of y each, but task(s) "
-                f"{wide} read several (e.g. a MultiLabel task); declare one task per column "
-                "(e.g. a binary Classification task per label) to group them."
-            )
         names = [task.name_ for task in taskset.tasks_]
         weights = None if sample_weight is None else pd.DataFrame(
             task_weights(sample_weight, n, taskset), columns=names)
@@ -291,7 +301,8 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                 f"n_groups={self.n_groups} but y has {len(names)} task(s); n_groups must be "
                 "at most the number of tasks (or 'auto')."
             )
-        self._columns = {task.name_: task.columns_[0] for task in taskset.tasks_}
+        # a task reading several columns (MultiLabel) is grouped as one unit
+        self._columns = {task.name_: list(task.columns_) for task in taskset.tasks_}
         self._taskset = taskset
         seed = self._seed(template)
         self.affinity_ = self._affinity(template, X, frame, names, seed, weights)
@@ -335,6 +346,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
 
             measure = getattr(measures, f"{given}_affinity")
             run = clone(template).set_params(random_state=seed)
+            run._check_params()  # the estimator's own options refuse as they would in its fit
             try:
                 result = measure(run, X, frame, max_epochs=self.affinity_epochs,
                                  interval=self.affinity_interval, sample_weight=weights)
@@ -379,12 +391,18 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         return AffinityResult(align(result.matrix), align(result.standard_error),
                               align(result.n_measurements), result.method, result.seconds)
 
+    def _group_columns(self, group: list[str]) -> list[Any]:
+        """The columns of y that the tasks of ``group`` read, in y's order."""
+        wanted = {column for name in group for column in self._columns[name]}
+        return [column for column in self._taskset.columns_ if column in wanted]
+
     def _subset(self, template: BaseMultiTask, group: list[str], seed: Any) -> BaseMultiTask:
         """An unfitted clone for ``group``: its columns' task specs, the shared seed."""
-        columns = [self._columns[name] for name in group]
+        columns = self._group_columns(group)
         tasks = template.tasks
         if isinstance(tasks, dict):
-            tasks = {column: spec for column, spec in tasks.items() if column in columns}
+            tasks = {column: spec for column, spec in tasks.items()
+                     if _spec_columns(spec, column)[0] in columns}
         elif not isinstance(tasks, str):
             tasks = [spec for spec in tasks if spec._declared_columns()[0] in columns]
         return clone(template).set_params(tasks=tasks, random_state=seed)
@@ -396,7 +414,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         (``fit``'s ``groups``), or None."""
         estimator = self._subset(template, group, seed)
         # the rows of a validation split may lack a class: fitted with all y's classes
-        return fit_with_classes(estimator, X, frame[[self._columns[name] for name in group]],
+        return fit_with_classes(estimator, X, frame[self._group_columns(group)],
                                 all_classes(self._taskset),
                                 sample_weight=None if weights is None else weights[group],
                                 **({} if rows is None else {"groups": rows}))
@@ -435,7 +453,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             for g, group in enumerate(groups):
                 estimator = self._fit_group(template, group, X_train, y_train, seed, w_train,
                                             rows_train)
-                columns = [self._columns[name] for name in group]
+                columns = self._group_columns(group)
                 for b, block in enumerate(blocks):
                     task_losses = _validation_losses(
                         estimator, _safe_indexing(X_held, block), y_held[columns].iloc[block],
@@ -514,7 +532,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             task_weights(sample_weight, len(frame), self._taskset), columns=names)
         scores = {}
         for estimator, group in zip(self.estimators_, self.groups_):
-            columns = [self._columns[name] for name in group]
+            columns = self._group_columns(group)
             scores.update(estimator.score_tasks(
                 X, frame[columns], sample_weight=None if weights is None else weights[group]))
         return {task.name_: scores[task.name_] for task in self.tasks_}

@@ -573,6 +573,22 @@ def test_parity_task_grouping(table):
     assert_parity(model, onx, X_new)
 
 
+def test_parity_task_grouping_with_a_multilabel_task(table):
+    from skmtl import TaskGrouping
+    from skmtl.tasks import MultiLabel
+
+    X, y, X_new = table
+    tags = MultiLabel(["l1", "l2"], name="tags")
+    model = TaskGrouping(MultiTaskNet(tasks=[tags], **SMALL), n_groups=2,
+                         affinity=np.array([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1],
+                                            [0, 0, 1, 0.0]])).fit(X, y)
+    assert model.groups_ == [["price", "sold"], ["grade", "tags"]]
+    onx = to_onnx(model, X.iloc[:5])
+    assert [o.name for o in onx.graph.output] == [
+        "price", "sold", "sold_proba", "grade", "grade_proba", "tags", "tags_proba"]
+    assert_parity(model, onx, X_new)
+
+
 def test_ensembles_whose_members_read_columns_differently_are_refused(table):
     from skmtl import MultiTaskEnsemble
 

@@ -238,6 +238,69 @@ def test_task_specs_are_split_between_the_groups():
     assert list(grouping.score_tasks(X, y)) == ["S", "kind", "level"]
 
 
+def multilabel_data(n=300):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(n, 4)), columns=["x0", "x1", "x2", "x3"],
+                     index=np.arange(n) + 500)
+    y = pd.DataFrame({"t1": (X.x0 > 0).astype(int),  # tags t1 / t3 (one MultiLabel task)
+                      "r": 2 * X.x1 + rng.normal(scale=0.1, size=n),
+                      "t3": (X.x0 + X.x2 > 0).astype(float),
+                      "k": np.where(X.x3 > 0, "up", "down")}, index=X.index)
+    y.loc[y.index[:40], "t3"] = np.nan  # a tag missing on some rows
+    return X, y
+
+
+@pytest.mark.parametrize("declared", ["list", "dict"])
+def test_a_multilabel_task_is_grouped_as_one_unit(declared):
+    # its columns (not next to each other in y) stay together, in one network, as one task
+    X, y = multilabel_data()
+    tags = MultiLabel(["t1", "t3"], name="tags")
+    tasks = [tags] if declared == "list" else {"tags": tags, "k": "classification"}
+    names = ["tags", "r", "k"]
+    A = pd.DataFrame([[0, 0, 1], [0, 0, 0], [1, 0, 0]], index=names, columns=names, dtype=float)
+    grouping = TaskGrouping(MultiTaskNet(tasks=tasks, **FAST), n_groups=2, affinity=A).fit(X, y)
+    assert grouping.groups_ == [["tags", "k"], ["r"]]
+    first, second = grouping.estimators_
+    assert [t.name_ for t in first.tasks_] == ["tags", "k"]
+    assert list(first.tasks_[0].columns_) == ["t1", "t3"]
+    assert [t.name_ for t in second.tasks_] == ["r"]
+    assert [t.name_ for t in grouping.tasks_] == ["tags", "r", "k"]
+    pred = grouping.predict(X.iloc[:5])
+    assert list(pred.columns) == list(y.columns) and (pred.index == X.index[:5]).all()
+    pd.testing.assert_frame_equal(pred[["t1", "t3", "k"]], first.predict(X.iloc[:5]))
+    assert pred["t1"].dtype == y["t1"].dtype and set(pred["t1"]) <= {0, 1}
+    proba = grouping.predict_proba_frame(X.iloc[:5])
+    assert list(proba["tags"].columns) == ["t1", "t3"]
+    np.testing.assert_allclose(proba["tags"], first.predict_proba_frame(X.iloc[:5])["tags"])
+    scores = grouping.score_tasks(X, y)
+    assert list(scores) == ["tags", "r", "k"]
+    assert scores["tags"] == first.score_tasks(X, y[["t1", "t3", "k"]])["tags"]
+    restored = pickle.loads(pickle.dumps(grouping))
+    pd.testing.assert_frame_equal(restored.predict(X), grouping.predict(X))
+
+
+def test_a_multilabel_task_takes_part_in_measured_affinity_and_auto():
+    X, y = multilabel_data()
+    template = MultiTaskNet(tasks=[MultiLabel(["t1", "t3"], name="tags")], **FAST)
+    grouping = TaskGrouping(template, n_groups="auto", affinity_epochs=2).fit(X, y)
+    assert list(grouping.affinity_.matrix.index) == ["tags", "r", "k"]
+    assert set(grouping.validation_losses_) >= {1}
+    assert sorted(n for group in grouping.groups_ for n in group) == ["k", "r", "tags"]
+    assert list(grouping.predict(X).columns) == list(y.columns)
+
+
+def test_a_grouping_pickled_with_one_column_per_task_still_predicts(clusters):
+    # before MultiLabel tasks could be grouped, each task kept its one column, not a list
+    X, y, _, A = clusters
+    grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity=A).fit(X, y)
+    state = grouping.__getstate__()
+    state["_columns"] = {name: columns[0] for name, columns in state["_columns"].items()}
+    old = TaskGrouping.__new__(TaskGrouping)
+    old.__setstate__(state)
+    pd.testing.assert_frame_equal(old.predict(X), grouping.predict(X))
+    assert old.score_tasks(X, y) == grouping.score_tasks(X, y)
+
+
 def test_pickle_clone_and_nested_params(clusters):
     X, y, _, A = clusters
     grouping = TaskGrouping(MultiTaskNet(**FAST), n_groups=2, affinity=A).fit(X, y)
@@ -272,10 +335,6 @@ def test_bad_input_is_refused_clearly(clusters):
         TaskGrouping(template, n_groups=2, affinity=np.zeros((2, 2))).fit(X, y)
     with pytest.raises(ValueError, match=r"n_groups=7 but y has 6 task"):
         TaskGrouping(template, n_groups=7, affinity=A).fit(X, y)
-    labels = pd.DataFrame({"a": X[:, 0] > 0, "b": X[:, 1] > 0, "c": X[:, 2]})
-    multilabel = MultiTaskNet(tasks=[MultiLabel(["a", "b"])], **FAST)
-    with pytest.raises(ValueError, match=r"read several \(e.g. a MultiLabel task\)"):
-        TaskGrouping(multilabel, affinity=np.zeros((2, 2))).fit(X, labels)
     with pytest.raises(InvalidParameterError, match="estimator"):
         TaskGrouping("net").fit(X, y)
     with pytest.raises(InvalidParameterError, match="n_groups"):
@@ -319,6 +378,11 @@ def test_separate_networks_measure_nothing_and_say_so(clusters):
     template = MultiTaskNet(architecture="separate", **FAST)
     with pytest.raises(ValueError, match="task_affinity=True compares the tasks' gradients"):
         TaskGrouping(template, n_groups=2).fit(X, y)
+    # options the estimator itself refuses are refused as its own fit would, not as the
+    # measuring run's
+    alternating = MultiTaskNet(schedule="alternating", weighting="dwa", **FAST)
+    with pytest.raises(InvalidParameterError, match="^schedule='alternating' trains one task"):
+        TaskGrouping(alternating, n_groups=2).fit(X, y)
     # a given matrix needs no measuring run
     grouping = TaskGrouping(template, n_groups=2, affinity=A).fit(X, y)
     assert grouping.groups_ == [list(y.columns[:3]), list(y.columns[3:])]
