@@ -26,8 +26,10 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
 from ._ensemble import _fit_params, _rows
+from ._frames import from_polars
 from ._predict import proba_frame
 from ._validation import check_aligned, check_groups
+from .tasks import as_target_frame
 
 __all__ = ["cross_val_predict"]
 
@@ -127,12 +129,13 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
     index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(n)
     if method == "predict":
         return _assemble_predictions(results, order, index)
-    frame = _assemble_probabilities([r for r, _ in results], order, index)
+    frame = _assemble_probabilities([r for r, _ in results], order, index,
+                                    _label_orders(y, results[0][1]))
     if method == "predict_proba_frame":
         return frame
     tasks = frame.columns.get_level_values("task").unique()
     probas = [frame[task].to_numpy() for task in tasks]
-    return probas[0] if results[0][1] == 1 else probas
+    return probas[0] if len(results[0][1]) == 1 else probas
 
 
 def _splitter(cv: Any, groups: np.ndarray | None, n: int) -> Any:
@@ -150,15 +153,15 @@ def _splitter(cv: Any, groups: np.ndarray | None, n: int) -> Any:
 
 
 def _fit_and_predict(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.ndarray,
-                     method: str, params: dict) -> tuple[Any, int]:
+                     method: str, params: dict) -> tuple[Any, list]:
     """Fit ``estimator`` on the ``train`` rows; its ``method`` on the ``test`` rows (a
-    probability method as a frame of (task, class) columns), and its number of tasks."""
+    probability method as a frame of (task, class) columns), and its fitted tasks."""
     estimator.fit(_rows(X, train), _safe_indexing(y, train), **params)
     X_test = _rows(X, test)
     tasks = (estimator[-1] if isinstance(estimator, Pipeline) else estimator).tasks_
     if method == "predict":
-        return estimator.predict(X_test), len(tasks)
-    return proba_frame(tasks, estimator.predict_proba(X_test)), len(tasks)
+        return estimator.predict(X_test), tasks
+    return proba_frame(tasks, estimator.predict_proba(X_test)), tasks
 
 
 def _assemble_predictions(results: list, order: np.ndarray, index: pd.Index) -> Any:
@@ -171,20 +174,39 @@ def _assemble_predictions(results: list, order: np.ndarray, index: pd.Index) -> 
     return np.concatenate([np.asarray(pred) for pred in preds])[order]
 
 
+def _label_orders(y: Any, tasks: list) -> dict[Any, list]:
+    """Task name -> the categories of its column of ``y``, for the single-column
+    classification tasks whose column is categorical (their classes keep that order)."""
+    frame, _ = as_target_frame(from_polars(y))
+    orders = {}
+    for task in tasks:
+        if task.kind == "classification" and len(task.columns_) == 1:
+            column = frame[task.columns_[0]]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                orders[task.name_] = list(column.cat.categories)
+    return orders
+
+
 def _assemble_probabilities(frames: list[pd.DataFrame], order: np.ndarray,
-                            index: pd.Index) -> pd.DataFrame:
+                            index: pd.Index, orders: dict[Any, list]) -> pd.DataFrame:
     """The folds' probability frames, in X's row order, each task's columns the union of
-    the folds' classes (0 where a fold's training rows lacked a class)."""
+    the folds' classes (0 where a fold's training rows lacked a class), in the order a
+    model fitted on all the rows gives them: sorted, or a categorical column's category
+    order (``orders``: task -> categories)."""
     columns = []
     for task in frames[0].columns.get_level_values("task").unique():
         per_fold = [list(frame[task].columns) for frame in frames]
         classes = per_fold[0]
         if any(seen != classes for seen in per_fold[1:]):
             union = pd.Index([c for seen in per_fold for c in seen]).unique()
-            try:
-                union = union.sort_values()
-            except TypeError:  # labels of types that do not compare: first-seen order
-                pass
+            if task in orders:
+                rank = {c: i for i, c in enumerate(orders[task])}
+                union = pd.Index(sorted(union, key=lambda c: rank.get(c, len(rank))))
+            else:
+                try:
+                    union = union.sort_values()
+                except TypeError:  # labels of types that do not compare: first-seen order
+                    pass
             missing = [c for c in union if any(c not in seen for seen in per_fold)]
             warnings.warn(f"Task {task!r}: the training rows of some folds lack the classes "
                           f"{missing}; their held-out rows get probability 0 for them.",

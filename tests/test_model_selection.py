@@ -117,6 +117,24 @@ def test_a_class_missing_from_a_folds_training_rows_gets_probability_zero():
     np.testing.assert_allclose(frame["c3"].sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_a_categorical_task_keeps_its_category_order_when_a_fold_lacks_a_class():
+    # the classes of a model fitted on all of y: category order, not sorted
+    X, y = _table()
+    y = y.copy()
+    labels = np.where(np.arange(90) < 6, "rare", y["c3"].fillna("lo"))  # rows 0-5: fold 0
+    y["c3"] = pd.Categorical(labels, categories=["rare", "mid", "lo", "hi"])
+    whole = MultiTaskNet(**FAST).fit(X, y)
+    with pytest.warns(RuntimeWarning, match=r"Task 'c3'.*\['rare'\]"):
+        frame = cross_val_predict(MultiTaskNet(**FAST), X, y, cv=3,
+                                  method="predict_proba_frame")
+    assert list(frame["c3"].columns) == list(whole.tasks_[1].classes_) == [
+        "rare", "mid", "lo", "hi"]
+    assert (frame["c3"]["rare"].iloc[:30] == 0).all()
+    with pytest.warns(RuntimeWarning):
+        probas = cross_val_predict(MultiTaskNet(**FAST), X, y, cv=3, method="predict_proba")
+    np.testing.assert_array_equal(probas[0], frame["c3"].to_numpy())  # c3, then bin
+
+
 def test_arrays_a_pipeline_and_sample_weight():
     X, y = _table()
     Xa, ya = X[["a", "b"]].to_numpy(), y["r"].to_numpy()
