@@ -406,6 +406,17 @@ def test_parity_dates_and_durations(categorical_features):
         onnx_inputs(session, new.assign(when=new["when"].astype(str)))
 
 
+def test_parity_periods():
+    X = _dated(200, 0)[["a", "day"]]
+    X = X.assign(day=X["day"].dt.to_period("M"))
+    y = pd.DataFrame({"r": X["a"] + X["day"].dt.month.fillna(0) / 4})
+    model = MultiTaskNet(**SMALL).fit(X, y)
+    onx = to_onnx(model, X.head(5))
+    assert_parity(model, onx, X)
+    assert_parity(model, onx, _dated(50, 1)[["a", "day"]].assign(
+        day=lambda f: f["day"].dt.to_period("M")))
+
+
 def test_onnx_reads_dates_of_another_time_zone_in_fits_zone_as_predict_does():
     X = _dated(200, 0)[["a", "zoned", "day"]].assign(
         day=lambda t: t["day"].dt.tz_localize("UTC"))

@@ -1057,6 +1057,20 @@ def test_an_object_column_of_dates_is_encoded_as_the_dates():
     assert mixed.dates_ == {} and mixed.categorical_ == [0]
 
 
+def test_a_column_of_periods_is_encoded_as_the_periods_starts():
+    X = _dated()[["age", "booked"]]
+    months = X.assign(booked=X["booked"].dt.to_period("M"))
+    assert isinstance(months["booked"].dtype, pd.PeriodDtype) and months["booked"].isna().any()
+    starts = months.assign(booked=months["booked"].dt.to_timestamp())
+    encoder = TabularEncoder(min_frequency="auto").fit(months)
+    reference = TabularEncoder(min_frequency="auto").fit(starts)
+    assert encoder.dates_ == reference.dates_ == {"booked": (False, True)}
+    np.testing.assert_array_equal(encoder.transform(months), reference.transform(starts))
+    # periods of another frequency at predict: their starts too
+    days = months.assign(booked=starts["booked"].dt.to_period("D"))
+    np.testing.assert_array_equal(encoder.transform(days), reference.transform(starts))
+
+
 def test_an_encoder_pickled_before_dates_and_rare_categories_encodes_as_it_did():
     X = _table()
     encoder = TabularEncoder().fit(X)  # no date, no infrequent category: the old layout

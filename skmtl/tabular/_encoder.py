@@ -242,7 +242,10 @@ def _as_dates(column: pd.Series) -> pd.Series | None:
     """A column of dates as ``datetime64`` values: as it is, or converted from an object
     column of ``datetime.date`` / ``datetime.datetime`` / Timestamp values (as a database
     or an array gives them); None for any other column, or timestamps of several time
-    zones, which no one ``datetime64`` dtype holds."""
+    zones, which no one ``datetime64`` dtype holds. A column of periods (``period[M]``,
+    ...) gives each period's start."""
+    if isinstance(column.dtype, pd.PeriodDtype):
+        return column.dt.to_timestamp()
     if _is_date(column):
         return column
     if column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) not in (
