@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -332,6 +333,46 @@ def test_numbers_with_placeholders_in_y_warn_with_the_conversion():
 def test_text_labels_do_not_warn(labels, recwarn):
     infer_task(pd.Series(labels, name="t"))
     assert not [w for w in recwarn if "stored as text" in str(w.message)]
+
+
+# -- classes stored as floats ------------------------------------------------------------
+
+
+def test_whole_numbers_stored_as_floats_with_missing_labels_warn_and_say_how_to_fix():
+    """An integer column of 0 / 1 labels with NaN for the missing ones is float: it would
+    silently be a regression."""
+    labels = np.where(np.arange(N) % 2 == 0, 1.0, 0.0)
+    labels[::7] = np.nan
+    y = pd.DataFrame({"clicked": labels})
+    with pytest.warns(UserWarning, match=r"Column 'clicked' of y holds whole numbers stored as "
+                      r"floats \(2 distinct: 0, 1\) and missing labels") as record:
+        model = MultiTaskNet(**FAST).fit(_X(), y)
+    message = str(record[0].message)
+    assert "tasks={'clicked': 'classification'}" in message
+    assert "y['clicked'].astype('Int64')" in message
+    assert record[0].filename == __file__  # points at the user's fit call
+    assert type(model.tasks_[0]).__name__ == "Regression"  # inference is unchanged
+    # what the message says to do
+    model = MultiTaskNet(**FAST).fit(_X(), y.astype("Int64"))
+    assert type(model.tasks_[0]).__name__ == "Classification"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.0, 1.0] * (N // 2),  # no missing label: float on purpose
+        [0.5, 1.0, None] * (N // 3) + [0.5] * (N % 3),  # not whole numbers
+        list(np.arange(N, dtype=float)[:-1]) + [None],  # more values than classes
+    ],
+    ids=["complete", "fractions", "many"],
+)
+def test_float_targets_that_are_quantities_do_not_warn(values, recwarn):
+    infer_task(pd.Series(values, name="t", dtype=float))
+    assert not [w for w in recwarn if "stored as floats" in str(w.message)]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*stored as floats")
+        MultiTaskNet(tasks={"t": "regression"}, **FAST).fit(
+            _X(), pd.Series([0.0, 1.0, None] * (N // 3) + [0.0] * (N % 3), name="t"))
 
 
 # -- predict_proba on a model with regression tasks only -----------------------------------

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
 
 import torch.distributed as dist
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
+
+from .._stack import caller_level
 
 
 def still_improving(losses: list[float], window: int, tol: float) -> tuple[bool, float, float]:
@@ -38,24 +38,6 @@ def still_improving(losses: list[float], window: int, tol: float) -> tuple[bool,
         return False, math.nan, math.nan
     before, recent = min(losses[:-window]), min(losses[-window:])
     return before - recent > tol, before, recent
-
-
-#: Folders whose frames a warning skips to reach the user's call (skmtl, skorch, torch).
-_LIBRARY_DIRS = tuple(
-    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
-    for module in (sys.modules[__name__.split(".")[0]], sys.modules["skorch"],
-                   sys.modules["torch"])
-)
-
-
-def _caller_level() -> int:
-    """``stacklevel`` of a warning raised here that points at the first frame outside
-    skmtl, skorch and torch: the user's ``fit`` call, not skorch's callback loop."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            _LIBRARY_DIRS):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class ConvergenceMonitor(Callback):
@@ -116,5 +98,5 @@ class ConvergenceMonitor(Callback):
                 "The network may be under-trained: raise max_epochs, or set "
                 "early_stopping=True with a larger max_epochs to stop when the validation "
                 f"loss stops improving.{grouped}",
-                ConvergenceWarning, stacklevel=_caller_level(),
+                ConvergenceWarning, stacklevel=caller_level(),
             )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 
+from .._stack import caller_level
 from .._text import numbers_in_text
 from ._base import Task, check_label_values, plain
 from ._classification import Classification
@@ -68,6 +70,7 @@ def infer_task(series: pd.Series) -> Task:
             "pd.Timedelta(days=1); a duration's .dt.total_seconds()); to predict each value as "
             f"a class, declare tasks={{{name!r}: 'classification'}}.")
     if kind in ("floating", "mixed-integer-float", "decimal"):
+        _warn_classes_as_floats(series)
         return Regression(series.name)
     if kind == "integer":
         if series.nunique(dropna=True) <= MAX_AUTO_CLASSES:
@@ -79,6 +82,34 @@ def infer_task(series: pd.Series) -> Task:
     if kind == "string":
         _warn_numbers_as_text(series)
     return Classification(series.name)
+
+
+def _warn_classes_as_floats(series: pd.Series) -> None:
+    """Warn when a float column with missing labels holds few whole numbers only.
+
+    An integer column with NaN for its missing labels becomes float (NumPy, pandas'
+    default dtypes), so a column of 0 / 1 labels with missing ones would silently be a
+    regression, predicting values between the classes, where as integers it would be a
+    classification (rule 3). Without missing labels a float column was made float on
+    purpose: no warning.
+    """
+    if not series.isna().any():
+        return
+    labels = pd.to_numeric(series.dropna(), errors="coerce")
+    distinct = pd.unique(labels.to_numpy(dtype=float))
+    if len(distinct) > MAX_AUTO_CLASSES or not (distinct == np.round(distinct)).all():
+        return
+    name = plain(series.name)
+    shown = ", ".join(f"{v:g}" for v in np.sort(distinct)[:5]) + (
+        ", ..." if len(distinct) > 5 else "")
+    warnings.warn(
+        f"Column {name!r} of y holds whole numbers stored as floats ({len(distinct)} distinct: "
+        f"{shown}) and missing labels, as an integer column with NaN becomes, so it is "
+        "inferred as a regression task (as integers it would be a classification). If its "
+        f"values are classes, declare tasks={{{name!r}: 'classification'}} or give it as "
+        f"pandas' nullable integers (y[{name!r}].astype('Int64')); declare "
+        f"tasks={{{name!r}: 'regression'}} to keep the regression without this warning.",
+        UserWarning, stacklevel=caller_level())
 
 
 def _warn_numbers_as_text(series: pd.Series) -> None:
@@ -113,4 +144,4 @@ def _warn_numbers_as_text(series: pd.Series) -> None:
                    "masks).")
     else:  # text, or whole numbers only (as likely codes as quantities)
         return
-    warnings.warn(message, UserWarning, stacklevel=4)
+    warnings.warn(message, UserWarning, stacklevel=caller_level())
