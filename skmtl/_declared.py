@@ -16,14 +16,24 @@ def all_classes(taskset: TaskSet) -> dict:
             if task.kind == "classification" and len(task.columns_) == 1}
 
 
-def fit_with_classes(estimator: Any, X: Any, y: Any, classes: dict, **params: Any) -> Any:
-    """``estimator.fit(X, y, **params)``; when y's rows lack some of ``classes`` (column ->
-    classes; columns y does not have are skipped), the same fit with y's columns' classes
-    declared (as ``partial_fit``'s ``classes`` does)."""
+def lacked_classes(y: Any, classes: dict) -> dict:
+    """``classes`` (column -> classes) of the columns of y whose rows lack some of them
+    (all of y's columns' classes when one does; columns y does not have are skipped), or
+    an empty dict when none lacks any."""
     frame, _ = as_target_frame(y)
     declared = {column: values for column, values in classes.items() if column in frame}
     if not any(frame[column].dropna().nunique() < len(values)
                for column, values in declared.items()):
+        return {}
+    return declared
+
+
+def fit_with_classes(estimator: Any, X: Any, y: Any, classes: dict, **params: Any) -> Any:
+    """``estimator.fit(X, y, **params)``; when y's rows lack some of ``classes`` (column ->
+    classes; columns y does not have are skipped), the same fit with y's columns' classes
+    declared (as ``partial_fit``'s ``classes`` does)."""
+    declared = lacked_classes(y, classes)
+    if not declared:
         return estimator.fit(X, y, **params)
     return estimator._fit(X, y, params.get("sample_weight"), incremental=estimator.warm_start,
                           classes=declared, groups=params.get("groups"))

@@ -385,8 +385,8 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
 
 
 def _check_folds_label_every_task(taskset: TaskSet, y, folds: list, cv) -> None:
-    """Refuse (before any member trains) folds whose training rows hold no label of a
-    task: that fold's member could not learn it."""
+    """Refuse (before any model trains) folds whose training rows hold no label of a
+    task: that fold's model could not learn it. ``folds``: lists of (train, test) folds."""
     frame, _ = as_target_frame(y)
     labelled = {task.name_: frame[task.columns_].notna().any(axis=1).to_numpy()
                 for task in taskset.tasks_}
@@ -397,7 +397,7 @@ def _check_folds_label_every_task(taskset: TaskSet, y, folds: list, cv) -> None:
                     raise ValueError(
                         f"cv={cv!r}: the training rows of fold {k} hold no label of task "
                         f"{name!r} ({int(rows.sum())} labelled row(s) in all), so that fold's "
-                        "member could not learn it. Use fewer folds (cv), or a splitter whose "
+                        "model could not learn it. Use fewer folds (cv), or a splitter whose "
                         "training rows hold labels of every task.")
 
 

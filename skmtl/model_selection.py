@@ -25,11 +25,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
-from ._ensemble import _fit_params, _rows
-from ._frames import from_polars
+from ._base import BaseMultiTask
+from ._declared import all_classes, fit_with_classes, lacked_classes
+from ._ensemble import _check_folds_label_every_task, _fit_params, _rows
+from ._frames import _is_polars
 from ._predict import proba_frame
 from ._validation import check_aligned, check_groups
-from .tasks import as_target_frame
+from .tasks import TaskSet, as_target_frame
 
 __all__ = ["cross_val_predict"]
 
@@ -69,8 +71,13 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
         array shaped like ``y``). ``"predict_proba"``: one array per classification task
         (a single array for a single task), columns in the order of the classes of the
         whole ``y``. ``"predict_proba_frame"``: one DataFrame of (task, class) columns.
-        A class that a fold's training rows lack gets probability 0 in that fold's rows
-        (with a warning).
+        A class that a fold's training rows lack: a skmtl estimator (or a Pipeline
+        ending in one) is fitted on that fold with every class of ``y`` declared, as
+        ``partial_fit(classes=...)`` does and as the members of a cross-fitted
+        ``MultiTaskEnsemble`` are, so it predicts a (small) probability for it, and a
+        fold holding one class of a task still fits; a ``MultiTaskEnsemble`` or
+        ``TaskGrouping`` fold gives it probability 0 in that fold's rows (with a
+        warning), as scikit-learn's ``cross_val_predict`` does.
     sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
         Each fold's ``fit`` gets its rows' weights.
     n_jobs : int or None, default=None
@@ -83,7 +90,8 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
     -------
     DataFrame, Series, ndarray or list of ndarray
         As ``method`` of a fitted estimator returns it, for every row of X. The index is
-        X's when X is a DataFrame, else 0..n_samples-1.
+        X's when X is a DataFrame, else 0..n_samples-1; predictions of a polars ``y``
+        are polars', rows in X's order.
 
     Raises
     ------
@@ -118,12 +126,14 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
                          "some rows would have no prediction or several; use a partition "
                          "(KFold, GroupKFold, ...), or MultiTaskEnsemble(cv=...) for repeated "
                          "folds.")
-    prefix = f"{estimator.steps[-1][0]}__" if isinstance(estimator, Pipeline) else ""
+    taskset = _tasks_of_all_rows(estimator, y, n)
+    classes = {} if taskset is None else all_classes(taskset)
+    if taskset is not None:  # before any fold trains, and saying which fold
+        _check_folds_label_every_task(taskset, y, [splits], cv)
     results = Parallel(n_jobs=n_jobs, verbose=verbose)(
         delayed(_fit_and_predict)(
             clone(estimator), X, y, train, test, method,
-            {prefix + k: v for k, v in _fit_params(train, sample_weight=sample_weight,
-                                                    groups=groups).items()})
+            _fit_params(train, sample_weight=sample_weight, groups=groups), classes)
         for train, test in splits)
     order = np.argsort(positions, kind="stable")
     index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(n)
@@ -152,11 +162,35 @@ def _splitter(cv: Any, groups: np.ndarray | None, n: int) -> Any:
     return cv
 
 
+def _tasks_of_all_rows(estimator: Any, y: Any, n: int) -> TaskSet | None:
+    """The tasks of a skmtl estimator (or of the one a Pipeline ends in) fitted on all the
+    rows of ``y``; None for other estimators, or when y's tasks do not resolve (each
+    fold's fit then says why)."""
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if not isinstance(final, BaseMultiTask):
+        return None
+    try:
+        return TaskSet(final.tasks, force=final._forced_task).fit(y, n_samples=n)
+    except (ValueError, TypeError):
+        return None
+
+
 def _fit_and_predict(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.ndarray,
-                     method: str, params: dict) -> tuple[Any, list]:
-    """Fit ``estimator`` on the ``train`` rows; its ``method`` on the ``test`` rows (a
-    probability method as a frame of (task, class) columns), and its fitted tasks."""
-    estimator.fit(_rows(X, train), _safe_indexing(y, train), **params)
+                     method: str, params: dict, classes: dict) -> tuple[Any, list]:
+    """Fit ``estimator`` on the ``train`` rows (a skmtl estimator, or the one a Pipeline
+    ends in, with every class of ``classes`` declared when those rows lack some); its
+    ``method`` on the ``test`` rows (a probability method as a frame of (task, class)
+    columns), and its fitted tasks."""
+    X_train, y_train = _rows(X, train), _safe_indexing(y, train)
+    pipeline = isinstance(estimator, Pipeline)
+    if not (classes and lacked_classes(y_train, classes)):
+        prefix = f"{estimator.steps[-1][0]}__" if pipeline else ""
+        estimator.fit(X_train, y_train, **{prefix + k: v for k, v in params.items()})
+    elif pipeline:  # its steps fitted as Pipeline.fit fits them, then its model
+        X_train = estimator[:-1].fit_transform(X_train, y_train)
+        fit_with_classes(estimator[-1], X_train, y_train, classes, **params)
+    else:
+        fit_with_classes(estimator, X_train, y_train, classes, **params)
     X_test = _rows(X, test)
     tasks = (estimator[-1] if isinstance(estimator, Pipeline) else estimator).tasks_
     if method == "predict":
@@ -167,6 +201,10 @@ def _fit_and_predict(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np
 def _assemble_predictions(results: list, order: np.ndarray, index: pd.Index) -> Any:
     """The folds' predictions, in X's row order, with ``index`` (a frame's or Series')."""
     preds = [pred for pred, _ in results]
+    if _is_polars(preds[0]):  # y was polars': so are the predictions, without an index
+        import polars as pl
+
+        return pl.concat(preds)[order]
     if isinstance(preds[0], (pd.DataFrame, pd.Series)):
         joined = pd.concat(preds).iloc[order]
         joined.index = index
@@ -177,7 +215,7 @@ def _assemble_predictions(results: list, order: np.ndarray, index: pd.Index) -> 
 def _label_orders(y: Any, tasks: list) -> dict[Any, list]:
     """Task name -> the categories of its column of ``y``, for the single-column
     classification tasks whose column is categorical (their classes keep that order)."""
-    frame, _ = as_target_frame(from_polars(y))
+    frame, _ = as_target_frame(y)
     orders = {}
     for task in tasks:
         if task.kind == "classification" and len(task.columns_) == 1:

@@ -104,13 +104,81 @@ def test_groups_make_folds_of_whole_groups_and_reach_each_fit():
     assert not pred["r"].equals(plain["r"])
 
 
-def test_a_class_missing_from_a_folds_training_rows_gets_probability_zero():
+def _rare(y):
+    """y with a fourth class of c3 on rows 0-5 only: fold 0 of KFold(3) of 90 rows."""
+    y = y.copy()
+    y["c3"] = np.where(np.arange(90) < 6, "rare", y["c3"].fillna("lo"))
+    return y
+
+
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_a_class_missing_from_a_folds_training_rows_is_declared_to_that_fold(pipeline, recwarn):
+    # as partial_fit(classes=...) and the members of a cross-fitted ensemble: the fold's
+    # model has an output for it, trained towards 0 on its rows, not a 0 filled in after
+    X, y = _table()
+    y = _rare(y)
+    model = MultiTaskNet(**FAST)
+    if pipeline:
+        X = X[["a", "b"]]
+        model = make_pipeline(StandardScaler().set_output(transform="pandas"), model)
+    frame = cross_val_predict(model, X, y, cv=3, method="predict_proba_frame")
+    assert not [w for w in recwarn if "lack the classes" in str(w.message)]
+    assert list(frame["c3"].columns) == ["hi", "lo", "mid", "rare"]
+    rare = frame["c3"]["rare"]
+    assert (rare.iloc[:30] > 0).all() and rare.iloc[:30].max() < 0.5  # fold 0
+    np.testing.assert_allclose(frame["c3"].sum(axis=1), 1.0, rtol=1e-5)
+    # fold 0's model, by hand: the classes of all of y declared
+    first = clone(model)
+    train = np.arange(30, 90)
+    if pipeline:
+        first[:-1].fit(X.iloc[train], y.iloc[train])
+        first[-1]._fit(first[:-1].transform(X.iloc[train]), y.iloc[train], None,
+                       classes={"c3": ["hi", "lo", "mid", "rare"], "bin": ["no", "yes"]})
+    else:
+        first._fit(X.iloc[train], y.iloc[train], None,
+                   classes={"c3": ["hi", "lo", "mid", "rare"], "bin": ["no", "yes"]})
+    np.testing.assert_allclose(frame["c3"].iloc[:30].to_numpy(),
+                               first.predict_proba(X.iloc[:30])[0], rtol=1e-6)
+    # predict too: a fold whose labelled rows hold one class of a task still fits
+    few = y.assign(bin=np.where(np.arange(90) < 3, "yes", "no"))  # "yes" in fold 0 only
+    pred = cross_val_predict(model, X, few, cv=3)
+    assert set(pred["bin"]) <= {"yes", "no"}
+
+
+def test_a_fold_without_labels_of_a_task_is_refused_before_training_naming_it():
     X, y = _table()
     y = y.copy()
-    y["c3"] = np.where(np.arange(90) < 6, "rare", y["c3"].fillna("lo"))  # rows 0-5: fold 0
+    y["bin"] = np.where(np.arange(90) < 30, y["bin"], None)  # labelled in fold 0 only
+    with pytest.raises(ValueError, match=r"cv=3: the training rows of fold 0 hold no label of "
+                       r"task 'bin' \(30 labelled row\(s\) in all\)"):
+        cross_val_predict(MultiTaskNet(**FAST), X, y, cv=3)
+
+
+def test_polars_y_gives_polars_predictions_in_x_order():
+    pl = pytest.importorskip("polars")
+    X, y = _table()
+    cv = KFold(3, shuffle=True, random_state=0)
+    reference = cross_val_predict(MultiTaskNet(**FAST), X, y, cv=cv)
+    X_pl = pl.from_pandas(X.reset_index(drop=True))
+    pred = cross_val_predict(MultiTaskNet(**FAST), X_pl, pl.from_pandas(y.reset_index(drop=True)),
+                             cv=cv)
+    assert isinstance(pred, pl.DataFrame) and pred.columns == list(y.columns)
+    np.testing.assert_allclose(pred["r"].to_numpy(), reference["r"].to_numpy(), rtol=1e-6)
+    assert pred["c3"].to_list() == reference["c3"].tolist()
+    series = cross_val_predict(MultiTaskNet(**FAST), X_pl, pl.Series("r", y["r"].to_numpy()),
+                               cv=cv)
+    assert isinstance(series, pl.Series) and series.name == "r"
+    np.testing.assert_allclose(series.to_numpy(), cross_val_predict(
+        MultiTaskNet(**FAST), X, y["r"], cv=cv).to_numpy(), rtol=1e-6)
+
+
+def test_an_ensembles_fold_that_lacks_a_class_gets_probability_zero():
+    # a MultiTaskEnsemble or TaskGrouping takes no classes: scikit-learn's convention
+    X, y = _table()
+    y = _rare(y)
     with pytest.warns(RuntimeWarning, match=r"Task 'c3'.*\['rare'\]"):
-        frame = cross_val_predict(MultiTaskNet(**FAST), X, y, cv=3,
-                                  method="predict_proba_frame")
+        frame = cross_val_predict(MultiTaskEnsemble(MultiTaskNet(**FAST), n_seeds=2), X, y,
+                                  cv=3, method="predict_proba_frame")
     assert list(frame["c3"].columns) == ["hi", "lo", "mid", "rare"]
     assert (frame["c3"]["rare"].iloc[:30] == 0).all()  # fold 0 never trained on "rare"
     assert (frame["c3"]["rare"].iloc[30:] > 0).all()
@@ -118,21 +186,19 @@ def test_a_class_missing_from_a_folds_training_rows_gets_probability_zero():
 
 
 def test_a_categorical_task_keeps_its_category_order_when_a_fold_lacks_a_class():
-    # the classes of a model fitted on all of y: category order, not sorted
+    # the classes of a model fitted on all of y: category order, not sorted, whether the
+    # folds' models declare them (a skmtl estimator) or the folds' classes are joined
     X, y = _table()
-    y = y.copy()
-    labels = np.where(np.arange(90) < 6, "rare", y["c3"].fillna("lo"))  # rows 0-5: fold 0
-    y["c3"] = pd.Categorical(labels, categories=["rare", "mid", "lo", "hi"])
+    y = _rare(y)
+    y["c3"] = pd.Categorical(y["c3"], categories=["rare", "mid", "lo", "hi"])
     whole = MultiTaskNet(**FAST).fit(X, y)
-    with pytest.warns(RuntimeWarning, match=r"Task 'c3'.*\['rare'\]"):
-        frame = cross_val_predict(MultiTaskNet(**FAST), X, y, cv=3,
-                                  method="predict_proba_frame")
-    assert list(frame["c3"].columns) == list(whole.tasks_[1].classes_) == [
-        "rare", "mid", "lo", "hi"]
-    assert (frame["c3"]["rare"].iloc[:30] == 0).all()
-    with pytest.warns(RuntimeWarning):
-        probas = cross_val_predict(MultiTaskNet(**FAST), X, y, cv=3, method="predict_proba")
-    np.testing.assert_array_equal(probas[0], frame["c3"].to_numpy())  # c3, then bin
+    assert list(whole.tasks_[1].classes_) == ["rare", "mid", "lo", "hi"]
+    for model in (MultiTaskNet(**FAST),
+                  MultiTaskEnsemble(MultiTaskNet(**FAST), n_seeds=2, random_state=0)):
+        frame = cross_val_predict(model, X, y, cv=3, method="predict_proba_frame")
+        assert list(frame["c3"].columns) == ["rare", "mid", "lo", "hi"], model
+        probas = cross_val_predict(model, X, y, cv=3, method="predict_proba")
+        np.testing.assert_array_equal(probas[0], frame["c3"].to_numpy())  # c3, then bin
 
 
 def test_arrays_a_pipeline_and_sample_weight():

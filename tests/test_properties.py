@@ -16,11 +16,16 @@ the training labels) and dtypes, or the call raises a ValueError/TypeError that 
 offending option or column before its first training step. A second property: any model
 that trained exports to ONNX (skmtl.export.to_onnx) with predict's labels (but on rows
 within 1e-4 of a tie), probabilities and values, on X and on unseen categories and days.
+A third: MultiTaskEnsemble (of seeds, or cross-fitted) and TaskGrouping over any table fit
+or refuse clearly, and predict as the estimators do. A fourth: out-of-fold predictions
+(skmtl.model_selection.cross_val_predict) of any table are shaped like predict's, and their
+probabilities have the classes of a model fitted on all the rows, in its order.
 
 Profiles: "ci" (default) is derandomized, so every run draws the same 600 examples (about
 30 s on one core when they pass; shrinking a failure takes longer); "lower" (what
 scripts/test_lower.sh uses) draws 200 derandomized examples; "long" draws 3000 fresh
-random examples on each run (a few minutes); the ONNX property draws a tenth of those::
+random examples on each run (a few minutes); the other three properties draw a tenth of
+those::
 
     SKMTL_HYPOTHESIS_PROFILE=long .venv/bin/pytest -p no:xdist tests/test_properties.py
 
@@ -628,3 +633,83 @@ def test_any_table_trains_through_an_ensemble_or_a_task_grouping_or_is_refused(
         for name, cut in est.thresholds_.items():
             cut = np.asarray(cut, dtype=np.float64)
             assert ((cut >= 0) & (cut <= 1)).all(), (name, cut)
+
+
+# -- out-of-fold predictions of any table --------------------------------------------------------
+
+
+@settings(PROFILE, max_examples=max(PROFILE.max_examples // 10, 20))
+@given(table=tables(), opts=options(), seed=st.integers(0, 3), cv=st.sampled_from([2, 3]),
+       method=st.sampled_from(["predict", "predict_proba_frame", "predict_proba"]))
+def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed, cv, method):
+    """Whatever the table and options, skmtl.model_selection.cross_val_predict either
+    refuses with a ValueError/TypeError naming an option or a column, or predicts every
+    row once: predict shaped like y (X's index, y's columns and dtypes, training labels);
+    probabilities finite, summing to 1 per classification task, their classes in the order
+    of a model fitted on all the rows (a class a fold lacked included, at 0); predict_proba
+    the same numbers as predict_proba_frame, task by task."""
+    import warnings
+
+    from skmtl.model_selection import cross_val_predict
+
+    X, y, cases, tasks, estimator = table.X, table.y, table.cases, table.tasks, table.estimator
+    opts = {**opts, "threshold": None}  # thresholds: the cross-fitted ensemble's property
+    if opts["schedule"] == "alternating":  # refused with a weighting (the first property)
+        opts["weighting"] = "equal"
+    est = estimator(tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, device="cpu",
+                    random_state=seed, **opts, max_epochs=2)
+    words = OPTION_WORDS + tuple(c for case in cases for c in case.columns)
+    classifiers = [case for case in cases if case.kind != "regression"]
+    if method != "predict" and not classifiers:  # no probabilities, or a refused fold
+        with pytest.raises((AttributeError, ValueError)) as info:
+            cross_val_predict(est, X, y, cv=cv, method=method)
+        assert info.type is AttributeError or any(str(w) in str(info.value) for w in words)
+        event("regression only: no probabilities")
+        return
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = cross_val_predict(est, X, y, cv=cv, method=method)
+    except (ValueError, TypeError) as exc:
+        assert any(str(word) in str(exc) for word in words), (
+            f"the error names none of {list(words)}: {exc!r}")
+        note(f"refused: {exc!r}")
+        event(f"{method}: refused: {str(exc)[:90]}")
+        return
+    lacked = [w for w in caught if "lack the classes" in str(w.message)]
+    event(f"{method}: predicted{' (a fold lacked a class)' if lacked else ''}")
+    index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(y))
+    if method == "predict":
+        fitted = type("Fitted", (), {"predict": lambda self, rows: out,
+                                     "tasks_": []})()  # check_predictions' view of `out`
+        check_predictions(fitted, X, y, cases)
+        return
+    try:  # the classes' order of a model fitted on all the rows
+        whole = clone_fit(est, X, y)
+    except (ValueError, TypeError):
+        whole = None
+    if method == "predict_proba_frame":
+        frame = out
+    else:
+        frame = cross_val_predict(est, X, y, cv=cv, method="predict_proba_frame")
+        probas = [out] if isinstance(out, np.ndarray) else out
+        names = frame.columns.get_level_values("task").unique()
+        assert len(probas) == len(names)
+        for proba, name in zip(probas, names):
+            np.testing.assert_array_equal(proba, frame[name].to_numpy())
+    assert frame.index.equals(index)
+    values = frame.to_numpy(dtype=np.float64)
+    assert np.isfinite(values).all() and (values >= 0).all() and (values <= 1 + 1e-6).all()
+    if whole is not None:
+        expected = [(t.name_, c) for t in whole.tasks_ if t.is_classification for c in t.classes_]
+        assert frame.columns.tolist() == expected, (frame.columns.tolist(), expected)
+    for task in frame.columns.get_level_values("task").unique():
+        block = frame[task].to_numpy(dtype=np.float64)
+        if whole is None or next(t for t in whole.tasks_ if t.name_ == task).kind != "multilabel":
+            np.testing.assert_allclose(block.sum(axis=1), 1.0, rtol=1e-4, atol=1e-4)
+
+
+def clone_fit(est, X, y):
+    from sklearn.base import clone
+
+    return clone(est).fit(X, y)
