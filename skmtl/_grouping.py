@@ -351,10 +351,11 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                 result = measure(run, X, frame, max_epochs=self.affinity_epochs,
                                  interval=self.affinity_interval, sample_weight=weights)
             except ValueError as exc:  # say which run refused, and the way around it
+                how = " with task_affinity=True" if given == "gradient" else ""
                 raise ValueError(
-                    f"TaskGrouping measures affinity={given!r} by training its estimator for "
-                    f"affinity_epochs={self.affinity_epochs}, which refused: {exc} (Or pass "
-                    "`affinity` a matrix measured otherwise.)") from exc
+                    f"TaskGrouping measures affinity={given!r} by training its estimator{how} "
+                    f"for affinity_epochs={self.affinity_epochs}, which refused: {exc} (Or "
+                    "pass `affinity` a matrix measured otherwise.)") from exc
             return self._aligned(result, names, "the measured affinity")
         if isinstance(given, AffinityResult):
             return self._aligned(given, names, "affinity")

@@ -376,7 +376,9 @@ def test_tasks_from_different_datasets(architecture):
 def test_separate_networks_measure_nothing_and_say_so(clusters):
     X, y, _, A = clusters
     template = MultiTaskNet(architecture="separate", **FAST)
-    with pytest.raises(ValueError, match="task_affinity=True compares the tasks' gradients"):
+    with pytest.raises(ValueError, match=r"^TaskGrouping measures affinity='gradient' by "
+                       r"training its estimator with task_affinity=True for affinity_epochs=10, "
+                       r"which refused: task_affinity=True compares the tasks' gradients"):
         TaskGrouping(template, n_groups=2).fit(X, y)
     # options the estimator itself refuses are refused as its own fit would, not as the
     # measuring run's
