@@ -363,8 +363,10 @@ def test_whole_numbers_stored_as_floats_with_missing_labels_warn_and_say_how_to_
         [0.0, 1.0] * (N // 2),  # no missing label: float on purpose
         [0.5, 1.0, None] * (N // 3) + [0.5] * (N % 3),  # not whole numbers
         list(np.arange(N, dtype=float)[:-1]) + [None],  # more values than classes
+        [10.0, 20.0, None, 30.0] + [None] * (N - 4),  # a few values, once each
+        [1.0] * (N - 1) + [None],  # one value: not a classification either
     ],
-    ids=["complete", "fractions", "many"],
+    ids=["complete", "fractions", "many", "once each", "one value"],
 )
 def test_float_targets_that_are_quantities_do_not_warn(values, recwarn):
     infer_task(pd.Series(values, name="t", dtype=float))

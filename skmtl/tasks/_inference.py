@@ -16,6 +16,10 @@ from ._regression import Regression
 #: An integer column with at most this many distinct labels is a classification task.
 MAX_AUTO_CLASSES = 20
 
+#: A float column warns as codes stored as floats only with this many labelled rows per
+#: distinct value on average (see ``_warn_classes_as_floats``).
+_REPEATS = 5
+
 #: Kinds of values (pandas' ``infer_dtype``) that are times: no task is inferred for them.
 _TIME_KINDS = {"datetime64": "dates", "datetime": "dates", "date": "dates",
                "timedelta64": "durations", "timedelta": "durations", "time": "times of day",
@@ -91,13 +95,17 @@ def _warn_classes_as_floats(series: pd.Series) -> None:
     default dtypes), so a column of 0 / 1 labels with missing ones would silently be a
     regression, predicting values between the classes, where as integers it would be a
     classification (rule 3). Without missing labels a float column was made float on
-    purpose: no warning.
+    purpose, and a few whole numbers seen about once each look like no codes: no
+    warning. It warns for 2 to 20 distinct whole numbers on at least 5 labelled rows each
+    on average.
     """
     if not series.isna().any():
         return
-    labels = pd.to_numeric(series.dropna(), errors="coerce")
-    distinct = pd.unique(labels.to_numpy(dtype=float))
-    if len(distinct) > MAX_AUTO_CLASSES or not (distinct == np.round(distinct)).all():
+    labels = pd.to_numeric(series.dropna(), errors="coerce").to_numpy(dtype=float)
+    distinct = pd.unique(labels)
+    if not 2 <= len(distinct) <= MAX_AUTO_CLASSES or not (distinct == np.round(distinct)).all():
+        return
+    if len(labels) < _REPEATS * len(distinct):  # a few values once each: nothing like codes
         return
     name = plain(series.name)
     shown = ", ".join(f"{v:g}" for v in np.sort(distinct)[:5]) + (
