@@ -649,14 +649,18 @@ def test_any_table_trains_through_an_ensemble_or_a_task_grouping_or_is_refused(
 
 @settings(PROFILE, max_examples=max(PROFILE.max_examples // 10, 20))
 @given(table=tables(), opts=options(), seed=st.integers(0, 3), cv=st.sampled_from([2, 3]),
-       method=st.sampled_from(["predict", "predict_proba_frame", "predict_proba"]))
-def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed, cv, method):
-    """Whatever the table and options, skmtl.model_selection.cross_val_predict either
-    refuses with a ValueError/TypeError naming an option or a column, or predicts every
-    row once: predict shaped like y (X's index, y's columns and dtypes, training labels);
-    probabilities finite, summing to 1 per classification task, their classes in the order
-    of a model fitted on all the rows (a class a fold lacked included, at 0); predict_proba
-    the same numbers as predict_proba_frame, task by task."""
+       method=st.sampled_from(["predict", "predict_proba_frame", "predict_proba"]),
+       weight_kind=st.sampled_from(["none", "none", "1d", "2d"]),
+       grouped=st.sampled_from([False, False, True]))
+def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed, cv, method,
+                                                               weight_kind, grouped):
+    """Whatever the table, the options, the sample weights and the groups of rows,
+    skmtl.model_selection.cross_val_predict either refuses with a ValueError/TypeError
+    naming an option or a column, or predicts every row once: predict shaped like y (X's
+    index, y's columns and dtypes, training labels); probabilities finite, summing to 1 per
+    classification task, their classes those of a model fitted on all the rows, in its
+    order (a class a fold lacked included); predict_proba the same numbers as
+    predict_proba_frame, task by task."""
     from skmtl.model_selection import cross_val_predict
 
     X, y, cases, tasks, estimator = table.X, table.y, table.cases, table.tasks, table.estimator
@@ -666,15 +670,21 @@ def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed
     est = estimator(tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, device="cpu",
                     random_state=seed, **opts, max_epochs=2)
     words = OPTION_WORDS + tuple(c for case in cases for c in case.columns)
+    n = len(y)
+    weighted = "sample_weight" in inspect.signature(est.fit).parameters
+    kw = {"sample_weight": _sample_weight(weight_kind if weighted else "none", n, len(cases),
+                                          np.random.RandomState(seed)),
+          "groups": np.arange(n) % max(2, n // 4) if grouped else None}  # GroupKFold(cv)
+    note(f"sample_weight={weight_kind if weighted else 'not accepted by fit'}")
     classifiers = [case for case in cases if case.kind != "regression"]
     if method != "predict" and not classifiers:  # no probabilities, or a refused fold
         with pytest.raises((AttributeError, ValueError)) as info:
-            cross_val_predict(est, X, y, cv=cv, method=method)
+            cross_val_predict(est, X, y, cv=cv, method=method, **kw)
         assert info.type is AttributeError or any(str(w) in str(info.value) for w in words)
         event("regression only: no probabilities")
         return
-    refused, out = refused_clearly(lambda: cross_val_predict(est, X, y, cv=cv, method=method),
-                                   words, method)
+    refused, out = refused_clearly(
+        lambda: cross_val_predict(est, X, y, cv=cv, method=method, **kw), words, method)
     if refused:
         return
     event(f"{method}: predicted")
@@ -685,13 +695,13 @@ def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed
         check_predictions(fitted, X, y, cases)
         return
     try:  # the classes' order of a model fitted on all the rows
-        whole = clone_fit(est, X, y)
+        whole = clone_fit(est, X, y, sample_weight=kw["sample_weight"])
     except (ValueError, TypeError):
         whole = None
     if method == "predict_proba_frame":
         frame = out
     else:
-        frame = cross_val_predict(est, X, y, cv=cv, method="predict_proba_frame")
+        frame = cross_val_predict(est, X, y, cv=cv, method="predict_proba_frame", **kw)
         probas = [out] if isinstance(out, np.ndarray) else out
         names = frame.columns.get_level_values("task").unique()
         assert len(probas) == len(names)
@@ -709,7 +719,8 @@ def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed
             np.testing.assert_allclose(block.sum(axis=1), 1.0, rtol=1e-4, atol=1e-4)
 
 
-def clone_fit(est, X, y):
+def clone_fit(est, X, y, sample_weight=None):
     from sklearn.base import clone
 
-    return clone(est).fit(X, y)
+    extra = {} if sample_weight is None else {"sample_weight": sample_weight}
+    return clone(est).fit(X, y, **extra)
