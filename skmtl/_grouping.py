@@ -23,7 +23,7 @@ from ._sample_weight import task_weights
 from ._validation import check_aligned, check_groups
 from .affinity import AffinityResult, partition_tasks
 from .tasks import TaskSet
-from .tasks._taskset import as_target_frame
+from .tasks._taskset import _spec_from_value, as_target_frame
 
 
 def _validation_losses(estimator: BaseMultiTask, X: Any, y: pd.DataFrame,
@@ -57,13 +57,6 @@ def _validation_losses(estimator: BaseMultiTask, X: Any, y: pd.DataFrame,
         task.name_: float(loss) * float(task.weight) if float(total) > 0 else float("nan")
         for task, loss, total in zip(estimator.tasks_, losses, totals)
     }
-
-
-def _spec_columns(spec: Any, column: Any) -> list[Any]:
-    """The columns a ``tasks`` dict entry ``column: spec`` reads (a type name or an
-    unbound spec reads its key; a spec that names columns reads those)."""
-    declared = None if isinstance(spec, str) else spec._declared_columns()
-    return [column] if declared is None else list(declared)
 
 
 #: blocks of held-out rows over which ``n_groups="auto"`` reports standard errors
@@ -403,7 +396,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         tasks = template.tasks
         if isinstance(tasks, dict):
             tasks = {column: spec for column, spec in tasks.items()
-                     if _spec_columns(spec, column)[0] in columns}
+                     if _spec_from_value(spec, column)._declared_columns()[0] in columns}
         elif not isinstance(tasks, str):
             tasks = [spec for spec in tasks if spec._declared_columns()[0] in columns]
         return clone(template).set_params(tasks=tasks, random_state=seed)
