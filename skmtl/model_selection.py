@@ -31,7 +31,7 @@ from ._ensemble import _check_folds_label_every_task, _fit_params, _rows
 from ._frames import _is_polars
 from ._predict import proba_frame
 from ._validation import check_aligned, check_groups
-from .tasks import TaskSet, as_target_frame
+from .tasks import TaskSet
 
 __all__ = ["cross_val_predict"]
 
@@ -140,7 +140,7 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
     if method == "predict":
         return _assemble_predictions(results, order, index)
     frame = _assemble_probabilities([r for r, _ in results], order, index,
-                                    _label_orders(y, results[0][1]))
+                                    _classes_of_all_rows(y, results[0][1]))
     if method == "predict_proba_frame":
         return frame
     tasks = frame.columns.get_level_values("task").unique()
@@ -192,7 +192,7 @@ def _fit_and_predict(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np
     else:
         fit_with_classes(estimator, X_train, y_train, classes, **params)
     X_test = _rows(X, test)
-    tasks = (estimator[-1] if isinstance(estimator, Pipeline) else estimator).tasks_
+    tasks = (estimator[-1] if pipeline else estimator).tasks_
     if method == "predict":
         return estimator.predict(X_test), tasks
     return proba_frame(tasks, estimator.predict_proba(X_test)), tasks
@@ -212,45 +212,30 @@ def _assemble_predictions(results: list, order: np.ndarray, index: pd.Index) -> 
     return np.concatenate([np.asarray(pred) for pred in preds])[order]
 
 
-def _label_orders(y: Any, tasks: list) -> dict[Any, list]:
-    """Task name -> the categories of its column of ``y``, for the single-column
-    classification tasks whose column is categorical (their classes keep that order)."""
-    frame, _ = as_target_frame(y)
-    orders = {}
-    for task in tasks:
-        if task.kind == "classification" and len(task.columns_) == 1:
-            column = frame[task.columns_[0]]
-            if isinstance(column.dtype, pd.CategoricalDtype):
-                orders[task.name_] = list(column.cat.categories)
-    return orders
+def _classes_of_all_rows(y: Any, tasks: list) -> dict[Any, list]:
+    """Task name -> its classes as a model fitted on all the rows of ``y`` has them (the
+    folds' task specs fitted on ``y``: sorted, or a categorical column's category order),
+    for the classification tasks."""
+    whole = TaskSet([clone(task) for task in tasks]).fit(y)
+    return {task.name_: list(task.classes_) for task in whole.tasks_ if task.is_classification}
 
 
 def _assemble_probabilities(frames: list[pd.DataFrame], order: np.ndarray,
-                            index: pd.Index, orders: dict[Any, list]) -> pd.DataFrame:
-    """The folds' probability frames, in X's row order, each task's columns the union of
-    the folds' classes (0 where a fold's training rows lacked a class), in the order a
-    model fitted on all the rows gives them: sorted, or a categorical column's category
-    order (``orders``: task -> categories)."""
+                            index: pd.Index, classes: dict[Any, list]) -> pd.DataFrame:
+    """The folds' probability frames, in X's row order, each task's columns its classes
+    as a model fitted on all the rows has them (``classes``: task -> classes, the union of
+    the folds'; 0 where a fold's training rows lacked a class)."""
     columns = []
     for task in frames[0].columns.get_level_values("task").unique():
         per_fold = [list(frame[task].columns) for frame in frames]
-        classes = per_fold[0]
-        if any(seen != classes for seen in per_fold[1:]):
-            union = pd.Index([c for seen in per_fold for c in seen]).unique()
-            if task in orders:
-                rank = {c: i for i, c in enumerate(orders[task])}
-                union = pd.Index(sorted(union, key=lambda c: rank.get(c, len(rank))))
-            else:
-                try:
-                    union = union.sort_values()
-                except TypeError:  # labels of types that do not compare: first-seen order
-                    pass
+        union = per_fold[0]
+        if any(seen != union for seen in per_fold[1:]):
+            union = classes[task]
             missing = [c for c in union if any(c not in seen for seen in per_fold)]
             warnings.warn(f"Task {task!r}: the training rows of some folds lack the classes "
                           f"{missing}; their held-out rows get probability 0 for them.",
                           RuntimeWarning, stacklevel=3)
-            classes = list(union)
-        columns += [(task, c) for c in classes]
+        columns += [(task, c) for c in union]
     joined = pd.concat(frames).reindex(columns=pd.MultiIndex.from_tuples(
         columns, names=["task", "class"])).fillna(0.0).iloc[order]
     joined.index = index
