@@ -244,6 +244,11 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         tags.input_tags.sparse = self.trunk is None  # a plain 2-D X may be scipy sparse
         return tags
 
+    def _unfitted_taskset(self) -> TaskSet:
+        """The tasks this estimator reads y with, unfitted: ``tasks`` as declared, every
+        other column inferred (or of the type the estimator forces)."""
+        return TaskSet(self.tasks, force=self._forced_task)
+
     # -- parameter checks ----------------------------------------------------------
     def _layer_sizes(self, name: str) -> tuple[int, ...]:
         value = getattr(self, name)
@@ -431,7 +436,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             weights = task_weights(sample_weight, n, taskset)
             device = str(self._weights_device())
         else:
-            taskset = TaskSet(self.tasks, force=self._forced_task).fit(y, n_samples=n, classes=classes)
+            taskset = self._unfitted_taskset().fit(y, n_samples=n, classes=classes)
             weights = task_weights(sample_weight, n, taskset)
             targets = weigh_statistics(taskset, y, taskset.encode(y), weights)
             random_state = check_random_state(self.random_state)

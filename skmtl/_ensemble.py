@@ -187,7 +187,7 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         classes = {}
         if self.cv is not None:
             for template in templates:
-                taskset = TaskSet(template.tasks, force=template._forced_task).fit(y, n_samples=n)
+                taskset = template._unfitted_taskset().fit(y, n_samples=n)
                 _check_folds_label_every_task(taskset, y, folds, self.cv)
                 classes[id(template)] = all_classes(taskset)
         members, held_out = [], []

@@ -22,7 +22,6 @@ from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_s
 from ._sample_weight import task_weights
 from ._validation import check_aligned, check_groups
 from .affinity import AffinityResult, partition_tasks
-from .tasks import TaskSet
 from .tasks._taskset import _spec_from_value, as_target_frame
 
 
@@ -285,7 +284,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         check_aligned(X, y=y, sample_weight=sample_weight, groups=groups)
         rows = check_groups(groups, n)
         # fitted on y as given: it shapes the predictions like y (see predict)
-        taskset = TaskSet(template.tasks, force=template._forced_task).fit(y, n_samples=n)
+        taskset = template._unfitted_taskset().fit(y, n_samples=n)
         names = [task.name_ for task in taskset.tasks_]
         weights = None if sample_weight is None else pd.DataFrame(
             task_weights(sample_weight, n, taskset), columns=names)

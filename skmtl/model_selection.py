@@ -170,7 +170,7 @@ def _tasks_of_all_rows(estimator: Any, y: Any, n: int) -> TaskSet | None:
     if not isinstance(final, BaseMultiTask):
         return None
     try:
-        return TaskSet(final.tasks, force=final._forced_task).fit(y, n_samples=n)
+        return final._unfitted_taskset().fit(y, n_samples=n)
     except (ValueError, TypeError):
         return None
 
