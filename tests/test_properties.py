@@ -48,6 +48,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from recording import INITIAL, RUNNABLE_WEIGHTINGS, Recorder
 from recording import call_or_refuse as _call_or_refuse
+from sklearn.base import clone
 
 from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 from skmtl._thresholds import is_thresholded
@@ -676,6 +677,7 @@ def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed
                                           np.random.RandomState(seed)),
           "groups": np.arange(n) % max(2, n // 4) if grouped else None}  # GroupKFold(cv)
     note(f"sample_weight={weight_kind if weighted else 'not accepted by fit'}")
+    fit_kw = {} if kw["sample_weight"] is None else {"sample_weight": kw["sample_weight"]}
     classifiers = [case for case in cases if case.kind != "regression"]
     if method != "predict" and not classifiers:  # no probabilities, or a refused fold
         with pytest.raises((AttributeError, ValueError)) as info:
@@ -695,7 +697,7 @@ def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed
         check_predictions(fitted, X, y, cases)
         return
     try:  # the classes' order of a model fitted on all the rows
-        whole = clone_fit(est, X, y, sample_weight=kw["sample_weight"])
+        whole = clone(est).fit(X, y, **fit_kw)
     except (ValueError, TypeError):
         whole = None
     if method == "predict_proba_frame":
@@ -717,10 +719,3 @@ def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed
         block = frame[task].to_numpy(dtype=np.float64)
         if whole is None or next(t for t in whole.tasks_ if t.name_ == task).kind != "multilabel":
             np.testing.assert_allclose(block.sum(axis=1), 1.0, rtol=1e-4, atol=1e-4)
-
-
-def clone_fit(est, X, y, sample_weight=None):
-    from sklearn.base import clone
-
-    extra = {} if sample_weight is None else {"sample_weight": sample_weight}
-    return clone(est).fit(X, y, **extra)
