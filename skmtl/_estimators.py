@@ -351,7 +351,13 @@ _PARAMETERS = """
     device_ : str
         The device the network was trained on.
     n_epochs_ : int
-        Number of epochs run.
+        Number of epochs run (over every ``fit`` / ``partial_fit`` call that continued
+        the same network).
+    n_iter_ : int
+        The same number, under the name scikit-learn's ``MLPClassifier`` uses.
+    loss_curve_ : list of float
+        The training loss (the weighted total) of each epoch in ``history_``, as
+        ``MLPClassifier``'s ``loss_curve_``.
     batch_size_ : int
         The batch size of the last ``fit`` or ``partial_fit`` call (``batch_size``
         resolved; see ``"auto"``).

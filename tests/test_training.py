@@ -45,6 +45,22 @@ def test_history_records_per_task_losses_each_epoch():
     assert row["train_loss"] == pytest.approx(row["train_loss_r"] + row["train_loss_c"], rel=1e-4)
 
 
+@pytest.mark.parametrize("schedule", ["joint", "alternating"])
+def test_mlp_attributes_count_every_epoch_of_the_network(schedule):
+    """n_iter_ and loss_curve_ (MLPClassifier's names) follow the history, across a
+    partial_fit continuation too."""
+    X, y = make_data()
+    est = MultiTaskNet(schedule=schedule, **FAST).fit(X, y)
+    assert est.n_iter_ == est.n_epochs_ == 5
+    assert est.loss_curve_ == pytest.approx(list(est.history_[:, "train_loss"]))
+    assert all(isinstance(loss, float) for loss in est.loss_curve_)
+    est.partial_fit(X, y)
+    assert est.n_iter_ == 6 and len(est.loss_curve_) == 6
+    assert est.loss_curve_[:5] == pytest.approx(list(est.history_[:5, "train_loss"]))
+    est.fit(X, y)  # a new network starts a new count
+    assert est.n_iter_ == 5 and len(est.loss_curve_) == 5
+
+
 def test_task_weight_scales_its_share_of_the_total_loss():
     X, y = make_data()
     est = MultiTaskNet(tasks=[Regression("r", weight=3.0)], **FAST).fit(X, y)
