@@ -417,6 +417,13 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             X_array = check_X(self, X, reset=not resume, allow_nd=self.trunk is not None)
         return X_array, resume
 
+    def _fit_with_classes(self, X, y, classes: dict, sample_weight=None, groups=None):
+        """``fit`` with ``classes`` (column -> every class of that classification column)
+        declared, as ``partial_fit``'s ``classes`` does: for rows that lack some of them
+        (a fold, a training split; see ``skmtl._declared``)."""
+        return self._fit(X, y, sample_weight, incremental=self.warm_start, classes=classes,
+                         groups=groups)
+
     def _fit(self, X, y, sample_weight=None, incremental: bool = False, classes=None,
              epochs: int | None = None, groups=None):
         device = self._check_params()

@@ -1,6 +1,8 @@
 """Fitting a clone on some of the rows (a fold, a training split) with the classes of all
 of them, so that a class those rows lack still has its output: the members of a
-cross-fitted ensemble and the candidates TaskGrouping validates."""
+cross-fitted ensemble, the candidates TaskGrouping validates and the folds of
+``cross_val_predict``.  Every skmtl model (an estimator, an ensemble, a task grouping)
+takes declared classes through its ``_fit_with_classes(X, y, classes, **params)``."""
 
 from __future__ import annotations
 
@@ -31,9 +33,9 @@ def lacked_classes(y: Any, classes: dict) -> dict:
 def fit_with_classes(estimator: Any, X: Any, y: Any, classes: dict, **params: Any) -> Any:
     """``estimator.fit(X, y, **params)``; when y's rows lack some of ``classes`` (column ->
     classes; columns y does not have are skipped), the same fit with y's columns' classes
-    declared (as ``partial_fit``'s ``classes`` does)."""
+    declared (as ``partial_fit``'s ``classes`` does), through the skmtl model's
+    ``_fit_with_classes``."""
     declared = lacked_classes(y, classes)
     if not declared:
         return estimator.fit(X, y, **params)
-    return estimator._fit(X, y, params.get("sample_weight"), incremental=estimator.warm_start,
-                          classes=declared, groups=params.get("groups"))
+    return estimator._fit_with_classes(X, y, declared, **params)

@@ -166,6 +166,15 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         -------
         self : MultiTaskEnsemble
         """
+        return self._fit(X, y, sample_weight, groups)
+
+    def _fit_with_classes(self, X, y, classes: dict, sample_weight=None, groups=None):
+        """``fit`` with ``classes`` (column -> every class of that classification column)
+        declared to every member, for rows that lack some of them (a fold of
+        ``skmtl.model_selection.cross_val_predict``; see ``skmtl._declared``)."""
+        return self._fit(X, y, sample_weight, groups, classes)
+
+    def _fit(self, X, y, sample_weight=None, groups=None, classes=None):
         self._validate_params()
         templates = self._templates()
         if self.threshold is not None and self.cv is None:
@@ -181,15 +190,16 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         check_aligned(X, y=y, sample_weight=sample_weight, groups=groups)
         groups = check_groups(groups, n)
         folds = self._folds(X, y, rng, groups)  # one list of (train, held-out) per seed
-        # the classes of all the rows, for a cross-fitted member whose rows lack one
-        # (resolved here, before any member trains: a y the members would refuse is
+        # the classes of all the rows (and those declared), for a member whose rows lack
+        # one (resolved here, before any member trains: a y the members would refuse is
         # refused now, as are folds without labels of a task)
-        classes = {}
+        declared = dict(classes or {})
+        classes = {id(template): declared for template in templates}
         if self.cv is not None:
             for template in templates:
                 taskset = template._unfitted_taskset().fit(y, n_samples=n)
                 _check_folds_label_every_task(taskset, y, folds, self.cv)
-                classes[id(template)] = all_classes(taskset)
+                classes[id(template)] = {**all_classes(taskset), **declared}
         members, held_out = [], []
         for template in templates:
             for seed in range(self.n_seeds):
@@ -199,7 +209,8 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                         member.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
                     params = _fit_params(train, sample_weight=sample_weight, groups=groups)
                     if train is None:
-                        members.append(member.fit(X, y, **params))
+                        members.append(fit_with_classes(member, X, y, classes[id(template)],
+                                                        **params))
                         held_out.append(np.array([], dtype=np.intp))
                     else:
                         members.append(fit_with_classes(  # a fold may lack a class

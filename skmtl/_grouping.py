@@ -276,6 +276,15 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         -------
         self : TaskGrouping
         """
+        return self._fit(X, y, sample_weight, groups)
+
+    def _fit_with_classes(self, X, y, classes: dict, sample_weight=None, groups=None):
+        """``fit`` with ``classes`` (column -> every class of that classification column)
+        declared to every group's estimator, for rows that lack some of them (a fold of
+        ``skmtl.model_selection.cross_val_predict``; see ``skmtl._declared``)."""
+        return self._fit(X, y, sample_weight, groups, classes)
+
+    def _fit(self, X, y, sample_weight=None, groups=None, classes=None):
         self._validate_params()
         template = self._template()
         frame, _ = as_target_frame(y)
@@ -296,6 +305,8 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         # a task reading several columns (MultiLabel) is grouped as one unit
         self._columns = {task.name_: list(task.columns_) for task in taskset.tasks_}
         self._taskset = taskset
+        # every class of each classification column: y's, and those declared
+        self._classes = {**all_classes(taskset), **(classes or {})}
         seed = self._seed(template)
         self.affinity_ = self._affinity(template, X, frame, names, seed, weights)
         matrix = self.affinity_.matrix
@@ -407,8 +418,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         (``fit``'s ``groups``), or None."""
         estimator = self._subset(template, group, seed)
         # the rows of a validation split may lack a class: fitted with all y's classes
-        return fit_with_classes(estimator, X, frame[self._group_columns(group)],
-                                all_classes(self._taskset),
+        return fit_with_classes(estimator, X, frame[self._group_columns(group)], self._classes,
                                 sample_weight=None if weights is None else weights[group],
                                 **({} if rows is None else {"groups": rows}))
 

@@ -27,8 +27,9 @@ from sklearn.utils.validation import _num_samples
 
 from ._base import BaseMultiTask
 from ._declared import all_classes, fit_with_classes, lacked_classes
-from ._ensemble import _check_folds_label_every_task, _fit_params, _rows
+from ._ensemble import MultiTaskEnsemble, _check_folds_label_every_task, _fit_params, _rows
 from ._frames import _is_polars
+from ._grouping import TaskGrouping
 from ._predict import proba_frame
 from ._validation import check_aligned, check_groups
 from .tasks import TaskSet
@@ -71,13 +72,12 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
         array shaped like ``y``). ``"predict_proba"``: one array per classification task
         (a single array for a single task), columns in the order of the classes of the
         whole ``y``. ``"predict_proba_frame"``: one DataFrame of (task, class) columns.
-        A class that a fold's training rows lack: a skmtl estimator (or a Pipeline
-        ending in one) is fitted on that fold with every class of ``y`` declared, as
+        A class that a fold's training rows lack: a skmtl model (an estimator, a
+        ``MultiTaskEnsemble``, a ``TaskGrouping``, or a Pipeline ending in one) is
+        fitted on that fold with every class of ``y`` declared, as
         ``partial_fit(classes=...)`` does and as the members of a cross-fitted
         ``MultiTaskEnsemble`` are, so it predicts a (small) probability for it, and a
-        fold holding one class of a task still fits; a ``MultiTaskEnsemble`` or
-        ``TaskGrouping`` fold gives it probability 0 in that fold's rows (with a
-        warning), as scikit-learn's ``cross_val_predict`` does.
+        fold holding one class of a task still fits.
     sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
         Each fold's ``fit`` gets its rows' weights.
     n_jobs : int or None, default=None
@@ -163,10 +163,14 @@ def _splitter(cv: Any, groups: np.ndarray | None, n: int) -> Any:
 
 
 def _tasks_of_all_rows(estimator: Any, y: Any, n: int) -> TaskSet | None:
-    """The tasks of a skmtl estimator (or of the one a Pipeline ends in) fitted on all the
-    rows of ``y``; None for other estimators, or when y's tasks do not resolve (each
-    fold's fit then says why)."""
+    """The tasks of a skmtl model (an estimator, an ensemble or a task grouping; or the one
+    a Pipeline ends in) fitted on all the rows of ``y``; None for other estimators, or
+    when y's tasks do not resolve (each fold's fit then says why)."""
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if isinstance(final, MultiTaskEnsemble):  # its members resolve the same tasks
+        final = final._templates()[0]
+    elif isinstance(final, TaskGrouping):
+        final = final._template()
     if not isinstance(final, BaseMultiTask):
         return None
     try:
@@ -177,8 +181,8 @@ def _tasks_of_all_rows(estimator: Any, y: Any, n: int) -> TaskSet | None:
 
 def _fit_and_predict(estimator: Any, X: Any, y: Any, train: np.ndarray, test: np.ndarray,
                      method: str, params: dict, classes: dict) -> tuple[Any, list]:
-    """Fit ``estimator`` on the ``train`` rows (a skmtl estimator, or the one a Pipeline
-    ends in, with every class of ``classes`` declared when those rows lack some); its
+    """Fit ``estimator`` on the ``train`` rows (a skmtl model, or the one a Pipeline ends
+    in, with every class of ``classes`` declared when those rows lack some); its
     ``method`` on the ``test`` rows (a probability method as a frame of (task, class)
     columns), and its fitted tasks."""
     X_train, y_train = _rows(X, train), _safe_indexing(y, train)

@@ -172,17 +172,29 @@ def test_polars_y_gives_polars_predictions_in_x_order():
         MultiTaskNet(**FAST), X, y["r"], cv=cv).to_numpy(), rtol=1e-6)
 
 
-def test_an_ensembles_fold_that_lacks_a_class_gets_probability_zero():
-    # a MultiTaskEnsemble or TaskGrouping takes no classes: scikit-learn's convention
+@pytest.mark.parametrize("kind", ["seeds", "cross-fitted", "grouping"])
+def test_an_ensembles_or_groupings_fold_that_lacks_a_class_has_it_declared(kind, recwarn):
+    # as a plain estimator's fold: every member / group estimator of fold 0 has an output
+    # for the class its rows lack, not a 0 filled in afterwards
     X, y = _table()
     y = _rare(y)
-    with pytest.warns(RuntimeWarning, match=r"Task 'c3'.*\['rare'\]"):
-        frame = cross_val_predict(MultiTaskEnsemble(MultiTaskNet(**FAST), n_seeds=2), X, y,
-                                  cv=3, method="predict_proba_frame")
+    model = {"seeds": MultiTaskEnsemble(MultiTaskNet(**FAST), n_seeds=2, random_state=0),
+             "cross-fitted": MultiTaskEnsemble(MultiTaskNet(**FAST), cv=2, random_state=0),
+             "grouping": TaskGrouping(MultiTaskNet(**FAST), n_groups=2, random_state=0)}[kind]
+    frame = cross_val_predict(model, X, y, cv=3, method="predict_proba_frame")
+    assert not [w for w in recwarn if "lack the classes" in str(w.message)]
     assert list(frame["c3"].columns) == ["hi", "lo", "mid", "rare"]
-    assert (frame["c3"]["rare"].iloc[:30] == 0).all()  # fold 0 never trained on "rare"
-    assert (frame["c3"]["rare"].iloc[30:] > 0).all()
+    rare = frame["c3"]["rare"]
+    assert (rare.iloc[:30] > 0).all() and rare.iloc[:30].max() < 0.5  # fold 0
     np.testing.assert_allclose(frame["c3"].sum(axis=1), 1.0, rtol=1e-5)
+    # fold 0's model, by hand: the classes of all of y declared to it
+    first = clone(model)._fit_with_classes(
+        X.iloc[30:], y.iloc[30:], {"c3": ["hi", "lo", "mid", "rare"], "bin": ["no", "yes"]})
+    c3 = [task for est in first.estimators_ for task in est.tasks_ if task.name_ == "c3"]
+    assert c3 and all(list(task.classes_) == ["hi", "lo", "mid", "rare"] for task in c3)
+    np.testing.assert_allclose(frame["c3"].iloc[:30].to_numpy(),
+                               first.predict_proba_frame(X.iloc[:30])["c3"].to_numpy(),
+                               rtol=1e-5)
 
 
 def test_a_categorical_task_keeps_its_category_order_when_a_fold_lacks_a_class():

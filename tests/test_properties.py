@@ -652,10 +652,12 @@ def test_any_table_trains_through_an_ensemble_or_a_task_grouping_or_is_refused(
 @given(table=tables(), opts=options(), seed=st.integers(0, 3), cv=st.sampled_from([2, 3]),
        method=st.sampled_from(["predict", "predict_proba_frame", "predict_proba"]),
        weight_kind=st.sampled_from(["none", "none", "1d", "2d"]),
-       grouped=st.sampled_from([False, False, True]))
+       grouped=st.sampled_from([False, False, True]),
+       meta=st.sampled_from([None, None, None, "seeds", "cross-fitted", "grouping"]))
 def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed, cv, method,
-                                                               weight_kind, grouped):
-    """Whatever the table, the options, the sample weights and the groups of rows,
+                                                               weight_kind, grouped, meta):
+    """Whatever the table, the options, the sample weights, the groups of rows and the
+    model (an estimator, an ensemble, a task grouping),
     skmtl.model_selection.cross_val_predict either refuses with a ValueError/TypeError
     naming an option or a column, or predicts every row once: predict shaped like y (X's
     index, y's columns and dtypes, training labels); probabilities finite, summing to 1 per
@@ -670,7 +672,15 @@ def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed
         opts["weighting"] = "equal"
     est = estimator(tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, device="cpu",
                     random_state=seed, **opts, max_epochs=2)
-    words = OPTION_WORDS + tuple(c for case in cases for c in case.columns)
+    if meta is not None:
+        from skmtl import MultiTaskEnsemble, TaskGrouping
+
+        est = {"seeds": lambda: MultiTaskEnsemble(est, n_seeds=2, random_state=seed),
+               "cross-fitted": lambda: MultiTaskEnsemble(est, cv=2, random_state=seed),
+               "grouping": lambda: TaskGrouping(est, n_groups=min(2, len(cases)),
+                                                affinity_epochs=1, random_state=seed)}[meta]()
+    note(f"model: {type(est).__name__} ({meta})")
+    words = OPTION_WORDS + META_WORDS + tuple(c for case in cases for c in case.columns)
     n = len(y)
     weighted = "sample_weight" in inspect.signature(est.fit).parameters
     kw = {"sample_weight": _sample_weight(weight_kind if weighted else "none", n, len(cases),
@@ -689,7 +699,7 @@ def test_any_table_gives_out_of_fold_predictions_or_is_refused(table, opts, seed
         lambda: cross_val_predict(est, X, y, cv=cv, method=method, **kw), words, method)
     if refused:
         return
-    event(f"{method}: predicted")
+    event(f"{method}: predicted" + (f" through {meta}" if meta else ""))
     index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(y))
     if method == "predict":
         fitted = type("Fitted", (), {"predict": lambda self, rows: out,
