@@ -493,7 +493,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.history_ = net.history
         self.device_ = device
         self.n_epochs_ = self.n_iter_ = len(net.history)  # n_iter_: MLPClassifier's name
-        self.loss_curve_ = [float(loss) for loss in net.history[:, "train_loss"]]
+        self.loss_curve_ = [float(row.get("train_loss", np.nan)) for row in net.history]
         if self.task_affinity:  # over every epoch that measured it (warm fits accumulate)
             self.task_affinity_ = history_affinity(net.history, [t.name_ for t in self.tasks_])[0]
         else:
