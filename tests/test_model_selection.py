@@ -172,7 +172,7 @@ def test_polars_y_gives_polars_predictions_in_x_order():
         MultiTaskNet(**FAST), X, y["r"], cv=cv).to_numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize("kind", ["seeds", "cross-fitted", "grouping"])
+@pytest.mark.parametrize("kind", ["seeds", "cross-fitted", "grouping", "pipeline"])
 def test_an_ensembles_or_groupings_fold_that_lacks_a_class_has_it_declared(kind, recwarn):
     # as a plain estimator's fold: every member / group estimator of fold 0 has an output
     # for the class its rows lack, not a 0 filled in afterwards
@@ -180,8 +180,17 @@ def test_an_ensembles_or_groupings_fold_that_lacks_a_class_has_it_declared(kind,
     y = _rare(y)
     model = {"seeds": MultiTaskEnsemble(MultiTaskNet(**FAST), n_seeds=2, random_state=0),
              "cross-fitted": MultiTaskEnsemble(MultiTaskNet(**FAST), cv=2, random_state=0),
-             "grouping": TaskGrouping(MultiTaskNet(**FAST), n_groups=2, random_state=0)}[kind]
-    frame = cross_val_predict(model, X, y, cv=3, method="predict_proba_frame")
+             "grouping": TaskGrouping(MultiTaskNet(**FAST), n_groups=2, random_state=0),
+             "pipeline": MultiTaskEnsemble(MultiTaskNet(**FAST), n_seeds=2, random_state=0),
+             }[kind]
+    if kind == "pipeline":  # a Pipeline ending in an ensemble: its steps, then the ensemble
+        X = X[["a", "b"]]
+        scaler = StandardScaler().set_output(transform="pandas")
+        frame = cross_val_predict(make_pipeline(scaler, model), X, y, cv=3,
+                                  method="predict_proba_frame")
+        X = clone(scaler).fit(X.iloc[30:]).transform(X)  # fold 0's steps, for the check below
+    else:
+        frame = cross_val_predict(model, X, y, cv=3, method="predict_proba_frame")
     assert not [w for w in recwarn if "lack the classes" in str(w.message)]
     assert list(frame["c3"].columns) == ["hi", "lo", "mid", "rare"]
     rare = frame["c3"]["rare"]
