@@ -244,6 +244,15 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         tags.input_tags.sparse = self.trunk is None  # a plain 2-D X may be scipy sparse
         return tags
 
+    # MLPClassifier's names for what the history holds (AttributeError until fitted)
+    @property
+    def n_iter_(self) -> int:
+        return self.n_epochs_
+
+    @property
+    def loss_curve_(self) -> list[float]:
+        return [float(row.get("train_loss", np.nan)) for row in self.history_]
+
     def _unfitted_taskset(self) -> TaskSet:
         """The tasks this estimator reads y with, unfitted: ``tasks`` as declared, every
         other column inferred (or of the type the estimator forces)."""
@@ -492,8 +501,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.net_ = net
         self.history_ = net.history
         self.device_ = device
-        self.n_epochs_ = self.n_iter_ = len(net.history)  # n_iter_: MLPClassifier's name
-        self.loss_curve_ = [float(row.get("train_loss", np.nan)) for row in net.history]
+        self.n_epochs_ = len(net.history)
         if self.task_affinity:  # over every epoch that measured it (warm fits accumulate)
             self.task_affinity_ = history_affinity(net.history, [t.name_ for t in self.tasks_])[0]
         else:
