@@ -138,6 +138,11 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                             + (f"; got {', '.join(wrong)}." if wrong else "; got an empty list."))
         return list(self.estimators)
 
+    def _unfitted_taskset(self) -> TaskSet:
+        """The tasks the members read y with, unfitted (the first template's: every
+        member must resolve the same ones)."""
+        return self._templates()[0]._unfitted_taskset()
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
@@ -194,12 +199,12 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         # one (resolved here, before any member trains: a y the members would refuse is
         # refused now, as are folds without labels of a task)
         declared = dict(classes or {})
-        classes = {id(template): declared for template in templates}
+        member_classes = {id(template): declared for template in templates}
         if self.cv is not None:
             for template in templates:
                 taskset = template._unfitted_taskset().fit(y, n_samples=n)
                 _check_folds_label_every_task(taskset, y, folds, self.cv)
-                classes[id(template)] = {**all_classes(taskset), **declared}
+                member_classes[id(template)] = {**all_classes(taskset), **declared}
         members, held_out = [], []
         for template in templates:
             for seed in range(self.n_seeds):
@@ -209,13 +214,13 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                         member.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
                     params = _fit_params(train, sample_weight=sample_weight, groups=groups)
                     if train is None:
-                        members.append(fit_with_classes(member, X, y, classes[id(template)],
-                                                        **params))
+                        members.append(fit_with_classes(member, X, y,
+                                                        member_classes[id(template)], **params))
                         held_out.append(np.array([], dtype=np.intp))
                     else:
                         members.append(fit_with_classes(  # a fold may lack a class
                             member, _rows(X, train), _safe_indexing(y, train),
-                            classes[id(template)], **params))
+                            member_classes[id(template)], **params))
                         held_out.append(np.asarray(test, dtype=np.intp))
         first = members[0]
 

@@ -22,7 +22,7 @@ from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_s
 from ._sample_weight import task_weights
 from ._validation import check_aligned, check_groups
 from .affinity import AffinityResult, partition_tasks
-from .tasks._taskset import _spec_from_value, as_target_frame
+from .tasks._taskset import TaskSet, _spec_from_value, as_target_frame
 
 
 def _validation_losses(estimator: BaseMultiTask, X: Any, y: pd.DataFrame,
@@ -234,6 +234,10 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                                  for name, value in columns.items()}
         self.__dict__.update(state)
 
+    def _unfitted_taskset(self) -> TaskSet:
+        """The tasks the template reads y with, unfitted."""
+        return self._template()._unfitted_taskset()
+
     def _template(self) -> BaseMultiTask:
         return MultiTaskNet() if self.estimator is None else self.estimator
 
@@ -293,7 +297,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         check_aligned(X, y=y, sample_weight=sample_weight, groups=groups)
         rows = check_groups(groups, n)
         # fitted on y as given: it shapes the predictions like y (see predict)
-        taskset = template._unfitted_taskset().fit(y, n_samples=n)
+        taskset = self._unfitted_taskset().fit(y, n_samples=n)
         names = [task.name_ for task in taskset.tasks_]
         weights = None if sample_weight is None else pd.DataFrame(
             task_weights(sample_weight, n, taskset), columns=names)

@@ -167,11 +167,7 @@ def _tasks_of_all_rows(estimator: Any, y: Any, n: int) -> TaskSet | None:
     a Pipeline ends in) fitted on all the rows of ``y``; None for other estimators, or
     when y's tasks do not resolve (each fold's fit then says why)."""
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-    if isinstance(final, MultiTaskEnsemble):  # its members resolve the same tasks
-        final = final._templates()[0]
-    elif isinstance(final, TaskGrouping):
-        final = final._template()
-    if not isinstance(final, BaseMultiTask):
+    if not isinstance(final, (BaseMultiTask, MultiTaskEnsemble, TaskGrouping)):
         return None
     try:
         return final._unfitted_taskset().fit(y, n_samples=n)
