@@ -40,7 +40,13 @@ from ._validation import (
     n_rows,
     uses_frame,
 )
-from .architectures import ACTIVATIONS, ARCHITECTURES, Architecture, get_architecture
+from .architectures import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    Architecture,
+    MultiInput,
+    get_architecture,
+)
 from .callbacks import ConvergenceMonitor, LRSchedule, ResumeCheckpoint, _resume
 from .callbacks._affinity import affinity_mode, history_affinity
 from .tabular import BIN_EDGES
@@ -439,6 +445,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         # rows paired by position: refused before anything (the encoder) is fitted
         check_aligned(X, y=y, sample_weight=sample_weight, groups=groups)
         X_array, resume = self._validate_input(X, y, incremental)
+        if not resume and isinstance(self.trunk, MultiInput) and is_input_dict(X_array):
+            self.trunk.check_scales(X_array, owner=type(self).__name__)
         n = n_rows(X_array)
         groups = check_groups(groups, n)
         device = _distributed.setup(device, n)  # data-parallel: this process's device

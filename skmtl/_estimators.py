@@ -28,9 +28,12 @@ _PARAMETERS = """
         images, or :class:`skmtl.architectures.MultiInput` for a dict of inputs). It
         replaces the shared dense layers of ``"shared_bottom"``, is copied into every
         task's tower for ``"separate"``, and is a shared encoder under the other
-        architectures. Heads are sized from its output. An instance is deep-copied at
-        fit; a class is instantiated without arguments. With a trunk, X may have more
-        than 2 dimensions or be a dict of arrays (``skorch.helper.SliceDict``).
+        architectures. Heads are sized from its output. A class is instantiated without
+        arguments at fit (``random_state`` seeds its weights); an instance is deep-copied
+        with its weights, except that a ``MultiInput`` builds anew at fit the encoders
+        it was given as classes and its shared layers (``MultiInput.rebuilt``). With a
+        trunk, X may have more than 2 dimensions or be a dict of arrays
+        (``skorch.helper.SliceDict``).
     weighting : str or Weighting, default="equal"
         How each step combines the tasks: a loss weighting (``"equal"``,
         ``"uncertainty"``, ``"dwa"``, ``"gls"``, ``"rlw"``, ``"gradnorm"``) or a torchjd

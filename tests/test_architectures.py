@@ -1,6 +1,7 @@
 """Architectures: structure (who gets gradient from whom), gates, parameter counts, trunks."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from skorch.helper import SliceDict
 from torch import nn
 
-from skmtl import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
+from skmtl import MultiTaskClassifier, MultiTaskEnsemble, MultiTaskNet, MultiTaskRegressor
 from skmtl.architectures import (
     ARCHITECTURES,
     CGC,
@@ -25,6 +26,7 @@ from skmtl.architectures import (
     SharedBottom,
 )
 from skmtl.architectures._cross_stitch import SELF_WEIGHT
+from skmtl.transfer import shared_trunk
 
 N_FEATURES, HEAD_OUTPUTS = 7, [1, 3, 2]
 SETTINGS = LayerSettings(hidden_layer_sizes=(12, 10), head_layer_sizes=(6,))
@@ -331,6 +333,93 @@ def _multi_input_data(digits, n=600):
     X = SliceDict(img=X_train[:n], tab=tab)
     y = y_train[:n].reset_index(drop=True).assign(score=2 * tab[:, 0] - tab[:, 1])
     return X, y
+
+
+@pytest.mark.parametrize("encoder", ["none", "flatten", "batchnorm"])
+@pytest.mark.parametrize("scale", [1.0, 50.0])
+def test_multi_input_warns_of_an_unscaled_input_it_passes_as_it_is(digits, encoder, scale):
+    """A table beside images through encoder None reaches the dense layers as it is: a
+    feature far from unit scale gets a warning naming the input, the feature, its mean and
+    spread and the remedy; a standardised one, or one behind a normalising encoder, none."""
+    X, y = _multi_input_data(digits, n=200)
+    tab = X["tab"].copy()
+    tab[:, 1] = tab[:, 1] * scale + 3 * scale  # mean 3 * scale, std about scale
+    X = SliceDict(img=X["img"], tab=tab)
+    tab_encoder = {"none": None, "flatten": nn.Flatten(),
+                   "batchnorm": nn.Sequential(nn.Flatten(), nn.BatchNorm1d(3))}[encoder]
+    est = MultiTaskNet(trunk=MultiInput({"img": SmallCNN, "tab": tab_encoder}),
+                       max_epochs=1, device="cpu", random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+        est.predict(X)
+        est.set_params(warm_start=True).fit(X, y)  # continuing: said once, at the start
+    said = [str(w.message) for w in caught if "reaches the network as it is" in str(w.message)]
+    if scale == 1.0 or encoder == "batchnorm":
+        assert said == []
+        return
+    assert len(said) == 1
+    mean, std = tab[:, 1].mean(), tab[:, 1].std()
+    assert ("MultiTaskNet: input 'tab' reaches" in said[0] and "its feature 1 has mean "
+            f"{mean:.4g} and standard deviation {std:.4g}" in said[0]), said[0]
+    assert "nn.BatchNorm1d(3)" in said[0] and "StandardScaler" in said[0]
+    assert caught[[str(w.message) for w in caught].index(said[0])].filename == __file__
+
+
+def _trunk_state(est) -> dict:
+    return {k: v.clone() for k, v in shared_trunk(est).state_dict().items()}
+
+
+def _same(a: dict, b: dict, prefix: str = "") -> bool:
+    keys = [k for k in a if k.startswith(prefix)]
+    assert keys and keys == [k for k in b if k.startswith(prefix)]
+    return all(torch.equal(a[k], b[k]) for k in keys)
+
+
+def test_multi_input_builds_its_own_parts_under_the_estimators_seed(digits):
+    """Encoders given as classes (and the shared layers) start from weights that the
+    estimator's random_state decides, not the global torch state when MultiInput was
+    made; encoders given as instances, and a transferred trunk, keep their weights.
+    ``freeze="trunk"`` keeps every trunk weight at its initial value, so the fitted
+    trunks show where each fit started."""
+    X, y = _multi_input_data(digits, n=120)
+    cnn = _seeded(SmallCNN, seed=7)
+
+    def trunk(global_seed: int, img=SmallCNN) -> MultiInput:
+        with torch.random.fork_rng():
+            torch.manual_seed(global_seed)
+            return MultiInput({"img": img, "tab": None}, hidden_layer_sizes=(16,))
+
+    def start(trunk, seed: int, **kwargs) -> dict:
+        est = MultiTaskNet(trunk=trunk, freeze="trunk", max_epochs=1, device="cpu",
+                           random_state=seed, **kwargs).fit(X, y)
+        return _trunk_state(est)
+
+    made_under_1, made_under_2 = trunk(1), trunk(2)
+    before = pickle.dumps(made_under_1)
+    first = start(made_under_1, seed=0)
+    assert pickle.dumps(made_under_1) == before  # the user's instance is left as it was
+    assert _same(first, start(made_under_2, seed=0))  # where it was made does not matter
+    other = start(made_under_1, seed=1)
+    assert not _same(first, other, "encoders.img") and not _same(first, other, "shared")
+    # an encoder given as an instance keeps its weights, whatever the seed
+    for seed in (0, 1):
+        kept = start(trunk(seed, img=cnn), seed=seed)
+        assert _same({f"encoders.img.{k}": v for k, v in cnn.state_dict().items()}, kept,
+                     "encoders.img")
+    # the members of an ensemble of seeds start apart
+    ensemble = MultiTaskEnsemble(MultiTaskNet(trunk=made_under_1, freeze="trunk", max_epochs=1,
+                                              device="cpu"), n_seeds=2, random_state=0)
+    members = [_trunk_state(m) for m in ensemble.fit(X, y).estimators_]
+    assert not _same(*members, "encoders.img")
+    # a trunk transferred from a fitted model keeps the weights it was trained to
+    source = MultiTaskNet(trunk=made_under_1, max_epochs=2, lr=1e-2, device="cpu",
+                          random_state=0).fit(X, y)
+    transferred = shared_trunk(source)
+    target = MultiTaskNet(trunk=transferred, freeze="trunk", max_epochs=1, device="cpu",
+                          random_state=3).fit(X, y[["parity"]])
+    assert _same(_trunk_state(source), _trunk_state(target))
+    assert not _same(_trunk_state(source), first, "encoders.img")  # the source trained
 
 
 def test_multi_input_slicedict_in_grid_search(digits):

@@ -214,7 +214,11 @@ def last_layer(*modules: nn.Module) -> list[nn.Parameter]:
 
 
 def instantiate_trunk(trunk: nn.Module | type[nn.Module]) -> nn.Module:
-    """A fresh trunk: a new instance of a class, or a deep copy of an instance.
+    """A fresh trunk: a new instance of a class, an instance's ``rebuilt()`` where it has
+    one (:meth:`skmtl.architectures.MultiInput.rebuilt`: what it built itself is built
+    anew), or a deep copy of an instance. A trunk from
+    :func:`skmtl.transfer.shared_trunk` (it carries ``skmtl_preprocessor_``) is always
+    deep-copied: its trained weights are the point of it.
 
     Parameters
     ----------
@@ -224,7 +228,11 @@ def instantiate_trunk(trunk: nn.Module | type[nn.Module]) -> nn.Module:
     -------
     torch.nn.Module
     """
-    return trunk() if isinstance(trunk, type) else copy.deepcopy(trunk)
+    if isinstance(trunk, type):
+        return trunk()
+    if callable(getattr(trunk, "rebuilt", None)) and not hasattr(trunk, "skmtl_preprocessor_"):
+        return trunk.rebuilt()
+    return copy.deepcopy(trunk)
 
 
 def output_width(module: nn.Module, sample: Any) -> int:
