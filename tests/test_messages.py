@@ -176,6 +176,31 @@ def test_nan_in_a_dict_input_names_the_input_and_rows():
         model.fit(X, _y())
 
 
+@pytest.mark.parametrize("where", ["trunk", "multi_input"])
+def test_a_trunk_with_uninitialised_lazy_layers_says_how_to_give_it(where):
+    """torch cannot deep-copy an uninitialised lazy layer, and fit trains a copy of the
+    trunk: the error names the layer and the three ways out; the third works."""
+    from skorch.helper import SliceDict
+
+    from skmtl.architectures import MultiInput
+
+    def lazy():
+        return torch.nn.Sequential(torch.nn.LazyBatchNorm1d(), torch.nn.Linear(3, 4))
+
+    X = _X().to_numpy().astype(np.float32)
+    trunk, data = lazy(), X
+    if where == "multi_input":
+        trunk, data = MultiInput({"tab": lazy()}), SliceDict(tab=X)
+    with pytest.raises(ValueError, match=r"uninitialised lazy layers \(LazyBatchNorm1d\) that "
+                       r"torch cannot copy.*nn.BatchNorm1d\(n_features\).*class instead.*"
+                       "one batch through the instance first"):
+        MultiTaskNet(trunk=trunk, **FAST).fit(data, _y())
+    layers = trunk if where == "trunk" else trunk.encoders["tab"]
+    layers(torch.as_tensor(X[:4]))  # one batch: the lazy layer becomes a BatchNorm1d
+    model = MultiTaskNet(trunk=trunk, **FAST).fit(data, _y())
+    assert model.predict(data).shape == (N, 2)
+
+
 # -- partial_fit meeting a new class -------------------------------------------------------
 
 

@@ -230,9 +230,22 @@ def instantiate_trunk(trunk: nn.Module | type[nn.Module]) -> nn.Module:
     """
     if isinstance(trunk, type):
         return trunk()
-    if callable(getattr(trunk, "rebuilt", None)) and not hasattr(trunk, "skmtl_preprocessor_"):
-        return trunk.rebuilt()
-    return copy.deepcopy(trunk)
+    try:
+        if callable(getattr(trunk, "rebuilt", None)) and not hasattr(trunk, "skmtl_preprocessor_"):
+            return trunk.rebuilt()
+        return copy.deepcopy(trunk)
+    except ValueError as error:
+        if "uninitialized parameter" not in str(error):
+            raise
+        lazy = sorted({type(m).__name__ for m in trunk.modules()
+                       if isinstance(m, nn.modules.lazy.LazyModuleMixin)
+                       and m.has_uninitialized_params()})
+        raise ValueError(
+            f"The trunk holds uninitialised lazy layers ({', '.join(lazy) or 'lazy'}) that "
+            "torch cannot copy, and a fit trains a copy of the trunk it is given. Give those "
+            "layers their sizes (e.g. nn.BatchNorm1d(n_features) for nn.LazyBatchNorm1d), "
+            "pass the trunk's class instead of an instance, or run one batch through the "
+            "instance first.") from error
 
 
 def output_width(module: nn.Module, sample: Any) -> int:
