@@ -273,6 +273,98 @@ def test_warm_start_continues_with_the_current_parameters(architecture, weightin
     check_trained(est, X, y, rec.key, n_epochs=3)
 
 
+# -- user trunks ---------------------------------------------------------------------------
+
+
+class TinyCNN(torch.nn.Module):
+    """(n, 1, 3, 3) images -> (n, 16)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 2), torch.nn.ReLU(), torch.nn.Flatten())
+
+    def forward(self, X):
+        return self.net(X)
+
+
+def _trunk_case(kind: str, X: pd.DataFrame):
+    """X of :func:`make_data` as 3x3 images (its 5 features, padded), for a CNN given as a
+    class or an instance, or as a SliceDict of the images and the table for MultiInput."""
+    from skorch.helper import SliceDict
+
+    from skmtl.architectures import MultiInput
+
+    values = X.to_numpy().astype(np.float32)
+    images = np.concatenate([values, values[:, :4]], axis=1).reshape(-1, 1, 3, 3)
+    if kind == "multi_input":
+        trunk = MultiInput({"img": TinyCNN, "tab": None}, hidden_layer_sizes=(8,))
+        return SliceDict(img=images, tab=values), trunk
+    return images, TinyCNN if kind == "class" else TinyCNN()
+
+
+def _sliced(X, rows: slice):
+    return type(X)(**{k: v[rows] for k, v in X.items()}) if isinstance(X, dict) else X[rows]
+
+
+#: Each architecture with each kind of trunk, the other options in rotation: 21 cases in
+#: which every weighting, both label patterns, every freeze and every way of fitting appear.
+TRUNK_KINDS = ["class", "instance", "multi_input"]
+TRUNK_MATRIX = [
+    (kind, architecture, sorted(WEIGHTINGS)[i % len(WEIGHTINGS)], ["none", "sparse"][i % 2],
+     [None, "trunk", "all_but_heads"][i % 3], ["fit", "partial_fit", "warm_start"][(i // 3) % 3])
+    for i, (kind, architecture) in enumerate(itertools.product(TRUNK_KINDS, sorted(ARCHITECTURES)))
+]
+
+
+@pytest.mark.parametrize(("kind", "architecture", "weighting", "missing", "freeze", "mode"),
+                         TRUNK_MATRIX, ids=["-".join(map(str, case)) for case in TRUNK_MATRIX])
+def test_a_user_trunk_trains_under_every_architecture_with_the_other_options(
+        kind, architecture, weighting, missing, freeze, mode):
+    """Images through a CNN (a class or an instance) or a SliceDict through MultiInput,
+    under each architecture, with a weighting, sparse labels, freezing and fit,
+    partial_fit or warm_start: trains to finite losses and well-formed predictions, or
+    refuses before training."""
+    needs_solver(weighting)
+    table, y = make_data(missing)
+    X, trunk = _trunk_case(kind, table)
+    rec = recorder()
+    est = MultiTaskNet(trunk=trunk, tasks=TASKS, architecture=architecture, weighting=weighting,
+                       freeze=freeze, callbacks=[rec], **FAST)
+    if mode == "partial_fit":
+        def train():
+            est.partial_fit(_sliced(X, slice(0, 60)), y.iloc[:60], classes={"c": CLASSES})
+            est.partial_fit(_sliced(X, slice(60, None)), y.iloc[60:])
+        epochs = 2
+    elif mode == "warm_start":
+        def train():
+            est.fit(X, y)
+            est.set_params(warm_start=True, max_epochs=1)
+            est.fit(X, y)
+        epochs = 3
+    else:
+        def train():
+            est.fit(X, y)
+        epochs = 2
+    if call_or_refuse(train, rec.key) is not None:
+        return
+    assert len(est.history_) == epochs
+    for name in TASK_NAMES:
+        losses = np.asarray(est.history_[:, f"train_loss_{name}"], dtype=float)
+        labelled = ~np.isnan(losses)  # a partial_fit call may hold no label of a task
+        assert labelled.any() and np.isfinite(losses[labelled]).all(), (name, losses)
+    now = dict(est.net_.module_.named_parameters())
+    frozen = set(est.frozen_parameters_)
+    moved = {n for n, p in now.items() if not torch.equal(p.detach(), INITIAL[rec.key][n])}
+    assert moved and not frozen & moved, sorted(frozen & moved)
+    pred = est.predict(X)
+    assert pred.shape == y.shape and list(pred.columns) == list(y.columns)
+    assert np.isfinite(pred["r"].to_numpy(dtype=float)).all()
+    assert set(pred["c"]) <= set(CLASSES)
+    probas = est.predict_proba(X)
+    assert [p.shape for p in probas] == [(len(y), 3), (len(y), 2)]
+    assert all(np.isfinite(p).all() for p in probas)
+
+
 # -- regression checks of issue #10 --------------------------------------------------------------
 
 
