@@ -1,5 +1,6 @@
 """Architectures: structure (who gets gradient from whom), gates, parameter counts, trunks."""
 
+import copy
 import pickle
 import warnings
 
@@ -379,7 +380,8 @@ def _same(a: dict, b: dict, prefix: str = "") -> bool:
 def test_multi_input_builds_its_own_parts_under_the_estimators_seed(digits):
     """Encoders given as classes (and the shared layers) start from weights that the
     estimator's random_state decides, not the global torch state when MultiInput was
-    made; encoders given as instances, and a transferred trunk, keep their weights.
+    made; encoders given as instances, and a trunk taken from a fitted model, keep their
+    weights.
     ``freeze="trunk"`` keeps every trunk weight at its initial value, so the fitted
     trunks show where each fit started."""
     X, y = _multi_input_data(digits, n=120)
@@ -417,6 +419,10 @@ def test_multi_input_builds_its_own_parts_under_the_estimators_seed(digits):
                           random_state=0).fit(X, y)
     transferred = shared_trunk(source)
     target = MultiTaskNet(trunk=transferred, freeze="trunk", max_epochs=1, device="cpu",
+                          random_state=3).fit(X, y[["parity"]])
+    assert _same(_trunk_state(source), _trunk_state(target))
+    by_hand = copy.deepcopy(source.net_.module_.trunk)  # taken without shared_trunk
+    target = MultiTaskNet(trunk=by_hand, freeze="trunk", max_epochs=1, device="cpu",
                           random_state=3).fit(X, y[["parity"]])
     assert _same(_trunk_state(source), _trunk_state(target))
     assert not _same(_trunk_state(source), first, "encoders.img")  # the source trained

@@ -216,9 +216,8 @@ def last_layer(*modules: nn.Module) -> list[nn.Parameter]:
 def instantiate_trunk(trunk: nn.Module | type[nn.Module]) -> nn.Module:
     """A fresh trunk: a new instance of a class, an instance's ``rebuilt()`` where it has
     one (:meth:`skmtl.architectures.MultiInput.rebuilt`: what it built itself is built
-    anew), or a deep copy of an instance. A trunk from
-    :func:`skmtl.transfer.shared_trunk` (it carries ``skmtl_preprocessor_``) is always
-    deep-copied: its trained weights are the point of it.
+    anew, unless it is a fitted network's, which is deep-copied), or a deep copy of an
+    instance.
 
     Parameters
     ----------
@@ -231,7 +230,7 @@ def instantiate_trunk(trunk: nn.Module | type[nn.Module]) -> nn.Module:
     if isinstance(trunk, type):
         return trunk()
     try:
-        if callable(getattr(trunk, "rebuilt", None)) and not hasattr(trunk, "skmtl_preprocessor_"):
+        if callable(getattr(trunk, "rebuilt", None)):
             return trunk.rebuilt()
         return copy.deepcopy(trunk)
     except ValueError as error:

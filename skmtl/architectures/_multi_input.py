@@ -47,7 +47,8 @@ class MultiInput(nn.Module):
     weights: two fits with the same seed start alike wherever the instance was made, and
     the members of an ensemble or the towers of ``"separate"`` start apart. Encoders
     given as module instances are copied with their weights (a trained encoder stays
-    trained); so is a trunk from :func:`skmtl.transfer.shared_trunk`, as a whole.
+    trained); so is the trunk of a fitted network, taken with
+    :func:`skmtl.transfer.shared_trunk` or by hand, as a whole.
     """
 
     def __init__(
@@ -82,8 +83,11 @@ class MultiInput(nn.Module):
 
         Encoders given as classes or None, and the shared layers, are built anew (with
         torch's current random state, which the estimator seeds); encoders given as
-        instances are deep copies of the current ones. An instance without the
-        specification (a subclass, or one pickled before it was kept) is deep-copied.
+        instances are deep copies of the current ones. The result keeps no recipe: it is
+        the network's own, so a copy of it taken after training (by
+        :func:`skmtl.transfer.shared_trunk` or by hand) is deep-copied with its trained
+        weights. An instance without a recipe (that one, a subclass, or one pickled
+        before it was kept) is deep-copied.
 
         Returns
         -------
@@ -95,8 +99,10 @@ class MultiInput(nn.Module):
         built = recipe["encoders"]
         encoders = {key: built[key] if key in built else copy.deepcopy(module)
                     for key, module in self.encoders.items()}
-        return MultiInput(encoders, hidden_layer_sizes=recipe["hidden_layer_sizes"],
-                          activation=recipe["activation"], dropout=recipe["dropout"])
+        fresh = MultiInput(encoders, hidden_layer_sizes=recipe["hidden_layer_sizes"],
+                           activation=recipe["activation"], dropout=recipe["dropout"])
+        fresh._recipe = None  # the network trains it: later copies keep its weights
+        return fresh
 
     def forward(self, X: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Encode and concatenate the inputs.
