@@ -178,3 +178,17 @@ def test_declared_classes_of_a_categorical_column_keep_the_category_order():
     assert inferred.tasks_[0].classes_.tolist() == ["lo", "hi"]
     assert declared.tasks_[0].classes_.tolist() == ["lo", "mid", "hi"]
     assert declared.tasks_[1].classes_.tolist() == ["hi", "lo", "mid"]
+
+
+def test_a_spec_in_a_tasks_dict_keeps_its_loss_instance():
+    """``tasks={column: spec}`` binds the spec to the column with its own parameters only
+    (a loss instance's parameters are not passed as the spec's own)."""
+    from skmtl.losses import BCELoss, CrossEntropyLoss
+
+    y = pd.DataFrame({"c": ["x", "x", "x", "y"], "m1": [0, 1, 0, 0], "m2": [1, 1, 0, 1]})
+    spec = Classification(loss=CrossEntropyLoss(class_weight="balanced"), weight=2.0)
+    tasks = TaskSet({"c": spec, "m": MultiLabel(["m1", "m2"],
+                                               loss=BCELoss(pos_weight="balanced"))}).fit(y).tasks_
+    assert tasks[0].weight == 2.0
+    np.testing.assert_allclose(tasks[0].loss_.weight_.numpy(), [4 / 6, 4 / 2])
+    np.testing.assert_allclose(tasks[1].loss_.pos_weight_.numpy(), [3 / 1, 1 / 3])

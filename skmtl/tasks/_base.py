@@ -191,7 +191,7 @@ class SingleColumnTask(Task):
 
     def _with_columns(self, columns):
         (column,) = columns
-        params = {k: v for k, v in self.get_params().items() if k != "column"}
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "column"}
         return type(self)(column, **params)
 
 

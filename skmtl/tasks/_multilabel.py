@@ -50,7 +50,7 @@ class MultiLabel(Task):
         return list(self.columns)
 
     def _with_columns(self, columns):
-        return type(self)(list(columns), **{k: v for k, v in self.get_params().items() if k != "columns"})
+        return type(self)(list(columns), **{k: v for k, v in self.get_params(deep=False).items() if k != "columns"})
 
     def _binary(self, series: pd.Series, missing: np.ndarray) -> np.ndarray:
         values = series.to_numpy()[~missing]
