@@ -394,9 +394,11 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         y : array-like, Series or DataFrame
         classes : array-like, list of array-like or dict, default=None
             Classes of the classification tasks, required on the first call to a
-            classifier when a batch may miss some classes (as in scikit-learn): an array
-            for a single task, a list (one array per column of y, None for non-classification
-            columns) or a dict mapping a column to its classes. Ignored after the first call.
+            classifier when a batch may miss some classes (as in scikit-learn), or all the
+            labels of a task (whose later batches bring them): an array for a single task,
+            a list (one array per column of y, None for non-classification columns) or a
+            dict mapping a column to its classes. A column with declared classes is a
+            classification task. Ignored after the first call.
         sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
             As in :meth:`fit`.
         groups : array-like of shape (n_samples,), default=None
@@ -456,11 +458,17 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         if resume:
             taskset = self.taskset_
             taskset.check_columns(y, n_samples=n)
-            targets = taskset.encode(y)
+            # a task the first partial_fit call did not label takes its statistics from
+            # the first call that does
+            first_labelled = taskset.fit_first_labels(y)
             weights = task_weights(sample_weight, n, taskset)
+            targets = weigh_statistics(taskset, y, taskset.encode(y), weights,
+                                       tasks=first_labelled)
             device = str(self._weights_device())
         else:
-            taskset = self._unfitted_taskset().fit(y, n_samples=n, classes=classes)
+            # partial_fit (``epochs`` given): a stream's first rows may lack a task's labels
+            taskset = self._unfitted_taskset().fit(y, n_samples=n, classes=classes,
+                                                   allow_unlabelled=epochs is not None)
             weights = task_weights(sample_weight, n, taskset)
             targets = weigh_statistics(taskset, y, taskset.encode(y), weights)
             random_state = check_random_state(self.random_state)

@@ -67,8 +67,8 @@ def task_weights(sample_weight: Any, n_samples: int, taskset: TaskSet) -> np.nda
     return weights.astype(np.float32)
 
 
-def weigh_statistics(taskset: TaskSet, y: Any, targets: np.ndarray, weights: np.ndarray
-                     ) -> np.ndarray:
+def weigh_statistics(taskset: TaskSet, y: Any, targets: np.ndarray, weights: np.ndarray,
+                     tasks: list[int] | None = None) -> np.ndarray:
     """Refit the tasks' training statistics on the entries of positive weight.
 
     A regression task's standardisation becomes the weighted mean and standard
@@ -83,18 +83,25 @@ def weigh_statistics(taskset: TaskSet, y: Any, targets: np.ndarray, weights: np.
     targets : ndarray
         ``taskset.encode(y)``.
     weights : ndarray of shape (n_samples, n_tasks)
+    tasks : list of int, default=None
+        The positions of the tasks whose statistics ``y`` gave (all when None). A task
+        without labels yet (``labelled_`` False, fitted by a first ``partial_fit`` call
+        that did not label it) is left as it is.
 
     Returns
     -------
     ndarray
         The targets encoded again with the new statistics.
     """
-    if (weights == 1).all():
+    chosen = [t for t in (range(len(taskset.tasks_)) if tasks is None else tasks)
+              if getattr(taskset.tasks_[t], "labelled_", True)]
+    if (weights == 1).all() or not chosen:
         return targets
-    for t, (task, part) in enumerate(zip(taskset.tasks_, taskset.target_slices_)):
+    for t in chosen:
+        task, part = taskset.tasks_[t], taskset.target_slices_[t]
         w = weights[:, t].astype(np.float64)
         block = targets[:, part].astype(np.float64)
-        labelled = ~np.isnan(block).any(axis=1) & (w > 0)
+        labelled = ~np.isnan(block).all(axis=1) & (w > 0)  # some label of the task
         if not labelled.any():
             raise ValueError(
                 f"Task {task.name_!r} has no labelled row with a positive sample_weight "
@@ -107,7 +114,8 @@ def weigh_statistics(taskset: TaskSet, y: Any, targets: np.ndarray, weights: np.
             scale = float(np.sqrt(np.average((values - mean) ** 2, weights=w[labelled])))
             task.mean_, task.scale_ = mean, scale if scale > 0 and np.isfinite(scale) else 1.0
     targets = taskset.encode(y)
-    for t, (task, part) in enumerate(zip(taskset.tasks_, taskset.target_slices_)):
+    for t in chosen:
+        task, part = taskset.tasks_[t], taskset.target_slices_[t]
         kept = targets[:, part].copy()
         kept[weights[:, t] == 0] = np.nan
         task.loss_ = task.loss_.fit(kept, task.n_outputs_)

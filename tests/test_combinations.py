@@ -26,7 +26,7 @@ from recording import call_or_refuse as _call_or_refuse
 
 from skmtl import MultiTaskNet
 from skmtl.architectures import ARCHITECTURES
-from skmtl.tasks import MultiLabel
+from skmtl.tasks import MultiLabel, Regression
 from skmtl.weighting import WEIGHTINGS
 from skmtl.weighting._torchjd import missing_solvers
 
@@ -437,6 +437,67 @@ def test_partial_fit_meets_a_missing_label_after_a_fully_labelled_first_batch(co
     est.partial_fit(X.iloc[first], y.iloc[first])
     est.partial_fit(X.iloc[later], y_later)
     check_trained(est, X.iloc[later], y.iloc[later], rec.key)
+
+
+#: Each INCREMENTAL case with each task unlabelled by the first partial_fit call.
+FIRST_UNLABELLED = [(*case, task) for case in INCREMENTAL for task in TASK_NAMES]
+
+
+@pytest.mark.parametrize(("architecture", "weighting", "freeze", "task"), FIRST_UNLABELLED,
+                         ids=["-".join(map(str, case)) for case in FIRST_UNLABELLED])
+def test_partial_fit_stream_whose_first_call_lacks_a_tasks_labels(architecture, weighting,
+                                                                  freeze, task):
+    """A stream's first chunk may lack a task's labels (its dataset comes later): the task is
+    declared on the first call (a spec, or classes=), trains from the first chunk that labels
+    it, and takes its label statistics from that chunk, once."""
+    needs_solver(weighting)
+    X, y = make_data("none")
+    columns = {"r": ["r"], "c": ["c"], "m": ["m1", "m2"]}[task]
+    first, later = slice(0, 60), slice(60, None)
+    y_first = y.iloc[first].copy()
+    y_first[columns] = np.nan  # float columns, as a CSV chunk without the labels reads
+    rec = recorder()
+    est = MultiTaskNet(tasks=[*TASKS, Regression("r")], architecture=architecture,
+                       weighting=weighting, freeze=freeze, callbacks=[rec], **FAST)
+    est.partial_fit(X.iloc[first], y_first, classes={"c": CLASSES})  # every case trains
+    fitted = dict(zip(TASK_NAMES, est.tasks_))
+    assert [name for name, t in fitted.items() if not t.labelled_] == [task]
+    assert list(fitted["c"].classes_) == CLASSES
+    if task == "r":
+        assert (fitted["r"].mean_, fitted["r"].scale_) == (0.0, 1.0)
+    est.partial_fit(X.iloc[later], y.iloc[later])
+    assert all(t.labelled_ for t in est.tasks_)
+    labels = y["r"].iloc[first if task != "r" else later]
+    assert fitted["r"].mean_ == pytest.approx(labels.mean())
+    assert fitted["r"].scale_ == pytest.approx(labels.std(ddof=0))
+    # learnt once: a later chunk, labelled or not, keeps them
+    est.partial_fit(X.iloc[first], y.iloc[first])
+    assert fitted["r"].mean_ == pytest.approx(labels.mean())
+    # predictions keep the dtypes of the first call's y where the labels fit (float for
+    # 0/1 columns that were all NaN; a class column's str labels stay object)
+    check_trained(est, X, y.astype({c: float for c in columns if c != "c"}), rec.key,
+                  n_epochs=3)
+    # the chunk that first labelled it trained its head, from where the first call left it
+    losses = np.asarray(est.history_[:, f"train_loss_{task}"], dtype=float)
+    assert losses[0] == 0 and losses[1] > 0
+
+
+def test_first_labels_after_an_unlabelled_first_call_are_weighed_by_sample_weight():
+    """The statistics a task takes from its first labels weigh them by ``sample_weight`` as
+    a first call's do (a row of weight 0 does not count)."""
+    X, y = make_data("none")
+    y_first = y.iloc[:60].copy()
+    y_first["r"] = np.nan
+    weights = np.where(np.arange(60) % 3 == 0, 0.0, np.where(np.arange(60) % 3 == 1, 1.0, 4.0))
+    est = MultiTaskNet(tasks=[*TASKS, Regression("r")], **FAST)
+    est.partial_fit(X.iloc[:60], y_first, sample_weight=weights, classes={"c": CLASSES})
+    est.partial_fit(X.iloc[60:], y.iloc[60:], sample_weight=weights)
+    labels = y["r"].iloc[60:].to_numpy()
+    mean = np.average(labels, weights=weights)
+    regression = est.tasks_[0]
+    assert regression.mean_ == pytest.approx(mean)
+    assert regression.scale_ == pytest.approx(np.sqrt(np.average((labels - mean) ** 2,
+                                                                 weights=weights)))
 
 
 # -- mixed precision in combination ---------------------------------------------------------

@@ -249,6 +249,32 @@ def test_partial_fit_with_one_class_in_the_first_batch_suggests_classes():
     assert "with partial_fit, pass every class on the first call: classes={'kind': [...]}" in message
 
 
+def test_a_first_partial_fit_call_without_a_tasks_labels_says_how_to_declare_it():
+    """The first chunk of a stream may lack a task's labels: the task's type (inferred) or
+    classes cannot come from it, and the message says how to declare them; fit still
+    refuses a column without labels."""
+    y = _y().assign(kind=np.nan)
+    with pytest.raises(ValueError) as info:
+        MultiTaskNet(**FAST).partial_fit(_X(), y)
+    assert str(info.value) == (
+        "Column 'kind' of y has no labels in this first partial_fit call, so its task type "
+        "cannot be inferred from them: declare it on this call, with its classes "
+        "(partial_fit(X, y, classes={'kind': [...]})) or as tasks={'kind': 'regression'}, or "
+        "start with rows that label it.")
+    with pytest.raises(ValueError) as info:
+        MultiTaskNet(tasks={"kind": "classification"}, **FAST).partial_fit(_X(), y)
+    assert str(info.value) == (
+        "Classification task 'kind' has no labels in this first partial_fit call (column "
+        "'kind' is missing in every row), so its classes are unknown: declare them on this "
+        "call, partial_fit(X, y, classes={'kind': [...]}), or start with rows that label it.")
+    with pytest.raises(ValueError, match="'kind' has no labels at all. Drop the column"):
+        MultiTaskNet(tasks={"kind": "classification"}, **FAST).fit(_X(), y)
+    model = MultiTaskNet(**FAST).partial_fit(_X(), y, classes={"kind": ["a", "b"]})
+    assert [t.labelled_ for t in model.tasks_] == [True, False]
+    model.partial_fit(_X(), _y())
+    assert [t.labelled_ for t in model.tasks_] == [True, True]
+
+
 def test_declared_classes_missing_a_label_say_classes_must_list_every_label():
     with pytest.raises(ValueError, match=r"not in the classes given, \['a'\]; `classes` must list every"):
         MultiTaskNet(**FAST).partial_fit(_X(), _y(), classes={"kind": ["a"]})

@@ -180,6 +180,22 @@ def test_declared_classes_of_a_categorical_column_keep_the_category_order():
     assert declared.tasks_[1].classes_.tolist() == ["hi", "lo", "mid"]
 
 
+def test_declared_classes_make_an_inferred_column_a_classification():
+    """``classes`` names every class of a column: a float column of codes with missing
+    labels (inferred a regression, with a warning) is then a classification, silently."""
+    y = pd.DataFrame({"code": [0.0, 1.0, np.nan, 1.0, 0.0] * 4, "r": np.linspace(0, 1, 20)})
+    with pytest.warns(UserWarning, match="inferred as a regression"):
+        assert [t.kind for t in TaskSet().fit(y).tasks_] == ["regression", "regression"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tasks = TaskSet().fit(y, classes={"code": [0, 1]}).tasks_
+    assert [t.kind for t in tasks] == ["classification", "regression"]
+    assert tasks[0].classes_.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="classes were given for regression task 'code'"):
+        TaskSet({"code": "regression"}).fit(y, classes={"code": [0, 1]})
+
+
 def test_a_spec_in_a_tasks_dict_keeps_its_loss_instance():
     """``tasks={column: spec}`` binds the spec to the column with its own parameters only
     (a loss instance's parameters are not passed as the spec's own)."""
@@ -192,3 +208,37 @@ def test_a_spec_in_a_tasks_dict_keeps_its_loss_instance():
     assert tasks[0].weight == 2.0
     np.testing.assert_allclose(tasks[0].loss_.weight_.numpy(), [4 / 6, 4 / 2])
     np.testing.assert_allclose(tasks[1].loss_.pos_weight_.numpy(), [3 / 1, 1 / 3])
+
+
+@pytest.mark.parametrize("spec", [Regression("t"), Classification("t"), MultiLabel(["t", "u"])])
+def test_a_task_without_labels_in_its_first_rows_learns_its_statistics_from_the_first_labels(
+        spec):
+    """``allow_unlabelled`` (the first partial_fit call): a task fits without labels (a
+    classification with its declared classes), and ``fit_first_labels`` takes the label
+    statistics from the first rows that label it, once; without it, no label is an error."""
+    from skmtl.losses import BCELoss, CrossEntropyLoss
+
+    empty = pd.DataFrame({"t": [np.nan] * 4, "u": [np.nan] * 4})
+    labelled = pd.DataFrame({"t": [1.0, 1.0, 1.0, 0.0, 3.0], "u": [0.0, 0.0, 0.0, 1.0, 1.0]})
+    labelled = labelled.iloc[:4] if spec.kind != "regression" else labelled
+    loss = {"classification": CrossEntropyLoss(class_weight="balanced"),
+            "multilabel": BCELoss(pos_weight="balanced")}.get(spec.kind)
+    spec = spec.set_params(loss=loss)
+    columns = spec._declared_columns()
+    classes = [0.0, 1.0] if spec.kind == "classification" else None
+    with pytest.raises(ValueError, match="has no labels at all"):
+        spec.fit(empty[columns], classes=classes)
+    task = spec.fit(empty[columns], classes=classes, allow_unlabelled=True)
+    assert not task.labelled_
+    assert not task.fit_first_labels(empty[columns])  # still none: nothing learnt
+    assert task.fit_first_labels(labelled[columns])
+    assert task.labelled_
+    if spec.kind == "regression":
+        assert (task.mean_, task.scale_) == pytest.approx((1.2, np.std([1, 1, 1, 0, 3.0])))
+    elif spec.kind == "classification":
+        np.testing.assert_allclose(task.loss_.weight_.numpy(), [4 / 2, 4 / 6])
+    else:
+        np.testing.assert_allclose(task.loss_.pos_weight_.numpy(), [1 / 3, 3 / 1])
+    before = task.loss_
+    assert not task.fit_first_labels(labelled.iloc[:2][columns])  # once
+    assert task.loss_ is before

@@ -121,8 +121,11 @@ def cached_to(tensor: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor |
 
 
 def balanced_weights(counts: np.ndarray) -> np.ndarray:
-    """scikit-learn's "balanced" weights ``n_samples / (n_classes * count)``."""
+    """scikit-learn's "balanced" weights ``n_samples / (n_classes * count)`` (all 1 when
+    there is no label: a first ``partial_fit`` call that does not label the task)."""
     counts = np.asarray(counts, dtype=np.float64)
+    if not counts.sum():
+        return np.ones_like(counts)
     return counts.sum() / (len(counts) * np.maximum(counts, 1.0))
 
 

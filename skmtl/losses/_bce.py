@@ -29,8 +29,9 @@ def positive_weights(pos_weight, target: np.ndarray) -> torch.Tensor | None:
         return None
     if isinstance(pos_weight, str):
         positives = np.nansum(target, axis=0)
-        negatives = np.sum(~np.isnan(target), axis=0) - positives
-        weights = negatives / np.maximum(positives, 1.0)
+        labelled = np.sum(~np.isnan(target), axis=0)
+        # 1 for a label without any (a first partial_fit call that does not label it)
+        weights = np.where(labelled > 0, (labelled - positives) / np.maximum(positives, 1.0), 1.0)
     else:
         weights = np.broadcast_to(np.asarray(pos_weight, dtype=np.float64), (target.shape[1],))
     return torch.tensor(weights, dtype=torch.float32)

@@ -33,6 +33,13 @@ class Task(BaseEstimator):
         None uses the task type's default.
     name : str, default=None
         Name of the task in histories, scores and errors. None uses the column name.
+
+    Attributes
+    ----------
+    labelled_ : bool
+        Whether the task has the statistics that labels give (see :meth:`fit`'s
+        ``allow_unlabelled``): False only after a first ``partial_fit`` call that held
+        none of its labels, until a later call brings some.
     """
 
     #: Registry key of the task type.
@@ -58,7 +65,8 @@ class Task(BaseEstimator):
         raise NotImplementedError
 
     # -- fitting ---------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame, classes: Any = None) -> Task:
+    def fit(self, frame: pd.DataFrame, classes: Any = None,
+            allow_unlabelled: bool = False) -> Task:
         """Check and learn the encoding of this task's labels.
 
         Parameters
@@ -68,6 +76,12 @@ class Task(BaseEstimator):
         classes : array-like, default=None
             Classification only: every class the task can take (for incremental fits
             whose first batch may miss some); None uses the labels in ``frame``.
+        allow_unlabelled : bool, default=False
+            Whether ``frame`` may hold no label of the task (the first ``partial_fit``
+            call of a stream whose labels of this task come later): the task is then
+            fitted without label statistics (``labelled_`` is False; a classification
+            task needs ``classes``), and :meth:`fit_first_labels` takes them from the
+            first labels it gets. Otherwise a task without labels is an error.
 
         Returns
         -------
@@ -85,16 +99,47 @@ class Task(BaseEstimator):
                 f"Loss {loss.name!r} does not apply to {self.kind} task {self.name_!r}; it is "
                 f"for {sorted(loss.kinds)} tasks."
             )
-        if classes is None:
-            self._fit(frame)
-        elif self.kind == "classification":
-            self._fit(frame, classes=classes)
-        else:
+        if classes is not None and self.kind != "classification":
             raise ValueError(f"classes were given for {self.kind} task {self.name_!r}.")
+        self.labelled_ = has_labels(frame)
+        options = {} if classes is None else {"classes": classes}
+        # passed only where a column lacks every label (a task type of a user's may not
+        # know the option, and needs it nowhere else)
+        if allow_unlabelled and any(missing_mask(frame[c]).all() for c in self.columns_):
+            options["allow_unlabelled"] = True
+        self._fit(frame, **options)
         self.loss_ = loss.fit(self.encode(frame), self.n_outputs_)
         return self
 
-    def _fit(self, frame: pd.DataFrame) -> None:
+    def fit_first_labels(self, frame: pd.DataFrame) -> bool:
+        """Learn the label statistics of a task fitted without labels, from ``frame``.
+
+        A task fitted by ``fit(..., allow_unlabelled=True)`` on rows without its labels
+        has none of the statistics that labels give (a regression task's mean and scale,
+        the balanced weights of its loss). The first later rows that hold its labels
+        give them; rows without labels change nothing.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            A later ``partial_fit`` call's rows of the task's columns of ``y``.
+
+        Returns
+        -------
+        bool
+            Whether the statistics were learnt now (False when the task had them
+            already, or ``frame`` holds none of its labels either).
+        """
+        if getattr(self, "labelled_", True) or not has_labels(frame):
+            return False
+        classes = {"classes": self.classes_} if self.kind == "classification" else {}
+        self._fit(frame, allow_unlabelled=True, **classes)
+        self.labelled_ = True
+        self.loss_ = self.loss_.fit(self.encode(frame), self.n_outputs_)
+        return True
+
+    def _fit(self, frame: pd.DataFrame, allow_unlabelled: bool = False) -> None:
+        """Learn the encoding; ``allow_unlabelled``: ``frame`` may hold no label."""
         raise NotImplementedError
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
@@ -275,6 +320,11 @@ def missing_mask(series: pd.Series) -> np.ndarray:
     ndarray of bool
     """
     return np.asarray(pd.isna(series), dtype=bool)
+
+
+def has_labels(frame: pd.DataFrame) -> bool:
+    """Whether any entry of ``frame`` (a task's columns of ``y``) holds a label."""
+    return bool(any((~missing_mask(frame[c])).any() for c in frame.columns))
 
 
 def check_has_labels(series: pd.Series, task_name: str) -> np.ndarray:

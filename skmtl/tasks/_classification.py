@@ -43,9 +43,17 @@ class Classification(SingleColumnTask):
     default_loss = "cross_entropy"
     target_width_ = 1
 
-    def _fit(self, frame, classes=None):
+    def _fit(self, frame, classes=None, allow_unlabelled=False):
         series = frame.iloc[:, 0]
-        missing = check_has_labels(series, self.name_)
+        missing = (missing_mask(series) if allow_unlabelled
+                   else check_has_labels(series, self.name_))
+        if missing.all() and classes is None:
+            name = plain(series.name)
+            raise ValueError(
+                f"Classification task {self.name_!r} has no labels in this first partial_fit "
+                f"call (column {name!r} is missing in every row), so its classes are unknown: "
+                f"declare them on this call, partial_fit(X, y, classes={{{name!r}: [...]}}), "
+                "or start with rows that label it.")
         labels = series[~missing]
         self.has_missing_ = bool(missing.any())
         if classes is not None:

@@ -68,8 +68,9 @@ class MultiLabel(Task):
         out[~missing] = numeric
         return out
 
-    def _fit(self, frame):
-        missing = [check_has_labels(frame[c], self.name_) for c in self.columns_]
+    def _fit(self, frame, allow_unlabelled=False):
+        missing = [np.asarray(pd.isna(frame[c]), bool) if allow_unlabelled
+                   else check_has_labels(frame[c], self.name_) for c in self.columns_]
         for column, mask in zip(self.columns_, missing):
             self._binary(frame[column], mask)
         self.has_missing_ = bool(any(m.any() for m in missing))

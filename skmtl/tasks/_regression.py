@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import r2_score
 
-from ._base import SingleColumnTask, as_series, check_has_labels, plain
+from ._base import SingleColumnTask, as_series, check_has_labels, missing_mask, plain
 
 
 class Regression(SingleColumnTask):
@@ -35,6 +35,10 @@ class Regression(SingleColumnTask):
         Mean of the labelled training targets.
     scale_ : float
         Standard deviation of the labelled training targets (1 when constant).
+    labelled_ : bool
+        Whether ``mean_`` and ``scale_`` come from labels: False after a first
+        ``partial_fit`` call without labels of the task (they are then 0 and 1), until a
+        later call brings some.
     """
 
     kind = "regression"
@@ -65,11 +69,15 @@ class Regression(SingleColumnTask):
             )
         return numbers
 
-    def _fit(self, frame):
+    def _fit(self, frame, allow_unlabelled=False):
         series = frame.iloc[:, 0]
-        missing = check_has_labels(series, self.name_)
+        missing = (missing_mask(series) if allow_unlabelled
+                   else check_has_labels(series, self.name_))
         values = self._values(series, missing)[~missing]
         self.has_missing_ = bool(missing.any())
+        if not len(values):  # the scale comes with the first labels (fit_first_labels)
+            self.mean_, self.scale_ = 0.0, 1.0
+            return
         self.mean_ = float(values.mean())
         scale = float(values.std())
         self.scale_ = scale if scale > 0 and np.isfinite(scale) else 1.0

@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from .._frames import from_polars, polars_schema, to_polars
-from ._base import Task, check_label_values
+from ._base import Task, check_label_values, has_labels
 from ._classification import Classification
 from ._inference import infer_task
 from ._multilabel import MultiLabel
@@ -173,7 +173,8 @@ class TaskSet:
                 "tasks; use skmtl.MultiTaskNet for a mix of task types."
             )
 
-    def fit(self, y: Any, n_samples: int | None = None, classes: Any = None) -> TaskSet:
+    def fit(self, y: Any, n_samples: int | None = None, classes: Any = None,
+            allow_unlabelled: bool = False) -> TaskSet:
         """Resolve and fit the task specs on ``y``.
 
         Parameters
@@ -184,6 +185,11 @@ class TaskSet:
         classes : array-like, list or dict, default=None
             Declared classes of classification tasks: an array when y has one column, a
             list with one entry per column (None for others), or a dict column -> classes.
+            A column with declared classes that no spec reads is a classification task.
+        allow_unlabelled : bool, default=False
+            Whether a task may have no label in ``y`` (the first ``partial_fit`` call):
+            see :meth:`Task.fit` and :meth:`fit_first_labels`. The type of such a task
+            cannot be inferred, so it must be declared (a spec, or ``classes``).
 
         Returns
         -------
@@ -211,19 +217,31 @@ class TaskSet:
                         f"{spec!r}; give each column to one task."
                     )
                 claimed[column] = spec
+        declared = _declared_classes(classes, self.columns_)
         ordered: list[Task] = []
         for column in self.columns_:
             spec = claimed.get(column)
-            if spec is None:
-                spec = self.force(column) if self.force else infer_task(frame[column])
+            if spec is None and self.force:
+                spec = self.force(column)
+            elif spec is None and column in declared:
+                spec = Classification(column)
+            elif spec is None:
+                if allow_unlabelled and not has_labels(frame[[column]]):
+                    raise ValueError(
+                        f"Column {column!r} of y has no labels in this first partial_fit call, "
+                        "so its task type cannot be inferred from them: declare it on this "
+                        f"call, with its classes (partial_fit(X, y, classes={{{column!r}: "
+                        f"[...]}})) or as tasks={{{column!r}: 'regression'}}, or start with rows "
+                        "that label it.")
+                spec = infer_task(frame[column])
             if not any(spec is seen for seen in ordered):
                 ordered.append(spec)
-        declared = _declared_classes(classes, self.columns_)
         tasks = []
         for spec in ordered:
             columns = spec._declared_columns()
             task_classes = declared.get(columns[0]) if len(columns) == 1 else None
-            tasks.append(clone(spec).fit(frame[columns], classes=task_classes))
+            tasks.append(clone(spec).fit(frame[columns], classes=task_classes,
+                                         allow_unlabelled=allow_unlabelled))
         names = [task.name_ for task in tasks]
         if len(set(names)) != len(names):
             raise ValueError(f"Task names must be unique, got {names}; set distinct `name`s.")
@@ -231,6 +249,25 @@ class TaskSet:
         widths = np.cumsum([0] + [task.target_width_ for task in tasks])
         self.target_slices_ = [slice(int(a), int(b)) for a, b in zip(widths[:-1], widths[1:])]
         return self
+
+    def fit_first_labels(self, y: Any) -> list[int]:
+        """Learn the label statistics of tasks fitted without labels that ``y`` labels.
+
+        Parameters
+        ----------
+        y : array-like, Series or DataFrame
+            With the fitted columns.
+
+        Returns
+        -------
+        list of int
+            The positions (in ``tasks_``) of the tasks that learnt them now.
+        """
+        if all(getattr(task, "labelled_", True) for task in self.tasks_):
+            return []
+        frame = self.check_columns(y)
+        return [t for t, task in enumerate(self.tasks_)
+                if task.fit_first_labels(frame[task.columns_])]
 
     def check_columns(self, y: Any, n_samples: int | None = None) -> pd.DataFrame:
         """Convert ``y`` to a frame and check it has the fitted columns.
