@@ -13,6 +13,7 @@ from scipy import sparse
 from sklearn.utils.validation import check_array, validate_data
 
 from ._frames import from_polars
+from ._stack import caller_level
 
 _NUMERIC_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"}
 
@@ -183,6 +184,49 @@ def check_groups(groups: Any, n: int) -> np.ndarray | None:
         raise ValueError(f"groups must give one group per row of X, shape ({n},); got shape "
                          f"{values.shape}.")
     return values
+
+
+#: Share of the validation rows that may repeat a training row (same index value, same
+#: features) before ``fit`` warns (see :func:`warn_repeated_rows`).
+REPEATED_ROWS = 0.1
+
+
+def warn_repeated_rows(X: Any, train: np.ndarray, valid: np.ndarray, owner: str) -> None:
+    """Warn when many random validation rows repeat a training row of a DataFrame ``X``.
+
+    Rows with the same index value and the same features are one entity seen twice:
+    tables of the same customers, patients or pupils stacked (each bringing its own
+    targets), or rows oversampled. A random validation split then validates on entities
+    the network trains on, the validation loss rewards memorising them, and early
+    stopping stops late. Only a DataFrame whose index repeats values is hashed (nothing
+    else can be told from distinct entities that happen to share features).
+
+    Parameters
+    ----------
+    X : any
+        ``fit``'s X, as given.
+    train, valid : ndarray of int
+        The positions of the training and the validation rows.
+    owner : str
+        The estimator's class name, for the message.
+    """
+    if not isinstance(X, pd.DataFrame) or not X.index.has_duplicates or not len(valid):
+        return
+    try:
+        rows = pd.util.hash_pandas_object(X, index=True).to_numpy()
+    except TypeError:  # unhashable cells: X is refused elsewhere
+        return
+    repeated = int(np.isin(rows[valid], rows[train]).sum())
+    if repeated < REPEATED_ROWS * len(valid):
+        return
+    warnings.warn(
+        f"{owner}: {repeated} of the {len(valid)} validation rows ({repeated / len(valid):.0%}) "
+        "repeat a training row, with the same index value and the same features (tables of "
+        "the same entities stacked, or rows oversampled). The validation loss then rewards "
+        "memorising those entities, so early stopping stops late and the network overfits. "
+        "Pass fit(..., groups=X.index) (or another entity id) to validate on whole "
+        "entities, or merge such tables into one row per entity, NaN where a table lacks "
+        "a target.", UserWarning, stacklevel=caller_level())
 
 
 def is_input_dict(X: Any) -> bool:

@@ -182,3 +182,62 @@ def test_grid_search_by_group_without_a_request_keeps_working_with_routing_on():
             best = search.best_estimator_
             member = best if isinstance(best, MultiTaskNet) else best.estimators_[0]
             assert member.net_.train_split.held_out is None  # random validation rows
+
+
+# -- a warning for the same entities on both sides of a random validation split -----------
+
+
+def _stacked(n: int = 150, repeated: int | None = None, same_features: bool = True):
+    """Two tables of ``n`` entities (index e0, e1, ...) stacked, each with one target: the
+    first ``repeated`` entities (all by default) appear in both, with the same features."""
+    rng = np.random.default_rng(0)
+    index = pd.Index([f"e{i}" for i in range(n)])
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)}, index=index)
+    first = X.assign(score=np.nan).assign(grade=X["a"] - X["b"])[["score", "grade"]]
+    second = X if same_features else X + 1.0
+    second = second.iloc[:n if repeated is None else repeated]
+    X_all = pd.concat([X, second])
+    y_all = pd.concat([first.assign(score=np.nan),
+                       pd.DataFrame({"score": second["a"] + second["b"], "grade": np.nan},
+                                    index=second.index)])
+    return X_all, y_all
+
+
+def test_a_fit_warns_when_validation_rows_repeat_training_rows_of_the_same_index():
+    """Stacked tables of the same entities: a random validation row whose twin (same index
+    value, same features) is a training row is counted; the warning names the count, the
+    share and the ways out, and points at the caller."""
+    X, y = _stacked(repeated=100)  # rows 0-149: e0-e149; rows 150-249: e0-e99 again
+    with pytest.warns(UserWarning, match="repeat a training row") as record:
+        model = MultiTaskNet(early_stopping=True, **FAST).fit(X, y)
+    [warning] = [w for w in record if "repeat a training row" in str(w.message)]
+    train, valid = (part.numpy() for part in model.net_.train_split.split(len(X)))
+    twins = np.where(valid >= 150, valid - 150, np.where(valid < 100, valid + 150, -1))
+    expected = int(np.isin(twins, train).sum())
+    assert 0 < expected < len(valid) == 25
+    assert str(warning.message).startswith(
+        f"MultiTaskNet: {expected} of the {len(valid)} validation rows "
+        f"({expected / len(valid):.0%}) repeat a training row, with the same index value and "
+        "the same features")
+    assert "fit(..., groups=X.index)" in str(warning.message)
+    assert warning.filename == __file__
+
+
+@pytest.mark.parametrize("case", ["groups", "unique index", "other features", "few", "resume"])
+def test_no_repeated_rows_warning_without_the_same_entities_in_both_parts(case, recwarn):
+    """No warning with groups (whole entities held out), a unique index, a repeated index
+    whose rows differ (two tables of different entities numbered alike), repeats below 10 %
+    of the validation rows, or on a continuation (partial_fit, warm start)."""
+    X, y = _stacked(repeated=10 if case == "few" else None,
+                    same_features=case != "other features")
+    model = MultiTaskNet(early_stopping=True, warm_start=case == "resume", **FAST)
+    if case == "groups":
+        model.fit(X, y, groups=X.index)
+    elif case == "unique index":
+        model.fit(X.reset_index(drop=True), y.reset_index(drop=True))
+    elif case == "resume":
+        model.fit(X.reset_index(drop=True), y.reset_index(drop=True)).fit(X, y)
+        model.partial_fit(X, y)
+    else:
+        model.fit(X, y)
+    assert not [w for w in recwarn if "repeat a training row" in str(w.message)]
