@@ -506,8 +506,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
                 split.held_out = (None if groups is None
                                   else group_holdout(groups, split.fraction, split.seed))
                 if groups is None and not resume:
-                    warn_repeated_rows(X, *(part.numpy() for part in split.split(n)),
-                                       owner=type(self).__name__)
+                    warn_repeated_rows(X, split, owner=type(self).__name__)
             self.frozen_parameters_ = apply_freeze(net.module_, self.freeze)
             net.refresh_gradient_kind()
             if self.task_affinity:  # nothing shared to compare: fail before training

@@ -191,7 +191,7 @@ def check_groups(groups: Any, n: int) -> np.ndarray | None:
 REPEATED_ROWS = 0.1
 
 
-def warn_repeated_rows(X: Any, train: np.ndarray, valid: np.ndarray, owner: str) -> None:
+def warn_repeated_rows(X: Any, split: Any, owner: str) -> None:
     """Warn when many random validation rows repeat a training row of a DataFrame ``X``.
 
     Rows with the same index value and the same features are one entity seen twice:
@@ -205,12 +205,16 @@ def warn_repeated_rows(X: Any, train: np.ndarray, valid: np.ndarray, owner: str)
     ----------
     X : any
         ``fit``'s X, as given.
-    train, valid : ndarray of int
-        The positions of the training and the validation rows.
+    split : HoldoutSplit
+        The network's random validation split (drawn only when ``X`` is such a
+        DataFrame).
     owner : str
         The estimator's class name, for the message.
     """
-    if not isinstance(X, pd.DataFrame) or not X.index.has_duplicates or not len(valid):
+    if not isinstance(X, pd.DataFrame) or not X.index.has_duplicates:
+        return
+    train, valid = (part.numpy() for part in split.split(len(X)))
+    if not len(valid):
         return
     try:
         rows = pd.util.hash_pandas_object(X, index=True).to_numpy()

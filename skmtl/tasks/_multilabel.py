@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ._base import Task, as_series, check_has_labels, plain
+from ._base import Task, as_series, check_has_labels, missing_mask, plain
 
 
 class MultiLabel(Task):
@@ -69,7 +69,7 @@ class MultiLabel(Task):
         return out
 
     def _fit(self, frame, allow_unlabelled=False):
-        missing = [np.asarray(pd.isna(frame[c]), bool) if allow_unlabelled
+        missing = [missing_mask(frame[c]) if allow_unlabelled
                    else check_has_labels(frame[c], self.name_) for c in self.columns_]
         for column, mask in zip(self.columns_, missing):
             self._binary(frame[column], mask)
