@@ -5,6 +5,8 @@
 #
 #     bash scripts/test_lower.sh [pytest args...]
 #     # default: -q -n 2 -m "not slow" --architectures shared_bottom,mmoe
+#     bash scripts/test_lower.sh --prepare   # only create/update the venv, run nothing
+#     # (.ci/run prepares it in the background while the main venv is set up)
 #
 # Uses a second virtualenv, LOWER_VENV_DIR (default .venv-lower, relative paths
 # are relative to the repository root), with skmtl installed in editable mode
@@ -41,6 +43,12 @@ if [[ -d /opt/wheels ]]; then  # the local torch CPU wheel (see scripts/setup.sh
 fi
 
 log() { printf '[test_lower] %s\n' "$*"; }
+
+prepare_only=0
+if [[ "${1:-}" == "--prepare" ]]; then
+    prepare_only=1
+    shift
+fi
 
 pip_install() {  # as in scripts/setup.sh: drop the harmless find-links warnings
     { "${PIP[@]}" install "${PIP_INSTALL_OPTS[@]}" "$@" 2>&1 1>&3 3>&- \
@@ -135,6 +143,10 @@ if wrong:
 print("[test_lower] ok: python " + sys.version.split()[0] + ", "
       + ", ".join(f"{n} {v}" for n, v in have.items()))
 PY
+
+if [[ "$prepare_only" == "1" ]]; then
+    exit 0
+fi
 
 # 3. the fast tests, one thread per xdist worker (as scripts/test.sh) ------------
 #    What this stage checks is the dependencies at their lowest versions; torch is the
