@@ -43,7 +43,9 @@ def _task(estimator: Any, name: str) -> tuple[int, Any]:
     for position, task in enumerate(tasks):
         if task.name_ == name:
             return position, task
-    raise ValueError(f"No task named {name!r}; the tasks are {[t.name_ for t in tasks]}.")
+    hint = (f" ({name!r} is a metric: pass it as the metric, after the task)"
+            if isinstance(name, str) and _known_metric(name) else "")
+    raise ValueError(f"No task named {name!r}; the tasks are {[t.name_ for t in tasks]}{hint}.")
 
 
 def _predictions(estimator: Any, X: Any, metric: str | Callable) -> Any:
@@ -102,8 +104,13 @@ def _score(estimator: Any, predictions: Any, y: Any, name: str, metric: str | Ca
     return float(-skm.brier_score_loss(truth == classes[1], proba[:, 1]))
 
 
+def _known_metric(metric: Any) -> bool:
+    return callable(metric) or (isinstance(metric, str)
+                                and (metric in _PREDICT_METRICS or metric in _PROBA_METRICS))
+
+
 def _check_metric(metric: Any) -> None:
-    if not (callable(metric) or metric in _PREDICT_METRICS or metric in _PROBA_METRICS):
+    if not _known_metric(metric):
         raise ValueError(
             f"Unknown metric {metric!r}; use one of "
             f"{sorted([*_PREDICT_METRICS, *_PROBA_METRICS])} or a callable(y_true, y_pred)."
@@ -141,6 +148,9 @@ def task_scorer(task: str, metric: str | Callable = "accuracy") -> Callable:
     ...            "mean_auc": mean_task_scorer(["income", "never_married"], "roc_auc")}
     """
     _check_metric(metric)
+    if isinstance(task, (list, tuple, set)):
+        raise TypeError(f"task_scorer scores one task, got {task!r}; use mean_task_scorer("
+                        f"{list(task)!r}, metric) for the mean over several.")
 
     def scorer(estimator: Any, X: Any, y: Any) -> float:
         _scorable(estimator, task, metric)  # a wrong task fails before predicting
@@ -150,7 +160,8 @@ def task_scorer(task: str, metric: str | Callable = "accuracy") -> Callable:
     return scorer
 
 
-def mean_task_scorer(tasks: Sequence[str], metric: str | Callable = "accuracy") -> Callable:
+def mean_task_scorer(tasks: Sequence[str] | None = None,
+                     metric: str | Callable = "accuracy") -> Callable:
     """A scorer of the mean of one metric over several tasks.
 
     The scorer predicts once (one ``predict`` or ``predict_proba`` call for all the
@@ -158,8 +169,9 @@ def mean_task_scorer(tasks: Sequence[str], metric: str | Callable = "accuracy") 
 
     Parameters
     ----------
-    tasks : sequence of str
-        Task names.
+    tasks : sequence of str, default=None
+        Task names; None: every task of the fitted estimator (each must be one that
+        ``metric`` scores).
     metric : str or callable, default="accuracy"
         As in :func:`task_scorer`.
 
@@ -167,14 +179,32 @@ def mean_task_scorer(tasks: Sequence[str], metric: str | Callable = "accuracy") 
     -------
     callable
         ``scorer(estimator, X, y) -> float``.
+
+    Examples
+    --------
+    >>> from skmtl.metrics import mean_task_scorer
+    >>> mean_auc = mean_task_scorer(["income", "never_married"], "roc_auc")
+    >>> mean_accuracy = mean_task_scorer(metric="accuracy")  # over every task
     """
     _check_metric(metric)
+    if isinstance(tasks, str) or (tasks is not None and not isinstance(tasks, Sequence)):
+        hint = (f"{tasks!r} is a metric: pass it as the metric, e.g. mean_task_scorer(metric="
+                f"{tasks!r}) for every task, or mean_task_scorer(['a', 'b'], {tasks!r})"
+                if isinstance(tasks, str) and _known_metric(tasks) else
+                "use task_scorer(name, metric) for one task")
+        raise TypeError(f"mean_task_scorer's tasks is a list of task names or None (every "
+                        f"task), got {tasks!r}; {hint}.")
+    names = None if tasks is None else list(tasks)
+    if names == []:
+        raise ValueError("mean_task_scorer's tasks is empty; name at least one task, or pass "
+                         "None for every task.")
 
     def scorer(estimator: Any, X: Any, y: Any) -> float:
-        for name in tasks:  # a wrong task fails before predicting
+        scored = ([t.name_ for t in _final(estimator).tasks_] if names is None else names)
+        for name in scored:  # a wrong task fails before predicting
             _scorable(estimator, name, metric)
         predictions = _predictions(estimator, X, metric)  # one prediction for all tasks
-        return float(np.mean([_score(estimator, predictions, y, name, metric) for name in tasks]))
+        return float(np.mean([_score(estimator, predictions, y, name, metric) for name in scored]))
 
     scorer.__name__ = f"mean_{getattr(metric, '__name__', metric)}"
     return scorer
@@ -215,7 +245,10 @@ def task_scorers(scores: Mapping[str, tuple[str | Sequence[str], str | Callable]
                              "([task, ...], metric) pair.")
         tasks, metric = spec
         _check_metric(metric)
-        entries[key] = ([tasks] if isinstance(tasks, str) else list(tasks), metric)
+        names = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
+        if not names:
+            raise ValueError(f"scores[{key!r}] names no task; name at least one.")
+        entries[key] = (names, metric)
 
     def scorer(estimator: Any, X: Any, y: Any) -> dict[str, float]:
         for tasks, metric in entries.values():  # a wrong task fails before predicting

@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmtl import MultiTaskNet
-from skmtl.metrics import mean_task_scorer, task_scorer
+from skmtl.metrics import mean_task_scorer, task_scorer, task_scorers
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=15, lr=1e-2, device="cpu", random_state=0)
 
@@ -66,6 +66,47 @@ def test_scorer_errors_name_the_problem(data):
         task_scorer("age", "roc_auc")(est, X, y)
     with pytest.raises(ValueError, match="Unknown metric"):
         task_scorer("age", "auc")
+
+
+def test_mean_task_scorer_without_tasks_averages_every_task(data):
+    X, y = data
+    classification = make_pipeline(StandardScaler(), MultiTaskNet(**FAST)).fit(
+        X, y.drop(columns="age"))
+    expected = np.mean([task_scorer(t, "roc_auc")(classification, X, y)
+                        for t in ("income", "married")])
+    assert mean_task_scorer(metric="roc_auc")(classification, X, y) == pytest.approx(expected)
+    assert mean_task_scorer(None, "roc_auc")(classification, X, y) == pytest.approx(expected)
+    est = MultiTaskNet(**FAST).fit(X, y)
+    # every task must be one the metric scores: a regression has no AUC
+    with pytest.raises(ValueError, match="'roc_auc' needs probabilities, but task 'age' is a "
+                       "regression"):
+        mean_task_scorer(metric="roc_auc")(est, X, y)
+
+
+def test_scorer_arguments_in_the_wrong_place_are_refused_when_built(data):
+    """mean_task_scorer("roc_auc") read the metric as a list of tasks 'r', 'o', ...: the
+    error came only when scoring, which GridSearchCV turns into NaN scores by default."""
+    with pytest.raises(TypeError, match=r"mean_task_scorer's tasks is a list of task names or "
+                       r"None \(every task\), got 'roc_auc'; 'roc_auc' is a metric: pass it as "
+                       r"the metric, e.g. mean_task_scorer\(metric='roc_auc'\)"):
+        mean_task_scorer("roc_auc")
+    with pytest.raises(TypeError, match="got 'income'; use task_scorer"):
+        mean_task_scorer("income", "roc_auc")
+    with pytest.raises(ValueError, match="tasks is empty"):
+        mean_task_scorer([], "roc_auc")
+    with pytest.raises(TypeError, match=r"task_scorer scores one task, got \['income', "
+                       r"'married'\]; use mean_task_scorer\(\['income', 'married'\], metric\)"):
+        task_scorer(["income", "married"], "roc_auc")
+    with pytest.raises(ValueError, match="names no task"):
+        task_scorers({"auc": ([], "roc_auc")})
+    with pytest.raises(ValueError, match="Unknown metric"):  # (metric, tasks) reversed
+        task_scorers({"auc": ("roc_auc", ["income", "married"])})
+    X, y = data
+    est = MultiTaskNet(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"No task named 'roc_auc'; the tasks are \['income', "
+                       r"'married', 'age'\] \('roc_auc' is a metric: pass it as the metric, "
+                       r"after the task\)"):
+        task_scorer("roc_auc")(est, X, y)
 
 
 @pytest.mark.parametrize("metric", ["roc_auc", "neg_brier_score", "neg_log_loss"])
