@@ -425,6 +425,9 @@ def _warn_unseen(estimator: Any, X: pd.DataFrame, whose: str) -> None:
     unseen = estimator.preprocessor_.unseen_categories(X)
     if not unseen:
         return
+    # sorted, so that chunks holding the same new values give the same message, which
+    # Python's warning filters then show once
+    unseen = {name: sorted(values, key=str) for name, values in unseen.items()}
     listed = "; ".join(f"{name!r}: {values[:5]}" + (f" and {len(values) - 5} more"
                                                      if len(values) > 5 else "")
                        for name, values in unseen.items())
