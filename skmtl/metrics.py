@@ -224,7 +224,7 @@ def task_scorers(scores: Mapping[str, tuple[str | Sequence[str], str | Callable]
     scores : mapping
         Score name to ``(task, metric)``, the score of :func:`task_scorer`, or
         ``(list of tasks, metric)``, the mean over the tasks as :func:`mean_task_scorer`
-        gives; metrics as in :func:`task_scorer`.
+        gives (``(None, metric)``: over every task); metrics as in :func:`task_scorer`.
 
     Returns
     -------
@@ -245,18 +245,22 @@ def task_scorers(scores: Mapping[str, tuple[str | Sequence[str], str | Callable]
                              "([task, ...], metric) pair.")
         tasks, metric = spec
         _check_metric(metric)
-        names = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
-        if not names:
+        names = (None if tasks is None
+                 else list(tasks) if isinstance(tasks, (list, tuple)) else [tasks])
+        if names == []:
             raise ValueError(f"scores[{key!r}] names no task; name at least one.")
         entries[key] = (names, metric)
 
     def scorer(estimator: Any, X: Any, y: Any) -> dict[str, float]:
-        for tasks, metric in entries.values():  # a wrong task fails before predicting
+        every = [t.name_ for t in _final(estimator).tasks_]
+        resolved = {key: (every if tasks is None else tasks, metric)
+                    for key, (tasks, metric) in entries.items()}
+        for tasks, metric in resolved.values():  # a wrong task fails before predicting
             for name in tasks:
                 _scorable(estimator, name, metric)
         predictions: dict[bool, Any] = {}  # probabilities or not -> one call for all tasks
         out = {}
-        for key, (tasks, metric) in entries.items():
+        for key, (tasks, metric) in resolved.items():
             proba = not (callable(metric) or metric in _PREDICT_METRICS)
             if proba not in predictions:
                 predictions[proba] = _predictions(estimator, X, metric)

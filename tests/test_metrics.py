@@ -76,6 +76,9 @@ def test_mean_task_scorer_without_tasks_averages_every_task(data):
                         for t in ("income", "married")])
     assert mean_task_scorer(metric="roc_auc")(classification, X, y) == pytest.approx(expected)
     assert mean_task_scorer(None, "roc_auc")(classification, X, y) == pytest.approx(expected)
+    assert task_scorers({"every": (None, "roc_auc"), "income": ("income", "roc_auc")})(
+        classification, X, y) == pytest.approx(
+            {"every": expected, "income": task_scorer("income", "roc_auc")(classification, X, y)})
     est = MultiTaskNet(**FAST).fit(X, y)
     # every task must be one the metric scores: a regression has no AUC
     with pytest.raises(ValueError, match="'roc_auc' needs probabilities, but task 'age' is a "
