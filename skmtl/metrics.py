@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,6 +104,11 @@ def _score(estimator: Any, predictions: Any, y: Any, name: str, metric: str | Ca
     return float(-skm.brier_score_loss(truth == classes[1], proba[:, 1]))
 
 
+def _several(tasks: Any) -> bool:
+    """Whether ``tasks`` holds several task names (a list, an Index, ...), not one name."""
+    return isinstance(tasks, Iterable) and not isinstance(tasks, (str, bytes))
+
+
 def _known_metric(metric: Any) -> bool:
     return callable(metric) or (isinstance(metric, str)
                                 and (metric in _PREDICT_METRICS or metric in _PROBA_METRICS))
@@ -148,7 +153,7 @@ def task_scorer(task: str, metric: str | Callable = "accuracy") -> Callable:
     ...            "mean_auc": mean_task_scorer(["income", "never_married"], "roc_auc")}
     """
     _check_metric(metric)
-    if isinstance(task, (list, tuple, set)):
+    if _several(task):
         raise TypeError(f"task_scorer scores one task, got {task!r}; use mean_task_scorer("
                         f"{list(task)!r}, metric) for the mean over several.")
 
@@ -187,7 +192,7 @@ def mean_task_scorer(tasks: Sequence[str] | None = None,
     >>> mean_accuracy = mean_task_scorer(metric="accuracy")  # over every task
     """
     _check_metric(metric)
-    if isinstance(tasks, str) or (tasks is not None and not isinstance(tasks, Sequence)):
+    if tasks is not None and not _several(tasks):
         hint = (f"{tasks!r} is a metric: pass it as the metric, e.g. mean_task_scorer(metric="
                 f"{tasks!r}) for every task, or mean_task_scorer(['a', 'b'], {tasks!r})"
                 if isinstance(tasks, str) and _known_metric(tasks) else
@@ -245,8 +250,7 @@ def task_scorers(scores: Mapping[str, tuple[str | Sequence[str], str | Callable]
                              "([task, ...], metric) pair.")
         tasks, metric = spec
         _check_metric(metric)
-        names = (None if tasks is None
-                 else list(tasks) if isinstance(tasks, (list, tuple)) else [tasks])
+        names = None if tasks is None else list(tasks) if _several(tasks) else [tasks]
         if names == []:
             raise ValueError(f"scores[{key!r}] names no task; name at least one.")
         entries[key] = (names, metric)

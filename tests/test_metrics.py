@@ -76,6 +76,10 @@ def test_mean_task_scorer_without_tasks_averages_every_task(data):
                         for t in ("income", "married")])
     assert mean_task_scorer(metric="roc_auc")(classification, X, y) == pytest.approx(expected)
     assert mean_task_scorer(None, "roc_auc")(classification, X, y) == pytest.approx(expected)
+    columns = y.columns.drop("age")  # an Index (or array) of names is a list of them
+    assert mean_task_scorer(columns, "roc_auc")(classification, X, y) == pytest.approx(expected)
+    assert task_scorers({"auc": (columns, "roc_auc")})(classification, X, y)["auc"] == (
+        pytest.approx(expected))
     assert task_scorers({"every": (None, "roc_auc"), "income": ("income", "roc_auc")})(
         classification, X, y) == pytest.approx(
             {"every": expected, "income": task_scorer("income", "roc_auc")(classification, X, y)})
