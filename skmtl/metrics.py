@@ -96,7 +96,15 @@ def _score(estimator: Any, predictions: Any, y: Any, name: str, metric: str | Ca
     if metric == "roc_auc":
         if len(classes) == 2:
             return float(skm.roc_auc_score(truth == classes[1], proba[:, 1]))
-        return float(skm.roc_auc_score(truth, proba, multi_class="ovr", labels=classes))
+        # one-vs-rest, macro: a class absent from the scored rows (a rare class in a
+        # fold) has no AUC of its own and is left out of the mean, instead of making it NaN
+        defined = [k for k, c in enumerate(classes) if 0 < (truth == c).sum() < len(truth)]
+        if len(defined) == len(classes):
+            return float(skm.roc_auc_score(truth, proba, multi_class="ovr", labels=classes))
+        if not defined:
+            return float("nan")
+        return float(np.mean([skm.roc_auc_score(truth == classes[k], proba[:, k])
+                              for k in defined]))
     if metric == "neg_log_loss":
         return float(-skm.log_loss(truth, proba, labels=classes))
     if len(classes) != 2:

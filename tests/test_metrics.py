@@ -90,6 +90,27 @@ def test_mean_task_scorer_without_tasks_averages_every_task(data):
         mean_task_scorer(metric="roc_auc")(est, X, y)
 
 
+def test_multiclass_auc_leaves_out_a_class_absent_from_the_scored_rows():
+    """A rare class missing from a fold made the one-vs-rest macro AUC NaN (scikit-learn's
+    UndefinedMetricWarning), which GridSearchCV averaged and refitted on without an error."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    y = pd.DataFrame({"grade": np.select([X[:, 0] < -0.5, X[:, 0] < 0.5], ["A", "B"], "C"),
+                      "r": X[:, 1]})
+    est = MultiTaskNet(**FAST).fit(X, y)
+    scored = (y["grade"] != "C").to_numpy()  # rows without class C
+    proba = est.predict_proba(X[scored])[0]
+    truth = y["grade"].to_numpy()[scored]
+    expected = np.mean([roc_auc_score(truth == c, proba[:, k]) for k, c in enumerate("AB")])
+    score = task_scorer("grade", "roc_auc")(est, X[scored], y[scored])
+    assert np.isfinite(score) and score == pytest.approx(expected)
+    # with every class present: scikit-learn's macro one-vs-rest AUC, as before
+    assert task_scorer("grade", "roc_auc")(est, X, y) == pytest.approx(roc_auc_score(
+        y["grade"], est.predict_proba(X)[0], multi_class="ovr", labels=["A", "B", "C"]))
+    one = (y["grade"] == "A").to_numpy()
+    assert np.isnan(task_scorer("grade", "roc_auc")(est, X[one], y[one]))  # no AUC at all
+
+
 def test_scorer_arguments_in_the_wrong_place_are_refused_when_built(data):
     """mean_task_scorer("roc_auc") read the metric as a list of tasks 'r', 'o', ...: the
     error came only when scoring, which GridSearchCV turns into NaN scores by default."""
