@@ -211,13 +211,10 @@ def mean_task_scorer(tasks: Sequence[str] | None = None,
     if names == []:
         raise ValueError("mean_task_scorer's tasks is empty; name at least one task, or pass "
                          "None for every task.")
+    mean = task_scorers({"mean": (names, metric)})  # checks first, predicts once
 
     def scorer(estimator: Any, X: Any, y: Any) -> float:
-        scored = ([t.name_ for t in _final(estimator).tasks_] if names is None else names)
-        for name in scored:  # a wrong task fails before predicting
-            _scorable(estimator, name, metric)
-        predictions = _predictions(estimator, X, metric)  # one prediction for all tasks
-        return float(np.mean([_score(estimator, predictions, y, name, metric) for name in scored]))
+        return mean(estimator, X, y)["mean"]
 
     scorer.__name__ = f"mean_{getattr(metric, '__name__', metric)}"
     return scorer
