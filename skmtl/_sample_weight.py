@@ -108,11 +108,8 @@ def weigh_statistics(taskset: TaskSet, y: Any, targets: np.ndarray, weights: np.
                 "(the weights of its labelled rows are all zero); give it some weight or "
                 "drop the task."
             )
-        if task.kind == "regression":
-            values = task.mean_ + task.scale_ * block[labelled, 0]
-            mean = float(np.average(values, weights=w[labelled]))
-            scale = float(np.sqrt(np.average((values - mean) ** 2, weights=w[labelled])))
-            task.mean_, task.scale_ = mean, scale if scale > 0 and np.isfinite(scale) else 1.0
+        if task.kind == "regression":  # encoded targets are affine in the values
+            task.fit_statistics(task.mean_ + task.scale_ * block[labelled, 0], w[labelled])
     targets = taskset.encode(y)
     for t in chosen:
         task, part = taskset.tasks_[t], taskset.target_slices_[t]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import mean_std, median_spread, paired_ratios
-from report import fill, header_values, markdown_table, method_rows, ok
+from report import fill, markdown_table, method_rows, ok, seed_header_values
 
 LOWER = ("hamming",)
 
@@ -44,9 +44,7 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
         tasks = ["hamming"] if name == "yeast" else d["tasks"]
         tables.append(f"### {name}\n\n{d['train_rows']:,} training / {d['test_rows']:,} test "
                       f"rows. Source: {d['citation']}.\n\n" + _table(recs, name, tasks, reference))
-    seeds = sorted({r["seed"] for r in recs})
-    values = header_values(res, seeds=f"{seeds} (random_state of every model)",
-                           repetitions=f"{len(seeds)} seed(s) per method and dataset")
+    values = seed_header_values(res)
     methods = "\n".join(f"- *{m}*: `{spec}`" for m, spec in cfg["methods"].items())
     values |= {"tables": "\n".join(tables), "methods": methods, "reference": reference}
     return fill("ensembles", values)

@@ -9,10 +9,10 @@ from typing import Any
 from report import (
     dataset_heading,
     fill,
-    header_values,
     markdown_table,
     mean_metric,
     method_rows,
+    seed_header_values,
 )
 
 REFERENCE, DELTA = "hgb", "Δ vs per-task HGB (%)"
@@ -59,9 +59,7 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     for name, d in cfg["datasets"].items():
         tasks = ["hamming"] if name == "yeast" else d["tasks"]
         tables.append(dataset_heading(name, d) + _table(recs, name, tasks))
-    seeds = sorted({r["seed"] for r in recs})
-    values = header_values(res, seeds=f"{seeds} (random_state of every model)",
-                           repetitions=f"{len(seeds)} seed(s) per method and dataset")
+    values = seed_header_values(res)
     classes = ", ".join(f"{m}: `{c}` / `{r}`" for m, (c, r) in cfg["pytabkit_methods"].items())
     values |= {"tables": "\n".join(tables), "verdicts": verdicts(recs, cfg),
                "pytabkit": cfg["pytabkit"] or "not installed", "classes": classes,

@@ -10,11 +10,11 @@ from report import (
     _mean,
     dataset_heading,
     fill,
-    header_values,
     markdown_table,
     mean_metric,
     method_rows,
     ok,
+    seed_header_values,
 )
 
 REFERENCE, DELTA = "skmtl separate", "Δ_MTL vs separate (%)"
@@ -87,9 +87,7 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     for name, d in cfg["datasets"].items():
         tasks = ["hamming"] if name == "yeast" else d["tasks"]
         tables.append(dataset_heading(name, d) + _table(recs, name, tasks))
-    seeds = sorted({r["seed"] for r in recs})
-    values = header_values(res, seeds=f"{seeds} (random_state of every model)",
-                           repetitions=f"{len(seeds)} seed(s) per method and dataset")
+    values = seed_header_values(res)
     defaults = {k: v for k, v in cfg["defaults"].items()
                 if k in ("batch_size", "lr", "lr_schedule", "max_epochs", "early_stopping",
                          "min_frequency", "numeric_transform", "numeric_embedding", "n_bins",

@@ -310,7 +310,7 @@ def describe_fit(taskset, X: Any) -> dict:
     -------
     dict
         JSON-able: ``tasks`` (name, type, kind, columns, classes, regression mean and
-        scale), ``n_samples`` and ``input_shape``.
+        scale, and link when it is not the identity), ``n_samples`` and ``input_shape``.
     """
     tasks = []
     for task in taskset.tasks_:
@@ -319,6 +319,8 @@ def describe_fit(taskset, X: Any) -> dict:
         for attribute in ("classes_", "mean_", "scale_"):
             if hasattr(task, attribute):
                 entry[attribute.rstrip("_")] = _plain(getattr(task, attribute))
+        if getattr(task, "link_", "identity") != "identity":  # a loss of log link
+            entry["link"] = task.link_
         tasks.append(entry)
     if isinstance(X, dict):
         shape = {str(key): list(value.shape[1:]) for key, value in X.items()}

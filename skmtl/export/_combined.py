@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..tasks._regression import output_to_values, values_to_output
 from ._postprocess import TaskOutputs
 from ._torch_graph import ExportModule, NetworkOutputs
 
@@ -50,20 +51,19 @@ class EnsembleModule(nn.Module):
         self.members = nn.ModuleList(NetworkOutputs(m) for m in members)
         self.kinds = [task.kind for task in ensemble.tasks_]
         self.soft = ensemble.voting == "soft"
-        # per member and task: temperature, and the target's mean / scale (regression)
+        # per member and task: temperature, and the target's link, mean, scale (regression)
         self.temperatures = [[float((getattr(m, "temperatures_", None) or {}).get(t.name_, 1.0))
                               for t in m.tasks_] for m in members]
-        self.affine = [[(float(getattr(t, "mean_", 0.0)), float(getattr(t, "scale_", 1.0)))
-                        for t in m.tasks_] for m in members]
+        self.affine = [[(getattr(t, "link_", "identity"), float(getattr(t, "mean_", 0.0)),
+                         float(getattr(t, "scale_", 1.0))) for t in m.tasks_] for m in members]
         self.tasks = nn.ModuleList(TaskOutputs(ensemble, task) for task in ensemble.tasks_)
 
     def _combine(self, t: int, outs: list[torch.Tensor]) -> torch.Tensor:
         kind = self.kinds[t]
         if kind == "regression":  # each member's values, in the first member's space
-            mean0, scale0 = self.affine[0][t]
-            values = [(out.double() * scale + mean - mean0) / scale0
-                      for out, (mean, scale) in zip(outs, (a[t] for a in self.affine))]
-            return torch.stack(values).mean(dim=0)
+            values = [output_to_values(out.double(), *affine[t])
+                      for out, affine in zip(outs, self.affine)]
+            return values_to_output(torch.stack(values).mean(dim=0), *self.affine[0][t])
         if self.soft:
             logits = [out.double() / temperature[t]
                       for out, temperature in zip(outs, self.temperatures)]

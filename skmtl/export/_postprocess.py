@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..tasks._regression import output_to_values
+
 
 class TaskOutputs(nn.Module):
     """One task's decoded outputs from its (members-combined) head output.
@@ -17,7 +19,7 @@ class TaskOutputs(nn.Module):
     (int64, mapped to the class labels after the graph) and the class probabilities
     (float32, ``classes_`` order); a multi-label task gives its 0/1 labels (int64) and
     per-label probabilities (float32); a regression task gives its values in the
-    target's scale (float32). Temperature scaling and decision thresholds, when
+    target's scale (float32; ``exp`` of the output first for a loss of log link). Temperature scaling and decision thresholds, when
     fitted, are applied as ``predict`` and ``predict_proba`` apply them: labels and
     probabilities are computed in float64 from the network's float32 output.
 
@@ -39,11 +41,13 @@ class TaskOutputs(nn.Module):
             np.asarray(0.5 if threshold is None else threshold, dtype=np.float64)))
         self.mean = float(getattr(task, "mean_", 0.0))
         self.scale = float(getattr(task, "scale_", 1.0))
+        self.link = getattr(task, "link_", "identity")
 
     def forward(self, out: torch.Tensor) -> list[torch.Tensor]:
         """The task's outputs (see the class description)."""
         if self.kind == "regression":
-            return [(out.double()[:, 0] * self.scale + self.mean).float()]
+            return [output_to_values(out.double()[:, 0], self.link, self.mean,
+                                     self.scale).float()]
         logits = out.double() / self.temperature
         if self.kind == "multilabel":
             proba = torch.sigmoid(logits)

@@ -8,11 +8,13 @@ from ._focal import FocalLoss
 from ._huber import HuberLoss
 from ._l1 import L1Loss
 from ._mse import MSELoss
+from ._poisson import PoissonLoss
 
 #: Registry of loss names to classes. Adding a loss is one module plus one line here.
 LOSSES: dict[str, type[TaskLoss]] = {
     cls.name: cls
-    for cls in (MSELoss, HuberLoss, L1Loss, CrossEntropyLoss, BCELoss, FocalLoss, DiceLoss)
+    for cls in (MSELoss, HuberLoss, L1Loss, PoissonLoss, CrossEntropyLoss, BCELoss, FocalLoss,
+                DiceLoss)
 }
 
 
@@ -43,5 +45,5 @@ def get_loss(loss: str | TaskLoss, task_name: str = "") -> TaskLoss:
 
 __all__ = [
     "LOSSES", "BCELoss", "CrossEntropyLoss", "DiceLoss", "FocalLoss", "HuberLoss", "L1Loss",
-    "MSELoss", "TaskLoss", "get_loss", "masked_mean",
+    "MSELoss", "PoissonLoss", "TaskLoss", "get_loss", "masked_mean",
 ]

@@ -28,6 +28,11 @@ class TaskLoss(BaseEstimator):
     name: str = ""
     #: The task kinds (``Task.kind``) the loss applies to.
     kinds: frozenset[str] = frozenset()
+    #: Regression losses: how the task maps its head's output to a prediction.
+    #: ``"identity"``: the target is standardised and the output read on that scale;
+    #: ``"log"``: the target is divided by its mean and the output is the log of the
+    #: prediction on that scale (see :class:`skmtl.tasks.Regression`).
+    link: str = "identity"
 
     _parameter_constraints: dict = {}
 

@@ -103,6 +103,7 @@ class Task(BaseEstimator):
             raise ValueError(f"classes were given for {self.kind} task {self.name_!r}.")
         self.labelled_ = has_labels(frame)
         options = {} if classes is None else {"classes": classes}
+        self.loss_ = loss  # unfitted: the encoding may depend on it (a regression link)
         # passed only where a column lacks every label (a task type of a user's may not
         # know the option, and needs it nowhere else)
         if allow_unlabelled and any(missing_mask(frame[c]).all() for c in self.columns_):

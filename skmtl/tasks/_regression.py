@@ -1,4 +1,4 @@
-"""Regression task: one numeric column, standardised for training."""
+"""Regression task: one numeric column, standardised (or divided by its mean) for training."""
 
 from __future__ import annotations
 
@@ -6,16 +6,49 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.metrics import r2_score
 
 from ._base import SingleColumnTask, as_series, check_has_labels, missing_mask, plain
+
+#: The links a regression loss may declare (``TaskLoss.link``).
+LINKS = ("identity", "log")
+#: Largest log-output a log link reads (as the Poisson loss): exp(30) ~ 1e13 x scale_.
+MAX_LOG_OUTPUT = 30.0
+
+
+def output_to_values(output: Any, link: str, mean: float, scale: float) -> Any:
+    """Predictions from a regression head's output (a numpy array or a torch tensor).
+
+    ``"identity"``: ``output * scale + mean``; ``"log"``: ``exp(output) * scale + mean``
+    (``mean`` is 0 for a log link), the output clipped at :data:`MAX_LOG_OUTPUT`.
+    """
+    if link == "log":
+        if isinstance(output, torch.Tensor):
+            output = torch.exp(output.clamp(max=MAX_LOG_OUTPUT))
+        else:
+            output = np.exp(np.minimum(output, MAX_LOG_OUTPUT))
+    return output * scale + mean
+
+
+def values_to_output(values: Any, link: str, mean: float, scale: float) -> Any:
+    """The head output that :func:`output_to_values` maps to ``values`` (its inverse)."""
+    encoded = (values - mean) / scale
+    if link != "log":
+        return encoded
+    if isinstance(encoded, torch.Tensor):
+        return torch.log(encoded.clamp(min=1e-30))
+    return np.log(np.maximum(encoded, 1e-30))
 
 
 class Regression(SingleColumnTask):
     """A regression task reading one numeric column.
 
     The target is standardised with the mean and standard deviation of its labelled
-    values during fit, and predictions are mapped back to the original scale.
+    values during fit, and predictions are mapped back to the original scale. With a
+    loss of log link (``loss="poisson"``, for counts and other non-negative targets) the
+    target is divided by its mean instead, the head outputs the log of the prediction on
+    that scale, and every prediction is positive.
 
     Parameters
     ----------
@@ -25,16 +58,22 @@ class Regression(SingleColumnTask):
     weight : float, default=1.0
         Multiplier of this task's loss in the total loss.
     loss : str or TaskLoss, default=None
-        Training loss; None means ``"mse"``.
+        Training loss; None means ``"mse"``. ``"huber"`` and ``"l1"`` are robust to
+        outliers; ``"poisson"`` (the Poisson deviance, a log link) suits counts: its
+        labels must be non-negative.
     name : str, default=None
         Task name; None uses the column name.
 
     Attributes
     ----------
     mean_ : float
-        Mean of the labelled training targets.
+        Mean of the labelled training targets (0 with a log link).
     scale_ : float
-        Standard deviation of the labelled training targets (1 when constant).
+        Standard deviation of the labelled training targets (1 when constant); with a
+        log link their mean (1 when it is 0).
+    link_ : {"identity", "log"}
+        How the head's output becomes a prediction: ``output * scale_ + mean_``, or
+        ``exp(output) * scale_`` (the loss's ``link``).
     labelled_ : bool
         Whether ``mean_`` and ``scale_`` come from labels: False after a first
         ``partial_fit`` call without labels of the task (they are then 0 and 1), until a
@@ -70,6 +109,11 @@ class Regression(SingleColumnTask):
         return numbers
 
     def _fit(self, frame, allow_unlabelled=False):
+        link = getattr(self.loss_, "link", "identity")
+        if link not in LINKS:
+            raise ValueError(f"The loss of regression task {self.name_!r} declares link "
+                             f"{link!r}; a regression task reads one of {list(LINKS)}.")
+        self.link_ = link
         series = frame.iloc[:, 0]
         missing = (missing_mask(series) if allow_unlabelled
                    else check_has_labels(series, self.name_))
@@ -78,17 +122,63 @@ class Regression(SingleColumnTask):
         if not len(values):  # the scale comes with the first labels (fit_first_labels)
             self.mean_, self.scale_ = 0.0, 1.0
             return
-        self.mean_ = float(values.mean())
-        scale = float(values.std())
-        self.scale_ = scale if scale > 0 and np.isfinite(scale) else 1.0
+        self._check_range(values, series.name)
+        self.fit_statistics(values)
+
+    def fit_statistics(self, values: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        """Set ``mean_`` and ``scale_`` from labelled target values (weighted or not).
+
+        Parameters
+        ----------
+        values : ndarray of shape (n,)
+            Labelled targets, on the original scale.
+        sample_weight : ndarray of shape (n,) or None, default=None
+            Non-negative weight of each value.
+        """
+        mean = float(np.average(values, weights=sample_weight))
+        if getattr(self, "link_", "identity") == "log":
+            self.mean_, self.scale_ = 0.0, mean if mean > 0 and np.isfinite(mean) else 1.0
+            return
+        scale = float(np.sqrt(np.average((values - mean) ** 2, weights=sample_weight)))
+        self.mean_, self.scale_ = mean, scale if scale > 0 and np.isfinite(scale) else 1.0
+
+    def _check_range(self, values: np.ndarray, column: Any) -> None:
+        """A log link's labels must be non-negative."""
+        if getattr(self, "link_", "identity") != "log":
+            return
+        negative = values[values < 0]
+        if len(negative):
+            raise ValueError(
+                f"Regression task {self.name_!r} has a loss of log link "
+                f"({type(self.loss_).__name__}), which needs non-negative targets, but column "
+                f"{plain(column)!r} holds {len(negative)} negative value(s) such as "
+                f"{plain(negative[0])!r}. Use loss='mse' (or 'huber'), or shift the column."
+            )
 
     def encode(self, frame):
         series = frame.iloc[:, 0]
         values = self._values(series, np.asarray(pd.isna(series), dtype=bool))
+        self._check_range(values[~np.isnan(values)], series.name)
         return ((values - self.mean_) / self.scale_).astype(np.float32)[:, None]
 
+    def output_of(self, values: np.ndarray) -> np.ndarray:
+        """The head output whose prediction is ``values`` (the inverse of :meth:`decode`).
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_samples,) or (n_samples, 1)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 1)
+        """
+        values = np.asarray(values, dtype=np.float64).reshape(-1, 1)
+        return values_to_output(values, getattr(self, "link_", "identity"), self.mean_,
+                                self.scale_)
+
     def decode(self, output) -> dict[Any, pd.Series]:
-        values = np.asarray(output, dtype=np.float64)[:, 0] * self.scale_ + self.mean_
+        values = output_to_values(np.asarray(output, dtype=np.float64)[:, 0],
+                                  getattr(self, "link_", "identity"), self.mean_, self.scale_)
         dtype = self.dtypes_[0]
         keep = pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype)
         return {self.columns_[0]: as_series(values, dtype if keep else np.float64, self.columns_[0])}
