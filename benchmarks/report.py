@@ -612,8 +612,8 @@ TITLES: dict[str, str] = {
               "random validation rows, on new groups",
     "unseen_categories": "unseen categories: category_dropout on rows of a category fit never "
                          "saw, and its cost on the others (training rows)",
-    "counts": "counts: the Poisson deviance against squared error, and per-task HGB with "
-              "either loss",
+    "skewed_targets": "skewed targets: counts with the Poisson and prices with the Gamma "
+                      "deviance against squared error, and per-task HGB with either loss",
 }
 SECTIONS: list[str] = list(TITLES)
 #: The sections that have a renderer (a ``sections/<name>.py``), in report order.

@@ -3,8 +3,10 @@
 from ._base import TaskLoss, masked_mean
 from ._bce import BCELoss
 from ._cross_entropy import CrossEntropyLoss
+from ._deviance import LogLinkDeviance
 from ._dice import DiceLoss
 from ._focal import FocalLoss
+from ._gamma import GammaLoss
 from ._huber import HuberLoss
 from ._l1 import L1Loss
 from ._mse import MSELoss
@@ -13,8 +15,8 @@ from ._poisson import PoissonLoss
 #: Registry of loss names to classes. Adding a loss is one module plus one line here.
 LOSSES: dict[str, type[TaskLoss]] = {
     cls.name: cls
-    for cls in (MSELoss, HuberLoss, L1Loss, PoissonLoss, CrossEntropyLoss, BCELoss, FocalLoss,
-                DiceLoss)
+    for cls in (MSELoss, HuberLoss, L1Loss, PoissonLoss, GammaLoss, CrossEntropyLoss, BCELoss,
+                FocalLoss, DiceLoss)
 }
 
 
@@ -44,6 +46,6 @@ def get_loss(loss: str | TaskLoss, task_name: str = "") -> TaskLoss:
 
 
 __all__ = [
-    "LOSSES", "BCELoss", "CrossEntropyLoss", "DiceLoss", "FocalLoss", "HuberLoss", "L1Loss",
-    "MSELoss", "PoissonLoss", "TaskLoss", "get_loss", "masked_mean",
+    "LOSSES", "BCELoss", "CrossEntropyLoss", "DiceLoss", "FocalLoss", "GammaLoss", "HuberLoss",
+    "L1Loss", "LogLinkDeviance", "MSELoss", "PoissonLoss", "TaskLoss", "get_loss", "masked_mean",
 ]

@@ -33,6 +33,9 @@ class TaskLoss(BaseEstimator):
     #: ``"log"``: the target is divided by its mean and the output is the log of the
     #: prediction on that scale (see :class:`skmtl.tasks.Regression`).
     link: str = "identity"
+    #: Regression losses: the labels they accept, checked by the task with a message naming
+    #: it: None (any number), ``"non-negative"`` or ``"positive"``.
+    target_range: str | None = None
 
     _parameter_constraints: dict = {}
 

@@ -9,12 +9,13 @@ import pandas as pd
 import torch
 from sklearn.metrics import r2_score
 
+from ..losses._deviance import MAX_LOG_RATE
 from ._base import SingleColumnTask, as_series, check_has_labels, missing_mask, plain
 
 #: The links a regression loss may declare (``TaskLoss.link``).
 LINKS = ("identity", "log")
-#: Largest log-output a log link reads (as the Poisson loss): exp(30) ~ 1e13 x scale_.
-MAX_LOG_OUTPUT = 30.0
+#: Largest log-output a log link reads (as the deviance losses): exp(30) ~ 1e13 x scale_.
+MAX_LOG_OUTPUT = MAX_LOG_RATE
 
 
 def output_to_values(output: Any, link: str, mean: float, scale: float) -> Any:
@@ -46,7 +47,7 @@ class Regression(SingleColumnTask):
 
     The target is standardised with the mean and standard deviation of its labelled
     values during fit, and predictions are mapped back to the original scale. With a
-    loss of log link (``loss="poisson"``, for counts and other non-negative targets) the
+    loss of log link (``loss="poisson"`` for counts, ``loss="gamma"`` for prices) the
     target is divided by its mean instead, the head outputs the log of the prediction on
     that scale, and every prediction is positive.
 
@@ -60,7 +61,8 @@ class Regression(SingleColumnTask):
     loss : str or TaskLoss, default=None
         Training loss; None means ``"mse"``. ``"huber"`` and ``"l1"`` are robust to
         outliers; ``"poisson"`` (the Poisson deviance, a log link) suits counts: its
-        labels must be non-negative.
+        labels must be non-negative; ``"gamma"`` (the Gamma deviance, a log link) suits
+        positive skewed targets such as prices: its labels must be positive.
     name : str, default=None
         Task name; None uses the column name.
 
@@ -143,16 +145,20 @@ class Regression(SingleColumnTask):
         self.mean_, self.scale_ = mean, scale if scale > 0 and np.isfinite(scale) else 1.0
 
     def _check_range(self, values: np.ndarray, column: Any) -> None:
-        """A log link's labels must be non-negative."""
-        if getattr(self, "link_", "identity") != "log":
+        """The labels must lie in the loss's ``target_range`` (if it declares one)."""
+        wanted = getattr(self.loss_, "target_range", None)
+        if wanted not in ("non-negative", "positive"):
             return
-        negative = values[values < 0]
-        if len(negative):
+        bad = values[values < 0] if wanted == "non-negative" else values[values <= 0]
+        if len(bad):
+            kind = "negative" if wanted == "non-negative" else "zero or negative"
+            other = ("loss='poisson' (counts may be 0), or " if wanted == "positive"
+                     and (bad == 0).all() else "")
             raise ValueError(
-                f"Regression task {self.name_!r} has a loss of log link "
-                f"({type(self.loss_).__name__}), which needs non-negative targets, but column "
-                f"{plain(column)!r} holds {len(negative)} negative value(s) such as "
-                f"{plain(negative[0])!r}. Use loss='mse' (or 'huber'), or shift the column."
+                f"Regression task {self.name_!r} has loss {type(self.loss_).__name__}, which "
+                f"needs {wanted} targets, but column {plain(column)!r} holds {len(bad)} {kind} "
+                f"value(s) such as {plain(bad[0])!r}. Use {other}loss='mse' (or 'huber'), or "
+                "shift the column."
             )
 
     def encode(self, frame):

@@ -1,6 +1,7 @@
-"""Count targets: ``Regression(loss="poisson")`` (a log link) against hand computations and
-scikit-learn, and in combination with missing labels, every architecture and weighting,
-freeze, partial_fit, warm_start, sample weights, ensembles, checkpoints and ONNX export."""
+"""Losses of log link: ``Regression(loss="poisson")`` (counts) and ``Regression(loss="gamma")``
+(positive skewed targets) against hand computations and scikit-learn, and in combination
+with missing labels, every architecture and weighting, freeze, partial_fit, warm_start,
+sample weights, ensembles, checkpoints and ONNX export."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import pytest
 import torch
 from recording import RUNNABLE_WEIGHTINGS
 from sklearn.base import clone
-from sklearn.metrics import mean_poisson_deviance
+from sklearn.metrics import mean_gamma_deviance, mean_poisson_deviance
 
 from skmtl import MultiTaskEnsemble, MultiTaskNet
 from skmtl.architectures import ARCHITECTURES
-from skmtl.losses import LOSSES, PoissonLoss
+from skmtl.losses import LOSSES, GammaLoss, PoissonLoss
 from skmtl.tasks import Regression
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -41,6 +42,20 @@ def make_counts(n: int = 400, seed: int = 0, missing: float = 0.0):
         y.loc[rng.rand(n) < missing, "visits"] = np.nan
         y.iloc[5] = np.nan
     return X, y, rate
+
+
+def make_data(loss: str, n: int = 400, seed: int = 0, missing: float = 0.0):
+    """:func:`make_counts`, or with ``loss="gamma"`` its ``visits`` replaced by a positive
+    amount of mean ``rate`` (Gamma noise of shape 4)."""
+    X, y, rate = make_counts(n, seed, missing)
+    if loss == "gamma":
+        amount = np.random.RandomState(seed + 1).gamma(4.0, rate / 4.0)
+        y["visits"] = np.where(y["visits"].isna(), np.nan, amount)
+    return X, y, rate
+
+
+def spec(loss: str) -> dict:
+    return {"visits": Regression(loss=loss), "flag": "classification"}
 
 
 # -- the loss ----------------------------------------------------------------------------------
@@ -80,6 +95,29 @@ def test_the_fitted_loss_is_1_for_the_constant_mean_as_standardised_squared_erro
     # every target equal (or none labelled): the deviance itself
     assert PoissonLoss().fit(np.ones((3, 1)), 1).null_deviance_ == 1.0
     assert PoissonLoss().fit(np.full((3, 1), np.nan), 1).null_deviance_ == 1.0
+
+
+def test_gamma_loss_is_scikit_learns_mean_gamma_deviance_scaled_by_the_null_deviance():
+    generator = torch.Generator().manual_seed(1)
+    output = torch.randn(12, 1, generator=generator)
+    target = torch.rand(12, 1, generator=generator) * 3 + 0.1
+    target[[4]] = float("nan")
+    weight = torch.rand(12, generator=generator)
+    keep = ~torch.isnan(target[:, 0])
+    expected = mean_gamma_deviance(target[keep, 0].numpy(), torch.exp(output[keep, 0]).numpy(),
+                                   sample_weight=weight[keep].numpy())
+    assert GammaLoss()(output, target, weight)[0].item() == pytest.approx(expected, rel=1e-5)
+    fitted = GammaLoss().fit(target.numpy(), 1)
+    labelled = target[keep, 0].numpy().astype(np.float64)
+    assert fitted.null_deviance_ == pytest.approx(
+        mean_gamma_deviance(labelled, np.full(len(labelled), labelled.mean())), rel=1e-6)
+    assert fitted(output, target, weight)[0].item() == pytest.approx(
+        expected / fitted.null_deviance_, rel=1e-5)
+    at_mean = torch.full((12, 1), float(np.log(labelled.mean())))
+    assert fitted(at_mean, target, torch.ones(12))[0].item() == pytest.approx(1.0, rel=1e-5)
+    assert torch.isfinite(GammaLoss()(torch.tensor([[500.0], [-500.0]]),
+                                      torch.tensor([[1.0], [2.0]]), torch.ones(2))[0])
+    assert LOSSES["gamma"] is GammaLoss and GammaLoss.link == "log"
 
 
 def test_poisson_loss_stays_finite_for_huge_outputs_and_is_registered():
@@ -124,7 +162,7 @@ def test_output_of_inverts_decode_for_both_links():
 def test_a_negative_count_is_refused_naming_the_task_and_column():
     X, y, _ = make_counts(n=100)
     y.loc[y.index[3], "visits"] = -2.0
-    with pytest.raises(ValueError, match=r"task 'visits'.*PoissonLoss.*non-negative.*column "
+    with pytest.raises(ValueError, match=r"task 'visits' has loss PoissonLoss.*non-negative.*column "
                                          r"'visits' holds 1 negative value\(s\) such as -2\.0"):
         MultiTaskNet(tasks=SPEC, **FAST).fit(X, y)
     # also in a later partial_fit chunk
@@ -134,6 +172,30 @@ def test_a_negative_count_is_refused_naming_the_task_and_column():
     later.iloc[0, 0] = -1.0
     with pytest.raises(ValueError, match="needs non-negative targets"):
         est.partial_fit(X.iloc[50:], later)
+
+
+def test_a_zero_or_negative_amount_is_refused_by_the_gamma_loss():
+    X, y, _ = make_data("gamma", n=100)
+    y.loc[y.index[2], "visits"] = 0.0
+    with pytest.raises(ValueError, match=r"task 'visits' has loss GammaLoss, which needs positive "
+                                         r"targets, but column 'visits' holds 1 zero or negative "
+                                         r"value\(s\) such as 0\.0\. Use loss='poisson' \(counts "
+                                         "may be 0\\), or loss='mse'"):
+        MultiTaskNet(tasks=spec("gamma"), **FAST).fit(X, y)
+    y.loc[y.index[2], "visits"] = -3.0
+    with pytest.raises(ValueError, match=r"holds 1 zero or negative value\(s\) such as -3\.0\. "
+                                         "Use loss='mse'"):
+        MultiTaskNet(tasks=spec("gamma"), **FAST).fit(X, y)
+
+
+def test_gamma_learns_a_positive_skewed_amount():
+    X, y, rate = make_data("gamma", n=1500)
+    est = MultiTaskNet(tasks=spec("gamma"), max_epochs=30, random_state=0).fit(X, y)
+    pred = est.predict(X)["visits"]
+    assert (pred > 0).all() and est.tasks_[0].link_ == "log"
+    constant = mean_gamma_deviance(y["visits"], np.full(len(y), y["visits"].mean()))
+    assert mean_gamma_deviance(y["visits"], pred) < 0.8 * constant
+    assert np.corrcoef(pred, rate)[0, 1] > 0.9
 
 
 def test_the_scale_is_the_weighted_mean_under_sample_weight():
@@ -159,11 +221,12 @@ def test_partial_fit_whose_first_call_lacks_the_counts_learns_their_mean_later()
 # -- combinations ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("loss", ["poisson", "gamma"])
 @pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
 @pytest.mark.parametrize("freeze", [None, "trunk"])
-def test_every_architecture_trains_counts_with_missing_labels(architecture, freeze):
-    X, y, _ = make_counts(n=160, missing=0.6)
-    est = MultiTaskNet(tasks=SPEC, architecture=architecture, freeze=freeze, **FAST).fit(X, y)
+def test_every_architecture_trains_with_missing_labels(architecture, freeze, loss):
+    X, y, _ = make_data(loss, n=160, missing=0.6)
+    est = MultiTaskNet(tasks=spec(loss), architecture=architecture, freeze=freeze, **FAST).fit(X, y)
     losses = np.asarray(est.history_[:, "train_loss_visits"], dtype=float)
     assert np.isfinite(losses).all() and (losses >= 0).all()
     pred = est.predict(X)
@@ -171,10 +234,11 @@ def test_every_architecture_trains_counts_with_missing_labels(architecture, free
     assert np.isfinite(pred["visits"]).all()
 
 
+@pytest.mark.parametrize("loss", ["poisson", "gamma"])
 @pytest.mark.parametrize("weighting", RUNNABLE_WEIGHTINGS)
-def test_every_weighting_trains_counts_with_missing_labels(weighting):
-    X, y, _ = make_counts(n=160, missing=0.6)
-    est = MultiTaskNet(tasks=SPEC, weighting=weighting, **FAST)
+def test_every_weighting_trains_with_missing_labels(weighting, loss):
+    X, y, _ = make_data(loss, n=160, missing=0.6)
+    est = MultiTaskNet(tasks=spec(loss), weighting=weighting, **FAST)
     try:
         est.fit(X, y)
     except (ValueError, TypeError) as error:  # a refusal must name the option
@@ -232,15 +296,16 @@ def test_a_checkpoint_of_another_loss_link_is_not_resumed(tmp_path):
     assert len(resumed.history_) == 2 and resumed.tasks_[0].link_ == "log"
 
 
+@pytest.mark.parametrize("loss", ["poisson", "gamma"])
 @pytest.mark.parametrize("kind", ["net", "ensemble"])
-def test_onnx_predicts_the_counts_that_predict_does(kind):
+def test_onnx_predicts_what_predict_does(kind, loss):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("skl2onnx")
     from skmtl.export import onnx_inputs, to_onnx
 
-    X, y, _ = make_counts(n=150, missing=0.3)
-    model = (MultiTaskNet(tasks=SPEC, **FAST) if kind == "net" else MultiTaskEnsemble(
-        [MultiTaskNet(tasks=SPEC, **FAST), MultiTaskNet(**FAST)], cv=3, random_state=0))
+    X, y, _ = make_data(loss, n=150, missing=0.3)
+    model = (MultiTaskNet(tasks=spec(loss), **FAST) if kind == "net" else MultiTaskEnsemble(
+        [MultiTaskNet(tasks=spec(loss), **FAST), MultiTaskNet(**FAST)], cv=3, random_state=0))
     model.fit(X, y)
     session = ort.InferenceSession(to_onnx(model, X.iloc[:5]).SerializeToString(),
                                    providers=["CPUExecutionProvider"])
