@@ -19,9 +19,10 @@ class TaskOutputs(nn.Module):
     (int64, mapped to the class labels after the graph) and the class probabilities
     (float32, ``classes_`` order); a multi-label task gives its 0/1 labels (int64) and
     per-label probabilities (float32); a regression task gives its values in the
-    target's scale (float32; ``exp`` of the output first for a loss of log link). Temperature scaling and decision thresholds, when
-    fitted, are applied as ``predict`` and ``predict_proba`` apply them: labels and
-    probabilities are computed in float64 from the network's float32 output.
+    target's scale (float32; ``exp`` of the output first for a loss of log link).
+    Temperature scaling and decision thresholds, when fitted, are applied as ``predict``
+    and ``predict_proba`` apply them: labels and probabilities are computed in float64
+    from the network's float32 output.
 
     Parameters
     ----------
