@@ -70,8 +70,8 @@ def load(name: str, quick: bool) -> Dataset:
     return subsample_split(data, QUICK["rows"]) if quick else data
 
 
-class UnscaledPoisson(PoissonLoss):
-    """skmtl's Poisson deviance without its division by the null deviance."""
+class Unscaled:
+    """A mixin: skmtl's deviance loss without its division by the null deviance."""
 
     def fit(self, target, n_outputs):
         fitted = super().fit(target, n_outputs)
@@ -79,13 +79,12 @@ class UnscaledPoisson(PoissonLoss):
         return fitted
 
 
-class UnscaledGamma(GammaLoss):
-    """skmtl's Gamma deviance without its division by the null deviance."""
+class UnscaledPoisson(Unscaled, PoissonLoss):
+    """:class:`skmtl.losses.PoissonLoss`, not divided."""
 
-    def fit(self, target, n_outputs):
-        fitted = super().fit(target, n_outputs)
-        fitted.null_deviance_ = 1.0
-        return fitted
+
+class UnscaledGamma(Unscaled, GammaLoss):
+    """:class:`skmtl.losses.GammaLoss`, not divided."""
 
 
 def unscaled(loss: str) -> Any:

@@ -128,6 +128,16 @@ def cached_to(tensor: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor |
     return copies[target]
 
 
+def in_target_range(values: np.ndarray, target_range: str | None) -> np.ndarray:
+    """Mask of the ``values`` a loss of ``target_range`` (``TaskLoss.target_range``)
+    accepts: all for None, ``>= 0`` for ``"non-negative"``, ``> 0`` for ``"positive"``."""
+    if target_range == "positive":
+        return values > 0
+    if target_range == "non-negative":
+        return values >= 0
+    return np.ones(np.shape(values), dtype=bool)
+
+
 def balanced_weights(counts: np.ndarray) -> np.ndarray:
     """scikit-learn's "balanced" weights ``n_samples / (n_classes * count)`` (all 1 when
     there is no label: a first ``partial_fit`` call that does not label the task)."""

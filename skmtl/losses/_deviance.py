@@ -8,7 +8,7 @@ import copy
 import numpy as np
 import torch
 
-from ._base import TaskLoss, masked_mean
+from ._base import TaskLoss, in_target_range, masked_mean
 
 #: Largest (and, negated, least) log-rate a deviance loss evaluates (exp(30) ~ 1e13 times
 #: the mean target): keeps an early step of a large learning rate from overflowing.
@@ -44,14 +44,11 @@ class LogLinkDeviance(TaskLoss):
         """The deviance of each entry: targets ``y`` (in range), log-predictions ``log_mu``."""
         raise NotImplementedError
 
-    def _in_range(self, values: np.ndarray) -> np.ndarray:
-        return values > 0 if self.target_range == "positive" else values >= 0
-
     def fit(self, target, n_outputs):
         fitted = copy.copy(self)
         values = np.asarray(target, dtype=np.float64)
         values = values[~np.isnan(values)]
-        values = values[self._in_range(values)]
+        values = values[in_target_range(values, self.target_range)]
         null = 0.0
         if len(values):
             y = torch.as_tensor(values)

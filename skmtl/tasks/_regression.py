@@ -9,26 +9,26 @@ import pandas as pd
 import torch
 from sklearn.metrics import r2_score
 
+from ..losses._base import in_target_range
 from ..losses._deviance import MAX_LOG_RATE
 from ._base import SingleColumnTask, as_series, check_has_labels, missing_mask, plain
 
 #: The links a regression loss may declare (``TaskLoss.link``).
 LINKS = ("identity", "log")
-#: Largest log-output a log link reads (as the deviance losses): exp(30) ~ 1e13 x scale_.
-MAX_LOG_OUTPUT = MAX_LOG_RATE
 
 
 def output_to_values(output: Any, link: str, mean: float, scale: float) -> Any:
     """Predictions from a regression head's output (a numpy array or a torch tensor).
 
     ``"identity"``: ``output * scale + mean``; ``"log"``: ``exp(output) * scale + mean``
-    (``mean`` is 0 for a log link), the output clipped at :data:`MAX_LOG_OUTPUT`.
+    (``mean`` is 0 for a log link), the output clipped at ``MAX_LOG_RATE`` (as the deviance
+    losses clip it).
     """
     if link == "log":
         if isinstance(output, torch.Tensor):
-            output = torch.exp(output.clamp(max=MAX_LOG_OUTPUT))
+            output = torch.exp(output.clamp(max=MAX_LOG_RATE))
         else:
-            output = np.exp(np.minimum(output, MAX_LOG_OUTPUT))
+            output = np.exp(np.minimum(output, MAX_LOG_RATE))
     return output * scale + mean
 
 
@@ -124,8 +124,7 @@ class Regression(SingleColumnTask):
         if not len(values):  # the scale comes with the first labels (fit_first_labels)
             self.mean_, self.scale_ = 0.0, 1.0
             return
-        self._check_range(values, series.name)
-        self.fit_statistics(values)
+        self.fit_statistics(values)  # encode, which follows, checks the loss's range
 
     def fit_statistics(self, values: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
         """Set ``mean_`` and ``scale_`` from labelled target values (weighted or not).
@@ -147,9 +146,7 @@ class Regression(SingleColumnTask):
     def _check_range(self, values: np.ndarray, column: Any) -> None:
         """The labels must lie in the loss's ``target_range`` (if it declares one)."""
         wanted = getattr(self.loss_, "target_range", None)
-        if wanted not in ("non-negative", "positive"):
-            return
-        bad = values[values < 0] if wanted == "non-negative" else values[values <= 0]
+        bad = values[~in_target_range(values, wanted)]
         if len(bad):
             kind = "negative" if wanted == "non-negative" else "zero or negative"
             other = ("loss='poisson' (counts may be 0), or " if wanted == "positive"
