@@ -507,27 +507,45 @@ def describe(data: Any) -> dict[str, Any]:
             "tasks": list(data.y.columns)}
 
 
+def scored(name: str, y_te: Any, predict: Callable[[str], Any],
+           deviances: Mapping[str, str] | None = None,
+           subsets: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A record's ``"metrics"`` (:func:`table_metrics` on all test rows) and, with
+    ``subsets`` (label -> boolean mask over the test rows), its ``"subset_metrics"``: label
+    -> the same metrics on the rows of the mask only (the others' labels read as
+    missing)."""
+    import numpy as np
+
+    out: dict[str, Any] = {"metrics": table_metrics(name, y_te, predict, deviances)}
+    if subsets:
+        out["subset_metrics"] = {
+            label: table_metrics(name, y_te.where(np.broadcast_to(
+                np.asarray(mask, dtype=bool)[:, None], y_te.shape)), predict, deviances)
+            for label, mask in subsets.items()}
+    return out
+
+
 def fit_hgb_table(name: str, X: Any, y: Any, X_te: Any, y_te: Any, seed: int,
-                  deviances: Mapping[str, str] | None = None, deviance_losses: bool = False
-                  ) -> dict[str, Any]:
+                  deviances: Mapping[str, str] | None = None, deviance_losses: bool = False,
+                  subsets: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One HistGradientBoosting per task of ``y`` (:func:`fit_per_task_hgb` on
     :func:`hgb_frame`; ``deviance_losses``: each task of ``deviances`` with its loss,
     ``"poisson"`` or ``"gamma"``), scored on the test rows: the record's fields (timing,
-    :func:`table_metrics`)."""
+    :func:`scored`)."""
     out: dict[str, Any] = {}
     Xh, Xh_te = hgb_frame(X, X), hgb_frame(X_te, X)
     models, out["fit_seconds"], out["other_load"] = timed(
         lambda: fit_per_task_hgb(Xh, y, seed, deviances if deviance_losses else None))
-    out["metrics"] = table_metrics(name, y_te, per_task_scores(models, Xh_te, y), deviances)
-    return out
+    return out | scored(name, y_te, per_task_scores(models, Xh_te, y), deviances, subsets)
 
 
 def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any,
-                    deviances: Mapping[str, str] | None = None, **fit_params: Any
+                    deviances: Mapping[str, str] | None = None,
+                    subsets: Mapping[str, Any] | None = None, **fit_params: Any
                     ) -> dict[str, Any]:
     """Fit a skmtl estimator on a raw table (``fit_params``: more arguments of ``fit``, such
-    as ``groups``) and score it on the test rows (``deviances``: as :func:`table_metrics`):
-    the record's
+    as ``groups``) and score it on the test rows (``deviances``, ``subsets``: as
+    :func:`scored`): the record's
     fields (timing, whether a ConvergenceWarning was raised, epochs (of an ensemble: its
     members' median; epoch_seconds: all its members' epochs), :func:`table_metrics`;
     for ``name == "yeast"`` the Hamming loss of ``predict``'s decisions, so that thresholds
@@ -555,13 +573,11 @@ def fit_skmtl_table(est: Any, name: str, X: Any, y: Any, X_te: Any, y_te: Any,
     positive = {t.name_: list(t.classes_).index(True) if True in list(t.classes_) else 1
                 for t in classifiers}
     if name == "yeast":
-        out["metrics"] = table_metrics(name, y_te, lambda t: pred[t].to_numpy())
-    else:
-        out["metrics"] = table_metrics(name, y_te, lambda t: (
-            pred[t].to_numpy(dtype=object) if is_multiclass(y_te[t]) else
-            probas[t][:, positive[t]] if t in probas else pred[t].to_numpy(dtype=float)),
-            deviances)
-    return out
+        return out | scored(name, y_te, lambda t: pred[t].to_numpy(), subsets=subsets)
+    return out | scored(name, y_te, lambda t: (
+        pred[t].to_numpy(dtype=object) if is_multiclass(y_te[t]) else
+        probas[t][:, positive[t]] if t in probas else pred[t].to_numpy(dtype=float)),
+        deviances, subsets)
 
 
 def n_parameters(est: Any) -> int:

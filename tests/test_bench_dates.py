@@ -49,3 +49,16 @@ def test_each_view_gives_the_network_its_columns():
     assert numbers["when.hour"].tolist()[:2] == [10.5, 0.0]
     assert numbers["when.year"].isna().tolist() == [False, False, True, False]
     pd.testing.assert_frame_equal(numbers, date_numbers(X))
+
+
+def test_the_text_view_gives_iso_days_on_its_tables_only():
+    sys.path.insert(0, str(BENCHMARKS))
+    import dates
+
+    X = pd.DataFrame({"a": np.arange(3.0),
+                      "when": pd.to_datetime(["2024-01-01", None, "2024-03-04"])})
+    text = dates.view("skmtl, the date as text", X, "when")
+    assert text["when"].tolist() == ["2024-01-01", None, "2024-03-04"]
+    assert text["when"].dtype == object and X["when"].dtype.kind == "M"  # X itself unchanged
+    assert dates.methods("hotel_rates") == [*dates.VIEWS, "skmtl, the date as text", "hgb"]
+    assert dates.methods("flights") == [*dates.VIEWS, "hgb"]

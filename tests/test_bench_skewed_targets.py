@@ -93,3 +93,53 @@ def test_skewed_targets_section_gives_deviances_against_squared_error_and_hgb(tm
             in text)
     assert f"| {SQUARE} | 2.1000 ± 0.1414 | 0.1000 ± 0.0000 | 0.0500 ± 0.0000 |" in text
     assert "per task, scikit-learn defaults but for the deviance losses;" in text
+
+
+def test_subset_metrics_score_only_the_subsets_rows():
+    y = pd.DataFrame({"a": [2.0, 1.5, 3.0, 4.0, 0.5], "b": [True, False, True, False, True],
+                      "c": ["x", "y", "z", "x", "y"]})
+    predictions = {"a": np.array([2.5, 1.0, 3.5, 9.0, 1.0]),
+                   "b": np.array([.9, .2, .6, .7, .4]),
+                   "c": np.array(["x", "y", "x", "x", "x"], dtype=object)}
+    mask = np.array([True, True, True, False, True])  # row 3: the worst regression error
+    got = harness.scored("t", y, predictions.__getitem__, {"a": "gamma"}, {"small": mask})
+    assert got["metrics"] == harness.table_metrics("t", y, predictions.__getitem__,
+                                                   {"a": "gamma"})
+    kept = harness.table_metrics("t", y[mask].reset_index(drop=True),
+                                 lambda t: predictions[t][mask], {"a": "gamma"})
+    assert got["subset_metrics"] == {"small": kept}
+    assert got["subset_metrics"]["small"]["a"] > got["metrics"]["a"]
+    assert kept["c"] == pytest.approx(2 / 4)
+    assert "subset_metrics" not in harness.scored("t", y, predictions.__getitem__)
+
+
+def test_ames_subset_keeps_the_houses_de_cock_keeps():
+    sys.path.insert(0, str(BENCHMARKS))
+    import skewed_targets as bench
+
+    X = pd.DataFrame({"Gr_Liv_Area": [1_500, 4_000, 4_001, 5_642]})
+    (label, rows), = bench.SUBSETS["ames"].items()
+    assert "4,000 sq ft" in label
+    assert rows(X).tolist() == [True, True, False, False]
+    assert set(bench.SUBSETS) <= set(bench.DATASETS)
+
+
+def test_skewed_targets_section_scores_subsets_apart(tmp_path):
+    records = [harness.record(m, "houses", s, epochs=10, fit_seconds=2.0,
+                              metrics={"p deviance": 0.02, "p": r2, "p negative": 0.0},
+                              subset_metrics={"small houses": {"p deviance": 0.01 + s / 100,
+                                                               "p": r2 + 0.1}})
+               for m, values in {SQUARE: (0.80, 0.82), DEVIANCE: (0.84, 0.84),
+                                 "hgb, deviance": (0.90, 0.90)}.items()
+               for s, r2 in enumerate(values)]
+    config = {"reference": SQUARE, "deviance": DEVIANCE, "deviances": {"houses": {"p": "gamma"}},
+              "subsets": {"houses": ["small houses"]},
+              "views": {SQUARE: "squared error", DEVIANCE: "deviance"},
+              "hgb": {"hgb, deviance": "the deviance losses"}, "quick": None,
+              "datasets": {"houses": {"citation": "modeldata", "description": "houses",
+                                      "train_rows": 300, "test_rows": 100, "tasks": ["p"]}}}
+    text = render_section(tmp_path, "skewed_targets", payload("skewed_targets", records, config))
+    assert ("| method | p R², all test rows | p R², small houses | p deviance, small houses |"
+            in text)
+    assert f"| {SQUARE} | 0.8100 ± 0.0141 | 0.9100 ± 0.0141 | 0.0150 ± 0.0071 |" in text
+    assert "| hgb, deviance | 0.9000 ± 0.0000 | 1.0000 ± 0.0000 | 0.0150 ± 0.0071 |" in text

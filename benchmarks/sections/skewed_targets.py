@@ -7,7 +7,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from report import dataset_tables, fill, mean_metric, seed_header_values, view_differences
+from harness import mean_std
+from report import (
+    dataset_tables,
+    fill,
+    markdown_table,
+    mean_metric,
+    ok,
+    seed_header_values,
+    view_differences,
+)
 
 
 def metric_columns(tasks: list[str], deviances: Mapping[str, str],
@@ -39,6 +48,33 @@ def verdicts(recs: list[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def subset_tables(recs: list[Mapping[str, Any]], cfg: Mapping[str, Any]) -> str:
+    """Per dataset with test rows scored again on their own (``cfg["subsets"]``), one table:
+    each method's R² of each skewed target on all test rows and on each subset's rows, and
+    its deviance there (mean ± std over the seeds); "" when no dataset has any."""
+    parts = []
+    for name, labels in (cfg.get("subsets") or {}).items():
+        methods = [*cfg["views"], *cfg["hgb"]]
+        rows, columns = [], ["method"]
+        for task in cfg["deviances"][name]:
+            columns += [f"{task} R², all test rows"] + [
+                f"{task} {what}, {label}" for label in labels for what in ("R²", "deviance")]
+        for method in methods:
+            good = ok(recs, method=method, dataset=name)
+            row = {"method": method}
+            for task in cfg["deviances"][name]:
+                row[f"{task} R², all test rows"] = mean_std(
+                    [r["metrics"][task] for r in good], ".4f")
+                for label in labels:
+                    for what, key in (("R²", task), ("deviance", f"{task} deviance")):
+                        row[f"{task} {what}, {label}"] = mean_std(
+                            [r["subset_metrics"][label][key] for r in good
+                             if label in r.get("subset_metrics", {})], ".4f")
+            rows.append(row)
+        parts.append(f"{name}:\n\n" + markdown_table(rows, columns))
+    return "\n".join(parts)
+
+
 def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
     cfg, recs = res["config"], res["records"]
     tables = dataset_tables(
@@ -53,5 +89,6 @@ def render(res: Mapping[str, Any], report: Path, figures: bool) -> str:
                "hgb": "\n".join(f"- *{m}*: one `HistGradientBoostingClassifier` / `Regressor` "
                                 f"per task, scikit-learn defaults but for {what};"
                                 for m, what in cfg["hgb"].items()),
-               "reference": cfg["reference"], "verdicts": verdicts(recs, cfg)}
+               "reference": cfg["reference"], "verdicts": verdicts(recs, cfg),
+               "subsets": subset_tables(recs, cfg)}
     return fill("skewed_targets", values)
