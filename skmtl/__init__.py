@@ -14,6 +14,7 @@ from . import (
 from ._ensemble import MultiTaskEnsemble
 from ._estimators import MultiTaskClassifier, MultiTaskNet, MultiTaskRegressor
 from ._grouping import TaskGrouping
+from ._task_view import TaskClassifierView, TaskRegressorView, task_view
 
 __version__ = "0.1.0"
 
@@ -22,7 +23,9 @@ __all__ = [
     "MultiTaskEnsemble",
     "MultiTaskNet",
     "MultiTaskRegressor",
+    "TaskClassifierView",
     "TaskGrouping",
+    "TaskRegressorView",
     "__version__",
     "affinity",
     "architectures",
@@ -30,6 +33,7 @@ __all__ = [
     "losses",
     "metrics",
     "model_selection",
+    "task_view",
     "tasks",
     "transfer",
     "weighting",

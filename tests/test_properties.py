@@ -37,7 +37,7 @@ from __future__ import annotations
 import inspect
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,7 @@ class TaskCase:
     missing: str  # none, random, sparse
     declared: bool
     labels: list = field(default_factory=list)  # the training labels (classification)
+    loss: str | None = None  # a regression's declared log-link loss: "poisson", "gamma"
 
 
 def _classes(dtype: str, n_classes: int, rng: np.random.RandomState) -> list:
@@ -266,15 +267,19 @@ def tables(draw):
         name = f"t{t}"
         if kind == "regression":
             scale = draw(st.sampled_from([1.0, 1000.0]), label=f"task {t} scale")
-            values = signal * scale + 5.0
+            loss = draw(st.sampled_from([None, None, "poisson", "gamma"]), label=f"task {t} loss")
+            # a count or an amount (log-link loss): positive values; else any sign
+            values = np.exp(signal) * scale if loss else signal * scale + 5.0
             if dtype in ("int64", "Int64"):
-                values = np.round(values * 10).astype(np.int64)
+                values = np.round(values * 10).astype(np.int64) + (loss == "gamma")
             labelled = _labelled_rows(n, missing, 2, empty_row, rng)
             columns[name] = _column(values, labelled, dtype)
-            # an int-valued regression column would be inferred a classification: declare it
-            auto_ok = dtype in ("float64", "float32", "Float64")
+            # an int-valued regression column would be inferred a classification, and a
+            # loss needs a spec: declare it
+            auto_ok = dtype in ("float64", "float32", "Float64") and loss is None
             cases.append(TaskCase(kind, dtype, [name], missing,
-                                  draw(st.booleans(), label=f"task {t} declared") or not auto_ok))
+                                  draw(st.booleans(), label=f"task {t} declared") or not auto_ok,
+                                  loss=loss))
             continue
         n_classes = 2 if kind == "binary" else draw(st.integers(3, 4), label=f"task {t} classes")
         classes = _classes(dtype, n_classes, rng)
@@ -306,12 +311,14 @@ def tables(draw):
         options.append(MultiTaskClassifier)
     estimator = draw(st.sampled_from(options), label="estimator")
     specs = []
+    if estimator is not MultiTaskNet:  # no specs: each regression trains on squared error
+        cases = [replace(case, loss=None) for case in cases]
     for case in cases:
         if case.kind == "multilabel":
             specs.append(MultiLabel(case.columns))
         elif case.declared and estimator is MultiTaskNet:
-            cls = Regression if case.kind == "regression" else Classification
-            specs.append(cls(case.columns[0]))
+            specs.append(Regression(case.columns[0], loss=case.loss)
+                         if case.kind == "regression" else Classification(case.columns[0]))
     tasks = specs if specs else "auto"
     x_kind = draw(st.sampled_from(["array", "numeric frame", "raw frame"]), label="X")
     if x_kind != "array":
@@ -400,7 +407,10 @@ def check_predictions(est, X, y, cases: list[TaskCase]) -> None:
                 expected = dtype if (pd.api.types.is_float_dtype(dtype)
                                      and not isinstance(dtype, pd.CategoricalDtype)) else np.float64
                 assert got.dtype == expected, (column, got.dtype, expected)
-                assert np.isfinite(got.to_numpy(dtype=np.float64)).all(), column
+                values = got.to_numpy(dtype=np.float64)
+                assert np.isfinite(values).all(), column
+                if case.loss:  # a log link: exp of the output, never negative
+                    assert (values >= 0).all(), (column, case.loss, values.min())
                 continue
             assert got.dtype == truth.dtype, (column, got.dtype, truth.dtype)
             assert not got.isna().any(), column
