@@ -412,8 +412,10 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes, epochs=1,
                          groups=groups)
 
-    def _validate_input(self, X, y, incremental: bool):
-        """Check X and y; return the array(s) of X and whether training resumes."""
+    def _validate_input(self, X, y, incremental: bool, stream: bool = False):
+        """Check X and y; return the array(s) of X and whether training resumes.
+        ``stream``: a ``partial_fit`` call, whose first call's encoding keeps the
+        categories that a ``category`` column's dtype declares, rows or not."""
         if self.trunk is None and (is_input_dict(X) or _ndim(X) > 2):
             raise ValueError(
                 "X is a dict of inputs or has more than 2 dimensions; give a `trunk` that "
@@ -428,7 +430,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         if resume:
             self._check_structure()
         if uses_frame(self, X, reset=not resume):
-            X_array = check_frame(self, X, reset=not resume, continuing=resume)
+            X_array = check_frame(self, X, reset=not resume, continuing=resume,
+                                  declared=stream)
         else:
             if not resume:
                 self.preprocessor_ = None
@@ -447,7 +450,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         device = self._check_params()
         # rows paired by position: refused before anything (the encoder) is fitted
         check_aligned(X, y=y, sample_weight=sample_weight, groups=groups)
-        X_array, resume = self._validate_input(X, y, incremental)
+        X_array, resume = self._validate_input(X, y, incremental, stream=epochs is not None)
         if not resume and isinstance(self.trunk, MultiInput) and is_input_dict(X_array):
             self.trunk.check_scales(X_array, owner=type(self).__name__)
         n = n_rows(X_array)

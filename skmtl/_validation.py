@@ -352,7 +352,7 @@ def check_X(estimator: Any, X: Any, reset: bool, allow_nd: bool = False) -> Any:
 
 
 def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool,
-                continuing: bool = False) -> np.ndarray:
+                continuing: bool = False, declared: bool = False) -> np.ndarray:
     """Encode a table with the estimator's fitted :class:`~skmtl.tabular.TabularEncoder`.
 
     In fit (``reset``) the encoder is fitted on X (a DataFrame, or a dense 2-D array whose
@@ -369,6 +369,10 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool,
         Training continues with the fitted encoding (``partial_fit``, a warm start): warn
         when X holds categories that it did not see, as when a transferred trunk's encoding
         is applied in fit.
+    declared : bool, default=False
+        The encoder fitted here (``reset``) keeps the categories that a ``category``
+        column's dtype declares, also those X lacks (``TabularEncoder(
+        declared_categories=True)``): the first ``partial_fit`` call of a stream.
 
     Returns
     -------
@@ -410,7 +414,8 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool,
     elif reset:
         estimator.preprocessor_ = TabularEncoder(
             estimator.categorical_features, estimator.numeric_transform,
-            estimator.min_frequency, estimator.max_categories).fit(X)
+            estimator.min_frequency, estimator.max_categories,
+            declared_categories=declared).fit(X)
     array = estimator.preprocessor_.transform(X)
     if continuing or (reset and inherited is not None):
         _warn_unseen(estimator, X, "a transferred trunk's" if reset else "the fitted")
@@ -436,8 +441,9 @@ def _warn_unseen(estimator: Any, X: pd.DataFrame, whose: str) -> None:
         f"encoding did not see ({listed}). They read the code of unseen categories (the "
         "column's shared code of rare categories, else the missing value's) and cannot be "
         "learned apart: fit on rows that hold every category first (the encoding is fitted "
-        "on the first partial_fit call), or set category_dropout (e.g. 0.05) so that "
-        "this code is trained.", UserWarning, stacklevel=6)
+        "on the first partial_fit call, which also gives a code to every category that a "
+        "column's pd.CategoricalDtype declares), or set category_dropout (e.g. 0.05) so "
+        "that this code is trained.", UserWarning, stacklevel=6)
 
 
 def uses_frame(estimator: Any, X: Any, reset: bool) -> bool:

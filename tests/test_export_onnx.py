@@ -626,3 +626,18 @@ def test_parity_columns_held_by_pyarrow():
     assert kinds["text"] == kinds["kind"] == onnx.TensorProto.STRING
     assert_parity(model, onx, arrow)
     assert_parity(model, onx, pandas_and_arrow(40, seed=1)[1])
+
+
+def test_parity_of_a_stream_with_declared_categories():
+    """The categories a category dtype declared in the first partial_fit call (none of
+    whose rows it held) have codes of their own in the exported graph too."""
+    rng = np.random.default_rng(0)
+    n = 120
+    values = np.where(np.arange(n) < 60, rng.choice(["u", "v"], n), rng.choice(["w", "z"], n))
+    X = pd.DataFrame({"a": rng.normal(size=n),
+                      "c": pd.Categorical(values, categories=["u", "v", "w", "z"])})
+    y = pd.DataFrame({"r": X["a"] + 3.0 * (X["c"] == "w"), "b": X["c"].isin(["v", "z"])})
+    model = MultiTaskNet(**SMALL).partial_fit(X[:60], y[:60])
+    model.partial_fit(X[60:], y[60:])
+    assert list(model.preprocessor_.categories_[0]) == ["u", "v", "w", "z"]
+    assert_parity(model, to_onnx(model, X), X)

@@ -1075,11 +1075,13 @@ def test_an_encoder_pickled_before_dates_and_rare_categories_encodes_as_it_did()
     X = _table()
     encoder = TabularEncoder().fit(X)  # no date, no infrequent category: the old layout
     state = dict(encoder.__getstate__())  # a copy: the encoder keeps its own
-    for name in ("input_columns_", "dates_", "infrequent_keys_", "infrequent_categories_"):
+    for name in ("input_columns_", "dates_", "infrequent_keys_", "infrequent_categories_",
+                 "declared_categories"):
         del state[name]  # what an encoder fitted before these attributes holds
     old = TabularEncoder.__new__(TabularEncoder)
     old.__setstate__(state)
     assert old.input_columns_ == encoder.columns_ and old.dates_ == {}
+    assert old.get_params() == encoder.get_params()  # declared_categories=False, as then
     assert [len(k) for k in old.infrequent_keys_] == [0] * len(encoder.keys_)
     np.testing.assert_array_equal(old.transform(X), encoder.transform(X))
     new = X.assign(city="never seen")
@@ -1139,3 +1141,61 @@ def test_a_model_fits_and_predicts_columns_held_by_pyarrow():
     np.testing.assert_array_equal(got["r"].to_numpy(dtype=float), expected["r"].to_numpy())
     assert got["c"].astype(str).tolist() == expected["c"].astype(str).tolist()
     assert got.dtypes.astype(str).tolist() == y_arrow.dtypes.astype(str).tolist()
+
+
+def test_a_streams_first_call_keeps_the_categories_a_dtype_declares():
+    """In the first partial_fit call, a category column's dtype declares the categories to
+    come, as classes= declares the labels: each gets a code and is learned apart when its
+    rows arrive, without a warning. fit reads only the rows' categories."""
+    rng = np.random.default_rng(0)
+    n = 600
+    values = np.where(np.arange(n) < 300, rng.choice(["u", "v"], n), rng.choice(["w", "z"], n))
+    X = pd.DataFrame({"a": rng.normal(size=n),
+                      "c": pd.Categorical(values, categories=["u", "v", "w", "z"])})
+    y = pd.DataFrame({"r": X["a"] + 3.0 * (X["c"] == "w") - 3.0 * (X["c"] == "z")})
+    def mean_errors(model, X):
+        errors = model.predict(X[300:])["r"] - y["r"][300:]
+        return errors.groupby(X["c"][300:].astype(str)).mean().abs()
+
+    stream = MultiTaskNet(**FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        stream.partial_fit(X[:300], y[:300])  # u and v only
+        for _ in range(30):
+            stream.partial_fit(X[300:], y[300:])  # w and z
+    assert list(stream.preprocessor_.categories_[0]) == ["u", "v", "w", "z"]
+    # the same stream without the declaration: w and z read one code, and the user is told
+    text = X.astype({"c": str})
+    plain = MultiTaskNet(**FAST).partial_fit(text[:300], y[:300])
+    with pytest.warns(UserWarning, match=r"did not see \('c': \['w', 'z'\]\).*CategoricalDtype"):
+        plain.partial_fit(text[300:], y[300:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(29):
+            plain.partial_fit(text[300:], y[300:])
+    declared, shared = mean_errors(stream, X), mean_errors(plain, text)
+    assert shared.min() > 2.0  # one code for w and z: about ±3 off
+    assert declared.max() < 0.25 * shared.min(), (declared, shared)  # learned apart
+    # fit: the rows' categories only, as scikit-learn's encoders
+    fitted = MultiTaskNet(**FAST).fit(X[:300], y[:300])
+    assert list(fitted.preprocessor_.categories_[0]) == ["u", "v"]
+
+
+def test_declared_categories_count_as_just_frequent_enough():
+    column = pd.Categorical(["a"] * 6 + ["b"] * 2 + ["c"] * 4,
+                            categories=["a", "b", "c", "d", "e"])
+    X = pd.DataFrame({"k": column})
+    kept = TabularEncoder(min_frequency=3, declared_categories=True).fit(X)
+    assert list(kept.categories_[0]) == ["a", "c", "d", "e"]  # b: 2 rows < 3, infrequent
+    assert list(kept.infrequent_categories_[0]) == ["b"]
+    plain = TabularEncoder(min_frequency=3).fit(X)
+    assert list(plain.categories_[0]) == ["a", "c"]
+    # max_categories ranks them after the categories with more rows (ties: sorted)
+    capped = TabularEncoder(max_categories=4, declared_categories=True).fit(X)
+    assert list(capped.categories_[0]) == ["a", "b", "c"]
+    codes = capped.transform(pd.DataFrame({"k": pd.Categorical(["d", "e", "a"],
+                                                                 categories=list("abcde"))}))
+    assert codes[0, 0] == codes[1, 0] == 1  # the shared code of the others
+    # an object column declares nothing
+    text = TabularEncoder(declared_categories=True).fit(X.astype({"k": object}))
+    assert list(text.categories_[0]) == ["a", "b", "c"]

@@ -382,6 +382,13 @@ class TabularEncoder(BaseEstimator):
         (ties: in sorted order) and makes the others infrequent, as scikit-learn's
         ``OneHotEncoder(max_categories=)`` does. Applied after ``min_frequency``; None:
         no limit.
+    declared_categories : bool, default=False
+        Whether a ``category`` column's dtype declares categories to come: those its
+        rows in fit lack get codes of their own too, as if they had just enough rows
+        not to be infrequent (``max_categories`` ranks them after the categories with
+        more rows). skmtl's estimators set it in the first ``partial_fit`` call, whose
+        encoding later calls keep; otherwise (False) a category is known only from
+        the rows, and one that fit did not see reads the unseen categories' code.
 
     Attributes
     ----------
@@ -419,11 +426,21 @@ class TabularEncoder(BaseEstimator):
     """
 
     def __init__(self, categorical_features="from_dtype", numeric_transform="quantile",
-                 min_frequency=None, max_categories=None):
+                 min_frequency=None, max_categories=None, declared_categories=False):
         self.categorical_features = categorical_features
         self.numeric_transform = numeric_transform
         self.min_frequency = min_frequency
         self.max_categories = max_categories
+        self.declared_categories = declared_categories
+
+    def _declared_absent(self, column: pd.Series, keys: np.ndarray) -> pd.Series:
+        """With ``declared_categories``, the categories that a ``category`` column's dtype
+        declares but its rows lack, indexed by their keys (an empty Series otherwise)."""
+        if not (self.declared_categories and isinstance(column.dtype, pd.CategoricalDtype)):
+            return pd.Series([], dtype=object)
+        declared = pd.Series(column.dtype.categories.to_numpy(dtype=object), dtype=object)
+        declared.index = _keys(declared).to_numpy()
+        return declared[~declared.index.isin(keys) & ~declared.index.duplicated()]
 
     def _frequent(self, counts: np.ndarray, min_count: int) -> np.ndarray:
         """Which categories (of ``counts``, in sorted key order) keep a code of their own."""
@@ -526,7 +543,14 @@ class TabularEncoder(BaseEstimator):
                 warnings.warn(hint, UserWarning, stacklevel=2)
             first = pd.Series(column.to_numpy(dtype=object), index=keyed.to_numpy())
             first = first[~first.index.duplicated()]
-            min_count = self._min_count(len(X), len(keys))
+            absent = self._declared_absent(X.iloc[:, j], keys)
+            min_count = self._min_count(len(X), len(keys) + len(absent))
+            if len(absent):  # rows to come: counted as just frequent enough
+                first = pd.concat([first, absent])
+                keys = np.concatenate([keys, absent.index.to_numpy(dtype=str)])
+                counts = np.concatenate([counts, np.full(len(absent), max(min_count, 1))])
+                order = np.argsort(keys, kind="stable")
+                keys, counts = keys[order], counts[order]
             frequent = self._frequent(counts, min_count)  # keys stay sorted in each group
             self.categories_.append(np.array([first[k] for k in keys[frequent]], dtype=object))
             self.keys_.append(keys[frequent])
@@ -590,9 +614,11 @@ class TabularEncoder(BaseEstimator):
                          for i, part in self._sources()], dtype=bool)
 
     def __setstate__(self, state: dict) -> None:
-        """Unpickle; an encoder fitted before dates and infrequent categories existed gets
-        what it did then: X's columns as they are, no date, no infrequent category."""
+        """Unpickle; an encoder fitted before dates, infrequent and declared categories
+        existed gets what it did then: X's columns as they are, no date, no infrequent
+        category, the rows' categories only."""
         super().__setstate__(state)
+        self.__dict__.setdefault("declared_categories", False)
         if "columns_" in self.__dict__:
             self.__dict__.setdefault("input_columns_", list(self.columns_))
             self.__dict__.setdefault("dates_", {})
