@@ -19,15 +19,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .metrics import _final, task_column, task_proba
 from .tasks._base import missing_mask
-
-
-def _final(estimator: Any) -> Any:
-    """The skmtl estimator that ``estimator`` is, or that ends it (a Pipeline)."""
-    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
 
 
 def _fitted_tasks(estimator: Any) -> list:
@@ -108,17 +103,6 @@ class _TaskView(BaseEstimator):
             "sklearn.frozen.FrozenEstimator(view).")
 
     # -- predictions ---------------------------------------------------------------------
-    def _column(self, predictions: Any, task: Any) -> np.ndarray:
-        """This task's column of the model's ``predict`` output (a DataFrame, a Series or
-        an array shaped like the ``y`` of fit)."""
-        column = task.columns_[0]
-        if isinstance(predictions, pd.DataFrame):
-            return predictions[column].to_numpy()
-        if isinstance(predictions, pd.Series):
-            return predictions.to_numpy()
-        predictions = np.asarray(predictions)
-        return predictions if predictions.ndim == 1 else predictions[:, column]
-
     def predict(self, X: Any) -> np.ndarray:
         """The task's predictions for X (the viewed model's ``predict``, this task only).
 
@@ -134,7 +118,7 @@ class _TaskView(BaseEstimator):
             (after the model's decision thresholds, if it has any).
         """
         task = self._task()
-        return self._column(self.estimator.predict(X), task)
+        return task_column(self.estimator.predict(X), task)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """The task's score on the rows whose label in ``y`` is present: R² (regression)
@@ -211,11 +195,7 @@ class TaskClassifierView(ClassifierMixin, _TaskView):
             ``temperature_scaling``).
         """
         task, tasks = _find_task(self.estimator, self.task)
-        probas = self.estimator.predict_proba(X)
-        if len(tasks) == 1:
-            return np.asarray(probas)
-        position = [t.name_ for t in tasks if t.is_classification].index(task.name_)
-        return np.asarray(probas[position])
+        return task_proba(tasks, self.estimator.predict_proba(X), task)
 
     score = _TaskView.score  # not ClassifierMixin's: missing labels are skipped
 

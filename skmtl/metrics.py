@@ -48,6 +48,26 @@ def _task(estimator: Any, name: str) -> tuple[int, Any]:
     raise ValueError(f"No task named {name!r}; the tasks are {[t.name_ for t in tasks]}{hint}.")
 
 
+def task_column(predictions: Any, task: Any) -> np.ndarray:
+    """``task``'s column of a model's ``predict`` output: a DataFrame, a Series or an array
+    shaped like the ``y`` of fit (1-D, or 2-D with the task's column position)."""
+    column = task.columns_[0]
+    if isinstance(predictions, pd.DataFrame):
+        return predictions[column].to_numpy()
+    if np.ndim(predictions) == 1:
+        return np.asarray(predictions)
+    return np.asarray(predictions)[:, column]
+
+
+def task_proba(tasks: Sequence[Any], probas: Any, task: Any) -> np.ndarray:
+    """``task``'s array of a model's ``predict_proba`` output (one array per classification
+    task of ``tasks``, or a single array when the model has one task)."""
+    if len(tasks) == 1:
+        return np.asarray(probas)
+    classification = [t.name_ for t in tasks if t.is_classification]
+    return np.asarray(probas[classification.index(task.name_)])
+
+
 def _predictions(estimator: Any, X: Any, metric: str | Callable) -> Any:
     """What ``metric`` scores: ``predict(X)``, or ``predict_proba(X)`` for a probability metric.
 
@@ -75,17 +95,10 @@ def _score(estimator: Any, predictions: Any, y: Any, name: str, metric: str | Ca
     labelled = ~pd.isna(truth).to_numpy()
     truth = truth.to_numpy()[labelled]
     if callable(metric) or metric in _PREDICT_METRICS:
-        predicted = predictions
-        column = predicted[task.columns_[0]] if isinstance(predicted, pd.DataFrame) else (
-            predicted if np.ndim(predicted) == 1 else np.asarray(predicted)[:, task.columns_[0]])
-        column = np.asarray(column)[labelled]
+        column = task_column(predictions, task)[labelled]
         function = metric if callable(metric) else _PREDICT_METRICS[metric]
         return float(function(truth, column))
-    probas = predictions
-    classification = [t for t in _final(estimator).tasks_ if t.is_classification]
-    proba = probas if len(_final(estimator).tasks_) == 1 else probas[
-        [t.name_ for t in classification].index(name)]
-    proba = np.asarray(proba)[labelled]
+    proba = task_proba(_final(estimator).tasks_, predictions, task)[labelled]
     classes = task.classes_
     unknown = pd.unique(truth[~np.isin(truth, classes)])
     if len(unknown):  # a binary metric would count them as the negative class
