@@ -523,7 +523,10 @@ def prepare(net, description: dict, seeds: dict, saved: dict | None, epochs: int
     check_same_fit(saved["description"], {"network": describe_network(net)}, path, ["network"])
     try:
         net.module_.load_state_dict(saved["module"])
-        net.balancer_.load_state_dict(saved["balancer"])
+        balancer = saved["balancer"]
+        if "_extra_state" in net.balancer_.state_dict() and "_extra_state" not in balancer:
+            balancer = {**balancer, "_extra_state": {}}  # saved before aggregator states were
+        net.balancer_.load_state_dict(balancer)
         net.optimizer_.load_state_dict(saved["optimizer"])
     except (RuntimeError, ValueError, KeyError) as error:
         raise ValueError(

@@ -48,15 +48,36 @@ class AggregatingBalancer(Balancer):
         aggregator is kept per set of present tasks, so stateful ones (NashMTL) keep a
         state of the right size.
     mode : {"representation", "parameters"}
+    save_state, load_state : callable, default=None
+        For a stateful aggregator: ``save_state(aggregator)`` gives its state as a dict
+        of tensors and numbers, ``load_state(aggregator, state)`` restores it. The
+        states of all kept aggregators are the balancer's extra state, so a checkpoint
+        (``state_dict``) holds them and a resumed fit continues exactly where it stopped.
     """
 
     jacobian = "shared"
 
-    def __init__(self, n_tasks: int, make_aggregator, mode: str):
+    def __init__(self, n_tasks: int, make_aggregator, mode: str, save_state=None,
+                 load_state=None):
         super().__init__(n_tasks)
         self.make_aggregator = make_aggregator
         self.mode = mode
+        self.save_state = save_state
+        self.load_state = load_state
         self._aggregators: dict[tuple[int, ...], object] = {}
+
+    def get_extra_state(self) -> dict:
+        """The kept aggregators' states, keyed by their present tasks (``"0,2"``)."""
+        if self.save_state is None:
+            return {}
+        return {",".join(map(str, tasks)): self.save_state(aggregator)
+                for tasks, aggregator in self._aggregators.items()}
+
+    def set_extra_state(self, state: dict) -> None:
+        """Restore the states :meth:`get_extra_state` gave."""
+        for key, saved in state.items():
+            tasks = tuple(int(t) for t in key.split(","))
+            self.load_state(self.aggregator(tasks), saved)
 
     def aggregator(self, tasks: tuple[int, ...]):
         """The aggregator used when exactly ``tasks`` are present."""
@@ -160,6 +181,8 @@ class Aggregation(Weighting):
                 f"read by every task, which {type(module).__name__} does not have; use "
                 "architecture='shared_bottom' or mode='parameters'."
             )
-        balancer = AggregatingBalancer(n_tasks, self._aggregator, mode)
+        balancer = AggregatingBalancer(n_tasks, self._aggregator, mode,
+                                       getattr(self, "_save_state", None),
+                                       getattr(self, "_load_state", None))
         balancer.aggregator(tuple(range(n_tasks)))  # a missing solver fails here, before training
         return balancer

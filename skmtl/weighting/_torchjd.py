@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from numbers import Integral, Real
 
+import numpy as np
+import torch
 import torchjd.aggregation as tja
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -162,6 +164,24 @@ class NashMTL(_NeedsSolver, Aggregation):
     def _aggregator(self, n_tasks):
         _require_solvers(self)
         return tja.NashMTL(n_tasks=n_tasks, update_weights_every=self.update_weights_every)
+
+    # torchjd's NashMTL is stateful: it starts each solve from the last solution and
+    # counts steps for update_weights_every. A checkpoint keeps both.
+    @staticmethod
+    def _save_state(aggregator) -> dict:
+        weighting = aggregator.weighting
+        return {"step": float(weighting.step),
+                "prvs_alpha": torch.from_numpy(np.array(weighting.prvs_alpha)),
+                "normalization_factor": torch.from_numpy(np.array(weighting.normalization_factor))}
+
+    @staticmethod
+    def _load_state(aggregator, state: dict) -> None:
+        weighting = aggregator.weighting
+        weighting.prvs_alpha = state["prvs_alpha"].numpy().copy()
+        weighting.normalization_factor = state["normalization_factor"].numpy().copy()
+        weighting.step = float(state["step"])
+        if weighting.step > 0:  # forward builds the problem at step 0 only
+            weighting._init_optim_problem()
 
 
 class IMTLG(Aggregation):
