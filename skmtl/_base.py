@@ -37,6 +37,7 @@ from ._validation import (
     check_groups,
     check_X,
     is_input_dict,
+    n_dims,
     n_rows,
     uses_frame,
     warn_repeated_rows,
@@ -53,13 +54,6 @@ from .callbacks._affinity import affinity_mode, history_affinity
 from .tabular import BIN_EDGES
 from .tasks import Task, TaskSet
 from .weighting import WEIGHTINGS, Equal, Weighting, get_weighting
-
-
-def _ndim(X: Any) -> int:
-    """Number of dimensions of an array-like, without converting arrays and frames."""
-    ndim = getattr(X, "ndim", None)
-    return int(ndim) if ndim is not None else np.asarray(X).ndim
-
 
 #: ``early_stopping="auto"`` holds out a validation split and stops early from this many rows
 #: with a label (benchmarks/defaults.py: early stopping helped on every table of the
@@ -416,7 +410,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         """Check X and y; return the array(s) of X and whether training resumes.
         ``stream``: a ``partial_fit`` call, whose first call's encoding keeps the
         categories that a ``category`` column's dtype declares, rows or not."""
-        if self.trunk is None and (is_input_dict(X) or _ndim(X) > 2):
+        if self.trunk is None and (is_input_dict(X) or (n_dims(X) or 0) > 2):
             raise ValueError(
                 "X is a dict of inputs or has more than 2 dimensions; give a `trunk` that "
                 "reads it (e.g. a CNN for images, or skmtl.architectures.MultiInput({...}) "

@@ -455,12 +455,22 @@ def uses_frame(estimator: Any, X: Any, reset: bool) -> bool:
         trunk = getattr(estimator, "trunk", None)
         if trunk is not None and getattr(trunk, "skmtl_preprocessor_", None) is None:
             return False  # a user trunk reads X as given
-        return isinstance(X, pd.DataFrame) or _ndim(X) == 2
+        return isinstance(X, pd.DataFrame) or n_dims(X) == 2
     return getattr(estimator, "preprocessor_", None) is not None
 
 
-def _ndim(X: Any) -> int | None:
-    """Dimensions of X as an array (None when it is not one, e.g. ragged lists)."""
+def n_dims(X: Any) -> int | None:
+    """Dimensions of X as an array (None when it is not one, e.g. ragged lists).
+
+    Read from X's ``ndim`` or ``shape`` where it has one (arrays, tensors, pandas' and
+    polars' frames), so that nothing is converted: NumPy cannot even convert a polars
+    frame of numbers and dates."""
+    ndim = getattr(X, "ndim", None)
+    if ndim is not None:
+        return int(ndim)
+    shape = getattr(X, "shape", None)
+    if isinstance(shape, tuple):
+        return len(shape)
     try:
         return np.asarray(X).ndim
     except (TypeError, ValueError):

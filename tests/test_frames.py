@@ -99,3 +99,23 @@ def test_polars_times_with_a_time_zone_keep_their_local_hours():
     assert str(theirs.preprocessor_.date_zones_["when"]) == "America/Chicago"
     np.testing.assert_array_equal(theirs.preprocessor_.transform(X), ours.preprocessor_.transform(X))
     assert theirs.predict(X_pl)["r"].to_list() == ours.predict(X)["r"].tolist()
+
+
+def test_polars_numbers_text_and_naive_dates_fit_and_stream_as_pandas():
+    """polars cannot make one NumPy array of float, text and naive datetime columns
+    (DTypePromotionError): X is only ever read as a frame, in fit, partial_fit and predict."""
+    days = pd.Series(pd.date_range("2024-01-01", periods=N, freq="D"))
+    X = pd.DataFrame({"size": np.linspace(0, 1, N), "shop": ["north", "south"] * (N // 2),
+                      "day": days})
+    y = pd.DataFrame({"r": X["size"] + days.dt.dayofweek.to_numpy() / 6})
+    X_pl = pl.from_pandas(X)
+    assert isinstance(X_pl.schema["day"], pl.Datetime) and X_pl.schema["day"].time_zone is None
+    ours = MultiTaskNet(max_epochs=3, random_state=0).fit(X, y)
+    theirs = MultiTaskNet(max_epochs=3, random_state=0).fit(X_pl, y)
+    assert theirs.preprocessor_.summary().equals(ours.preprocessor_.summary())
+    np.testing.assert_array_equal(theirs.predict(X_pl)["r"], ours.predict(X)["r"])
+    stream = MultiTaskNet(random_state=0).partial_fit(X_pl[:60], y.iloc[:60])
+    stream.partial_fit(X_pl[60:], y.iloc[60:])
+    expected = MultiTaskNet(random_state=0).partial_fit(X[:60], y.iloc[:60])
+    expected.partial_fit(X[60:], y.iloc[60:])
+    np.testing.assert_array_equal(stream.predict(X_pl)["r"], expected.predict(X)["r"])
