@@ -419,6 +419,7 @@ def check_frame(estimator: Any, X: pd.DataFrame | Any, reset: bool,
     array = estimator.preprocessor_.transform(X)
     if continuing or (reset and inherited is not None):
         _warn_unseen(estimator, X, "a transferred trunk's" if reset else "the fitted")
+        _warn_out_of_range(estimator, X, "a transferred trunk's" if reset else "its")
     if reset:
         estimator.input_shapes_ = array.shape[1:]
     return array
@@ -444,6 +445,47 @@ def _warn_unseen(estimator: Any, X: pd.DataFrame, whose: str) -> None:
         "on the first partial_fit call, which also gives a code to every category that a "
         "column's pd.CategoricalDtype declares), or set category_dropout (e.g. 0.05) so "
         "that this code is trained.", UserWarning, stacklevel=6)
+
+
+#: Share of a numeric column's training values outside the range of the rows its encoding
+#: was fitted on, above which continued training warns (a random stream's later chunks
+#: hold about 2 / (n + 1) such values after a first chunk of n rows: under 5 % from 40 rows)
+OUT_OF_RANGE_SHARE = 0.05
+
+
+def _warn_out_of_range(estimator: Any, X: pd.DataFrame, whose: str) -> None:
+    """Warn when many training values of a numeric column lie outside the range that the
+    encoding applied to them was fitted on, which reads them at the range's ends
+    (:meth:`~skmtl.tabular.TabularEncoder.out_of_range`)."""
+    encoder = estimator.preprocessor_
+    found = {name: (low, high) for name, (share, low, high)
+             in encoder.out_of_range(X).items() if share > OUT_OF_RANGE_SHARE}
+    if not found:
+        return
+    few = {encoder.columns_[j] for j in encoder.binary_}
+
+    def fitted(name: Any, low: float, high: float) -> str:
+        if np.isnan(low):
+            return "no value"
+        if name in few:
+            return f"only {low:.6g}" + (f" and {high:.6g}" if high != low else "")
+        return f"[{low:.6g}, {high:.6g}]"
+
+    # the fitted ranges, not this call's values: the calls of a stream give the same
+    # message, which Python's warning filters then show once
+    listed = "; ".join(f"{name!r}: {fitted(name, *ends)}" for name, ends in found.items())
+    quantile = [name for name in found if name not in few]
+    advice = (" For a quantile-transformed column, numeric_transform='standard' or 'robust' "
+              "also keeps such values apart." if quantile else "")
+    warnings.warn(
+        f"{type(estimator).__name__}: over {OUT_OF_RANGE_SHARE:.0%} of the training rows' "
+        f"values of numeric column(s) lie outside what {whose} encoding saw in fit "
+        f"({listed}). The encoding reads them at the ends of that range (the quantile "
+        "transform clips; a column with at most two values in fit reads the nearer one), so "
+        "the network cannot tell them apart: in a time-ordered stream, for example, when "
+        "the first chunk holds only the first dates or counts. Fit the encoding on rows "
+        "that span each column's values (partial_fit fits it on its first call)."
+        + advice, UserWarning, stacklevel=6)
 
 
 def uses_frame(estimator: Any, X: Any, reset: bool) -> bool:

@@ -676,6 +676,47 @@ class TabularEncoder(BaseEstimator):
                 found[self.columns_[j]] = column[new][first].tolist()
         return found
 
+    def out_of_range(self, X: pd.DataFrame) -> dict[Any, tuple[float, float, float]]:
+        """The numeric columns whose values in X the encoding reads at the ends of fit's range.
+
+        The quantile transform maps a value outside the range of the rows it was fitted
+        on to that range's end, and a column with at most two values in fit reads other
+        values as the nearer of them (a column with one value, or none, reads everything
+        as 0): such values cannot be told apart. Robust and standard scaling keep them
+        apart, and are not listed. Date columns count by their numbers (``<name>.year``,
+        ``<name>.dayofyear``, ...); missing values are not counted.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            With the columns of fit.
+
+        Returns
+        -------
+        dict
+            Encoded column name -> (share of its non-missing values outside the range,
+            the range's low end, its high end; NaN ends for a column that had no value in
+            fit), for the columns with some value outside.
+        """
+        check_is_fitted(self)
+        X = _from_arrow_frame(X)
+        if self.dates_:
+            X = self._expand(X)
+        ranges = []
+        if isinstance(self.transformer_, QuantileTransformer):
+            ends = self.transformer_.quantiles_[[0, -1]]
+            ranges += [(j, ends[0, k], ends[1, k]) for k, j in enumerate(self.numeric_)]
+        ranges += [(j, *((distinct[0], distinct[-1]) if len(distinct) else (np.nan, np.nan)))
+                   for j, distinct in zip(self.binary_, self.binary_values_)]
+        found = {}
+        for j, low, high in ranges:
+            values = self._numeric(X, j)
+            values = values[~np.isnan(values)]
+            outside = ~((values >= low) & (values <= high))  # all, when fit saw no value
+            if outside.any():
+                found[self.columns_[j]] = (float(outside.mean()), float(low), float(high))
+        return found
+
     def _shared(self, k: int) -> int:
         """1 when the ``k``-th categorical column has the shared infrequent / unseen code 1."""
         return int(len(self.infrequent_keys_[k]) > 0)
