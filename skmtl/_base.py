@@ -477,7 +477,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.early_stopping_ = (
             _labelled_rows(targets, weights, taskset.target_slices_) >= EARLY_STOPPING_ROWS
             and epochs is None if self.early_stopping == "auto" else bool(self.early_stopping))
-        description, saved = self._read_checkpoint(taskset, X_array, resume, epochs)
+        description, saved = self._read_checkpoint(taskset, X_array, resume, epochs,
+                                                   (targets, weights))
         seed = self.seed_
         if resume:  # a different but reproducible stream for every continuation
             seed = (seed + 7919 * len(self.net_.history)) % np.iinfo(np.int32).max
@@ -537,11 +538,12 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             )
 
     def _read_checkpoint(self, taskset: TaskSet, X: Any, continuing: bool,
-                         epochs: int | None) -> tuple[dict | None, dict | None]:
+                         epochs: int | None, labels: tuple = ()) -> tuple[dict | None, dict | None]:
         """With ``checkpoint``: this fit's description and the saved fit to resume (if any).
 
         A new network resumes the checkpoint in the directory, after checking that it was
-        written for the same tasks and data, and with its seeds.
+        written for the same tasks, data (X and ``labels``, the encoded targets and
+        weights) and ``random_state``, and with its seeds.
         """
         if self.checkpoint is None:
             return None, None
@@ -550,12 +552,13 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
                 "checkpoint= saves and resumes fit, not partial_fit; set checkpoint=None for "
                 "partial_fit (and pickle the estimator between calls to keep its state)."
             )
-        description = _resume.describe_fit(taskset, X)
+        description = _resume.describe_fit(taskset, X, _resume.fingerprint(X, *labels),
+                                           self.random_state)
         path = ResumeCheckpoint.from_param(self.checkpoint).path
         saved = None if continuing else _resume.read_checkpoint(path)
         if saved is not None:
             _resume.check_same_fit(saved["description"], description, path,
-                                   ["tasks", "n_samples", "input_shape"])
+                                   _resume.resume_keys(saved["description"], description))
             self.seed_, self.split_seed_ = saved["seed_"], saved["split_seed_"]
         return description, saved
 

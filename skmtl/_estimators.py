@@ -261,8 +261,9 @@ _PARAMETERS = """
         and balancer state, History, seeds, random state, early-stopping state and a
         description of the tasks and data) to one file, ``skmtl_checkpoint.pt``, at the
         end of every epoch and of training, replacing it atomically. A ``fit`` on a
-        directory holding a checkpoint resumes it: it checks that the tasks, data shape
-        and network match (else a ValueError names what differs), takes the
+        directory holding a checkpoint resumes it: it checks that the tasks, the data
+        (a fingerprint of X, y and ``sample_weight``), an int ``random_state`` and the
+        network match (else a ValueError names what differs), takes the
         checkpoint's seeds and state, and trains only the epochs missing up to
         ``max_epochs`` (none when the saved fit is finished or stopped early). A skorch
         ``Checkpoint`` gives the directory (``dirname``), a file-name prefix
@@ -270,7 +271,9 @@ _PARAMETERS = """
         ``"valid_loss_best"`` to save at best validation; None saves every epoch); its
         ``f_*`` names are not used. The file loads with
         ``torch.load(weights_only=True)``, so a tampered one is refused. ``partial_fit``
-        does not support it.
+        does not support it. A directory holds one fit: ``MultiTaskEnsemble`` and
+        ``TaskGrouping`` give each of their networks a subdirectory (``member0``, ...,
+        ``group0``, ...); cross-validation and searches need ``checkpoint=None``.
     precision : {"32", "bf16", "16"}, default="32"
         Arithmetic of the forward passes (training, validation and prediction). "32":
         float32. "bf16": :func:`torch.autocast` to bfloat16, on the CPU and on GPUs that

@@ -22,6 +22,7 @@ from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_s
 from ._sample_weight import task_weights
 from ._validation import check_aligned, check_groups
 from .affinity import AffinityResult, partition_tasks
+from .callbacks._resume import member_checkpoint
 from .tasks._taskset import TaskSet, _spec_from_value, as_target_frame
 
 
@@ -91,6 +92,11 @@ def _lowest(blocks: dict[int, np.ndarray]) -> tuple[int | None, dict[int, float]
         errors[k] = (float(np.std(difference, ddof=1) / np.sqrt(len(difference)))
                      if len(difference) > 1 else 0.0)
     return choice, means, errors
+
+
+def _no_checkpoint(template: Any) -> dict:
+    """``set_params`` arguments that turn off ``template``'s checkpoint, if it has one."""
+    return {"checkpoint": None} if "checkpoint" in template.get_params() else {}
 
 
 class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
@@ -325,8 +331,9 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         else:
             groups = partition_tasks(matrix, self.n_groups)
         self.groups_ = groups
-        self.estimators_ = [self._fit_group(template, group, X, frame, seed, weights, rows)
-                            for group in groups]
+        self.estimators_ = [self._fit_group(template, group, X, frame, seed, weights, rows,
+                                            name=f"group{k}")
+                            for k, group in enumerate(groups)]
         self.n_groups_ = len(groups)
         by_name = {task.name_: task for est in self.estimators_ for task in est.tasks_}
         self.tasks_ = [by_name[name] for name in names]
@@ -352,7 +359,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             from . import affinity as measures
 
             measure = getattr(measures, f"{given}_affinity")
-            run = clone(template).set_params(random_state=seed)
+            run = clone(template).set_params(random_state=seed, **_no_checkpoint(template))
             run._check_params()  # the estimator's own options refuse as they would in its fit
             try:
                 result = measure(run, X, frame, max_epochs=self.affinity_epochs,
@@ -404,8 +411,10 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         wanted = {column for name in group for column in self._columns[name]}
         return [column for column in self._taskset.columns_ if column in wanted]
 
-    def _subset(self, template: BaseMultiTask, group: list[str], seed: Any) -> BaseMultiTask:
-        """An unfitted clone for ``group``: its columns' task specs, the shared seed."""
+    def _subset(self, template: BaseMultiTask, group: list[str], seed: Any,
+                name: str | None = None) -> BaseMultiTask:
+        """An unfitted clone for ``group``: its columns' task specs, the shared seed, and
+        ``checkpoint``'s subdirectory ``name`` (no checkpoint when ``name`` is None)."""
         columns = self._group_columns(group)
         tasks = template.tasks
         if isinstance(tasks, dict):
@@ -413,14 +422,23 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                      if _spec_from_value(spec, column)._declared_columns()[0] in columns}
         elif not isinstance(tasks, str):
             tasks = [spec for spec in tasks if spec._declared_columns()[0] in columns]
-        return clone(template).set_params(tasks=tasks, random_state=seed)
+        estimator = clone(template).set_params(tasks=tasks, random_state=seed)
+        if name is None:  # a trial run (n_groups="auto"): not saved
+            return estimator.set_params(**_no_checkpoint(template))
+        if estimator.get_params().get("checkpoint") is not None:  # one fit per group
+            estimator.set_params(checkpoint=member_checkpoint(estimator.checkpoint, name))
+            if self.random_state is None and template.random_state is None:
+                # unseeded: it draws its seeds in fit, or takes its checkpoint's
+                estimator.set_params(random_state=None)
+        return estimator
 
     def _fit_group(self, template: BaseMultiTask, group: list[str], X: Any,
                    frame: pd.DataFrame, seed: Any, weights: pd.DataFrame | None,
-                   rows: np.ndarray | None = None) -> BaseMultiTask:
+                   rows: np.ndarray | None = None, name: str | None = None) -> BaseMultiTask:
         """The estimator of the task group ``group``; ``rows``: each row's group of rows
-        (``fit``'s ``groups``), or None."""
-        estimator = self._subset(template, group, seed)
+        (``fit``'s ``groups``), or None; ``name``: its checkpoint's subdirectory (None: a
+        trial run, not saved)."""
+        estimator = self._subset(template, group, seed, name)
         # the rows of a validation split may lack a class: fitted with all y's classes
         return fit_with_classes(estimator, X, frame[self._group_columns(group)], self._classes,
                                 sample_weight=None if weights is None else weights[group],

@@ -3,6 +3,8 @@
 import json
 import os
 import pickle
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,9 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
+from sklearn.model_selection import KFold, cross_validate
 from skorch.callbacks import Callback, Checkpoint
 
-from skmtl import MultiTaskNet
+from skmtl import MultiTaskEnsemble, MultiTaskNet, TaskGrouping
 from skmtl.callbacks._resume import CHECKPOINT_FILE, read_checkpoint
 from skmtl.weighting import NashMTL
 from skmtl.weighting._torchjd import missing_solvers
@@ -250,6 +254,71 @@ def test_stateful_aggregator_resumes_where_it_stopped(tmp_path):
     torch.save(state, tmp_path / CHECKPOINT_FILE)
     again = MultiTaskNet(checkpoint=tmp_path, callbacks=[EpochCounter()], **params).fit(X, y)
     assert epochs_run(again) == 3 and len(again.history_) == 6
+
+
+def test_a_fit_on_other_rows_or_another_seed_refuses_the_checkpoint(tmp_path):
+    """A classification-only model of equal-sized folds has the same tasks and shapes in
+    every fold: the data's fingerprint tells the folds apart (before, the second fold
+    resumed the first fold's finished model and scored it), and an int random_state
+    that differs from the checkpoint's is another fit too."""
+    X, y = make_data(n=160)
+    y = y[["c"]]
+    folds = KFold(4)
+    with pytest.raises(ValueError, match=re.escape(
+            "the training data (X, y or sample_weight) differ")) as caught:
+        cross_validate(MultiTaskNet(checkpoint=tmp_path / "cv", **FAST), X, y, cv=folds,
+                       error_score="raise")
+    assert "give them checkpoint=None" in str(caught.value)
+    MultiTaskNet(checkpoint=tmp_path / "w", **FAST).fit(X, y)
+    with pytest.raises(ValueError, match=re.escape("the training data")):
+        MultiTaskNet(checkpoint=tmp_path / "w", **FAST).fit(X, y, sample_weight=np.arange(160.0))
+    MultiTaskNet(checkpoint=tmp_path / "s", random_state=0, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match=re.escape("random_state 0 in the checkpoint, 1 now")):
+        MultiTaskNet(checkpoint=tmp_path / "s", random_state=1, **FAST).fit(X, y)
+    # the same data (a copy) and seed resume; random_state=None takes the checkpoint's seeds
+    again = MultiTaskNet(checkpoint=tmp_path / "s", random_state=0, callbacks=[EpochCounter()],
+                         **FAST).fit(X.copy(), y.copy())
+    assert epochs_run(again) == 0
+    assert MultiTaskNet(checkpoint=tmp_path / "s", **FAST).fit(X, y).seed_ == again.seed_
+
+
+def test_ensemble_and_grouping_members_checkpoint_in_subdirectories(tmp_path):
+    """Each network of a MultiTaskEnsemble or TaskGrouping is one fit: it gets a
+    subdirectory of the checkpoint (before, they shared one file, and every member after
+    the first resumed the first's finished fit: an ensemble of copies)."""
+    X, y = make_data()
+    base = MultiTaskNet(checkpoint=tmp_path / "ens", **FAST)
+    ensemble = MultiTaskEnsemble(base, n_seeds=3, random_state=0).fit(X, y)
+    assert sorted(os.listdir(tmp_path / "ens")) == ["member0", "member1", "member2"]
+    first, *others = [m.predict(X)["r"] for m in ensemble.estimators_]
+    assert all(np.abs(first - other).max() > 1e-3 for other in others)
+    # a crash in member 1: member 0 is read back, member 1 resumes, member 2 trains
+    crashing = MultiTaskEnsemble(clone(base), n_seeds=3, random_state=0)
+    shutil.rmtree(tmp_path / "ens" / "member1")
+    shutil.rmtree(tmp_path / "ens" / "member2")
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        crashing.set_params(estimators__callbacks=[CrashIn(4)]).fit(X, y)
+    assert len(saved_history(tmp_path / "ens" / "member1")) == 3
+    resumed = MultiTaskEnsemble(base, n_seeds=3, random_state=0).fit(X, y)
+    for ours, theirs in zip(resumed.estimators_, ensemble.estimators_):
+        assert_same_predictions(ours, theirs, X)
+    # unseeded, the members draw their seeds, and a second fit takes them back
+    unseeded = MultiTaskEnsemble(MultiTaskNet(checkpoint=tmp_path / "any", **FAST), n_seeds=2)
+    first = unseeded.fit(X, y).estimators_
+    assert first[0].seed_ != first[1].seed_
+    counted = MultiTaskNet(checkpoint=tmp_path / "any", callbacks=[EpochCounter()], **FAST)
+    second = MultiTaskEnsemble(counted, n_seeds=2).fit(X, y).estimators_
+    assert [epochs_run(m) for m in second] == [0, 0]
+    for ours, theirs in zip(second, first):
+        assert_same_predictions(ours, theirs, X)
+    grouping = TaskGrouping(MultiTaskNet(checkpoint=tmp_path / "grp", **FAST), n_groups=2,
+                            random_state=0).fit(X, y)
+    assert sorted(os.listdir(tmp_path / "grp")) == ["group0", "group1"]  # no trial run saved
+    assert [saved_state(tmp_path / "grp" / f"group{k}")["epochs"] for k in (0, 1)] == [6, 6]
+    again = TaskGrouping(MultiTaskNet(checkpoint=tmp_path / "grp", **FAST), n_groups=2,
+                         random_state=0).fit(X, y)
+    for ours, theirs in zip(again.estimators_, grouping.estimators_):
+        np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
 
 
 def test_early_stopping_state_survives_a_crash(tmp_path):

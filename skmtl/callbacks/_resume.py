@@ -13,7 +13,9 @@ process killed while writing leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import contextlib
+import copy
 import glob
+import hashlib
 import json
 import math
 import os
@@ -23,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy import sparse
 from skorch.callbacks import Callback, Checkpoint, EarlyStopping
 from skorch.history import History
 from skorch.utils import noop
@@ -296,8 +299,43 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def describe_fit(taskset, X: Any) -> dict:
-    """What a resuming fit must share with the checkpoint: tasks and data shape.
+def fingerprint(*arrays: Any) -> str | None:
+    """A digest of the training data, so that a checkpoint resumes only the same fit.
+
+    Parameters
+    ----------
+    *arrays : ndarray, scipy sparse matrix, torch.Tensor or dict of them
+        The checked inputs, the encoded targets, the weights.
+
+    Returns
+    -------
+    str or None
+        The hex digest; None when an input is of another kind (an object array, a
+        dataset read by a user trunk), which is then not compared.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+
+    def add(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(digest.update(repr(key).encode()) or add(value[key])
+                       for key in sorted(value, key=repr))
+        if sparse.issparse(value):
+            value = sparse.csr_matrix(value)
+            digest.update(repr(value.shape).encode())
+            return all(add(part) for part in (value.data, value.indices, value.indptr))
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        if not isinstance(value, np.ndarray) or value.dtype.hasobject:
+            return False
+        digest.update(f"{value.dtype.str}{value.shape}".encode())
+        digest.update(np.ascontiguousarray(value).view(np.uint8).data)
+        return True
+
+    return digest.hexdigest() if all(add(value) for value in arrays) else None
+
+
+def describe_fit(taskset, X: Any, data: str | None = None, random_state: Any = None) -> dict:
+    """What a resuming fit must share with the checkpoint: tasks, data and seed.
 
     Parameters
     ----------
@@ -305,12 +343,17 @@ def describe_fit(taskset, X: Any) -> dict:
         The fitted tasks.
     X : ndarray or dict of ndarray
         The checked inputs.
+    data : str or None, default=None
+        :func:`fingerprint` of the inputs, targets and weights.
+    random_state : object, default=None
+        The estimator's ``random_state``: recorded when it is an int.
 
     Returns
     -------
     dict
         JSON-able: ``tasks`` (name, type, kind, columns, classes, regression mean and
-        scale, and link when it is not the identity), ``n_samples`` and ``input_shape``.
+        scale, and link when it is not the identity), ``n_samples``, ``input_shape``,
+        ``data`` and ``random_state`` (None for anything but an int).
     """
     tasks = []
     for task in taskset.tasks_:
@@ -327,7 +370,46 @@ def describe_fit(taskset, X: Any) -> dict:
         n_samples = len(next(iter(X.values())))
     else:
         shape, n_samples = list(X.shape[1:]), X.shape[0]
-    return json.loads(json.dumps({"tasks": tasks, "n_samples": n_samples, "input_shape": shape}))
+    seed = int(random_state) if isinstance(random_state, (int, np.integer)) else None
+    return json.loads(json.dumps({"tasks": tasks, "n_samples": n_samples, "input_shape": shape,
+                                  "data": data, "random_state": seed}))
+
+
+def resume_keys(saved: dict, current: dict) -> list[str]:
+    """The parts of a checkpoint's description that this fit must match to resume it.
+
+    Tasks and data shape always; the data's fingerprint when both have one (a
+    checkpoint written before they were recorded has none); the seed when this fit
+    gives an int ``random_state`` (with None, the fit takes the checkpoint's seeds).
+    """
+    keys = ["tasks", "n_samples", "input_shape"]
+    if saved.get("data") is not None and current.get("data") is not None:
+        keys.append("data")
+    if current.get("random_state") is not None and "random_state" in saved:
+        keys.append("random_state")
+    return keys
+
+
+def member_checkpoint(checkpoint: Any, name: str) -> Any:
+    """The checkpoint of one of a model's several fits (an ensemble's member, a task
+    group's network): the subdirectory ``name`` of ``checkpoint``'s directory.
+
+    Parameters
+    ----------
+    checkpoint : None, str, path-like or skorch.callbacks.Checkpoint
+    name : str
+
+    Returns
+    -------
+    None, str or skorch.callbacks.Checkpoint
+    """
+    if checkpoint is None:
+        return None
+    if isinstance(checkpoint, Checkpoint):
+        member = copy.deepcopy(checkpoint)
+        member.dirname = os.path.join(os.fspath(checkpoint.dirname), name)
+        return member
+    return os.path.join(os.fspath(checkpoint), name)
 
 
 def describe_network(net) -> dict:
@@ -400,6 +482,8 @@ def differences(saved: dict, current: dict, keys) -> list[str]:
                              f"the checkpoint, {shapes_new.get(name)} now")
             if len(changed) > 3:
                 found.append(f"and {len(changed) - 3} more network parameters differ")
+        elif key == "data" and old != new:
+            found.append("the training data (X, y or sample_weight) differ")
         elif not _same(old, new):
             found.append(f"{key} {_short(old)} in the checkpoint, {_short(new)} now")
     return found
@@ -421,7 +505,10 @@ def check_same_fit(saved: dict, current: dict, path: str, keys) -> None:
         raise ValueError(
             f"The checkpoint {path!r} was written by a different fit, so this fit cannot "
             f"resume it: {'; '.join(found)}. To train this model from scratch, use another "
-            "checkpoint directory or delete the file."
+            "checkpoint directory or delete the file. A directory holds one fit: "
+            "cross-validation and searches fit clones of the estimator on other rows, so "
+            "give them checkpoint=None (MultiTaskEnsemble and TaskGrouping give each of "
+            "their networks a subdirectory)."
         )
 
 
