@@ -543,7 +543,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
 
         A new network resumes the checkpoint in the directory, after checking that it was
         written for the same tasks, data (X and ``labels``, the encoded targets and
-        weights) and ``random_state``, and with its seeds.
+        weights), ``random_state`` and other parameters (all but those
+        ``_resume.RESUMABLE_PARAMS`` names), and with its seeds.
         """
         if self.checkpoint is None:
             return None, None
@@ -553,7 +554,7 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
                 "partial_fit (and pickle the estimator between calls to keep its state)."
             )
         description = _resume.describe_fit(taskset, X, _resume.fingerprint(X, *labels),
-                                           self.random_state)
+                                           self.random_state, _resume.describe_params(self))
         path = ResumeCheckpoint.from_param(self.checkpoint).path
         saved = None if continuing else _resume.read_checkpoint(path)
         if saved is not None:

@@ -213,11 +213,11 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
                     member = clone(template)
                     saved = member.get_params().get("checkpoint") is not None
                     if self.n_seeds > 1 or self.random_state is not None:
-                        seed = int(rng.randint(np.iinfo(np.int32).max))
+                        drawn = int(rng.randint(np.iinfo(np.int32).max))
                         # unseeded, a member draws its seeds in fit, or takes its
                         # checkpoint's, so that a killed ensemble resumes
                         member.set_params(random_state=None if saved and self.random_state
-                                          is None else seed)
+                                          is None else drawn)
                     if saved:  # one fit, one directory
                         member.set_params(checkpoint=member_checkpoint(
                             member.checkpoint, f"member{len(members)}"))

@@ -262,8 +262,10 @@ _PARAMETERS = """
         description of the tasks and data) to one file, ``skmtl_checkpoint.pt``, at the
         end of every epoch and of training, replacing it atomically. A ``fit`` on a
         directory holding a checkpoint resumes it: it checks that the tasks, the data
-        (a fingerprint of X, y and ``sample_weight``), an int ``random_state`` and the
-        network match (else a ValueError names what differs), takes the
+        (a fingerprint of X, y and ``sample_weight``), an int ``random_state``, the
+        network and the other parameters match (all but ``max_epochs``, ``verbose``,
+        ``callbacks``, ``device`` and ``compile``; else a ValueError names what
+        differs), takes the
         checkpoint's seeds and state, and trains only the epochs missing up to
         ``max_epochs`` (none when the saved fit is finished or stopped early). A skorch
         ``Checkpoint`` gives the directory (``dirname``), a file-name prefix

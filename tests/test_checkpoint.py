@@ -192,8 +192,18 @@ def test_different_tasks_or_network_refuse_to_resume(tmp_path):
         MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, y[["r"]])
     with pytest.raises(ValueError, match="task 'r': mean"):
         MultiTaskNet(checkpoint=tmp_path, **FAST).fit(X, y.assign(r=y["r"] + 1))
-    with pytest.raises(ValueError, match="network parameter .* has shape"):
+    with pytest.raises(ValueError, match=re.escape(
+            "hidden_layer_sizes=(8,) in the checkpoint, (4,) now")):
         MultiTaskNet(checkpoint=tmp_path, **dict(FAST, hidden_layer_sizes=(4,))).fit(X, y)
+    # another learning rate or weighting is another fit, even with the same network
+    with pytest.raises(ValueError, match=re.escape(
+            "lr=0.001 in the checkpoint, 0.01 now; weighting='equal' in the checkpoint, "
+            "'uncertainty' now")):
+        MultiTaskNet(checkpoint=tmp_path, lr=0.01, weighting="uncertainty", **FAST).fit(X, y)
+    # what a resume may change: how long it trains, what it prints and calls back
+    resumed = MultiTaskNet(checkpoint=tmp_path, verbose=0, callbacks=[EpochCounter()],
+                           **FAST).fit(X, y)
+    assert epochs_run(resumed) == 5 and len(resumed.history_) == 6
     with pytest.raises(ValueError, match="partial_fit"):
         MultiTaskNet(checkpoint=tmp_path, **FAST).partial_fit(X, y)
 

@@ -135,9 +135,9 @@ def test_task_grouping_validates_and_fits_on_whole_groups():
     recorded = []
     original = TaskGrouping._fit_group
 
-    def spy(self, template, group, X_fit, frame, seed, weights, rows=None):
+    def spy(self, template, group, X_fit, frame, seed, weights, rows=None, **kwargs):
         recorded.append((frame.index.to_numpy(), rows))
-        return original(self, template, group, X_fit, frame, seed, weights, rows)
+        return original(self, template, group, X_fit, frame, seed, weights, rows, **kwargs)
 
     try:
         TaskGrouping._fit_group = spy

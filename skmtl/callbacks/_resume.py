@@ -20,6 +20,7 @@ import json
 import math
 import os
 import pickle
+import re
 import tempfile
 from typing import Any
 
@@ -334,8 +335,37 @@ def fingerprint(*arrays: Any) -> str | None:
     return digest.hexdigest() if all(add(value) for value in arrays) else None
 
 
-def describe_fit(taskset, X: Any, data: str | None = None, random_state: Any = None) -> dict:
-    """What a resuming fit must share with the checkpoint: tasks, data and seed.
+#: Parameters that a fit resuming a checkpoint may change: how long it trains, what it
+#: prints or calls back, where and how fast it runs; ``random_state`` is compared apart
+#: (only an int), and ``checkpoint`` names the file itself.
+RESUMABLE_PARAMS = frozenset({"max_epochs", "verbose", "callbacks", "device", "compile",
+                              "checkpoint", "random_state", "warm_start"})
+
+
+def param_text(value: Any) -> str:
+    """A parameter's value as text to compare, without memory addresses (``<function f
+    at 0x...>``), which differ from one process to the next."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def describe_params(estimator: Any) -> dict[str, str]:
+    """The estimator's parameters that a resuming fit must share, as text.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+
+    Returns
+    -------
+    dict of str to str
+    """
+    return {name: param_text(value) for name, value in estimator.get_params(deep=False).items()
+            if name not in RESUMABLE_PARAMS}
+
+
+def describe_fit(taskset, X: Any, data: str | None = None, random_state: Any = None,
+                 params: dict | None = None) -> dict:
+    """What a resuming fit must share with the checkpoint: tasks, data, seed, parameters.
 
     Parameters
     ----------
@@ -347,13 +377,15 @@ def describe_fit(taskset, X: Any, data: str | None = None, random_state: Any = N
         :func:`fingerprint` of the inputs, targets and weights.
     random_state : object, default=None
         The estimator's ``random_state``: recorded when it is an int.
+    params : dict or None, default=None
+        :func:`describe_params` of the estimator.
 
     Returns
     -------
     dict
         JSON-able: ``tasks`` (name, type, kind, columns, classes, regression mean and
         scale, and link when it is not the identity), ``n_samples``, ``input_shape``,
-        ``data`` and ``random_state`` (None for anything but an int).
+        ``data``, ``random_state`` (None for anything but an int) and ``params``.
     """
     tasks = []
     for task in taskset.tasks_:
@@ -372,19 +404,20 @@ def describe_fit(taskset, X: Any, data: str | None = None, random_state: Any = N
         shape, n_samples = list(X.shape[1:]), X.shape[0]
     seed = int(random_state) if isinstance(random_state, (int, np.integer)) else None
     return json.loads(json.dumps({"tasks": tasks, "n_samples": n_samples, "input_shape": shape,
-                                  "data": data, "random_state": seed}))
+                                  "data": data, "random_state": seed, "params": params}))
 
 
 def resume_keys(saved: dict, current: dict) -> list[str]:
     """The parts of a checkpoint's description that this fit must match to resume it.
 
-    Tasks and data shape always; the data's fingerprint when both have one (a
-    checkpoint written before they were recorded has none); the seed when this fit
-    gives an int ``random_state`` (with None, the fit takes the checkpoint's seeds).
+    Tasks and data shape always; the data's fingerprint and the parameters when both
+    have them (a checkpoint written before they were recorded has none); the seed when
+    this fit gives an int ``random_state`` (with None, the fit takes the checkpoint's
+    seeds).
     """
     keys = ["tasks", "n_samples", "input_shape"]
-    if saved.get("data") is not None and current.get("data") is not None:
-        keys.append("data")
+    keys += [key for key in ("data", "params")
+             if saved.get(key) is not None and current.get(key) is not None]
     if current.get("random_state") is not None and "random_state" in saved:
         keys.append("random_state")
     return keys
@@ -484,6 +517,9 @@ def differences(saved: dict, current: dict, keys) -> list[str]:
                 found.append(f"and {len(changed) - 3} more network parameters differ")
         elif key == "data" and old != new:
             found.append("the training data (X, y or sample_weight) differ")
+        elif key == "params" and isinstance(old, dict) and isinstance(new, dict):
+            found += [f"{name}={old.get(name)} in the checkpoint, {new.get(name)} now"
+                      for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
         elif not _same(old, new):
             found.append(f"{key} {_short(old)} in the checkpoint, {_short(new)} now")
     return found
