@@ -273,9 +273,10 @@ _PARAMETERS = """
         ``"valid_loss_best"`` to save at best validation; None saves every epoch); its
         ``f_*`` names are not used. The file loads with
         ``torch.load(weights_only=True)``, so a tampered one is refused. ``partial_fit``
-        does not support it. A directory holds one fit: ``MultiTaskEnsemble`` and
-        ``TaskGrouping`` give each of their networks a subdirectory (``member0``, ...,
-        ``group0``, ...); cross-validation and searches need ``checkpoint=None``.
+        does not support it. A directory holds one fit: ``MultiTaskEnsemble``,
+        ``TaskGrouping`` and ``skmtl.model_selection.cross_val_predict`` give each of
+        their networks a subdirectory (``member0``, ``group0``, ``fold0``, ...);
+        scikit-learn's cross-validation and searches need ``checkpoint=None``.
     precision : {"32", "bf16", "16"}, default="32"
         Arithmetic of the forward passes (training, validation and prediction). "32":
         float32. "bf16": :func:`torch.autocast` to bfloat16, on the CPU and on GPUs that

@@ -32,6 +32,7 @@ from ._frames import _is_polars
 from ._grouping import TaskGrouping
 from ._predict import proba_frame
 from ._validation import check_aligned, check_groups
+from .callbacks._resume import member_checkpoint
 from .tasks import TaskSet
 
 __all__ = ["cross_val_predict"]
@@ -99,6 +100,12 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
         For an unknown ``method``, or a ``cv`` that does not hold out every row exactly
         once (use ``MultiTaskEnsemble(cv=...)`` for repeated folds).
 
+    Notes
+    -----
+    A ``checkpoint`` of the estimator (or of a Pipeline step, or of an ensemble's or
+    grouping's networks) is given to fold k as its subdirectory ``fold<k>``: a directory
+    holds one fit, and running the same ``cross_val_predict`` again resumes each fold.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -132,9 +139,9 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
         _check_folds_label_every_task(taskset, y, [splits], cv)
     results = Parallel(n_jobs=n_jobs, verbose=verbose)(
         delayed(_fit_and_predict)(
-            clone(estimator), X, y, train, test, method,
+            _fold_checkpoints(clone(estimator), k), X, y, train, test, method,
             _fit_params(train, sample_weight=sample_weight, groups=groups), classes)
-        for train, test in splits)
+        for k, (train, test) in enumerate(splits))
     order = np.argsort(positions, kind="stable")
     index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(n)
     if method == "predict":
@@ -146,6 +153,16 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
     tasks = frame.columns.get_level_values("task").unique()
     probas = [frame[task].to_numpy() for task in tasks]
     return probas[0] if len(results[0][1]) == 1 else probas
+
+
+def _fold_checkpoints(estimator: Any, k: int) -> Any:
+    """``estimator`` with each checkpoint it sets (its own, a Pipeline step's, an
+    ensemble's or grouping's template's) in the subdirectory ``fold<k>``: a directory
+    holds one fit, and a rerun resumes each fold from its own."""
+    updates = {name: member_checkpoint(value, f"fold{k}")
+               for name, value in estimator.get_params(deep=True).items()
+               if name.rsplit("__", 1)[-1] == "checkpoint" and value is not None}
+    return estimator.set_params(**updates) if updates else estimator
 
 
 def _splitter(cv: Any, groups: np.ndarray | None, n: int) -> Any:

@@ -16,10 +16,13 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.model_selection import KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, Checkpoint
 
 from skmtl import MultiTaskEnsemble, MultiTaskNet, TaskGrouping
 from skmtl.callbacks._resume import CHECKPOINT_FILE, read_checkpoint
+from skmtl.model_selection import cross_val_predict
 from skmtl.weighting import NashMTL
 from skmtl.weighting._torchjd import missing_solvers
 
@@ -329,6 +332,34 @@ def test_ensemble_and_grouping_members_checkpoint_in_subdirectories(tmp_path):
                          random_state=0).fit(X, y)
     for ours, theirs in zip(again.estimators_, grouping.estimators_):
         np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_cross_val_predict_checkpoints_each_fold_and_a_rerun_resumes(tmp_path):
+    X, y = make_data()
+    counted = MultiTaskNet(checkpoint=tmp_path / "cv", callbacks=[EpochCounter()],
+                           random_state=0, **FAST)
+    first = cross_val_predict(counted, X, y, cv=3)
+    assert sorted(os.listdir(tmp_path / "cv")) == ["fold0", "fold1", "fold2"]
+    np.testing.assert_array_equal(
+        first["r"], cross_val_predict(MultiTaskNet(random_state=0, **FAST), X, y, cv=3)["r"])
+    # rerun: every fold reads its finished fit back (no epoch trained); through a Pipeline
+    # and an ensemble, the nested checkpoints get their fold's subdirectory too
+    fitted = []
+    original = MultiTaskNet.fit
+
+    def spy(self, *args, **kwargs):
+        fitted.append(self)
+        return original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MultiTaskNet, "fit", spy)
+        again = cross_val_predict(counted, X, y, cv=3)
+    assert [epochs_run(model) for model in fitted] == [0, 0, 0]
+    pd.testing.assert_frame_equal(again, first)
+    ensemble = MultiTaskEnsemble(MultiTaskNet(checkpoint=tmp_path / "ens", **FAST), n_seeds=2,
+                                 random_state=0)
+    cross_val_predict(make_pipeline(StandardScaler(), ensemble), X, y, cv=2)
+    assert sorted(os.listdir(tmp_path / "ens" / "fold1")) == ["member0", "member1"]
 
 
 def test_early_stopping_state_survives_a_crash(tmp_path):

@@ -542,9 +542,10 @@ def check_same_fit(saved: dict, current: dict, path: str, keys) -> None:
             f"The checkpoint {path!r} was written by a different fit, so this fit cannot "
             f"resume it: {'; '.join(found)}. To train this model from scratch, use another "
             "checkpoint directory or delete the file. A directory holds one fit: "
-            "cross-validation and searches fit clones of the estimator on other rows, so "
-            "give them checkpoint=None (MultiTaskEnsemble and TaskGrouping give each of "
-            "their networks a subdirectory)."
+            "scikit-learn's cross-validation and searches fit clones of the estimator on "
+            "other rows, so give them checkpoint=None (MultiTaskEnsemble, TaskGrouping and "
+            "skmtl.model_selection.cross_val_predict give each of their networks a "
+            "subdirectory)."
         )
 
 
