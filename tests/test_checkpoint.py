@@ -259,9 +259,15 @@ def test_stateful_aggregator_resumes_where_it_stopped(tmp_path):
         assert restored.step == aggregator.weighting.step
         np.testing.assert_array_equal(restored.prvs_alpha, aggregator.weighting.prvs_alpha)
 
-    # a checkpoint written before the aggregators' states were saved still resumes
+    # a checkpoint written before the aggregators' states, the data's fingerprint, the
+    # seed and the parameters were saved still resumes
     state = saved_state(tmp_path)
     del state["balancer"]["_extra_state"]
+    description = json.loads(state["description"])
+    assert description["data"] and description["params"]["lr"] == "0.001"
+    for key in ("data", "random_state", "params"):
+        del description[key]
+    state["description"] = json.dumps(description)
     state["epochs"], state["stopped_early"] = 3, False
     state["history"] = json.dumps(json.loads(state["history"])[:3])
     torch.save(state, tmp_path / CHECKPOINT_FILE)
