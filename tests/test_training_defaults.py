@@ -95,6 +95,8 @@ def test_warns_once_when_stopped_at_max_epochs_while_improving():
     message = str(found[0].message)
     assert "MultiTaskNet" in message and "max_epochs=12" in message
     assert "train_loss" in message and "early_stopping=True" in message
+    # without validation rows, a falling training loss may be memorisation
+    assert "memorises its rows" in message
     # it points at the user's fit call (this file), not at skorch's callback loop
     assert found[0].filename == __file__
 
@@ -125,6 +127,7 @@ def test_warning_monitors_validation_loss():
         MultiTaskNet(max_epochs=12, batch_size=32, validation_fraction=0.2, **SMALL).fit(X, y)
     # random validation rows: the warning says what grouped rows do to them
     assert "pass fit(..., groups=...) to validate on whole groups" in str(record[0].message)
+    assert "memorises its rows" not in str(record[0].message)
     groups = np.arange(len(X)) // 5
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -91,12 +91,16 @@ class ConvergenceMonitor(Callback):
                        "loss can improve for as long as it memorises them: pass "
                        "fit(..., groups=...) to validate on whole groups." if random_rows
                        else "")
+            memorising = (" A training loss also keeps falling while the network memorises "
+                          "its rows, on a small table especially: judge more epochs on "
+                          "held-out rows (early stopping, or cross-validation)."
+                          if monitor == "train_loss" else "")
             warnings.warn(
                 f"{self.estimator_name} stopped at max_epochs={planned} while the {monitor} "
                 f"was still improving: its best of the last {window} epoch(s) is {recent:.4g}, "
                 f"{before - recent:.3g} below the best before ({before:.4g}; tol={self.tol}). "
                 "The network may be under-trained: raise max_epochs, or set "
                 "early_stopping=True with a larger max_epochs to stop when the validation "
-                f"loss stops improving.{grouped}",
+                f"loss stops improving.{memorising}{grouped}",
                 ConvergenceWarning, stacklevel=caller_level(),
             )
