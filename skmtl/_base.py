@@ -13,6 +13,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, MultiOutputMixin
 from sklearn.utils import check_random_state
@@ -477,8 +478,10 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.early_stopping_ = (
             _labelled_rows(targets, weights, taskset.target_slices_) >= EARLY_STOPPING_ROWS
             and epochs is None if self.early_stopping == "auto" else bool(self.early_stopping))
+        # the groups choose the validation rows: part of the data a checkpoint resumes
+        hashed = () if groups is None else (pd.util.hash_array(groups),)
         description, saved = self._read_checkpoint(taskset, X_array, resume, epochs,
-                                                   (targets, weights))
+                                                   (targets, weights, *hashed))
         seed = self.seed_
         if resume:  # a different but reproducible stream for every continuation
             seed = (seed + 7919 * len(self.net_.history)) % np.iinfo(np.int32).max
@@ -542,8 +545,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         """With ``checkpoint``: this fit's description and the saved fit to resume (if any).
 
         A new network resumes the checkpoint in the directory, after checking that it was
-        written for the same tasks, data (X and ``labels``, the encoded targets and
-        weights), ``random_state`` and other parameters (all but those
+        written for the same tasks, data (X and ``labels``: the encoded targets and
+        weights, and the groups' hashes), ``random_state`` and other parameters (all but those
         ``_resume.RESUMABLE_PARAMS`` names), and with its seeds.
         """
         if self.checkpoint is None:

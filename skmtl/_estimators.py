@@ -262,7 +262,7 @@ _PARAMETERS = """
         description of the tasks and data) to one file, ``skmtl_checkpoint.pt``, at the
         end of every epoch and of training, replacing it atomically. A ``fit`` on a
         directory holding a checkpoint resumes it: it checks that the tasks, the data
-        (a fingerprint of X, y and ``sample_weight``), an int ``random_state``, the
+        (a fingerprint of X, y, ``sample_weight`` and ``groups``), an int ``random_state``, the
         network and the other parameters match (all but ``max_epochs``, ``verbose``,
         ``callbacks``, ``device`` and ``compile``; else a ValueError names what
         differs), takes the

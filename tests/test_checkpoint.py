@@ -284,13 +284,19 @@ def test_a_fit_on_other_rows_or_another_seed_refuses_the_checkpoint(tmp_path):
     y = y[["c"]]
     folds = KFold(4)
     with pytest.raises(ValueError, match=re.escape(
-            "the training data (X, y or sample_weight) differ")) as caught:
+            "the training data (X, y, sample_weight or groups) differ")) as caught:
         cross_validate(MultiTaskNet(checkpoint=tmp_path / "cv", **FAST), X, y, cv=folds,
                        error_score="raise")
     assert "give them checkpoint=None" in str(caught.value)
     MultiTaskNet(checkpoint=tmp_path / "w", **FAST).fit(X, y)
     with pytest.raises(ValueError, match=re.escape("the training data")):
         MultiTaskNet(checkpoint=tmp_path / "w", **FAST).fit(X, y, sample_weight=np.arange(160.0))
+    # the groups choose the validation rows: other groups, another fit
+    MultiTaskNet(checkpoint=tmp_path / "g", **FAST).fit(X, y, groups=np.arange(160) // 4)
+    with pytest.raises(ValueError, match=re.escape("the training data")):
+        MultiTaskNet(checkpoint=tmp_path / "g", **FAST).fit(X, y, groups=np.arange(160) // 8)
+    MultiTaskNet(checkpoint=tmp_path / "g", **FAST).fit(X, y, groups=(np.arange(160) // 4)
+                                                        .astype(str).astype(object))
     MultiTaskNet(checkpoint=tmp_path / "s", random_state=0, **FAST).fit(X, y)
     with pytest.raises(ValueError, match=re.escape("random_state 0 in the checkpoint, 1 now")):
         MultiTaskNet(checkpoint=tmp_path / "s", random_state=1, **FAST).fit(X, y)

@@ -516,7 +516,7 @@ def differences(saved: dict, current: dict, keys) -> list[str]:
             if len(changed) > 3:
                 found.append(f"and {len(changed) - 3} more network parameters differ")
         elif key == "data" and old != new:
-            found.append("the training data (X, y or sample_weight) differ")
+            found.append("the training data (X, y, sample_weight or groups) differ")
         elif key == "params" and isinstance(old, dict) and isinstance(new, dict):
             found += [f"{name}={old.get(name)} in the checkpoint, {new.get(name)} now"
                       for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
