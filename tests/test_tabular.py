@@ -491,7 +491,7 @@ def test_a_time_ordered_stream_warns_that_its_first_chunk_fixed_the_numbers_rang
     numeric_transform='standard'."""
     rng = np.random.default_rng(0)
     n = 400
-    X = pd.DataFrame({"t": np.linspace(0, 10, n), "x": rng.normal(size=n)})
+    X = pd.DataFrame({"t": np.linspace(0, 10, n), "x": np.tile(np.linspace(-1, 1, 100), 4)})
     y = pd.DataFrame({"r": X["t"] + X["x"]})
     model = MultiTaskNet(**FAST).partial_fit(X[:100], y[:100])
     with pytest.warns(UserWarning, match=re.escape(
@@ -501,6 +501,12 @@ def test_a_time_ordered_stream_warns_that_its_first_chunk_fixed_the_numbers_rang
     message = str(caught[0].message)
     assert "numeric_transform='standard' or 'robust'" in message
     assert caught[0].filename == __file__  # points at the user's call
+    # the stream's later calls repeat the same message: shown once per model
+    with warnings.catch_warnings(record=True) as repeated:
+        warnings.simplefilter("always")
+        model.partial_fit(X[200:300], y[200:300])
+        model.partial_fit(X[300:], y[300:])
+    assert not [w for w in repeated if "lie outside" in str(w.message)]
     # the same stream, shuffled: a later chunk holds few values beyond the first's range
     order = rng.permutation(n)
     shuffled = MultiTaskNet(**FAST).partial_fit(X.iloc[order[:100]], y.iloc[order[:100]])
