@@ -478,10 +478,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
         self.early_stopping_ = (
             _labelled_rows(targets, weights, taskset.target_slices_) >= EARLY_STOPPING_ROWS
             and epochs is None if self.early_stopping == "auto" else bool(self.early_stopping))
-        # the groups choose the validation rows: part of the data a checkpoint resumes
-        hashed = () if groups is None else (pd.util.hash_array(groups),)
         description, saved = self._read_checkpoint(taskset, X_array, resume, epochs,
-                                                   (targets, weights, *hashed))
+                                                   (targets, weights), groups)
         seed = self.seed_
         if resume:  # a different but reproducible stream for every continuation
             seed = (seed + 7919 * len(self.net_.history)) % np.iinfo(np.int32).max
@@ -541,13 +539,14 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
             )
 
     def _read_checkpoint(self, taskset: TaskSet, X: Any, continuing: bool,
-                         epochs: int | None, labels: tuple = ()) -> tuple[dict | None, dict | None]:
+                         epochs: int | None, labels: tuple = (),
+                         groups: np.ndarray | None = None) -> tuple[dict | None, dict | None]:
         """With ``checkpoint``: this fit's description and the saved fit to resume (if any).
 
         A new network resumes the checkpoint in the directory, after checking that it was
-        written for the same tasks, data (X and ``labels``: the encoded targets and
-        weights, and the groups' hashes), ``random_state`` and other parameters (all but those
-        ``_resume.RESUMABLE_PARAMS`` names), and with its seeds.
+        written for the same tasks, data (X, ``labels`` (the encoded targets and weights)
+        and ``groups``, which choose the validation rows), ``random_state`` and other
+        parameters (all but those ``_resume.RESUMABLE_PARAMS`` names), and with its seeds.
         """
         if self.checkpoint is None:
             return None, None
@@ -556,7 +555,8 @@ class BaseMultiTask(PredictMixin, BuildMixin, MultiOutputMixin, BaseEstimator):
                 "checkpoint= saves and resumes fit, not partial_fit; set checkpoint=None for "
                 "partial_fit (and pickle the estimator between calls to keep its state)."
             )
-        description = _resume.describe_fit(taskset, X, _resume.fingerprint(X, *labels),
+        hashed = () if groups is None else (pd.util.hash_array(groups),)
+        description = _resume.describe_fit(taskset, X, _resume.fingerprint(X, *labels, *hashed),
                                            self.random_state, _resume.describe_params(self))
         path = ResumeCheckpoint.from_param(self.checkpoint).path
         saved = None if continuing else _resume.read_checkpoint(path)
