@@ -28,7 +28,7 @@ from ._thresholds import (
     positive_probabilities,
 )
 from ._validation import check_aligned, check_groups
-from .callbacks._resume import member_checkpoint
+from .callbacks._resume import checkpoint_params, in_subdirectory
 from .tasks import TaskSet, as_target_frame
 
 _EPS = 1e-12
@@ -211,16 +211,14 @@ class MultiTaskEnsemble(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             for seed in range(self.n_seeds):
                 for train, test in folds[seed]:
                     member = clone(template)
-                    saved = member.get_params().get("checkpoint") is not None
+                    saved = bool(checkpoint_params(member))
                     if self.n_seeds > 1 or self.random_state is not None:
                         drawn = int(rng.randint(np.iinfo(np.int32).max))
                         # unseeded, a member draws its seeds in fit, or takes its
                         # checkpoint's, so that a killed ensemble resumes
                         member.set_params(random_state=None if saved and self.random_state
                                           is None else drawn)
-                    if saved:  # one fit, one directory
-                        member.set_params(checkpoint=member_checkpoint(
-                            member.checkpoint, f"member{len(members)}"))
+                    in_subdirectory(member, f"member{len(members)}")  # one fit, one directory
                     params = _fit_params(train, sample_weight=sample_weight, groups=groups)
                     if train is None:
                         members.append(fit_with_classes(member, X, y,

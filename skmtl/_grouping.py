@@ -22,7 +22,7 @@ from ._predict import ProbabilityFrameMixin, _available_if_probabilities, mean_s
 from ._sample_weight import task_weights
 from ._validation import check_aligned, check_groups
 from .affinity import AffinityResult, partition_tasks
-from .callbacks._resume import member_checkpoint
+from .callbacks._resume import checkpoint_params, in_subdirectory
 from .tasks._taskset import TaskSet, _spec_from_value, as_target_frame
 
 
@@ -92,11 +92,6 @@ def _lowest(blocks: dict[int, np.ndarray]) -> tuple[int | None, dict[int, float]
         errors[k] = (float(np.std(difference, ddof=1) / np.sqrt(len(difference)))
                      if len(difference) > 1 else 0.0)
     return choice, means, errors
-
-
-def _no_checkpoint(template: Any) -> dict:
-    """``set_params`` arguments that turn off ``template``'s checkpoint, if it has one."""
-    return {"checkpoint": None} if "checkpoint" in template.get_params() else {}
 
 
 class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
@@ -359,7 +354,7 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
             from . import affinity as measures
 
             measure = getattr(measures, f"{given}_affinity")
-            run = clone(template).set_params(random_state=seed, **_no_checkpoint(template))
+            run = in_subdirectory(clone(template).set_params(random_state=seed), None)
             run._check_params()  # the estimator's own options refuse as they would in its fit
             try:
                 result = measure(run, X, frame, max_epochs=self.affinity_epochs,
@@ -423,14 +418,12 @@ class TaskGrouping(ProbabilityFrameMixin, MultiOutputMixin, BaseEstimator):
         elif not isinstance(tasks, str):
             tasks = [spec for spec in tasks if spec._declared_columns()[0] in columns]
         estimator = clone(template).set_params(tasks=tasks, random_state=seed)
-        if name is None:  # a trial run (n_groups="auto"): not saved
-            return estimator.set_params(**_no_checkpoint(template))
-        if estimator.get_params().get("checkpoint") is not None:  # one fit per group
-            estimator.set_params(checkpoint=member_checkpoint(estimator.checkpoint, name))
-            if self.random_state is None and template.random_state is None:
-                # unseeded: it draws its seeds in fit, or takes its checkpoint's
-                estimator.set_params(random_state=None)
-        return estimator
+        if (name is not None and checkpoint_params(estimator)
+                and self.random_state is None and template.random_state is None):
+            # unseeded: it draws its seeds in fit, or takes its checkpoint's
+            estimator.set_params(random_state=None)
+        # one fit per group; a trial run (n_groups="auto", name None) is not saved
+        return in_subdirectory(estimator, name)
 
     def _fit_group(self, template: BaseMultiTask, group: list[str], X: Any,
                    frame: pd.DataFrame, seed: Any, weights: pd.DataFrame | None,

@@ -32,7 +32,7 @@ from ._frames import _is_polars
 from ._grouping import TaskGrouping
 from ._predict import proba_frame
 from ._validation import check_aligned, check_groups
-from .callbacks._resume import member_checkpoint
+from .callbacks._resume import in_subdirectory
 from .tasks import TaskSet
 
 __all__ = ["cross_val_predict"]
@@ -139,7 +139,7 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
         _check_folds_label_every_task(taskset, y, [splits], cv)
     results = Parallel(n_jobs=n_jobs, verbose=verbose)(
         delayed(_fit_and_predict)(
-            _fold_checkpoints(clone(estimator), k), X, y, train, test, method,
+            in_subdirectory(clone(estimator), f"fold{k}"), X, y, train, test, method,
             _fit_params(train, sample_weight=sample_weight, groups=groups), classes)
         for k, (train, test) in enumerate(splits))
     order = np.argsort(positions, kind="stable")
@@ -153,16 +153,6 @@ def cross_val_predict(estimator: Any, X: Any, y: Any, *, groups: Any = None, cv:
     tasks = frame.columns.get_level_values("task").unique()
     probas = [frame[task].to_numpy() for task in tasks]
     return probas[0] if len(results[0][1]) == 1 else probas
-
-
-def _fold_checkpoints(estimator: Any, k: int) -> Any:
-    """``estimator`` with each checkpoint it sets (its own, a Pipeline step's, an
-    ensemble's or grouping's template's) in the subdirectory ``fold<k>``: a directory
-    holds one fit, and a rerun resumes each fold from its own."""
-    updates = {name: member_checkpoint(value, f"fold{k}")
-               for name, value in estimator.get_params(deep=True).items()
-               if name.rsplit("__", 1)[-1] == "checkpoint" and value is not None}
-    return estimator.set_params(**updates) if updates else estimator
 
 
 def _splitter(cv: Any, groups: np.ndarray | None, n: int) -> Any:

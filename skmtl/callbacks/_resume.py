@@ -445,6 +445,41 @@ def member_checkpoint(checkpoint: Any, name: str) -> Any:
     return os.path.join(os.fspath(checkpoint), name)
 
 
+def checkpoint_params(estimator: Any) -> dict[str, Any]:
+    """Every checkpoint ``estimator`` sets, by ``set_params`` name: its own, a Pipeline
+    step's, an ensemble's or grouping's template's (``..._checkpoint``).
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+
+    Returns
+    -------
+    dict
+    """
+    return {name: value for name, value in estimator.get_params(deep=True).items()
+            if name.rsplit("__", 1)[-1] == "checkpoint" and value is not None}
+
+
+def in_subdirectory(estimator: Any, name: str | None) -> Any:
+    """``estimator`` (set in place) with each of its checkpoints in the subdirectory
+    ``name`` (:func:`member_checkpoint`), or with none when ``name`` is None (a trial run,
+    not saved): a directory holds one fit.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+    name : str or None
+
+    Returns
+    -------
+    BaseEstimator
+    """
+    updates = {key: None if name is None else member_checkpoint(value, name)
+               for key, value in checkpoint_params(estimator).items()}
+    return estimator.set_params(**updates) if updates else estimator
+
+
 def describe_network(net) -> dict:
     """The shapes of the module's and balancer's parameters, and the optimizer's type.
 
